@@ -1,0 +1,1 @@
+"""Sub-commands of `churnguard`; each module registers one (see churnguard.cli)."""

@@ -1,0 +1,16 @@
+"""Names shared by the stack, the training launchers and the teardown sweep.
+
+Everything the project creates, in CloudFormation or outside it, is named with NAME_PREFIX and
+tagged with PROJECT_TAGS, so that teardown can find exactly the project's leftovers and nothing else.
+"""
+
+NAME_PREFIX = "churnguard"
+PROJECT_TAG_KEY = "project"
+PROJECT_TAG_VALUE = "churnguard"
+PROJECT_TAGS: dict[str, str] = {PROJECT_TAG_KEY: PROJECT_TAG_VALUE}
+
+# The SageMaker built-in XGBoost container that serves the trained artifact; the local xgboost
+# library is pinned to the same series in pyproject.toml so the artifact loads there unchanged.
+XGBOOST_CONTAINER_VERSION = "3.0-5"
+
+DATABASE_NAME = "churnguard"
