@@ -1,0 +1,8 @@
+"""Registers the shared fixtures: a real MariaDB server and a small trained model, each made once."""
+
+import os
+
+os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
+
+pytest_plugins = ["tests.fixtures.mariadb", "tests.fixtures.model"]
