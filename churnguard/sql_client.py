@@ -7,7 +7,7 @@ Locally it is PyMySQL against MariaDB (churnguard.db); on AWS the Lambdas use th
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
@@ -33,7 +33,3 @@ class SqlClient(Protocol):
     def close(self) -> None:
         ...
 
-
-def iter_rows(client: SqlClient, sql: str, params: Params | None = None) -> Iterator[Row]:
-    """Convenience for callers that stream: the rows of one query."""
-    yield from client.query(sql, params)
