@@ -10,7 +10,7 @@ OUT ?= artifacts/model
 CDK := npx --no-install cdk
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: install system-packages test demo train synth deploy destroy cost bench lint clean
+.PHONY: install test demo train synth deploy destroy cost bench lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,25 +22,29 @@ node_modules/.installed: package.json
 	npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
-system-packages:
-	bash scripts/install-system-packages
-
-install: $(STAMP) system-packages
+install: $(STAMP)
+	bash scripts/install-system-packages mariadb-server chromium
 
 test: install
 	$(PY) -m pytest $(ARGS)
 
-demo: install
+demo: $(STAMP)
+	bash scripts/install-system-packages mariadb-server
 	$(CHURNGUARD) demo $(if $(DATA),--data $(DATA)) $(ARGS)
 
 train: $(STAMP)
 	$(CHURNGUARD) train $(if $(DATA),--data $(DATA)) --out $(OUT) $(ARGS)
 
-synth: $(STAMP) node_modules/.installed
-	$(CDK) synth --quiet $(CDK_ARGS)
+# The stack serves the model in $(OUT); on a fresh clone it is trained first on synthetic data
+# (seconds). Train on your own data with `make train DATA=...` before deploying for real.
+$(OUT)/metadata.json: | $(STAMP)
+	$(CHURNGUARD) train --out $(OUT)
 
-deploy: $(STAMP) node_modules/.installed
-	$(CDK) deploy --all $(CDK_ARGS)
+synth: $(STAMP) node_modules/.installed $(OUT)/metadata.json
+	$(CDK) synth --quiet -c model_dir=$(OUT) $(CDK_ARGS)
+
+deploy: $(STAMP) node_modules/.installed $(OUT)/metadata.json
+	$(CDK) deploy --all -c model_dir=$(OUT) $(CDK_ARGS)
 
 destroy: $(STAMP) node_modules/.installed
 	$(CHURNGUARD) teardown $(ARGS)
@@ -48,7 +52,8 @@ destroy: $(STAMP) node_modules/.installed
 cost: synth
 	$(CHURNGUARD) cost $(ARGS)
 
-bench: install
+bench: $(STAMP)
+	bash scripts/install-system-packages mariadb-server
 	$(PY) bench/run_all.py $(ARGS)
 
 lint: $(STAMP)
