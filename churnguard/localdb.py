@@ -1,0 +1,323 @@
+"""The local stand-in for Aurora: a throwaway MariaDB server, and preparing a database end to end.
+
+`start_server` runs Debian's mariadbd from a fresh temporary data directory on a free 127.0.0.1 port
+(nothing public, no system service, no root needed); `stop_server` stops it and deletes the
+directory. `churnguard local up|down|status` records the running server in a state file under
+$CHURNGUARD_HOME (default ~/.churnguard), readable only by its owner because it holds the password.
+`install_churnguard` prepares any database (local or a DBA's) with the schema, data and functions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from churnguard.constants import DATABASE_NAME
+from churnguard.db import PyMySqlClient, connect
+from churnguard.errors import UserError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from churnguard.sql_client import SqlClient
+
+HOME_ENV = "CHURNGUARD_HOME"
+STATE_FILE_NAME = "local-db.json"
+APP_USER = "churnguard"
+SERVER_BINARY_CANDIDATES = ("/usr/sbin/mariadbd", "/usr/sbin/mysqld")
+STARTUP_TIMEOUT_S = 30.0
+SHUTDOWN_TIMEOUT_S = 20.0
+
+
+@dataclass(frozen=True)
+class LocalServer:
+    """A running server: where it lives, how to reach it, and whether `local down` may stop it.
+
+    `url` is the least-privilege application URL (user `churnguard`, rights on one database only);
+    `admin_url` is root's, used by the test fixtures to create and drop scratch databases.
+    `managed` is False when `local up --db-url` adopted an existing server: then down only forgets it.
+    """
+
+    url: str
+    admin_url: str
+    base_dir: str
+    port: int
+    pid: int
+    managed: bool = True
+
+
+def home_dir() -> Path:
+    return Path(os.environ.get(HOME_ENV) or Path.home() / ".churnguard")
+
+
+def state_path() -> Path:
+    return home_dir() / STATE_FILE_NAME
+
+
+def read_state() -> LocalServer | None:
+    """The server `local up` recorded, or None when there is none."""
+    path = state_path()
+    if not path.exists():
+        return None
+    try:
+        return LocalServer(**json.loads(path.read_text(encoding="utf-8")))
+    except (ValueError, TypeError) as error:
+        raise UserError(
+            f"{path} is not a churnguard state file ({error}); delete it and run `local up`"
+        ) from None
+
+
+def write_state(server: LocalServer) -> Path:
+    """Record the server, creating the file owner-only before the password is written into it."""
+    path = state_path()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        json.dump(asdict(server), handle, indent=2)
+    return path
+
+
+def forget_state() -> None:
+    state_path().unlink(missing_ok=True)
+
+
+def server_binary() -> str:
+    for candidate in SERVER_BINARY_CANDIDATES:
+        if Path(candidate).exists():
+            return candidate
+    found = shutil.which("mariadbd") or shutil.which("mysqld")
+    if found:
+        return found
+    raise UserError("MariaDB is not installed: run `make system-packages` (Debian package mariadb-server)")
+
+
+def free_port() -> int:
+    """A port nobody listens on right now (the server binds it a moment later; start retries on a clash)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def is_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _run_as_root_options() -> list[str]:
+    # mariadbd refuses to run as root unless told to; as any other user it simply runs as that user.
+    return ["--user=root"] if os.geteuid() == 0 else []
+
+
+def _initialise_data_dir(data_dir: Path, log_path: Path) -> None:
+    installer = shutil.which("mariadb-install-db") or shutil.which("mysql_install_db")
+    if installer is None:
+        raise UserError("mariadb-install-db not found: install the Debian package mariadb-server")
+    command = [
+        installer,
+        "--no-defaults",
+        f"--datadir={data_dir}",
+        "--auth-root-authentication-method=normal",
+        "--skip-test-db",
+        *_run_as_root_options(),
+    ]
+    with log_path.open("w", encoding="utf-8") as log:
+        result = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, check=False)  # noqa: S603 - fixed argv
+    if result.returncode != 0:
+        raise UserError(f"mariadb-install-db failed (exit {result.returncode}); see {log_path}")
+
+
+def _launch(base_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    command = [
+        server_binary(),
+        "--no-defaults",
+        f"--datadir={base_dir / 'data'}",
+        f"--socket={base_dir / 'mariadb.sock'}",
+        f"--pid-file={base_dir / 'mariadb.pid'}",
+        f"--log-error={base_dir / 'error.log'}",
+        f"--port={port}",
+        "--bind-address=127.0.0.1",
+        "--skip-name-resolve",
+        "--character-set-server=utf8mb4",
+        "--collation-server=utf8mb4_general_ci",
+        # Small and quick: a scratch server needs neither a big buffer pool nor durable flushes.
+        "--innodb-buffer-pool-size=128M",
+        "--innodb-flush-log-at-trx-commit=2",
+        "--max-allowed-packet=64M",
+        *_run_as_root_options(),
+    ]
+    # A new session keeps the server running after `churnguard local up` exits and away from the
+    # terminal's Ctrl-C; `local down` stops it by its recorded pid.
+    return subprocess.Popen(  # noqa: S603 - fixed argument list, no shell
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def _wait_until_ready(process: subprocess.Popen[bytes], port: int, base_dir: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise UserError(
+                f"MariaDB exited during start-up (exit {process.returncode}); see {base_dir}/error.log"
+            )
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise UserError(
+        f"MariaDB did not accept connections within {STARTUP_TIMEOUT_S:.0f} s; see {base_dir}/error.log"
+    )
+
+
+def _secure_accounts(port: int, database: str) -> tuple[str, str]:
+    """Give root a random password, create the application user on one database; return both URLs."""
+    root_password = secrets.token_urlsafe(18)
+    app_password = secrets.token_urlsafe(18)
+    root = connect(f"mysql://root@127.0.0.1:{port}/")
+    try:
+        # Identifiers cannot be bound; `database` is checked to be a plain identifier by the caller.
+        root.execute(f"CREATE DATABASE IF NOT EXISTS `{database}` CHARACTER SET utf8mb4")
+        root.execute(
+            "CREATE USER %(user)s@'127.0.0.1' IDENTIFIED BY %(password)s",
+            {"user": APP_USER, "password": app_password},
+        )
+        root.execute(f"GRANT ALL PRIVILEGES ON `{database}`.* TO %(user)s@'127.0.0.1'", {"user": APP_USER})
+        for host in ("localhost", "127.0.0.1", "::1"):
+            root.execute(
+                "SET PASSWORD FOR 'root'@%(host)s = PASSWORD(%(password)s)",
+                {"host": host, "password": root_password},
+            )
+    finally:
+        root.close()
+    return (
+        f"mysql://{APP_USER}:{app_password}@127.0.0.1:{port}/{database}",
+        f"mysql://root:{root_password}@127.0.0.1:{port}/",
+    )
+
+
+def start_server(
+    base_dir: Path | None = None, *, database: str = DATABASE_NAME, attempts: int = 3
+) -> LocalServer:
+    """Start a private MariaDB server with an empty `database`; seconds, not minutes."""
+    if not database.isidentifier():
+        raise UserError(f"database name {database!r} must be letters, digits and _ only")
+    base = Path(base_dir) if base_dir else Path(tempfile.mkdtemp(prefix="churnguard-mariadb-"))
+    base.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _initialise_data_dir(base / "data", base / "install.log")
+    last_error: UserError | None = None
+    for _ in range(attempts):
+        port = free_port()
+        process = _launch(base, port)
+        try:
+            _wait_until_ready(process, port, base)
+        except UserError as error:  # most likely another process took the port first: try another
+            last_error = error
+            _terminate(process.pid)
+            continue
+        url, admin_url = _secure_accounts(port, database)
+        return LocalServer(url=url, admin_url=admin_url, base_dir=str(base), port=port, pid=process.pid)
+    shutil.rmtree(base, ignore_errors=True)
+    raise last_error or UserError("MariaDB did not start")
+
+
+def _terminate(pid: int) -> None:
+    if not is_alive(pid):
+        return
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + SHUTDOWN_TIMEOUT_S
+    while time.monotonic() < deadline:
+        try:
+            # Reap it when it is our child (the test session); otherwise just poll.
+            finished, _ = os.waitpid(pid, os.WNOHANG)
+            if finished == pid:
+                return
+        except ChildProcessError:
+            pass
+        if not is_alive(pid):
+            return
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+
+
+def stop_server(server: LocalServer) -> None:
+    """Stop a managed server and delete its directory; an adopted server is left running."""
+    if not server.managed:
+        return
+    _terminate(server.pid)
+    shutil.rmtree(server.base_dir, ignore_errors=True)
+
+
+def server_status(server: LocalServer) -> str:
+    """One line saying whether the recorded server answers, without the password."""
+    where = f"127.0.0.1:{server.port}" if server.managed else "an existing server"
+    if server.managed and not is_alive(server.pid):
+        return f"stopped: the server recorded at {where} (pid {server.pid}) is not running"
+    try:
+        client = connect(server.url, connect_timeout=3)
+    except UserError as error:
+        return f"not answering: {error}"
+    try:
+        version = client.query("SELECT VERSION() AS version")[0]["version"]
+        customers = _count_customers(client)
+    finally:
+        client.close()
+    return f"running: {where}, MariaDB {version}, {customers} customers; url {client.url}"
+
+
+def _count_customers(client: PyMySqlClient) -> str:
+    tables = client.query(
+        "SELECT COUNT(*) AS n FROM information_schema.TABLES"
+        " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'customers'"
+    )
+    if not tables[0]["n"]:
+        return "no customers table"
+    return str(client.query("SELECT COUNT(*) AS n FROM customers")[0]["n"])
+
+
+def install_churnguard(
+    client: SqlClient,
+    *,
+    model_dir: Path,
+    customers: pd.DataFrame,
+    messages: pd.DataFrame | None = None,
+) -> None:
+    """Prepare the connected database end to end, idempotently.
+
+    Applies sql/NN_*.sql, replaces the customers (and messages) with the given rows through bound
+    parameters, installs the compiled will_churn, the one-hot helpers, the bulk-scoring view and the
+    local stand-ins for the Comprehend functions.
+    """
+    from churnguard.sentiment import install_sentiment_functions
+    from churnguard.sqlgen import apply_sql_files, local_function_files, static_sql_files
+    from churnguard.sqlgen.loading import load_customers, load_messages
+
+    metadata_path = Path(model_dir) / "metadata.json"
+    if not metadata_path.exists():
+        raise UserError(
+            f"{model_dir} holds no metadata.json: train a model first (`churnguard train --out DIR`)"
+        )
+    apply_sql_files(client, static_sql_files())
+    load_customers(client, customers)
+    if messages is not None:
+        load_messages(client, messages)
+    apply_sql_files(client, local_function_files(metadata_path))
+    install_sentiment_functions(client)

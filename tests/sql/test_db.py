@@ -1,0 +1,57 @@
+"""The PyMySQL client against a real server: binding, transactions, URL handling."""
+
+import pytest
+
+from churnguard.db import connect, parse_url, resolve_url
+from churnguard.errors import UserError
+
+pytestmark = pytest.mark.mariadb
+
+
+def test_parameters_are_bound_not_pasted(sql_client):
+    sql_client.execute("CREATE TABLE notes (id INT PRIMARY KEY, body TEXT)")
+    hostile = "x'); DROP TABLE notes; -- \\ \" 100% 😀"
+    sql_client.execute("INSERT INTO notes VALUES (%(id)s, %(body)s)", {"id": 1, "body": hostile})
+    rows = sql_client.query("SELECT body FROM notes WHERE id = %(id)s", {"id": 1})
+    assert rows == [{"body": hostile}]
+
+
+def test_statement_without_parameters_keeps_percent_signs(sql_client):
+    assert sql_client.query("SELECT 'a%b' LIKE 'a%' AS matched") == [{"matched": 1}]
+
+
+def test_transaction_rolls_back_on_error(sql_client):
+    sql_client.execute("CREATE TABLE counts (n INT) ENGINE=InnoDB")
+    with pytest.raises(RuntimeError), sql_client.transaction():
+        sql_client.execute("INSERT INTO counts VALUES (1)")
+        raise RuntimeError("boom")
+    with sql_client.transaction():
+        sql_client.execute("INSERT INTO counts VALUES (2)")
+    assert sql_client.query("SELECT n FROM counts") == [{"n": 2}]
+
+
+def test_url_parts_and_password_never_printed():
+    parts = parse_url("mysql://app:s%40cret@127.0.0.1:3307/churnguard")
+    assert (parts.user, parts.password, parts.port, parts.database) == ("app", "s@cret", 3307, "churnguard")
+    assert "cret" not in str(parts)
+
+
+@pytest.mark.parametrize("url", ["postgres://a@b/c", "mysql:///churnguard", "mysql://a@h:port/x"])
+def test_bad_urls_are_user_errors(url):
+    with pytest.raises(UserError):
+        parse_url(url)
+
+
+def test_refused_connection_is_a_user_error():
+    with pytest.raises(UserError, match="cannot connect"):
+        connect("mysql://nobody:pw@127.0.0.1:1/churnguard", connect_timeout=2)
+
+
+def test_resolve_url_order(monkeypatch, tmp_path):
+    monkeypatch.setenv("CHURNGUARD_HOME", str(tmp_path))
+    monkeypatch.delenv("CHURNGUARD_DB_URL", raising=False)
+    with pytest.raises(UserError, match="local up"):
+        resolve_url(None)
+    monkeypatch.setenv("CHURNGUARD_DB_URL", "mysql://env@h/db")
+    assert resolve_url(None) == "mysql://env@h/db"
+    assert resolve_url("mysql://flag@h/db") == "mysql://flag@h/db"
