@@ -1,0 +1,52 @@
+"""The business cut-off: the churn probability above which a customer is offered an incentive.
+
+Every customer offered an incentive costs the offer (whether they would have left or not); every
+churner not offered one costs the lost customer. The cut-off minimising the sum is the one to use;
+offering nobody anything ("do nothing") costs every churner.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# Cut-offs tried: 0.01, 0.02, ..., 0.99. A customer is offered an incentive when probability >= cut-off.
+CUTOFF_GRID: np.ndarray = np.round(np.arange(1, 100) / 100, 2)
+
+
+@dataclass(frozen=True)
+class CostModel:
+    offer_usd: float = 50.0
+    lost_customer_usd: float = 500.0
+
+    def __post_init__(self) -> None:
+        if self.offer_usd < 0 or self.lost_customer_usd < 0:
+            raise ValueError("offer and lost-customer costs must not be negative")
+
+
+def cost_at(churn: np.ndarray, scores: np.ndarray, cutoff: float, costs: CostModel) -> float:
+    """Total cost of offering an incentive to everyone scored at or above `cutoff`."""
+    offered = scores >= cutoff
+    missed_churners = np.count_nonzero(~offered & (churn == 1))
+    return float(np.count_nonzero(offered) * costs.offer_usd + missed_churners * costs.lost_customer_usd)
+
+
+def cost_curve(
+    churn: np.ndarray, scores: np.ndarray, costs: CostModel, grid: np.ndarray = CUTOFF_GRID
+) -> np.ndarray:
+    """The total cost at each cut-off of `grid`."""
+    return np.array([cost_at(churn, scores, float(cutoff), costs) for cutoff in grid])
+
+
+def do_nothing_cost(churn: np.ndarray, costs: CostModel) -> float:
+    return float(np.count_nonzero(churn == 1) * costs.lost_customer_usd)
+
+
+def optimal_cutoff(
+    churn: np.ndarray, scores: np.ndarray, costs: CostModel, grid: np.ndarray = CUTOFF_GRID
+) -> tuple[float, float]:
+    """(cut-off, cost) with the lowest cost; the lowest such cut-off when several tie."""
+    curve = cost_curve(churn, scores, costs, grid)
+    best = int(np.argmin(curve))
+    return float(grid[best]), float(curve[best])

@@ -1,0 +1,193 @@
+"""report.html: the plots and tables a reviewer needs to judge the model before it is deployed.
+
+Computing lives in the other modules; this one only draws (matplotlib, Agg backend, no display) and
+writes HTML with every value escaped.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+# US census regions: a coarse grouping so per-segment error rates rest on enough customers.
+STATE_REGIONS: dict[str, str] = {
+    **dict.fromkeys(["CT", "ME", "MA", "NH", "RI", "VT", "NJ", "NY", "PA"], "Northeast"),
+    **dict.fromkeys(["IL", "IN", "MI", "OH", "WI", "IA", "KS", "MN", "MO", "NE", "ND", "SD"], "Midwest"),
+    **dict.fromkeys(
+        ["DE", "DC", "FL", "GA", "MD", "NC", "SC", "VA", "WV", "AL", "KY", "MS", "TN", "AR", "LA", "OK", "TX"],
+        "South",
+    ),
+    **dict.fromkeys(
+        ["AZ", "CO", "ID", "MT", "NV", "NM", "UT", "WY", "AK", "CA", "HI", "OR", "WA"], "West"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """Everything the report shows; built by the pipeline."""
+
+    summary: dict[str, Any]
+    importance: list[dict[str, Any]]
+    tree_depths: dict[int, int]
+    first_tree_splits: list[dict[str, Any]]
+    roc: dict[str, tuple[np.ndarray, np.ndarray]]  # model name -> (false positive rate, true positive rate)
+    cutoff_grid: np.ndarray
+    cost_curve: np.ndarray
+    cutoff: float
+    test_customers: pd.DataFrame
+    test_scores: np.ndarray
+
+
+def segment_error_rates(customers: pd.DataFrame, scores: np.ndarray, cutoff: float) -> pd.DataFrame:
+    """Per segment (region, plans, area code): rows, churn rate, and the error rates at the cut-off."""
+    churn = customers["churn"].astype(bool).to_numpy()
+    offered = scores >= cutoff
+    segments = {
+        "region": customers["state"].map(STATE_REGIONS).fillna("Other").to_numpy(),
+        "int_plan": customers["int_plan"].astype(str).to_numpy(),
+        "vmail_plan": customers["vmail_plan"].astype(str).to_numpy(),
+        "area_code": customers["area_code"].astype(str).to_numpy(),
+    }
+    rows = []
+    for segment, values in segments.items():
+        for value in sorted(set(values)):
+            mask = values == value
+            churners, stayers = mask & churn, mask & ~churn
+            rows.append(
+                {
+                    "segment": segment,
+                    "value": value,
+                    "rows": int(mask.sum()),
+                    "churn_rate": _share(churners.sum(), mask.sum()),
+                    "error_rate": _share((offered != churn)[mask].sum(), mask.sum()),
+                    "false_positive_rate": _share((offered & stayers).sum(), stayers.sum()),
+                    "false_negative_rate": _share((~offered & churners).sum(), churners.sum()),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _share(part: int, whole: int) -> float | None:
+    return None if whole == 0 else round(float(part) / float(whole), 4)
+
+
+def write_report(inputs: ReportInputs, out_dir: Path) -> Path:
+    """Write the four plots and report.html into `out_dir`; returns the HTML's path."""
+    images = {
+        "importance.png": _plot_importance(inputs.importance),
+        "roc.png": _plot_roc(inputs.roc),
+        "cost.png": _plot_cost(inputs.cutoff_grid, inputs.cost_curve, inputs.cutoff),
+        "scores.png": _plot_scores(inputs.test_customers, inputs.test_scores, inputs.cutoff),
+    }
+    for name, figure in images.items():
+        figure.savefig(out_dir / name, dpi=80, metadata={"Software": None})
+        plt.close(figure)
+    segments = segment_error_rates(inputs.test_customers, inputs.test_scores, inputs.cutoff)
+    path = out_dir / "report.html"
+    path.write_text(_html(inputs, segments, list(images)), encoding="utf-8")
+    return path
+
+
+def _plot_importance(importance: list[dict[str, Any]]) -> plt.Figure:
+    top = [row for row in importance if row["gain"] > 0][:20][::-1]
+    figure, axes = plt.subplots(figsize=(7, max(2.5, 0.3 * len(top) + 1)))
+    axes.barh([row["feature"] for row in top], [row["gain"] for row in top], color="#33658a")
+    axes.set_xlabel("total gain")
+    axes.set_title("Feature importance (chosen model)")
+    figure.tight_layout()
+    return figure
+
+
+def _plot_roc(roc: dict[str, tuple[np.ndarray, np.ndarray]]) -> plt.Figure:
+    figure, axes = plt.subplots(figsize=(5, 5))
+    for name, (false_positive_rate, true_positive_rate) in roc.items():
+        axes.plot(false_positive_rate, true_positive_rate, label=name)
+    axes.plot([0, 1], [0, 1], linestyle=":", color="grey")
+    axes.set_xlabel("false positive rate")
+    axes.set_ylabel("true positive rate")
+    axes.set_title("ROC on the test set")
+    axes.legend(loc="lower right")
+    figure.tight_layout()
+    return figure
+
+
+def _plot_cost(grid: np.ndarray, curve: np.ndarray, cutoff: float) -> plt.Figure:
+    figure, axes = plt.subplots(figsize=(6, 4))
+    axes.plot(grid, curve, color="#86bbd8")
+    axes.axvline(cutoff, linestyle="--", color="#f26419", label=f"cut-off {cutoff:.2f}")
+    axes.set_xlabel("cut-off (offer when probability >= cut-off)")
+    axes.set_ylabel("cost on the test set (USD)")
+    axes.set_title("Expected cost by cut-off")
+    axes.legend()
+    figure.tight_layout()
+    return figure
+
+
+def _plot_scores(customers: pd.DataFrame, scores: np.ndarray, cutoff: float) -> plt.Figure:
+    churn = customers["churn"].astype(bool).to_numpy()
+    figure, axes = plt.subplots(figsize=(6, 4))
+    bins = np.linspace(0, 1, 26)
+    axes.hist(scores[~churn], bins=bins, alpha=0.6, label="stayed", color="#33658a")
+    axes.hist(scores[churn], bins=bins, alpha=0.6, label="churned", color="#f26419")
+    axes.axvline(cutoff, linestyle="--", color="black")
+    axes.set_xlabel("churn probability")
+    axes.set_ylabel("test customers")
+    axes.set_title("Score distribution")
+    axes.legend()
+    figure.tight_layout()
+    return figure
+
+
+def _table(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "<p>(none)</p>"
+    header = "".join(f"<th>{html.escape(str(key))}</th>" for key in rows[0])
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(_cell(value))}</td>" for value in row.values()) + "</tr>"
+        for row in rows
+    )
+    return f"<table><tr>{header}</tr>{body}</table>"
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _html(inputs: ReportInputs, segments: pd.DataFrame, images: list[str]) -> str:
+    summary_rows = [{"item": key, "value": value} for key, value in inputs.summary.items()]
+    depth_rows = [{"depth": depth, "trees": count} for depth, count in inputs.tree_depths.items()]
+    segment_rows = [
+        {key: (None if pd.isna(value) else value) for key, value in row.items()}
+        for row in segments.to_dict(orient="records")
+    ]
+    figures = "".join(f'<img src="{html.escape(name)}" alt="{html.escape(name)}">' for name in images)
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>churnguard training report</title>
+<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse;margin:1em 0}}
+td,th{{border:1px solid #ccc;padding:3px 8px;text-align:left}}img{{max-width:48%;margin:4px}}</style>
+</head><body>
+<h1>churnguard training report</h1>
+<h2>Summary</h2>{_table(summary_rows)}
+<h2>Plots</h2>{figures}
+<h2>Error rates by segment (test set, at the cut-off)</h2>
+<p>Large differences between groups of one segment mean the model treats those customers differently.</p>
+{_table(segment_rows)}
+<h2>Feature importance</h2>{_table([row for row in inputs.importance if row["splits"] > 0])}
+<h2>Tree depths</h2>{_table(depth_rows)}
+<h2>First tree, top splits</h2>{_table(inputs.first_tree_splits)}
+</body></html>
+"""
