@@ -1,0 +1,122 @@
+"""The application's database user: created once, its password kept equal to the app secret.
+
+Account statements (CREATE USER, ALTER USER, GRANT) cannot bind parameters, so the user name and
+password are embedded in the SQL text. That is only safe for characters that cannot end or escape a
+quoted literal, so both are checked against an allow-list first, and the secret's generator is told
+to avoid the rest (PASSWORD_EXCLUDED_CHARACTERS, used by infra/ when it creates the app secret).
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from dataclasses import dataclass
+
+from churnguard.bootstrap.apply import BootstrapError, PlannedStatement
+
+# Read customers and messages, record offers, call will_churn and the one-hot/Comprehend
+# functions: nothing that changes the schema or removes rows.
+APP_PRIVILEGES: tuple[str, ...] = ("SELECT", "INSERT", "EXECUTE")
+
+# Aurora MySQL 3 roles that let a user call SageMaker and Comprehend from SQL and move data between
+# tables and S3 (the Aurora MySQL 3 counterparts of the INVOKE SAGEMAKER, INVOKE COMPREHEND, LOAD FROM
+# S3 and SELECT INTO S3 privileges). They exist only on Aurora; MariaDB has none of them.
+AURORA_ROLES: tuple[str, ...] = (
+    "AWS_SAGEMAKER_ACCESS",
+    "AWS_COMPREHEND_ACCESS",
+    "AWS_LOAD_S3_ACCESS",
+    "AWS_SELECT_S3_ACCESS",
+)
+
+# Punctuation that cannot close or escape a quoted SQL literal, start a comment, or be taken for a
+# Data API :parameter. A quote, backslash, colon, %, @, /, ;, backtick or space is never allowed.
+PASSWORD_PUNCTUATION = "!#$&()*+,-.<=>?[]^_{|}~"  # noqa: S105 (an alphabet, not a password)
+PASSWORD_EXCLUDED_CHARACTERS = "".join([*sorted(set(string.punctuation) - set(PASSWORD_PUNCTUATION)), " "])
+_PASSWORD_ALPHABET = frozenset(string.ascii_letters + string.digits + PASSWORD_PUNCTUATION)
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 128
+_USER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+# Every host, because the Data API and the Lambdas reach the cluster from addresses that change;
+# the cluster itself is reachable only inside the VPC's isolated subnets.
+APP_USER_HOST = "%"
+SOURCE_NAME = "app user"
+AURORA_SOURCE_NAME = "aurora roles"
+
+
+@dataclass(frozen=True)
+class AppUser:
+    """The application's credentials, as read from its Secrets Manager secret."""
+
+    name: str
+    password: str
+
+    def __repr__(self) -> str:  # a stray log line or traceback must never show the password
+        return f"AppUser(name={self.name!r}, password='***')"
+
+
+def validate_password(password: str) -> None:
+    """Raise BootstrapError unless `password` is safe to embed in account DDL; the message never
+    includes the password or any of its characters."""
+    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+        raise BootstrapError(
+            f"app secret password must be {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters "
+            f"long, it has {len(password)}"
+        )
+    if not set(password) <= _PASSWORD_ALPHABET:
+        raise BootstrapError(
+            "app secret password has characters that cannot be embedded in SQL; allowed are letters, "
+            f"digits and {PASSWORD_PUNCTUATION} (generate it with these excluded: "
+            f"{PASSWORD_EXCLUDED_CHARACTERS!r})"
+        )
+
+
+def validate_user_name(name: str) -> None:
+    if not _USER_NAME.fullmatch(name):
+        raise BootstrapError(
+            f"app user name {name!r} is not allowed: use a letter then up to 31 letters, digits or _"
+        )
+
+
+def validate_identifier(name: str, what: str) -> None:
+    """Database and table names are embedded in DDL too; accept plain identifiers only."""
+    if not _IDENTIFIER.fullmatch(name):
+        raise BootstrapError(f"{what} {name!r} is not a plain identifier (letters, digits, _)")
+
+
+def app_user_statements(user: AppUser, database: str) -> list[PlannedStatement]:
+    """Create the user if missing, set its password from the secret (so a rotation or a changed
+    secret takes effect on the next deploy), and grant APP_PRIVILEGES on `database` only."""
+    validate_user_name(user.name)
+    validate_password(user.password)
+    validate_identifier(database, "database name")
+    account = _account(user.name)
+    secret = f"IDENTIFIED BY '{user.password}'"
+    redacted = "IDENTIFIED BY '***'"
+    privileges = ", ".join(APP_PRIVILEGES)
+    steps = [
+        (f"CREATE USER IF NOT EXISTS {account} {secret}", f"CREATE USER IF NOT EXISTS {account} {redacted}"),
+        (f"ALTER USER {account} {secret}", f"ALTER USER {account} {redacted}"),
+        (f"GRANT {privileges} ON `{database}`.* TO {account}", None),
+    ]
+    return [
+        PlannedStatement(SOURCE_NAME, number, None, sql, display or sql)
+        for number, (sql, display) in enumerate(steps, start=1)
+    ]
+
+
+def aurora_role_statements(user_name: str) -> list[PlannedStatement]:
+    """Grant the Aurora ML and S3 roles and make them the user's default roles, so they are active
+    on every connection without SET ROLE (Aurora MySQL 3 follows MySQL 8.0's role model)."""
+    validate_user_name(user_name)
+    account = _account(user_name)
+    roles = ", ".join(AURORA_ROLES)
+    sql = [f"GRANT {roles} TO {account}", f"SET DEFAULT ROLE {roles} TO {account}"]
+    return [
+        PlannedStatement(AURORA_SOURCE_NAME, number, None, text, text)
+        for number, text in enumerate(sql, start=1)
+    ]
+
+
+def _account(user_name: str) -> str:
+    return f"'{user_name}'@'{APP_USER_HOST}'"

@@ -1,0 +1,93 @@
+"""One bootstrap run: the database, the SQL files in order, the app user, and on Aurora its roles and seed.
+
+The database may not exist yet, and the Data API (like a driver) must name an existing database to
+use one, so the first statement runs on a connection without a database and everything else on one
+opened on it: `open_client(None)` then `open_client(database)`. Aurora-only statements (the AWS_*
+roles, LOAD DATA FROM S3) run only when `aurora` is set, which the Lambda handler does; on the local
+MariaDB stand-in they are skipped and the report says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from churnguard.bootstrap.app_user import (
+    AppUser,
+    app_user_statements,
+    aurora_role_statements,
+    validate_identifier,
+)
+from churnguard.bootstrap.apply import PlannedStatement, SqlSource, plan_files, run_planned
+from churnguard.bootstrap.seed import S3Object, seed_statements
+from churnguard.sql_client import SqlClient
+
+OpenClient = Callable[[str | None], SqlClient]
+
+SEED_NOT_REQUESTED = "not requested"
+SEED_LOADED = "loaded"
+SEED_TABLE_NOT_EMPTY = "skipped: customers already has rows"
+SEED_AURORA_ONLY = "skipped: LOAD DATA FROM S3 exists only on Aurora"
+ROLES_GRANTED = "granted"
+ROLES_AURORA_ONLY = "skipped: the AWS_* roles exist only on Aurora"
+
+
+@dataclass(frozen=True)
+class BootstrapRequest:
+    """What to apply. `sql_files` run in the given order; `seed` is the customers CSV, if any."""
+
+    database: str
+    sql_files: Sequence[SqlSource]
+    app_user: AppUser
+    aurora: bool
+    seed: S3Object | None = None
+
+
+@dataclass(frozen=True)
+class BootstrapReport:
+    """What a run did, returned to CloudFormation as the custom resource's attributes."""
+
+    database: str
+    files: tuple[str, ...]
+    statements: int
+    aurora_roles: str
+    seed: str
+
+
+def run_bootstrap(open_client: OpenClient, request: BootstrapRequest) -> BootstrapReport:
+    """Apply `request`; every check that needs no database runs before the first statement."""
+    database = request.database
+    validate_identifier(database, "database name")
+    file_steps = plan_files(request.sql_files)
+    user_steps = app_user_statements(request.app_user, database)
+    role_steps = aurora_role_statements(request.app_user.name) if request.aurora else []
+    secrets = (request.app_user.password,)
+
+    create = f"CREATE DATABASE IF NOT EXISTS `{database}` CHARACTER SET utf8mb4"
+    server = open_client(None)
+    try:
+        count = run_planned(server, [PlannedStatement("database", 1, None, create, create)])
+    finally:
+        server.close()
+
+    client = open_client(database)
+    try:
+        count += run_planned(client, file_steps)
+        count += run_planned(client, [*user_steps, *role_steps], secrets=secrets)
+        seed_status = SEED_NOT_REQUESTED
+        if request.seed is not None and not request.aurora:
+            seed_status = SEED_AURORA_ONLY
+        elif request.seed is not None:
+            load = seed_statements(client, request.seed)
+            count += run_planned(client, load)
+            seed_status = SEED_LOADED if load else SEED_TABLE_NOT_EMPTY
+    finally:
+        client.close()
+
+    return BootstrapReport(
+        database=database,
+        files=tuple(source.name for source in request.sql_files),
+        statements=count,
+        aurora_roles=ROLES_GRANTED if request.aurora else ROLES_AURORA_ONLY,
+        seed=seed_status,
+    )

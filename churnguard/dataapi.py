@@ -1,0 +1,230 @@
+"""A SqlClient over the RDS Data API, for the Lambdas that talk to Aurora without a driver.
+
+The same SQL text runs here and over PyMySQL: `%(name)s` placeholders become the Data API's `:name`
+with typed Field values, and `%%` a literal `%`; statements without parameters are sent unchanged,
+as PyMySQL does. Rows come back as dicts keyed by column label, DECIMAL as Decimal and
+DATE/DATETIME/TIMESTAMP as date/datetime, like PyMySQL's. An auto-paused Aurora Serverless v2
+cluster answers the first call with DatabaseResumingException; calls are retried a bounded number of
+times while it wakes up. Parameter values are never logged nor put into error messages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any
+
+from churnguard.sql_client import Params, Row
+
+LOGGER = logging.getLogger(__name__)
+
+RESUMING_ERROR = "DatabaseResumingException"
+# Aurora Serverless v2 resumes in about 15 s; these waits add up to about a minute before giving up.
+DEFAULT_RESUME_DELAYS_S: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 15.0, 15.0, 15.0)
+_PLACEHOLDER = re.compile(r"%\((?P<name>[A-Za-z_][A-Za-z0-9_]*)\)s|%%|%")
+_INT64 = range(-(2**63), 2**63)
+_DATETIME_TYPES = frozenset({"DATETIME", "TIMESTAMP"})
+
+
+class DataApiParameterError(ValueError):
+    """A statement's placeholders and parameters do not fit; names the parameter, never its value."""
+
+
+class DatabaseStillResuming(RuntimeError):
+    """The cluster did not finish resuming within the retry budget."""
+
+
+def to_named_parameters(sql: str, params: Params | None) -> tuple[str, list[dict[str, Any]]]:
+    """`sql` with `%(name)s` turned into `:name`, and a Data API parameter for each name used."""
+    if params is None:
+        return sql, []
+    used: dict[str, None] = {}
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group("name")
+        if name is not None:
+            if name not in params:
+                raise DataApiParameterError(f"the statement uses %({name})s but no value named {name!r}")
+            used[name] = None
+            return f":{name}"
+        if match.group() == "%%":
+            return "%"
+        raise DataApiParameterError(
+            f"a lone % at offset {match.start()}: write %% for a literal % in a statement with parameters"
+        )
+
+    converted = _PLACEHOLDER.sub(replace, sql)
+    return converted, [to_parameter(name, params[name]) for name in used]
+
+
+def to_parameter(name: str, value: Any) -> dict[str, Any]:
+    """A Data API SqlParameter for one Python value (the type decides the Field, never the value)."""
+    parameter: dict[str, Any] = {"name": name}
+    if value is None:
+        parameter["value"] = {"isNull": True}
+    elif isinstance(value, bool):  # before int: bool is an int subclass
+        parameter["value"] = {"booleanValue": value}
+    elif isinstance(value, int):
+        if value not in _INT64:
+            raise DataApiParameterError(f"parameter {name!r} is an int outside the 64-bit range")
+        parameter["value"] = {"longValue": value}
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise DataApiParameterError(f"parameter {name!r} is a float that is not finite")
+        parameter["value"] = {"doubleValue": value}
+    elif isinstance(value, Decimal):
+        if not value.is_finite():
+            raise DataApiParameterError(f"parameter {name!r} is a Decimal that is not finite")
+        parameter["value"] = {"stringValue": format(value, "f")}
+        parameter["typeHint"] = "DECIMAL"
+    elif isinstance(value, str):
+        parameter["value"] = {"stringValue": value}
+    elif isinstance(value, bytes | bytearray | memoryview):
+        parameter["value"] = {"blobValue": bytes(value)}
+    elif isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            raise DataApiParameterError(f"parameter {name!r} is a datetime with a time zone; pass UTC naive")
+        parameter["value"] = {"stringValue": value.isoformat(sep=" ")}
+        parameter["typeHint"] = "TIMESTAMP"
+    elif isinstance(value, dt.date):
+        parameter["value"] = {"stringValue": value.isoformat()}
+        parameter["typeHint"] = "DATE"
+    else:
+        raise DataApiParameterError(
+            f"parameter {name!r} has type {type(value).__name__}, which the Data API cannot carry"
+        )
+    return parameter
+
+
+def from_field(field: Mapping[str, Any], type_name: str) -> Any:
+    """The Python value of one result Field, converted by the column's SQL type like PyMySQL does."""
+    if field.get("isNull"):
+        return None
+    for key in ("booleanValue", "longValue", "doubleValue", "blobValue"):
+        if key in field:
+            return field[key]
+    if "stringValue" in field:
+        text = field["stringValue"]
+        kind = type_name.upper()
+        if kind == "DECIMAL":
+            return Decimal(text)
+        if kind in _DATETIME_TYPES:
+            return dt.datetime.fromisoformat(text)
+        if kind == "DATE":
+            return dt.date.fromisoformat(text)
+        return text
+    if "arrayValue" in field:
+        raise ValueError("array results are not used by churnguard")
+    return None
+
+
+def rows_from_response(response: Mapping[str, Any]) -> list[Row]:
+    """Records plus column metadata (includeResultMetadata) as dicts keyed by column label."""
+    columns = response.get("columnMetadata", [])
+    labels = [column.get("label") or column.get("name") for column in columns]
+    types = [column.get("typeName", "") for column in columns]
+    return [
+        {
+            label: from_field(field, type_name)
+            for label, type_name, field in zip(labels, types, record, strict=True)
+        }
+        for record in response.get("records", [])
+    ]
+
+
+class DataApiClient:
+    """churnguard.sql_client.SqlClient on an Aurora cluster through the `rds-data` API.
+
+    `database=None` runs statements outside any database (to create it). Each call is one HTTPS
+    request authorised by IAM; the database password stays in Secrets Manager (`secret_arn`).
+    """
+
+    def __init__(
+        self,
+        rds_data: Any,
+        *,
+        resource_arn: str,
+        secret_arn: str,
+        database: str | None = None,
+        resume_delays_s: Sequence[float] = DEFAULT_RESUME_DELAYS_S,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._rds_data = rds_data
+        self._target: dict[str, str] = {"resourceArn": resource_arn, "secretArn": secret_arn}
+        if database is not None:
+            self._target["database"] = database
+        self._resume_delays_s = tuple(resume_delays_s)
+        self._sleep = sleep
+        self._transaction_id: str | None = None
+
+    @classmethod
+    def from_boto3(cls, *, resource_arn: str, secret_arn: str, database: str | None = None) -> DataApiClient:
+        import boto3  # late: the pure conversions above are usable without it
+
+        return cls(
+            boto3.client("rds-data"), resource_arn=resource_arn, secret_arn=secret_arn, database=database
+        )
+
+    def query(self, sql: str, params: Params | None = None) -> list[Row]:
+        response = self._execute(sql, params, includeResultMetadata=True)
+        return rows_from_response(response)
+
+    def execute(self, sql: str, params: Params | None = None) -> int:
+        # DDL interrupted by the Data API's call timeout can leave things half done; AWS advises
+        # letting it finish on the server.
+        response = self._execute(sql, params, continueAfterTimeout=True)
+        return int(response.get("numberOfRecordsUpdated", 0))
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        if self._transaction_id is not None:
+            raise RuntimeError("transactions do not nest")
+        begun = self._call("begin_transaction", **self._target)
+        self._transaction_id = begun["transactionId"]
+        finish = {"resourceArn": self._target["resourceArn"], "secretArn": self._target["secretArn"]}
+        try:
+            yield
+        except BaseException:
+            self._call("rollback_transaction", **finish, transactionId=self._transaction_id)
+            raise
+        else:
+            self._call("commit_transaction", **finish, transactionId=self._transaction_id)
+        finally:
+            self._transaction_id = None
+
+    def close(self) -> None:
+        """Nothing to release: there is no connection, each call stands alone."""
+
+    def _execute(self, sql: str, params: Params | None, **options: Any) -> dict[str, Any]:
+        text, parameters = to_named_parameters(sql, params)
+        request: dict[str, Any] = {**self._target, "sql": text, **options}
+        if parameters:
+            request["parameters"] = parameters
+        if self._transaction_id is not None:
+            request["transactionId"] = self._transaction_id
+        return self._call("execute_statement", **request)
+
+    def _call(self, operation: str, **request: Any) -> dict[str, Any]:
+        """Call `operation`, waiting while a paused cluster resumes; other errors pass through."""
+        method = getattr(self._rds_data, operation)
+        for attempt, delay in enumerate((*self._resume_delays_s, None), start=1):
+            try:
+                return method(**request)
+            except self._rds_data.exceptions.DatabaseResumingException:
+                if delay is None:
+                    break
+                LOGGER.info(
+                    "cluster is resuming; %s attempt %d, retrying in %.0f s", operation, attempt, delay
+                )
+                self._sleep(delay)
+        waited = sum(self._resume_delays_s)
+        raise DatabaseStillResuming(
+            f"the Aurora cluster was still resuming after {len(self._resume_delays_s) + 1} attempts "
+            f"over {waited:.0f} s; try again in a minute"
+        )
