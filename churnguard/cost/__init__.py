@@ -1,0 +1,1 @@
+"""Idle-cost estimate of the synthesized stack: price table, template reader, estimators, report."""
