@@ -1,0 +1,96 @@
+"""Writes the offers log (sql/20_offers.sql): each answer given, and later whether the customer stayed.
+
+Values are always bound parameters. Writing an answer is one INSERT done inside the caller's
+transaction, so it commits together with the decision or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from churnguard.errors import UserError
+from churnguard.sql_client import SqlClient
+
+REASON_MAX_CHARS = 1000
+
+INSERT_OFFER_SQL = """
+INSERT INTO offers_log (
+    created_at, area_code, phone, sentiment, confidence, churn_probability, drivers,
+    rules_version, rule_name, reason, experiment, arm, offer, offer_cost_usd
+) VALUES (
+    UTC_TIMESTAMP(6), %(area_code)s, %(phone)s, %(sentiment)s, %(confidence)s, %(churn_probability)s,
+    %(drivers)s, %(rules_version)s, %(rule_name)s, %(reason)s, %(experiment)s, %(arm)s, %(offer)s,
+    %(offer_cost_usd)s
+)
+"""
+
+
+class OffersLogError(UserError):
+    """An offers-log operation refers to something that is not there (an unknown offer id)."""
+
+
+@dataclass(frozen=True)
+class OfferRecord:
+    area_code: int
+    phone: str
+    sentiment: str
+    confidence: float
+    churn_probability: float
+    drivers: Sequence[dict[str, Any]]
+    rules_version: str
+    rule_name: str
+    reason: str
+    experiment: str | None
+    arm: str | None
+    offer: str
+    offer_cost_usd: float
+
+
+def insert_offer(client: SqlClient, record: OfferRecord) -> int:
+    """Append one answer; returns its id. Call inside `client.transaction()` (the id is per connection)."""
+    client.execute(
+        INSERT_OFFER_SQL,
+        {
+            "area_code": record.area_code,
+            "phone": record.phone,
+            "sentiment": record.sentiment,
+            "confidence": record.confidence,
+            "churn_probability": record.churn_probability,
+            "drivers": json.dumps(list(record.drivers), sort_keys=True),
+            "rules_version": record.rules_version,
+            "rule_name": record.rule_name,
+            "reason": record.reason[:REASON_MAX_CHARS],
+            "experiment": record.experiment,
+            "arm": record.arm,
+            "offer": record.offer,
+            "offer_cost_usd": round(record.offer_cost_usd, 2),
+        },
+    )
+    return int(client.query("SELECT LAST_INSERT_ID() AS id")[0]["id"])
+
+
+def record_outcome(client: SqlClient, offer_id: int, *, retained: bool) -> bool:
+    """Record whether the customer behind offer `offer_id` stayed; True if it replaced an earlier one."""
+    with client.transaction():
+        if not client.query("SELECT id FROM offers_log WHERE id = %(id)s", {"id": offer_id}):
+            raise OffersLogError(f"no offer with id {offer_id} in the offers log")
+        params = {"id": offer_id, "retained": 1 if retained else 0}
+        existing = client.query(
+            "SELECT retained FROM offer_outcomes WHERE offer_id = %(id)s", {"id": offer_id}
+        )
+        if existing:
+            client.execute(
+                "UPDATE offer_outcomes SET retained = %(retained)s, recorded_at = UTC_TIMESTAMP(6)"
+                " WHERE offer_id = %(id)s",
+                params,
+            )
+        else:
+            client.execute(
+                "INSERT INTO offer_outcomes (offer_id, retained, recorded_at)"
+                " VALUES (%(id)s, %(retained)s, UTC_TIMESTAMP(6))",
+                params,
+            )
+    return bool(existing)

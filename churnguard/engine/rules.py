@@ -1,0 +1,415 @@
+"""Marketing's incentive rules: loaded from a versioned JSON file and checked before any customer sees them.
+
+JSON, not YAML, because the recommend Lambda ships no YAML library. A mistake in the file (an unknown
+key, a band with two bounds, a threshold that is not a number, an offer that does not exist) stops the
+load with an error naming the rule and the field, instead of quietly giving the wrong offer later.
+The file format is documented in docs/engine.md; churnguard/rules/default.json is the default.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from churnguard.customer_schema import COLUMN_NAMES
+from churnguard.errors import UserError
+
+SENTIMENTS: tuple[str, ...] = ("POSITIVE", "NEGATIVE", "NEUTRAL", "MIXED")
+CONDITION_OPERATORS: tuple[str, ...] = ("equals", "at_least", "above", "below", "at_most")
+DEFAULT_RULES_RESOURCE = "default.json"
+
+_TOP_KEYS = {"version", "description", "offers", "sentiment_rules", "customer_rules", "otherwise"}
+_OFFER_KEYS = {"description", "cost_usd", "note"}
+_SENTIMENT_RULE_KEYS = {"sentiment", "confidence_above", "risk_bands"}
+_BAND_KEYS = {"rule", "risk_below", "risk_up_to", "offer", "experiment"}
+_EXPERIMENT_KEYS = {"name", "seed", "arms"}
+_ARM_KEYS = {"arm", "offer", "weight"}
+_CUSTOMER_RULE_KEYS = {"rule", "when", "offer"}
+_CONDITION_KEYS = {"column", *CONDITION_OPERATORS}
+_OTHERWISE_KEYS = {"rule", "offer"}
+
+
+class RulesError(UserError):
+    """The rules file is malformed; the message names the file, the rule and the field."""
+
+
+@dataclass(frozen=True)
+class Offer:
+    key: str
+    description: str
+    cost_usd: float
+
+
+@dataclass(frozen=True)
+class ExperimentArm:
+    name: str
+    offer: str
+    weight: float
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A randomised choice between offers; each customer always lands in the same arm (see decide)."""
+
+    name: str
+    seed: int
+    arms: tuple[ExperimentArm, ...]
+
+
+@dataclass(frozen=True)
+class RiskBand:
+    """Churn probabilities up to a bound: `risk_below` (exclusive) or `risk_up_to` (inclusive).
+
+    The last band of a sentiment rule has no bound: it takes every probability above the one before.
+    Exactly one of `offer` and `experiment` is set.
+    """
+
+    rule: str
+    risk_below: float | None
+    risk_up_to: float | None
+    offer: str | None
+    experiment: Experiment | None
+
+    def holds(self, churn_probability: float) -> bool:
+        if self.risk_below is not None:
+            return churn_probability < self.risk_below
+        if self.risk_up_to is not None:
+            return churn_probability <= self.risk_up_to
+        return True
+
+
+@dataclass(frozen=True)
+class SentimentRule:
+    """Applies when the message's sentiment is `sentiment` with confidence strictly above the threshold."""
+
+    sentiment: str
+    confidence_above: float
+    risk_bands: tuple[RiskBand, ...]
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One test on a customer column, e.g. cust_service_calls at_least 4, or int_plan equals "no"."""
+
+    column: str
+    operator: str
+    value: float | str
+
+    def holds(self, customer: Mapping[str, Any]) -> bool:
+        actual = customer[self.column]
+        if self.operator == "equals":
+            if isinstance(self.value, str):
+                return str(actual) == self.value
+            return float(actual) == self.value
+        number = float(actual)
+        threshold = float(self.value)
+        if self.operator == "at_least":
+            return number >= threshold
+        if self.operator == "above":
+            return number > threshold
+        if self.operator == "below":
+            return number < threshold
+        return number <= threshold
+
+
+@dataclass(frozen=True)
+class CustomerRule:
+    """Applies when every condition holds; tried only when no sentiment rule applied."""
+
+    rule: str
+    conditions: tuple[Condition, ...]
+    offer: str
+
+
+@dataclass(frozen=True)
+class Rules:
+    version: str
+    source: str
+    offers: dict[str, Offer]
+    sentiment_rules: tuple[SentimentRule, ...]
+    customer_rules: tuple[CustomerRule, ...]
+    otherwise_rule: str
+    otherwise_offer: str
+
+    def rule_names(self) -> list[str]:
+        names = [band.rule for rule in self.sentiment_rules for band in rule.risk_bands]
+        return [*names, *(rule.rule for rule in self.customer_rules), self.otherwise_rule]
+
+
+def load_rules(path: str | Path | None = None) -> Rules:
+    """Read and validate a rules file; without a path, the default rules shipped with churnguard."""
+    if path is None:
+        text = (
+            resources.files("churnguard.rules").joinpath(DEFAULT_RULES_RESOURCE).read_text(encoding="utf-8")
+        )
+        source = f"churnguard/rules/{DEFAULT_RULES_RESOURCE}"
+    else:
+        source = str(path)
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise RulesError(f"rules file {source}: no such file") from None
+        except (OSError, UnicodeDecodeError) as problem:
+            raise RulesError(f"rules file {source}: cannot read it ({problem})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as problem:
+        raise RulesError(
+            f"rules file {source}: not valid JSON at line {problem.lineno} column {problem.colno}: "
+            f"{problem.msg}"
+        ) from None
+    return parse_rules(data, source=source)
+
+
+def parse_rules(data: Any, *, source: str = "<rules>") -> Rules:
+    """Validate already-parsed rules; every error names `source`, the rule and the field."""
+    return _RulesParser(source).parse(data)
+
+
+class _RulesParser:
+    """Walks the JSON once, keeping track of where it is, so each error can say exactly where."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.rule_names: set[str] = set()
+
+    def fail(self, where: str, problem: str) -> RulesError:
+        return RulesError(f"rules file {self.source}: {where}: {problem}")
+
+    def parse(self, data: Any) -> Rules:
+        where = "top level"
+        self.check_keys(data, where, allowed=_TOP_KEYS, required={"version", "offers", "otherwise"})
+        version = data["version"]
+        if isinstance(version, bool) or not isinstance(version, str | int) or not str(version).strip():
+            raise self.fail(where, "field 'version' must be a non-empty string (e.g. \"2026-11-23.1\")")
+        offers = self.parse_offers(data["offers"])
+        sentiment_rules = tuple(
+            self.parse_sentiment_rule(item, position, offers)
+            for position, item in enumerate(self.list_field(data, "sentiment_rules", where))
+        )
+        seen_sentiments: set[str] = set()
+        for position, rule in enumerate(sentiment_rules):
+            if rule.sentiment in seen_sentiments:
+                raise self.fail(
+                    f"sentiment_rules[{position}] ({rule.sentiment})",
+                    "field 'sentiment' overlaps an earlier sentiment rule for the same sentiment",
+                )
+            seen_sentiments.add(rule.sentiment)
+        customer_rules = tuple(
+            self.parse_customer_rule(item, position, offers)
+            for position, item in enumerate(self.list_field(data, "customer_rules", where))
+        )
+        otherwise = data["otherwise"]
+        self.check_keys(otherwise, "otherwise", allowed=_OTHERWISE_KEYS, required=_OTHERWISE_KEYS)
+        otherwise_rule = self.rule_name(otherwise, "otherwise")
+        return Rules(
+            version=str(version).strip(),
+            source=self.source,
+            offers=offers,
+            sentiment_rules=sentiment_rules,
+            customer_rules=customer_rules,
+            otherwise_rule=otherwise_rule,
+            otherwise_offer=self.offer_ref(otherwise, f"otherwise ({otherwise_rule})", offers),
+        )
+
+    def check_keys(self, data: Any, where: str, *, allowed: set[str], required: set[str]) -> None:
+        if not isinstance(data, dict):
+            raise self.fail(where, f"expected a JSON object, found {type(data).__name__}")
+        unknown = sorted(set(data) - allowed)
+        if unknown:
+            raise self.fail(where, f"unknown field {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})")
+        missing = sorted(required - set(data))
+        if missing:
+            raise self.fail(where, f"missing field {missing[0]!r}")
+
+    def list_field(self, data: dict[str, Any], key: str, where: str) -> list[Any]:
+        value = data.get(key, [])
+        if not isinstance(value, list):
+            raise self.fail(where, f"field {key!r} must be a list")
+        return value
+
+    def number(self, data: dict[str, Any], key: str, where: str, *, low: float, high: float) -> float:
+        """A JSON number within [low, high]; booleans and strings are refused, not coerced."""
+        value = data[key]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.fail(where, f"field {key!r} must be a number, found {json.dumps(value)}")
+        if not low <= value <= high:
+            raise self.fail(where, f"field {key!r} is {value}, outside {low}..{high}")
+        return float(value)
+
+    def rule_name(self, data: dict[str, Any], where: str) -> str:
+        name = data["rule"]
+        if not isinstance(name, str) or not name.isidentifier() or len(name) > 64:
+            raise self.fail(
+                where, f"field 'rule' must be a name of letters, digits and _ (<= 64), found {name!r}"
+            )
+        if name in self.rule_names:
+            raise self.fail(where, f"field 'rule': the name {name!r} is used twice")
+        self.rule_names.add(name)
+        return name
+
+    def offer_ref(self, data: dict[str, Any], where: str, offers: Mapping[str, Offer]) -> str:
+        offer = data["offer"]
+        if offer not in offers:
+            raise self.fail(where, f"field 'offer': {offer!r} is not one of the offers ({', '.join(offers)})")
+        return str(offer)
+
+    def parse_offers(self, data: Any) -> dict[str, Offer]:
+        if not isinstance(data, dict) or not data:
+            raise self.fail("offers", "expected a non-empty JSON object of offer name to offer")
+        offers: dict[str, Offer] = {}
+        for key, item in data.items():
+            where = f"offers.{key}"
+            if not key.isidentifier() or len(key) > 64:
+                raise self.fail(where, "an offer name must be letters, digits and _ (<= 64 characters)")
+            self.check_keys(item, where, allowed=_OFFER_KEYS, required={"description", "cost_usd"})
+            if not isinstance(item["description"], str) or not item["description"].strip():
+                raise self.fail(where, "field 'description' must be a non-empty string")
+            cost = self.number(item, "cost_usd", where, low=0.0, high=1_000_000.0)
+            offers[key] = Offer(key=key, description=item["description"].strip(), cost_usd=cost)
+        return offers
+
+    def parse_sentiment_rule(self, data: Any, position: int, offers: Mapping[str, Offer]) -> SentimentRule:
+        where = f"sentiment_rules[{position}]"
+        self.check_keys(data, where, allowed=_SENTIMENT_RULE_KEYS, required=_SENTIMENT_RULE_KEYS)
+        sentiment = data["sentiment"]
+        if sentiment not in SENTIMENTS:
+            raise self.fail(
+                where, f"field 'sentiment' must be one of {', '.join(SENTIMENTS)}, found {sentiment!r}"
+            )
+        where = f"{where} ({sentiment})"
+        confidence = self.number(data, "confidence_above", where, low=0.0, high=1.0)
+        if confidence >= 1.0:
+            raise self.fail(
+                where, "field 'confidence_above' is 1: no confidence is above it, the rule never applies"
+            )
+        bands_data = data["risk_bands"]
+        if not isinstance(bands_data, list) or not bands_data:
+            raise self.fail(where, "field 'risk_bands' must be a non-empty list")
+        bands = [
+            self.parse_band(item, f"{where} risk_bands[{index}]", offers)
+            for index, item in enumerate(bands_data)
+        ]
+        self.check_bands_partition(bands, where)
+        return SentimentRule(sentiment=sentiment, confidence_above=confidence, risk_bands=tuple(bands))
+
+    def parse_band(self, data: Any, where: str, offers: Mapping[str, Offer]) -> RiskBand:
+        self.check_keys(data, where, allowed=_BAND_KEYS, required={"rule"})
+        rule = self.rule_name(data, where)
+        where = f"{where} ({rule})"
+        if "risk_below" in data and "risk_up_to" in data:
+            raise self.fail(where, "fields 'risk_below' and 'risk_up_to' overlap: give one upper bound")
+        bounds = {
+            key: self.number(data, key, where, low=0.0, high=1.0)
+            for key in ("risk_below", "risk_up_to")
+            if key in data
+        }
+        if ("offer" in data) == ("experiment" in data):
+            raise self.fail(where, "give exactly one of the fields 'offer' and 'experiment'")
+        return RiskBand(
+            rule=rule,
+            risk_below=bounds.get("risk_below"),
+            risk_up_to=bounds.get("risk_up_to"),
+            offer=self.offer_ref(data, where, offers) if "offer" in data else None,
+            experiment=self.parse_experiment(data["experiment"], where, offers)
+            if "experiment" in data
+            else None,
+        )
+
+    def check_bands_partition(self, bands: Sequence[RiskBand], where: str) -> None:
+        """Bands must cover 0..1 without gaps or overlaps: ascending bounds, only the last one open."""
+        previous = 0.0
+        for band in bands[:-1]:
+            bound = band.risk_below if band.risk_below is not None else band.risk_up_to
+            field = "risk_below" if band.risk_below is not None else "risk_up_to"
+            if bound is None:
+                raise self.fail(
+                    f"{where} band {band.rule}",
+                    "missing field 'risk_below' or 'risk_up_to': only the last band may be open-ended",
+                )
+            if bound <= previous:
+                raise self.fail(
+                    f"{where} band {band.rule}",
+                    f"field {field!r} is {bound}: bounds must increase band by band (previous {previous})",
+                )
+            if bound >= 1.0 and field == "risk_up_to":
+                raise self.fail(
+                    f"{where} band {band.rule}", f"field {field!r} is 1: the bands after it never apply"
+                )
+            previous = bound
+        last = bands[-1]
+        if last.risk_below is not None or last.risk_up_to is not None:
+            raise self.fail(
+                f"{where} band {last.rule}",
+                "the last band must have no upper bound, so every churn probability falls in some band",
+            )
+
+    def parse_experiment(self, data: Any, where: str, offers: Mapping[str, Offer]) -> Experiment:
+        where = f"{where} experiment"
+        self.check_keys(data, where, allowed=_EXPERIMENT_KEYS, required=_EXPERIMENT_KEYS)
+        name = data["name"]
+        if not isinstance(name, str) or not name.isidentifier() or len(name) > 64:
+            raise self.fail(where, f"field 'name' must be letters, digits and _ (<= 64), found {name!r}")
+        seed = data["seed"]
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise self.fail(f"{where} ({name})", f"field 'seed' must be an integer, found {json.dumps(seed)}")
+        arms_data = data["arms"]
+        if not isinstance(arms_data, list) or len(arms_data) < 2:
+            raise self.fail(f"{where} ({name})", "field 'arms' must list at least two arms")
+        arms: list[ExperimentArm] = []
+        for index, item in enumerate(arms_data):
+            arm_where = f"{where} ({name}) arms[{index}]"
+            self.check_keys(item, arm_where, allowed=_ARM_KEYS, required=_ARM_KEYS)
+            arm_name = item["arm"]
+            if not isinstance(arm_name, str) or not arm_name.isidentifier() or len(arm_name) > 64:
+                raise self.fail(
+                    arm_where, f"field 'arm' must be letters, digits and _ (<= 64), found {arm_name!r}"
+                )
+            if any(arm.name == arm_name for arm in arms):
+                raise self.fail(arm_where, f"field 'arm': {arm_name!r} is used twice")
+            weight = self.number(item, "weight", arm_where, low=0.0, high=1_000_000.0)
+            if weight <= 0:
+                raise self.fail(arm_where, "field 'weight' must be above 0")
+            arms.append(
+                ExperimentArm(name=arm_name, offer=self.offer_ref(item, arm_where, offers), weight=weight)
+            )
+        return Experiment(name=name, seed=seed, arms=tuple(arms))
+
+    def parse_customer_rule(self, data: Any, position: int, offers: Mapping[str, Offer]) -> CustomerRule:
+        where = f"customer_rules[{position}]"
+        self.check_keys(data, where, allowed=_CUSTOMER_RULE_KEYS, required=_CUSTOMER_RULE_KEYS)
+        rule = self.rule_name(data, where)
+        where = f"{where} ({rule})"
+        conditions_data = data["when"]
+        if not isinstance(conditions_data, list) or not conditions_data:
+            raise self.fail(where, "field 'when' must be a non-empty list of conditions")
+        conditions = tuple(
+            self.parse_condition(item, f"{where} when[{index}]") for index, item in enumerate(conditions_data)
+        )
+        return CustomerRule(rule=rule, conditions=conditions, offer=self.offer_ref(data, where, offers))
+
+    def parse_condition(self, data: Any, where: str) -> Condition:
+        self.check_keys(data, where, allowed=_CONDITION_KEYS, required={"column"})
+        column = data["column"]
+        if column not in COLUMN_NAMES:
+            raise self.fail(where, f"field 'column': {column!r} is not a customer column")
+        operators = [key for key in CONDITION_OPERATORS if key in data]
+        if len(operators) != 1:
+            found = " and ".join(repr(key) for key in operators) or "none"
+            raise self.fail(
+                f"{where} ({column})",
+                f"give exactly one of the fields {', '.join(CONDITION_OPERATORS)} (found {found})",
+            )
+        operator = operators[0]
+        value = data[operator]
+        if operator == "equals" and isinstance(value, str):
+            return Condition(column=column, operator=operator, value=value)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.fail(
+                f"{where} ({column})", f"field {operator!r} must be a number, found {json.dumps(value)}"
+            )
+        return Condition(column=column, operator=operator, value=float(value))

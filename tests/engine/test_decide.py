@@ -1,0 +1,123 @@
+"""The default rules, branch by branch, at and around every threshold in churnguard/rules/default.json."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from churnguard.engine.decide import assign_arm, decide
+from churnguard.engine.rules import Experiment, ExperimentArm, load_rules
+
+RULES = load_rules()
+
+
+def customer(calls: int = 1, int_plan: str = "no", phone: str = "358-1921") -> dict[str, object]:
+    return {"area_code": 415, "phone": phone, "cust_service_calls": calls, "int_plan": int_plan}
+
+
+# sentiment, confidence, churn probability, customer service calls, int_plan -> rule, offer
+CASES = [
+    # positive, confident: below 0.5 nothing, from 0.5 a $5 credit
+    ("POSITIVE", 0.90, 0.10, 1, "no", "positive_low_risk", "none"),
+    ("POSITIVE", 0.51, 0.4999, 7, "no", "positive_low_risk", "none"),
+    ("POSITIVE", 0.90, 0.50, 1, "no", "positive_at_risk", "credit_5"),
+    ("POSITIVE", 0.90, 0.99, 1, "yes", "positive_at_risk", "credit_5"),
+    # negative, confident: <= 0.4 nothing, (0.4, 0.8] experiment, above 0.8 a $25 credit
+    ("NEGATIVE", 0.95, 0.00, 1, "no", "negative_low_risk", "none"),
+    ("NEGATIVE", 0.95, 0.40, 6, "no", "negative_low_risk", "none"),
+    ("NEGATIVE", 0.95, 0.41, 1, "no", "negative_medium_risk", None),
+    ("NEGATIVE", 0.95, 0.80, 1, "no", "negative_medium_risk", None),
+    ("NEGATIVE", 0.71, 0.81, 1, "no", "negative_high_risk", "credit_25"),
+    ("NEGATIVE", 0.99, 1.00, 9, "no", "negative_high_risk", "credit_25"),
+    # confidence not above the threshold: the customer rules decide
+    ("POSITIVE", 0.50, 0.90, 4, "no", "frequent_caller_without_intl_plan", "intl_minutes_1000"),
+    ("NEGATIVE", 0.70, 0.90, 1, "no", "no_rule_matched", "none"),
+    # neutral and mixed: frequent callers (4 or more calls) without an international plan get minutes
+    ("NEUTRAL", 0.99, 0.90, 4, "no", "frequent_caller_without_intl_plan", "intl_minutes_1000"),
+    ("MIXED", 0.99, 0.10, 9, "no", "frequent_caller_without_intl_plan", "intl_minutes_1000"),
+    ("NEUTRAL", 0.99, 0.90, 3, "no", "no_rule_matched", "none"),
+    ("NEUTRAL", 0.99, 0.90, 5, "yes", "no_rule_matched", "none"),
+]
+
+
+@pytest.mark.parametrize(("sentiment", "confidence", "risk", "calls", "int_plan", "rule", "offer"), CASES)
+def test_default_rules_pick_the_intended_branch(sentiment, confidence, risk, calls, int_plan, rule, offer):
+    decision = decide(
+        RULES,
+        sentiment=sentiment,
+        confidence=confidence,
+        churn_probability=risk,
+        customer=customer(calls, int_plan),
+    )
+    assert decision.rule == rule
+    if offer is None:
+        assert decision.experiment == "credit_15_vs_5"
+        assert decision.arm in {"credit_15", "credit_5"}
+        assert decision.offer.key == decision.arm
+    else:
+        assert decision.offer.key == offer
+        assert decision.arm is None and decision.experiment is None
+
+
+def test_every_rule_in_the_default_file_is_reachable():
+    reached = set()
+    for sentiment, confidence, risk, calls, int_plan, _, _ in CASES:
+        reached.add(
+            decide(
+                RULES,
+                sentiment=sentiment,
+                confidence=confidence,
+                churn_probability=risk,
+                customer=customer(calls, int_plan),
+            ).rule
+        )
+    assert reached == set(RULES.rule_names())
+
+
+def test_reason_states_the_thresholds_from_the_file():
+    decision = decide(
+        RULES, sentiment="NEGATIVE", confidence=0.93, churn_probability=0.91, customer=customer()
+    )
+    assert decision.reason == (
+        "sentiment NEGATIVE with confidence 0.930 > 0.7 and churn probability 0.910 > 0.8"
+    )
+    frequent = decide(
+        RULES, sentiment="NEUTRAL", confidence=0.9, churn_probability=0.2, customer=customer(calls=5)
+    )
+    assert "cust_service_calls 5 >= 4 and int_plan no = no" in frequent.reason
+    medium = decide(RULES, sentiment="NEGATIVE", confidence=0.9, churn_probability=0.6, customer=customer())
+    assert "0.600 <= 0.8 and > 0.4" in medium.reason
+    assert f"experiment credit_15_vs_5 assigned arm {medium.arm}" in medium.reason
+
+
+def test_experiment_arm_is_the_same_for_a_customer_on_every_call():
+    arms = {
+        decide(RULES, sentiment="NEGATIVE", confidence=0.9, churn_probability=risk, customer=customer()).arm
+        for risk in (0.45, 0.6, 0.75)
+    }
+    assert len(arms) == 1
+
+
+def phones(count: int) -> list[str]:
+    return [f"{300 + index // 10000:03d}-{index % 10000:04d}" for index in range(count)]
+
+
+def test_arms_split_customers_by_their_weights():
+    even = Experiment("even", 7, (ExperimentArm("a", "x", 1), ExperimentArm("b", "y", 1)))
+    skewed = Experiment("skewed", 7, (ExperimentArm("a", "x", 3), ExperimentArm("b", "y", 1)))
+    even_counts = Counter(assign_arm(even, area_code=415, phone=phone).name for phone in phones(4000))
+    skewed_counts = Counter(assign_arm(skewed, area_code=415, phone=phone).name for phone in phones(4000))
+    assert 1850 <= even_counts["a"] <= 2150
+    assert 2850 <= skewed_counts["a"] <= 3150
+
+
+def test_the_seed_reshuffles_assignments_but_each_seed_is_reproducible():
+    first = Experiment("e", 1, (ExperimentArm("a", "x", 1), ExperimentArm("b", "y", 1)))
+    second = Experiment("e", 2, first.arms)
+    with_first = [assign_arm(first, area_code=408, phone=phone).name for phone in phones(200)]
+    again = [assign_arm(first, area_code=408, phone=phone).name for phone in phones(200)]
+    with_second = [assign_arm(second, area_code=408, phone=phone).name for phone in phones(200)]
+    assert with_first == again
+    changed = sum(a != b for a, b in zip(with_first, with_second, strict=True))
+    assert 60 <= changed <= 140

@@ -1,0 +1,184 @@
+"""Loading the rules file: the default loads, and each kind of mistake is refused naming rule and field."""
+
+from __future__ import annotations
+
+import copy
+import json
+from importlib import resources
+
+import pytest
+
+from churnguard.engine.rules import RulesError, load_rules, parse_rules
+
+DEFAULT = json.loads(resources.files("churnguard.rules").joinpath("default.json").read_text(encoding="utf-8"))
+
+
+def test_default_rules_load_with_their_version_and_thresholds():
+    rules = load_rules()
+    assert rules.version == DEFAULT["version"]
+    positive, negative = rules.sentiment_rules
+    assert (positive.sentiment, positive.confidence_above) == ("POSITIVE", 0.5)
+    assert (negative.sentiment, negative.confidence_above) == ("NEGATIVE", 0.7)
+    assert [band.rule for band in negative.risk_bands] == [
+        "negative_low_risk",
+        "negative_medium_risk",
+        "negative_high_risk",
+    ]
+    (frequent,) = rules.customer_rules
+    assert [(c.column, c.operator, c.value) for c in frequent.conditions] == [
+        ("cust_service_calls", "at_least", 4.0),
+        ("int_plan", "equals", "no"),
+    ]
+
+
+def test_the_service_call_threshold_is_stated_once_in_the_default_file():
+    text = resources.files("churnguard.rules").joinpath("default.json").read_text(encoding="utf-8")
+    assert text.count('"at_least"') == 1
+    assert text.count("cust_service_calls") == 1
+
+
+def mutated(change):
+    data = copy.deepcopy(DEFAULT)
+    change(data)
+    return data
+
+
+def negative_bands(data):
+    return data["sentiment_rules"][1]["risk_bands"]
+
+
+# A mistake in the file -> words the error must contain (where, and what).
+MISTAKES = [
+    ("unknown top-level key", lambda d: d.update(colour="red"), ["top level", "unknown field 'colour'"]),
+    ("no version", lambda d: d.pop("version"), ["top level", "missing field 'version'"]),
+    ("empty version", lambda d: d.update(version=" "), ["field 'version'"]),
+    (
+        "unknown key in a band",
+        lambda d: negative_bands(d)[2].update(offr="credit_25"),
+        ["risk_bands[2]", "unknown field 'offr'"],
+    ),
+    (
+        "band with both bounds",
+        lambda d: negative_bands(d)[0].update(risk_below=0.3),
+        ["negative_low_risk", "'risk_below' and 'risk_up_to' overlap"],
+    ),
+    (
+        "middle band without a bound",
+        lambda d: negative_bands(d)[1].pop("risk_up_to"),
+        ["negative_medium_risk", "missing field 'risk_below' or 'risk_up_to'"],
+    ),
+    (
+        "overlapping bands",
+        lambda d: negative_bands(d)[1].update(risk_up_to=0.3),
+        ["negative_medium_risk", "'risk_up_to' is 0.3", "increase"],
+    ),
+    (
+        "bounded last band",
+        lambda d: negative_bands(d)[2].update(risk_up_to=0.95),
+        ["negative_high_risk", "last band must have no upper bound"],
+    ),
+    (
+        "threshold as text",
+        lambda d: negative_bands(d)[0].update(risk_up_to="0.4"),
+        ["negative_low_risk", "'risk_up_to' must be a number", '"0.4"'],
+    ),
+    (
+        "threshold out of range",
+        lambda d: negative_bands(d)[0].update(risk_up_to=4),
+        ["negative_low_risk", "'risk_up_to' is 4, outside 0.0..1.0"],
+    ),
+    (
+        "confidence as boolean",
+        lambda d: d["sentiment_rules"][0].update(confidence_above=True),
+        ["sentiment_rules[0] (POSITIVE)", "'confidence_above' must be a number"],
+    ),
+    (
+        "unknown sentiment",
+        lambda d: d["sentiment_rules"][0].update(sentiment="HAPPY"),
+        ["sentiment_rules[0]", "'sentiment' must be one of"],
+    ),
+    (
+        "same sentiment twice",
+        lambda d: d["sentiment_rules"][1].update(sentiment="POSITIVE"),
+        ["sentiment_rules[1] (POSITIVE)", "overlaps"],
+    ),
+    (
+        "offer and experiment in one band",
+        lambda d: negative_bands(d)[1].update(offer="credit_5"),
+        ["negative_medium_risk", "exactly one of the fields 'offer' and 'experiment'"],
+    ),
+    (
+        "unknown offer",
+        lambda d: negative_bands(d)[2].update(offer="credit_250"),
+        ["negative_high_risk", "'credit_250' is not one of the offers"],
+    ),
+    (
+        "duplicate rule name",
+        lambda d: negative_bands(d)[2].update(rule="negative_low_risk"),
+        ["risk_bands[2]", "'negative_low_risk' is used twice"],
+    ),
+    (
+        "negative cost",
+        lambda d: d["offers"]["credit_5"].update(cost_usd=-5),
+        ["offers.credit_5", "'cost_usd' is -5"],
+    ),
+    (
+        "single-arm experiment",
+        lambda d: negative_bands(d)[1]["experiment"]["arms"].pop(),
+        ["credit_15_vs_5", "at least two arms"],
+    ),
+    (
+        "zero weight",
+        lambda d: negative_bands(d)[1]["experiment"]["arms"][0].update(weight=0),
+        ["arms[0]", "'weight' must be above 0"],
+    ),
+    (
+        "seed as float",
+        lambda d: negative_bands(d)[1]["experiment"].update(seed=1.5),
+        ["credit_15_vs_5", "'seed' must be an integer"],
+    ),
+    (
+        "condition with two operators",
+        lambda d: d["customer_rules"][0]["when"][0].update(above=3),
+        ["frequent_caller_without_intl_plan", "when[0] (cust_service_calls)", "exactly one of"],
+    ),
+    (
+        "condition on an unknown column",
+        lambda d: d["customer_rules"][0]["when"][0].update(column="calls"),
+        ["frequent_caller_without_intl_plan", "when[0]", "'calls' is not a customer column"],
+    ),
+    (
+        "threshold of calls as text",
+        lambda d: d["customer_rules"][0]["when"][0].update(at_least="4"),
+        ["frequent_caller_without_intl_plan", "'at_least' must be a number"],
+    ),
+    ("no otherwise", lambda d: d.pop("otherwise"), ["missing field 'otherwise'"]),
+]
+
+
+@pytest.mark.parametrize(("change", "expected"), [m[1:] for m in MISTAKES], ids=[m[0] for m in MISTAKES])
+def test_mistakes_are_refused_naming_rule_and_field(change, expected):
+    with pytest.raises(RulesError) as raised:
+        parse_rules(mutated(change), source="marketing.json")
+    message = str(raised.value)
+    assert message.startswith("rules file marketing.json: ")
+    for words in expected:
+        assert words in message
+
+
+def test_file_problems_name_the_file_and_position(tmp_path):
+    with pytest.raises(RulesError, match="no such file"):
+        load_rules(tmp_path / "absent.json")
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"version": "1",\n "offers": }', encoding="utf-8")
+    with pytest.raises(RulesError, match=r"broken.json: not valid JSON at line 2 column"):
+        load_rules(broken)
+
+
+def test_a_changed_file_changes_the_decision(tmp_path):
+    data = mutated(lambda d: d["customer_rules"][0]["when"][0].update(at_least=6))
+    path = tmp_path / "rules.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    rules = load_rules(path)
+    assert rules.source == str(path)
+    assert rules.customer_rules[0].conditions[0].value == 6.0
