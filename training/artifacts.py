@@ -39,13 +39,15 @@ def write_model_files(booster: xgb.Booster, out_dir: Path) -> None:
     (out_dir / MODEL_JSON).write_bytes(model_bytes)
     buffer = io.BytesIO()
     # gzip's header carries a timestamp: mtime=0 through GzipFile keeps reruns identical.
-    with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=_ARCHIVE_MTIME) as zipped:
-        with tarfile.open(fileobj=zipped, mode="w") as archive:
-            member = tarfile.TarInfo(MODEL_MEMBER)
-            member.size = len(model_bytes)
-            member.mtime = _ARCHIVE_MTIME
-            member.mode = 0o644
-            archive.addfile(member, io.BytesIO(model_bytes))
+    with (
+        gzip.GzipFile(fileobj=buffer, mode="wb", mtime=_ARCHIVE_MTIME) as zipped,
+        tarfile.open(fileobj=zipped, mode="w") as archive,
+    ):
+        member = tarfile.TarInfo(MODEL_MEMBER)
+        member.size = len(model_bytes)
+        member.mtime = _ARCHIVE_MTIME
+        member.mode = 0o644
+        archive.addfile(member, io.BytesIO(model_bytes))
     (out_dir / MODEL_TARBALL).write_bytes(buffer.getvalue())
 
 

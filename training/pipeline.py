@@ -145,7 +145,10 @@ def train(
             importance=explain.feature_importance(chosen.search.booster, chosen.spec.names),
             tree_depths=explain.tree_depths(chosen.search.booster),
             first_tree_splits=explain.first_tree_splits(chosen.search.booster),
-            roc={name: roc_points(test_churn, run.test_scores) for name, run in (("full", full), ("reduced", reduced))},
+            roc={
+                name: roc_points(test_churn, run.test_scores)
+                for name, run in (("full", full), ("reduced", reduced))
+            },
             cutoff_grid=CUTOFF_GRID,
             cost_curve=cost_curve(test_churn, chosen.test_scores, costs),
             cutoff=cutoff,
@@ -187,7 +190,9 @@ def _search_model(
         progress.advance(number, f"best validation AUC {best.validation_auc:.4f}")
 
     progress.begin(f"searching the {label} ({len(spec.names)} features)", trials)
-    result = search(dmatrix(parts.train), dmatrix(parts.validation), trials=trials, seed=seed, on_trial=report_trial)
+    result = search(
+        dmatrix(parts.train), dmatrix(parts.validation), trials=trials, seed=seed, on_trial=report_trial
+    )
     progress.end(f"best validation AUC {result.best.validation_auc:.4f}")
     return ModelRun(
         spec=spec,
@@ -282,7 +287,8 @@ def _report_summary(metadata: dict[str, Any]) -> dict[str, Any]:
     metrics, cost = metadata["metrics"], metadata["cost"]
     return {
         "chosen model": f"{metrics['chosen']} ({len(metadata['features'])} features)",
-        "test AUC full / reduced": f"{metrics['full']['test_auc']:.4f} / {metrics['reduced']['test_auc']:.4f}",
+        "test AUC full": metrics["full"]["test_auc"],
+        "test AUC reduced": metrics["reduced"]["test_auc"],
         "cut-off": metadata["cutoff"],
         "cost at cut-off (test)": f"${cost['at_cutoff']:,.0f} (${cost['per_customer']:.2f} per customer)",
         "cost of doing nothing (test)": f"${cost['do_nothing']:,.0f}",

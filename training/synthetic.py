@@ -22,22 +22,33 @@ STATES: tuple[str, ...] = (
 AREA_CODES: tuple[int, ...] = (408, 415, 510)
 AREA_CODE_SHARES: tuple[float, ...] = (0.25, 0.50, 0.25)
 TARGET_CHURN_RATE = 0.145
+# Scales the churn log-odds so that a well-tuned model reaches a test AUC near the public data's (~0.93).
+SIGNAL_STRENGTH = 1.6
 
 # Per-minute prices of the public data set; charges are always minutes times these, rounded to cents.
 PRICE_PER_MINUTE: dict[str, float] = {"day": 0.17, "eve": 0.085, "night": 0.045, "intl": 0.27}
 
-HIGH_RISK_CUSTOMER: dict[str, object] = {
+
+def with_charges(customer: dict[str, object]) -> dict[str, object]:
+    """The row with its charge columns filled in from its minutes, in schema column order."""
+    row = dict(customer)
+    for period, price in PRICE_PER_MINUTE.items():
+        row[f"{period}_charge"] = round(float(row[f"{period}_mins"]) * price, 2)  # type: ignore[arg-type]
+    return {column: row[column] for column in COLUMN_NAMES}
+
+
+HIGH_RISK_CUSTOMER: dict[str, object] = with_charges({
     "state": "NJ", "acc_length": 137, "area_code": 415, "phone": "358-1921", "int_plan": "yes",
     "vmail_plan": "no", "vmail_msg": 0, "day_mins": 335.4, "day_calls": 114, "eve_mins": 290.2,
     "eve_calls": 110, "night_mins": 262.6, "night_calls": 104, "intl_mins": 17.2, "intl_calls": 2,
     "cust_service_calls": 6, "churn": True,
-}  # fmt: skip
-LOW_RISK_CUSTOMER: dict[str, object] = {
+})  # fmt: skip
+LOW_RISK_CUSTOMER: dict[str, object] = with_charges({
     "state": "OH", "acc_length": 84, "area_code": 408, "phone": "375-9999", "int_plan": "no",
     "vmail_plan": "yes", "vmail_msg": 31, "day_mins": 139.4, "day_calls": 101, "eve_mins": 161.9,
     "eve_calls": 88, "night_mins": 196.9, "night_calls": 89, "intl_mins": 6.6, "intl_calls": 5,
     "cust_service_calls": 1, "churn": False,
-}  # fmt: skip
+})  # fmt: skip
 FIXED_CUSTOMERS = (HIGH_RISK_CUSTOMER, LOW_RISK_CUSTOMER)
 
 
@@ -74,9 +85,9 @@ def generate_customers(n_rows: int, seed: int) -> pd.DataFrame:
     frame["churn"] = _draw_churn(frame, rng)
     fixed = pd.DataFrame(list(FIXED_CUSTOMERS))
     position = 2 if n_random >= 2 else 0
-    customers = pd.concat([frame.iloc[:position], fixed, frame.iloc[position:]], ignore_index=True)
     for period, price in PRICE_PER_MINUTE.items():
-        customers[f"{period}_charge"] = (customers[f"{period}_mins"] * price).round(2)
+        frame[f"{period}_charge"] = (frame[f"{period}_mins"] * price).round(2)
+    customers = pd.concat([frame.iloc[:position], fixed, frame.iloc[position:]], ignore_index=True)
     customers["churn"] = customers["churn"].astype(bool)
     return customers[list(COLUMN_NAMES)]
 
@@ -106,10 +117,12 @@ def churn_logit(frame: pd.DataFrame) -> np.ndarray:
     """
     calls = frame["cust_service_calls"].to_numpy(dtype=float)
     int_plan = (frame["int_plan"] == "yes").to_numpy(dtype=float)
-    bill = sum(frame[f"{period}_mins"].to_numpy(dtype=float) * price for period, price in PRICE_PER_MINUTE.items())
+    bill = sum(
+        frame[f"{period}_mins"].to_numpy(dtype=float) * price for period, price in PRICE_PER_MINUTE.items()
+    )
     day_mins = frame["day_mins"].to_numpy(dtype=float)
     intl_mins = frame["intl_mins"].to_numpy(dtype=float)
-    return (
+    return SIGNAL_STRENGTH * (
         2.6 * (calls >= 4) * (1.0 + (day_mins < 180))
         + 0.25 * calls
         + 2.2 * int_plan
@@ -135,18 +148,18 @@ MESSAGES: dict[str, tuple[str, ...]] = {
     "positive": (
         "I've been with you for years and I'm really happy with the service. Thanks!",
         "The agent was great, she fixed my voicemail in two minutes. Much appreciated.",
-        "Just wanted to say the new \"family\" bundle is excellent value, keep it up.",
+        'Just wanted to say the new "family" bundle is excellent value, keep it up.',
         "Coverage at my parents' place is finally good. Thank you for the upgrade!",
     ),
     "neutral": (
         "Can you tell me when my contract ends?",
         "I'd like to know what the international plan costs per minute.",
         "Please send me a copy of last month's bill.",
-        "What's the difference between the \"basic\" and the \"plus\" plan?",
+        'What\'s the difference between the "basic" and the "plus" plan?',
     ),
     "negative": (
         "This is the third time I'm calling about the same problem and nobody's fixed it. I'm done.",
-        "My bill is way too high again. Your competitor's \"unlimited\" offer is half the price.",
+        'My bill is way too high again. Your competitor\'s "unlimited" offer is half the price.',
         "Calls keep dropping and your support doesn't care. I'm thinking of cancelling.",
         "I was charged for international calls I never made. Terrible service, I want to leave.",
     ),
@@ -167,7 +180,9 @@ def generate_messages(customers: pd.DataFrame, seed: int) -> pd.DataFrame:
     tone_index = (draws[:, None] > np.cumsum(tone_shares, axis=1)).sum(axis=1).clip(0, 2)
     tones = [TONES[index] for index in tone_index]
     for fixed, tone in ((HIGH_RISK_CUSTOMER, "negative"), (LOW_RISK_CUSTOMER, "positive")):
-        match = (customers["area_code"].astype(int) == fixed["area_code"]) & (customers["phone"] == fixed["phone"])
+        match = (customers["area_code"].astype(int) == fixed["area_code"]) & (
+            customers["phone"] == fixed["phone"]
+        )
         for position in np.flatnonzero(match.to_numpy()):
             tones[position] = tone
     picks = rng.integers(0, 1_000_000, len(customers))

@@ -1,0 +1,122 @@
+"""`churnguard train`: train, explain and package the churn model locally, or launch it on SageMaker."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from churnguard.errors import UserError
+
+DEFAULT_SYNTHETIC_ROWS = 3333
+# Training jobs the SageMaker tuning job may run when --trials is not given.
+DEFAULT_SAGEMAKER_JOBS = 20
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "train",
+        help="train the churn model (locally, or on SageMaker with --sagemaker)",
+        description="Trains XGBoost with a hyper-parameter search, keeps a reduced model when it is as good, "
+        "chooses the business cut-off and writes model.tar.gz, model.json, metadata.json and report.html. "
+        "Without --data it trains on synthetic customers.",
+    )
+    parser.add_argument("--data", type=Path, default=None, help="customer CSV (public or snake_case header)")
+    parser.add_argument("--out", type=Path, default=Path("artifacts/model"), help="output folder")
+    parser.add_argument("--trials", type=int, default=None, help="hyper-parameter sets to try (default 40)")
+    parser.add_argument(
+        "--seed", type=int, default=1729, help="seed of the split, the search and synthetic data"
+    )
+    parser.add_argument("--split", choices=("project", "reference"), default="project", help="split rule")
+    parser.add_argument(
+        "--rows", type=int, default=DEFAULT_SYNTHETIC_ROWS, help="synthetic rows without --data"
+    )
+    parser.add_argument("--offer-usd", type=float, default=50.0, help="cost of one incentive offer")
+    parser.add_argument("--lost-customer-usd", type=float, default=500.0, help="cost of one lost customer")
+    parser.add_argument(
+        "--auc-margin", type=float, default=None, help="keep the reduced model within this AUC"
+    )
+    aws = parser.add_argument_group("SageMaker")
+    aws.add_argument("--sagemaker", action="store_true", help="launch a training and a tuning job instead")
+    aws.add_argument("--bucket", help="data bucket for inputs and artifacts (under model/)")
+    aws.add_argument("--role-arn", help="execution role the jobs run as")
+    aws.add_argument("--region", default=None, help="AWS region (default: the AWS configuration's)")
+    aws.add_argument("--instance-type", default=None, help="training instance type (default ml.m5.xlarge)")
+    aws.add_argument("--kms-key-id", default=None, help="KMS key for uploads, outputs and volumes")
+    parser.set_defaults(func=run)
+
+
+def _customers(args: argparse.Namespace) -> Any:
+    if args.data is not None:
+        from training.data import load_customers
+
+        return load_customers(args.data)
+    if args.rows < 100:
+        raise UserError(f"--rows must be at least 100 for a meaningful split (got {args.rows})")
+    from training.synthetic import generate_customers
+
+    print(f"no --data given: training on {args.rows} synthetic customers (seed {args.seed})", file=sys.stderr)
+    return generate_customers(args.rows, seed=args.seed)
+
+
+def run(args: argparse.Namespace) -> int:
+    customers = _customers(args)
+    if args.sagemaker:
+        return _launch_on_sagemaker(args, customers)
+    from training.pipeline import DEFAULT_AUC_MARGIN, DEFAULT_TRIALS, train
+    from training.progress import StreamProgress
+
+    result = train(
+        customers,
+        args.out,
+        trials=DEFAULT_TRIALS if args.trials is None else args.trials,
+        seed=args.seed,
+        split=args.split,
+        offer_usd=args.offer_usd,
+        lost_customer_usd=args.lost_customer_usd,
+        auc_margin=DEFAULT_AUC_MARGIN if args.auc_margin is None else args.auc_margin,
+        progress=StreamProgress(),
+    )
+    print(summary_text(result.metadata, args.out))
+    return 0
+
+
+def summary_text(metadata: dict[str, Any], out_dir: Path) -> str:
+    metrics, cost = metadata["metrics"], metadata["cost"]
+    return "\n".join(
+        [
+            f"model: {metrics['chosen']} ({len(metadata['features'])} features), "
+            f"test AUC full {metrics['full']['test_auc']:.4f} / reduced {metrics['reduced']['test_auc']:.4f}",
+            f"cut-off: {metadata['cutoff']:.2f}; test cost ${cost['at_cutoff']:,.0f} "
+            f"over {cost['test_rows']} customers (${cost['per_customer']:.2f} each), "
+            f"doing nothing ${cost['do_nothing']:,.0f}",
+            f"written to {out_dir}: model.tar.gz, model.json, metadata.json, report.html",
+        ]
+    )
+
+
+def _launch_on_sagemaker(args: argparse.Namespace, customers: Any) -> int:
+    if not args.bucket or not args.role_arn:
+        raise UserError("--sagemaker needs --bucket and --role-arn")
+    import boto3
+
+    from training.sagemaker_jobs import DEFAULT_INSTANCE_TYPE, LaunchSettings, default_run_name, launch
+
+    session = boto3.session.Session(region_name=args.region)
+    if not session.region_name:
+        raise UserError("no AWS region: pass --region or configure one")
+    settings = LaunchSettings(
+        bucket=args.bucket,
+        role_arn=args.role_arn,
+        region=session.region_name,
+        run_name=default_run_name(),
+        instance_type=args.instance_type or DEFAULT_INSTANCE_TYPE,
+        max_jobs=DEFAULT_SAGEMAKER_JOBS if args.trials is None else args.trials,
+        kms_key_id=args.kms_key_id,
+    )
+    result = launch(customers, settings, split=args.split, seed=args.seed, session=session)
+    print(f"started training job {result.training_job_name} and tuning job {result.tuning_job_name}")
+    print(f"inputs: {', '.join(result.data_uris.values())}")
+    print(f"artifacts will appear under {result.output_uri}")
+    return 0
