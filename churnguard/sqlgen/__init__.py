@@ -1,0 +1,127 @@
+"""SQL rendered from a training run's metadata.json: what the bootstrap applies on Aurora and what
+`churnguard local up` installs on MariaDB.
+
+Deploy order (render_deploy_sql): every sql/NN_*.sql in name order, then the generated functions:
+the one-hot helpers and will_churn, either as the SageMaker alias (`inference_mode="endpoint"`) or
+compiled from model.json together with the bulk-scoring view and refresh procedure
+(`inference_mode="in_database"`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from churnguard.feature_spec import FeatureSpec, FeatureSpecError, check_feature_order
+from churnguard.sql_client import SqlClient
+from churnguard.sqlgen.files import (
+    SqlApplyError,
+    SqlFile,
+    apply_sql_files,
+    read_template,
+    run_template,
+    split_statements,
+    static_sql_files,
+)
+from churnguard.sqlgen.functions import (
+    WILL_CHURN,
+    SqlRenderError,
+    render_one_hot_helpers,
+    render_will_churn_alias,
+    render_will_churn_compiled,
+    will_churn_call,
+)
+from churnguard.sqlgen.model_compiler import ModelCompileError, TreeModel, check_model_features, read_model
+from churnguard.sqlgen.statements import call_centre_sql, inline_probability_sql, render_scoring_objects
+
+InferenceMode = Literal["endpoint", "in_database"]
+INFERENCE_MODES: tuple[str, ...] = ("endpoint", "in_database")
+MODEL_JSON = "model.json"
+
+__all__ = [
+    "INFERENCE_MODES",
+    "ModelCompileError",
+    "SqlApplyError",
+    "SqlFile",
+    "SqlRenderError",
+    "apply_sql_files",
+    "call_centre_sql",
+    "check_installed_signature",
+    "inline_probability_sql",
+    "load_model",
+    "local_function_files",
+    "read_template",
+    "render_deploy_sql",
+    "run_template",
+    "split_statements",
+    "static_sql_files",
+    "will_churn_call",
+]
+
+
+def load_model(metadata_path: str | Path) -> tuple[FeatureSpec, TreeModel]:
+    """The spec from metadata.json and the trees from model.json beside it, checked to agree."""
+    metadata_path = Path(metadata_path)
+    spec = FeatureSpec.from_metadata_file(metadata_path)
+    model_path = metadata_path.parent / MODEL_JSON
+    model = read_model(model_path)
+    check_model_features(model, spec.names, what=f"{model_path} feature names vs {metadata_path}")
+    return spec, model
+
+
+def _joined(statements: list[str]) -> str:
+    return "".join(f"{statement};\n\n" for statement in statements)
+
+
+def compiled_model_files(spec: FeatureSpec, model: TreeModel) -> list[SqlFile]:
+    return [
+        SqlFile("90_one_hot_helpers.sql", _joined(render_one_hot_helpers(spec))),
+        SqlFile("91_will_churn.sql", _joined(render_will_churn_compiled(spec, model))),
+        SqlFile("92_bulk_scoring.sql", _joined(render_scoring_objects(spec, model))),
+    ]
+
+
+def render_deploy_sql(
+    metadata_path: str | Path,
+    *,
+    inference_mode: InferenceMode,
+    endpoint_name: str | None,
+) -> list[SqlFile]:
+    """Everything the bootstrap applies on Aurora, in order. Comprehend's functions are built into
+    Aurora, so the local sentiment stand-ins are not part of it.
+    """
+    if inference_mode not in INFERENCE_MODES:
+        raise SqlRenderError(f"inference_mode {inference_mode!r} is not one of {', '.join(INFERENCE_MODES)}")
+    if inference_mode == "endpoint":
+        if not endpoint_name:
+            raise SqlRenderError("inference_mode 'endpoint' needs the SageMaker endpoint name")
+        spec = FeatureSpec.from_metadata_file(metadata_path)
+        generated = [
+            SqlFile("90_one_hot_helpers.sql", _joined(render_one_hot_helpers(spec))),
+            SqlFile("91_will_churn.sql", _joined(render_will_churn_alias(spec, endpoint_name))),
+        ]
+    else:
+        generated = compiled_model_files(*load_model(metadata_path))
+    return [*static_sql_files(), *generated]
+
+
+def local_function_files(metadata_path: str | Path) -> list[SqlFile]:
+    """The generated functions for the local stand-in: always the model compiled to SQL."""
+    return compiled_model_files(*load_model(metadata_path))
+
+
+def check_installed_signature(client: SqlClient, spec: FeatureSpec) -> None:
+    """Fail unless the database's will_churn takes exactly the model's features, in the model's order.
+
+    A will_churn typed for another feature order accepts the call and scores garbage, so the bootstrap
+    and `local up` run this after installing, and anyone may run it before trusting the scores.
+    """
+    rows = client.query(
+        "SELECT PARAMETER_NAME AS name FROM information_schema.PARAMETERS"
+        " WHERE SPECIFIC_SCHEMA = DATABASE() AND SPECIFIC_NAME = %(function)s"
+        " AND ROUTINE_TYPE = 'FUNCTION' AND ORDINAL_POSITION > 0 ORDER BY ORDINAL_POSITION",
+        {"function": WILL_CHURN},
+    )
+    if not rows:
+        raise FeatureSpecError(f"{WILL_CHURN} is not installed in this database, or takes no parameters")
+    check_feature_order(spec.names, [row["name"] for row in rows], what=f"installed {WILL_CHURN} signature")

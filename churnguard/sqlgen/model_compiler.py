@@ -1,0 +1,151 @@
+"""Compile an xgboost binary:logistic model (its JSON dump, model.json) into one SQL expression.
+
+The expression is `1 / (1 + EXP(-(base_margin + tree_1 + ... + tree_n)))`, each tree a nested CASE.
+It must agree with xgboost to 1e-6, which takes care at the splits: xgboost tests
+`float32(x) < t` with `t` a float32, while SQL compares the DOUBLE value x. We therefore compile each
+threshold to the double boundary b at which float32 rounding of x flips to t (see `split_boundary`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from churnguard.feature_spec import FeatureSpecError, check_feature_order
+
+
+class ModelCompileError(ValueError):
+    """The model file is not a model this compiler can turn into SQL faithfully."""
+
+
+@dataclass(frozen=True)
+class Tree:
+    """One regression tree in xgboost's array layout; a node is a leaf when its left child is -1."""
+
+    left: tuple[int, ...]
+    right: tuple[int, ...]
+    feature: tuple[int, ...]
+    threshold: tuple[float, ...]  # float32 split value, or the leaf value at a leaf
+    default_left: tuple[bool, ...]
+
+
+@dataclass(frozen=True)
+class TreeModel:
+    feature_names: tuple[str, ...] | None
+    base_margin: float
+    trees: tuple[Tree, ...]
+
+
+def read_model(path: str | Path) -> TreeModel:
+    """Read model.json, refusing what the compiler does not handle rather than scoring it wrongly."""
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+        learner = document["learner"]
+        objective = learner["objective"]["name"]
+        booster = learner["gradient_booster"]
+        params = learner["learner_model_param"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ModelCompileError(f"{path}: not an xgboost JSON model ({error})") from None
+    if objective != "binary:logistic":
+        raise ModelCompileError(f"{path}: objective {objective!r}; only binary:logistic compiles to SQL")
+    if booster.get("name") != "gbtree":
+        raise ModelCompileError(f"{path}: booster {booster.get('name')!r}; only gbtree compiles to SQL")
+    if int(params.get("num_class", "0")) > 1 or int(params.get("num_target", "1")) != 1:
+        raise ModelCompileError(f"{path}: multi-class or multi-target models do not compile to SQL")
+    trees = tuple(_read_tree(raw, path, number) for number, raw in enumerate(booster["model"]["trees"]))
+    names = learner.get("feature_names") or None
+    return TreeModel(
+        feature_names=tuple(names) if names else None,
+        base_margin=_base_margin(params["base_score"]),
+        trees=trees,
+    )
+
+
+def _base_margin(stored: str) -> float:
+    # xgboost 3 stores binary:logistic's base_score as a probability ("5E-1", or "[5E-1]" in newer
+    # releases) and starts every prediction from its logit, computed in float32 like xgboost does.
+    probability = float(np.float32(float(stored.strip("[]"))))
+    if not 0.0 < probability < 1.0:
+        raise ModelCompileError(f"base_score {stored} is not a probability strictly between 0 and 1")
+    return float(np.float32(-math.log(1.0 / probability - 1.0)))
+
+
+def _read_tree(raw: dict, path: str | Path, number: int) -> Tree:
+    if any(int(kind) != 0 for kind in raw.get("split_type", [])):
+        raise ModelCompileError(f"{path}: tree {number} has categorical splits, which do not compile to SQL")
+    return Tree(
+        left=tuple(int(n) for n in raw["left_children"]),
+        right=tuple(int(n) for n in raw["right_children"]),
+        feature=tuple(int(n) for n in raw["split_indices"]),
+        threshold=tuple(float(np.float32(value)) for value in raw["split_conditions"]),
+        default_left=tuple(bool(flag) for flag in raw["default_left"]),
+    )
+
+
+def split_boundary(threshold: float) -> tuple[float, bool]:
+    """The double b and whether the test is `x <= b` (True) or `x < b` (False) equal to float32(x) < t.
+
+    float32(x) < t exactly when x rounds to a float32 at or below p, the float32 just under t; that
+    holds for x under the midpoint b = (p + t) / 2 (exact in double), and at b itself when rounding
+    half to even picks p, i.e. when t's mantissa is odd.
+    """
+    t32 = np.float32(threshold)
+    below = np.nextafter(t32, np.float32(-np.inf))
+    boundary = (float(below) + float(t32)) / 2.0
+    mantissa_is_odd = bool(int(t32.view(np.uint32)) & 1)
+    return boundary, mantissa_is_odd
+
+
+def double_literal(value: float) -> str:
+    """A DOUBLE literal that parses back to exactly `value` on MySQL and MariaDB.
+
+    The exponent matters: without it `161.6` is a DECIMAL literal and comparisons change type.
+    """
+    if not math.isfinite(value):
+        raise ModelCompileError(f"cannot write {value} as a SQL number")
+    return f"{value:.17e}"
+
+
+def tree_expression(tree: Tree, feature_sql: Sequence[str], node: int = 0) -> str:
+    """One tree as nested CASE expressions over the feature expressions (indexed like the model)."""
+    if tree.left[node] == -1:
+        return double_literal(tree.threshold[node])
+    try:
+        value = feature_sql[tree.feature[node]]
+    except IndexError:
+        raise ModelCompileError(
+            f"a split uses feature {tree.feature[node]} but the spec has {len(feature_sql)} features"
+        ) from None
+    boundary, inclusive = split_boundary(tree.threshold[node])
+    test = f"{value} {'<=' if inclusive else '<'} {double_literal(boundary)}"
+    if tree.default_left[node]:
+        test = f"{test} OR {value} IS NULL"
+    left = tree_expression(tree, feature_sql, tree.left[node])
+    right = tree_expression(tree, feature_sql, tree.right[node])
+    return f"CASE WHEN {test} THEN {left} ELSE {right} END"
+
+
+def margin_expression(model: TreeModel, feature_sql: Sequence[str]) -> str:
+    parts = [double_literal(model.base_margin)]
+    parts.extend(tree_expression(tree, feature_sql) for tree in model.trees)
+    return "\n  + ".join(parts)
+
+
+def probability_expression(model: TreeModel, feature_sql: Sequence[str]) -> str:
+    """sigmoid(margin) as SQL: the model's churn probability for the given feature expressions."""
+    return f"1e0 / (1e0 + EXP(-(\n  {margin_expression(model, feature_sql)}\n)))"
+
+
+def check_model_features(model: TreeModel, features: Sequence[str], *, what: str) -> None:
+    """The model's own feature names (when saved) must be the spec's, in order."""
+    if model.feature_names is None:
+        return
+    try:
+        check_feature_order(features, model.feature_names, what=what)
+    except FeatureSpecError as error:
+        raise ModelCompileError(str(error)) from None

@@ -1,0 +1,59 @@
+"""Statements built from the FeatureSpec: the call-centre lookup and the set-based (bulk) scoring forms.
+
+The call-centre statement is the same text on Aurora and locally; only what `will_churn` and the
+Comprehend functions are behind differs. Bulk scoring cannot go through a stored function (MariaDB
+runs a 100-tree stored function at about a thousand rows/s), so the view and the materialised
+scores table repeat the compiled model inline in the SELECT.
+"""
+
+from __future__ import annotations
+
+from churnguard.customer_schema import COLUMN_NAMES
+from churnguard.feature_spec import FeatureSpec
+from churnguard.sqlgen.functions import feature_arguments, quote_identifier, will_churn_call
+from churnguard.sqlgen.model_compiler import TreeModel, probability_expression
+
+SCORES_VIEW = "customer_churn_scores"
+SCORES_TABLE = "customer_scores"
+REFRESH_PROCEDURE = "refresh_customer_scores"
+SENTIMENT_LANGUAGE = "en"
+
+
+def call_centre_sql(spec: FeatureSpec) -> str:
+    """One customer's columns, churn probability and the sentiment of the message being handled.
+
+    Parameters: %(area_code)s, %(phone)s, %(message)s, bound by the client (a quote or a backslash in
+    the message is data, never SQL).
+    """
+    columns = ",\n  ".join(f"c.{quote_identifier(name)}" for name in COLUMN_NAMES)
+    return (
+        f"SELECT\n  {columns},\n"
+        f"  {will_churn_call(spec, 'c')} AS churn_probability,\n"
+        f"  aws_comprehend_detect_sentiment(%(message)s, '{SENTIMENT_LANGUAGE}') AS sentiment,\n"
+        f"  aws_comprehend_detect_sentiment_confidence(%(message)s, '{SENTIMENT_LANGUAGE}') AS confidence\n"
+        f"FROM customers AS c\n"
+        f"WHERE c.area_code = %(area_code)s AND c.phone = %(phone)s"
+    )
+
+
+def inline_probability_sql(spec: FeatureSpec, model: TreeModel, table_alias: str = "c") -> str:
+    """The compiled model as an expression over a customers row: what the view and refresh compute."""
+    return probability_expression(model, feature_arguments(spec, table_alias, inline=True))
+
+
+def render_scoring_objects(spec: FeatureSpec, model: TreeModel) -> list[str]:
+    """The bulk-scoring forms: a view computing every customer's probability on read, and a
+    procedure refreshing the materialised customer_scores table from it in one set-based statement.
+    """
+    return [
+        f"DROP VIEW IF EXISTS {SCORES_VIEW}",
+        f"CREATE VIEW {SCORES_VIEW} AS\n"
+        f"SELECT c.area_code, c.phone,\n{inline_probability_sql(spec, model)} AS churn_probability\n"
+        f"FROM customers AS c",
+        f"DROP PROCEDURE IF EXISTS {REFRESH_PROCEDURE}",
+        f"CREATE PROCEDURE {REFRESH_PROCEDURE}()\n"
+        f"  MODIFIES SQL DATA\n"
+        f"  COMMENT 'churnguard: rescore every customer into {SCORES_TABLE}'\n"
+        f"  REPLACE INTO {SCORES_TABLE} (area_code, phone, churn_probability, scored_at)\n"
+        f"  SELECT area_code, phone, churn_probability, CURRENT_TIMESTAMP FROM {SCORES_VIEW}",
+    ]
