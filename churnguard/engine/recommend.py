@@ -13,15 +13,17 @@ import math
 import time
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from churnguard.drivers import DEFAULT_TOP_DRIVERS, DriverExplainer
 from churnguard.engine.decide import decide
 from churnguard.engine.offers_log import OfferRecord, insert_offer
 from churnguard.engine.request import COMPREHEND_MAX_BYTES, CallRequest
-from churnguard.engine.rules import Rules
+from churnguard.engine.rules import Rules, load_rules
 from churnguard.errors import UserError
 from churnguard.sql_client import SqlClient
+from churnguard.sqlgen.statements import call_centre_sql
 
 LOG = logging.getLogger(__name__)
 
@@ -46,6 +48,29 @@ class Engine:
     explainer: DriverExplainer
     call_centre_sql: str
     top_drivers: int = DEFAULT_TOP_DRIVERS
+
+    @classmethod
+    def load(
+        cls,
+        model_dir: str | Path,
+        *,
+        rules_path: str | Path | None = None,
+        top_drivers: int = DEFAULT_TOP_DRIVERS,
+    ) -> Engine:
+        """The engine for a trained model folder (metadata.json + model.json) and a rules file
+        (default: churnguard/rules/default.json). The statement is rendered from the model's own
+        feature spec, so it always calls will_churn with the features in the model's order.
+        """
+        try:
+            explainer = DriverExplainer.from_model_dir(model_dir)
+        except (ValueError, KeyError, OSError) as problem:  # ModelFileError, FeatureSpecError, bad JSON
+            raise UserError(f"cannot use the model in {model_dir}: {problem}") from None
+        return cls(
+            rules=load_rules(rules_path),
+            explainer=explainer,
+            call_centre_sql=call_centre_sql(explainer.spec),
+            top_drivers=top_drivers,
+        )
 
     def recommend(self, client: SqlClient, request: CallRequest) -> dict[str, Any]:
         """The answer for one validated request, recorded in the offers log; see docs/engine.md."""

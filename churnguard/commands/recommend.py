@@ -1,0 +1,101 @@
+"""`churnguard recommend`: the offer for one customer who just wrote to customer service.
+
+A thin shell over churnguard.engine.recommend: it parses the options, opens the database (by default
+the one `churnguard local up` started) and prints the engine's answer, which is also recorded in the
+offers log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from churnguard.drivers import DEFAULT_TOP_DRIVERS
+from churnguard.errors import UserError
+
+MODEL_DIR_ENV = "CHURNGUARD_MODEL_DIR"
+DEFAULT_MODEL_DIR = Path("artifacts/model")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "recommend",
+        help="recommend an offer for a customer's message (recorded in the offers log)",
+        description="Looks the customer up, scores churn risk and the message's sentiment in one SQL "
+        "statement, applies Marketing's rules and explains the score with the customer's top churn "
+        "drivers. Messages over Comprehend's 5,000-byte limit are cut at a character boundary (the "
+        "answer says so).",
+    )
+    parser.add_argument("--area-code", required=True, help="the customer's 3-digit area code, e.g. 415")
+    parser.add_argument("--phone", required=True, help="the customer's phone number, NNN-NNNN")
+    parser.add_argument("--message", required=True, help="the customer's message; '-' reads it from stdin")
+    parser.add_argument("--json", action="store_true", help="print the answer as one JSON object")
+    parser.add_argument("--db-url", default=None, help="mysql://user:password@host:port/database")
+    parser.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        help=f"trained model folder (default ${MODEL_DIR_ENV}, else {DEFAULT_MODEL_DIR})",
+    )
+    parser.add_argument("--rules", type=Path, default=None, help="rules file (default: the shipped rules)")
+    parser.add_argument(
+        "--top",
+        type=int,
+        default=DEFAULT_TOP_DRIVERS,
+        help=f"churn drivers to show (default {DEFAULT_TOP_DRIVERS})",
+    )
+    parser.set_defaults(func=run)
+
+
+def model_dir(explicit: Path | None) -> Path:
+    """--model, then $CHURNGUARD_MODEL_DIR, then artifacts/model (where `churnguard train` writes)."""
+    directory = explicit or Path(os.environ.get(MODEL_DIR_ENV) or DEFAULT_MODEL_DIR)
+    if not (directory / "metadata.json").is_file():
+        raise UserError(
+            f"no trained model in {directory} (metadata.json missing): pass --model DIR, set "
+            f"${MODEL_DIR_ENV}, or run `churnguard train --out {DEFAULT_MODEL_DIR}`"
+        )
+    return directory
+
+
+def run(args: argparse.Namespace) -> int:
+    from churnguard.db import connect, resolve_url
+    from churnguard.engine.database_errors import database_errors
+    from churnguard.engine.recommend import Engine
+    from churnguard.engine.request import validate_request
+
+    if args.top < 1:
+        raise UserError(f"--top must be at least 1 (got {args.top})")
+    message = sys.stdin.read() if args.message == "-" else args.message
+    request = validate_request(args.area_code, args.phone, message)
+    engine = Engine.load(model_dir(args.model), rules_path=args.rules, top_drivers=args.top)
+    client = connect(resolve_url(args.db_url))
+    try:
+        with database_errors("recommend", secrets=[request.phone, request.message]):
+            answer = engine.recommend(client, request)
+    finally:
+        client.close()
+    print(json.dumps(answer) if args.json else format_answer(answer))
+    return 0
+
+
+def format_answer(answer: dict[str, Any]) -> str:
+    """The answer as an agent reads it: the offer first, then why, then the drivers."""
+    arm = f" (experiment {answer['experiment']}, arm {answer['arm']})" if answer["arm"] else ""
+    lines = [
+        f"Offer: {answer['offer_description']} [{answer['offer']}]{arm}",
+        f"Rule:  {answer['rule']}: {answer['reason']}",
+        f"Churn probability {answer['churn_probability']:.3f}; sentiment {answer['sentiment']} "
+        f"(confidence {answer['confidence']:.3f})",
+        "Top churn drivers (log-odds):",
+    ]
+    for driver in answer["drivers"]:
+        columns = ", ".join(f"{name}={value}" for name, value in driver["columns"].items())
+        lines.append(f"  {driver['contribution']:+.3f}  {driver['feature']} ({columns}): {driver['effect']}")
+    lines.extend(f"Note: {note}" for note in answer["notes"])
+    lines.append(f"Recorded as offer {answer['offer_id']} (rules version {answer['rules_version']})")
+    return "\n".join(lines)

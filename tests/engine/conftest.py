@@ -1,0 +1,58 @@
+"""A database prepared once for the engine's tests: synthetic customers, the trained fixture model's
+compiled will_churn and the local Comprehend stand-ins, exactly as `churnguard local up` prepares it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from churnguard.db import PyMySqlClient, connect
+from churnguard.engine.recommend import Engine
+from tests.fixtures.mariadb import database_url
+
+CUSTOMER_ROWS = 400
+CUSTOMER_SEED = 1729
+
+
+@pytest.fixture(scope="session")
+def engine_db_url(mariadb_url: str, trained_model_dir: Path) -> Iterator[str]:
+    """URL of a database holding customers, the offers log and every function the statement calls."""
+    from churnguard.localdb import install_churnguard
+    from training.synthetic import generate_customers
+
+    database = f"engine_{uuid.uuid4().hex[:12]}"
+    admin = connect(mariadb_url)
+    admin.execute(f"CREATE DATABASE `{database}` CHARACTER SET utf8mb4")
+    url = database_url(mariadb_url, database)
+    client = connect(url)
+    try:
+        install_churnguard(
+            client,
+            model_dir=trained_model_dir,
+            customers=generate_customers(CUSTOMER_ROWS, seed=CUSTOMER_SEED),
+        )
+    finally:
+        client.close()
+    try:
+        yield url
+    finally:
+        admin.execute(f"DROP DATABASE IF EXISTS `{database}`")
+        admin.close()
+
+
+@pytest.fixture()
+def engine_db(engine_db_url: str) -> Iterator[PyMySqlClient]:
+    client = connect(engine_db_url)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+@pytest.fixture(scope="session")
+def engine(trained_model_dir: Path) -> Engine:
+    return Engine.load(trained_model_dir)
