@@ -1,0 +1,204 @@
+"""on_event end to end on the Aurora path: the exact Data API, Secrets Manager and S3 calls it makes.
+
+Every AWS client the handler creates is a real botocore client with a Stubber holding exactly the
+expected calls, so a missing, extra or mis-addressed call fails the test. This is the only place the
+Aurora-only statements (AWS_* roles, LOAD DATA FROM S3) are seen being sent.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import ANY, Stubber
+
+from churnguard.bootstrap import BootstrapError
+from tests.bootstrap.conftest import REGION, load_handler
+
+handler = load_handler()
+
+CLUSTER = "arn:aws:rds:eu-west-1:123456789012:cluster:churnguard-db"
+ADMIN_SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:churnguard-admin-AbCdEf"
+APP_SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:churnguard-app-GhIjKl"
+SEED_URI = "s3://churnguard-data-123/seed/customers.csv"
+APP_PASSWORD = "Aurora-app_pa55word.x"
+APP_SECRET_VALUE = json.dumps({"username": "churnguard_app", "password": APP_PASSWORD})
+
+
+class StubbedAws:
+    """One stubbed client per service, handed out by a replacement for boto3.client."""
+
+    def __init__(self) -> None:
+        self.clients: dict[str, Any] = {}
+        self.stubbers: dict[str, Stubber] = {}
+        self.sql_sent: list[tuple[str | None, str]] = []
+        for service in ("rds-data", "secretsmanager", "s3"):
+            client = boto3.client(
+                service, region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing"
+            )
+            self.clients[service] = client
+            self.stubbers[service] = Stubber(client)
+        self.clients["rds-data"].meta.events.register(
+            "provide-client-params.rds-data.ExecuteStatement", self._record
+        )
+
+    def _record(self, params: dict[str, Any], **_: Any) -> None:
+        self.sql_sent.append((params.get("database"), params["sql"]))
+
+    def client(self, service: str, *args: Any, **kwargs: Any) -> Any:
+        return self.clients[service]
+
+    def expect_statements(self, count: int, database: str | None) -> None:
+        target = {"resourceArn": CLUSTER, "secretArn": ADMIN_SECRET}
+        if database is not None:
+            target["database"] = database
+        for _ in range(count):
+            self.stubbers["rds-data"].add_response(
+                "execute_statement",
+                {"numberOfRecordsUpdated": 0},
+                {**target, "sql": ANY, "continueAfterTimeout": True},
+            )
+
+
+@pytest.fixture()
+def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> StubbedAws:
+    sql_dir = tmp_path / "sql"
+    sql_dir.mkdir()
+    (sql_dir / "10_schema.sql").write_text("CREATE TABLE IF NOT EXISTS customers (x INT);\n-- end\n")
+    (sql_dir / "20_functions.sql").write_text(
+        "DROP FUNCTION IF EXISTS will_churn;\n"
+        "CREATE FUNCTION will_churn(a DOUBLE) RETURNS DOUBLE\n"
+        "  ALIAS AWS_SAGEMAKER_INVOKE_ENDPOINT ENDPOINT NAME 'churnguard-xgboost';\n"
+    )
+    (sql_dir / "README.txt").write_text("not SQL, not applied")
+    for name, value in {
+        "CLUSTER_ARN": CLUSTER,
+        "ADMIN_SECRET_ARN": ADMIN_SECRET,
+        "APP_SECRET_ARN": APP_SECRET,
+        "SQL_DIR": str(sql_dir),
+        "SEED_DATA_S3_URI": SEED_URI,
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("DATABASE_NAME", raising=False)
+    stubbed = StubbedAws()
+    monkeypatch.setattr(handler.boto3, "client", stubbed.client)
+    for stubber in stubbed.stubbers.values():
+        stubber.activate()
+    yield stubbed
+    for stubber in stubbed.stubbers.values():
+        stubber.deactivate()
+
+
+def expect_app_secret(aws: StubbedAws) -> None:
+    aws.stubbers["secretsmanager"].add_response(
+        "get_secret_value",
+        {
+            "ARN": APP_SECRET,
+            "SecretString": json.dumps({"username": "churnguard_app", "password": APP_PASSWORD}),
+        },
+        {"SecretId": APP_SECRET},
+    )
+
+
+def expect_seed_object(aws: StubbedAws) -> None:
+    aws.stubbers["s3"].add_response(
+        "head_object", {"ContentLength": 120}, {"Bucket": "churnguard-data-123", "Key": "seed/customers.csv"}
+    )
+
+
+def expect_customers_count(aws: StubbedAws, has_rows: int) -> None:
+    aws.stubbers["rds-data"].add_response(
+        "execute_statement",
+        {
+            "columnMetadata": [{"name": "has_rows", "label": "has_rows", "typeName": "BIGINT"}],
+            "records": [[{"longValue": has_rows}]],
+        },
+        {
+            "resourceArn": CLUSTER,
+            "secretArn": ADMIN_SECRET,
+            "database": "churnguard",
+            "sql": "SELECT EXISTS(SELECT 1 FROM customers) AS has_rows",
+            "includeResultMetadata": True,
+        },
+    )
+
+
+def test_create_on_aurora_sends_database_files_user_roles_and_seed_load_in_order(aws):
+    expect_app_secret(aws)
+    expect_seed_object(aws)
+    aws.expect_statements(1, database=None)
+    aws.expect_statements(3 + 3 + 2, database="churnguard")
+    expect_customers_count(aws, has_rows=0)
+    aws.expect_statements(1, database="churnguard")
+
+    result = handler.on_event({"RequestType": "Create"}, None)
+
+    for stubber in aws.stubbers.values():
+        stubber.assert_no_pending_responses()
+    assert result["PhysicalResourceId"] == "churnguard-db-bootstrap-churnguard"
+    assert result["Data"]["Seed"] == "loaded"
+    assert result["Data"]["SqlFiles"] == "10_schema.sql,20_functions.sql"
+    sent = aws.sql_sent
+    assert sent[0] == (None, "CREATE DATABASE IF NOT EXISTS `churnguard` CHARACTER SET utf8mb4")
+    assert [sql.split("\n")[0] for _, sql in sent[1:4]] == [
+        "CREATE TABLE IF NOT EXISTS customers (x INT)",
+        "DROP FUNCTION IF EXISTS will_churn",
+        "CREATE FUNCTION will_churn(a DOUBLE) RETURNS DOUBLE",
+    ]
+    assert [sql.split(" IDENTIFIED")[0] for _, sql in sent[4:7]] == [
+        "CREATE USER IF NOT EXISTS 'churnguard_app'@'%'",
+        "ALTER USER 'churnguard_app'@'%'",
+        "GRANT SELECT, INSERT, EXECUTE ON `churnguard`.* TO 'churnguard_app'@'%'",
+    ]
+    assert sent[7][1].startswith("GRANT AWS_SAGEMAKER_ACCESS, AWS_COMPREHEND_ACCESS, AWS_LOAD_S3_ACCESS")
+    assert sent[8][1].startswith("SET DEFAULT ROLE AWS_SAGEMAKER_ACCESS")
+    assert sent[10][1].startswith(f"LOAD DATA FROM S3 FILE '{SEED_URI}' IGNORE INTO TABLE customers")
+    assert all(database == "churnguard" for database, _ in sent[1:])
+
+
+def test_update_with_customers_present_does_not_load_the_seed_again(aws):
+    expect_app_secret(aws)
+    expect_seed_object(aws)
+    aws.expect_statements(1, database=None)
+    aws.expect_statements(8, database="churnguard")
+    expect_customers_count(aws, has_rows=1)
+
+    result = handler.on_event(
+        {"RequestType": "Update", "PhysicalResourceId": "churnguard-db-bootstrap-x"}, None
+    )
+
+    for stubber in aws.stubbers.values():
+        stubber.assert_no_pending_responses()
+    assert result["PhysicalResourceId"] == "churnguard-db-bootstrap-x"
+    assert result["Data"]["Seed"] == "skipped: customers already has rows"
+    assert not any("LOAD DATA" in sql for _, sql in aws.sql_sent)
+
+
+def test_a_statement_the_cluster_rejects_is_reported_by_file_and_statement_without_the_password(aws):
+    expect_app_secret(aws)
+    expect_seed_object(aws)
+    aws.expect_statements(1, database=None)
+    aws.expect_statements(3 + 1, database="churnguard")
+    aws.stubbers["rds-data"].add_client_error(
+        "execute_statement",
+        service_error_code="BadRequestException",
+        service_message=f"Database error code: 1064. Message: syntax error near '{APP_PASSWORD}'",
+    )
+    with pytest.raises(BootstrapError) as raised:
+        handler.on_event({"RequestType": "Create"}, None)
+    message = str(raised.value)
+    assert message.startswith(
+        "app user statement 2 (ALTER USER 'churnguard_app'@'%' IDENTIFIED BY '***') failed:"
+    )
+    assert "1064" in message
+    assert APP_PASSWORD not in message
+
+
+def test_delete_makes_no_aws_call_at_all(aws):
+    # Nothing is stubbed: any call to rds-data, Secrets Manager or S3 would raise.
+    assert handler.on_event({"RequestType": "Delete", "PhysicalResourceId": "p-1"}, None) == {
+        "PhysicalResourceId": "p-1"
+    }
