@@ -1,0 +1,255 @@
+"""`churnguard recommend` and `churnguard offers` as a user runs them: output, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+
+from churnguard.cli import main
+from churnguard.db import connect
+from churnguard.engine.database_errors import DatabaseError, database_errors, redact
+from churnguard.engine.offers_log import OfferRecord, insert_offer
+from churnguard.engine.recommend import Engine
+from churnguard.engine.request import validate_request
+from churnguard.sqlgen import apply_sql_files, static_sql_files
+
+pytestmark = pytest.mark.mariadb
+
+SAMPLE = ["--area-code", "415", "--phone", "358-1921", "--message", "You morons! You charged me extra again!"]
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def offers_count(url: str) -> int:
+    client = connect(url)
+    try:
+        return int(client.query("SELECT COUNT(*) AS n FROM offers_log")[0]["n"])
+    finally:
+        client.close()
+
+
+def test_recommend_json_prints_one_object_with_the_fixed_fields(capsys, engine_db_url, trained_model_dir):
+    code, out, err = run(
+        capsys, "recommend", *SAMPLE, "--json", "--db-url", engine_db_url, "--model", str(trained_model_dir)
+    )
+    assert code == 0, err
+    answer = json.loads(out)
+    assert {"offer", "rule", "churn_probability", "sentiment", "confidence", "drivers", "arm"} <= set(answer)
+    assert (answer["offer"], answer["rule"], answer["arm"]) == ("credit_25", "negative_high_risk", None)
+    assert out.count("\n") == 1
+
+
+def test_recommend_text_output_leads_with_the_offer(capsys, engine_db_url, trained_model_dir, monkeypatch):
+    monkeypatch.setenv("CHURNGUARD_DB_URL", engine_db_url)
+    monkeypatch.setenv("CHURNGUARD_MODEL_DIR", str(trained_model_dir))
+    code, out, _ = run(capsys, "recommend", *SAMPLE, "--top", "2")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "Offer: $25 credit on the next bill [credit_25]"
+    assert lines[1].startswith("Rule:  negative_high_risk: sentiment NEGATIVE with confidence")
+    assert len([line for line in lines if line.startswith("  ") and "churn risk" in line]) == 2
+    assert lines[-1].startswith("Recorded as offer ")
+
+
+def test_the_message_can_come_from_stdin(capsys, engine_db_url, trained_model_dir, monkeypatch):
+    monkeypatch.setattr("sys.stdin", __import__("io").StringIO("You morons! You charged me extra again!\n"))
+    argv = ["recommend", "--area-code", "415", "--phone", "358-1921", "--message", "-", "--json"]
+    code, out, _ = run(capsys, *argv, "--db-url", engine_db_url, "--model", str(trained_model_dir))
+    assert code == 0 and json.loads(out)["offer"] == "credit_25"
+
+
+BAD_INPUT = [
+    (["--area-code", "41", "--phone", "358-1921", "--message", "hi"], "area code must be a 3-digit number"),
+    (["--area-code", "415", "--phone", "3581921", "--message", "hi"], "phone must look like NNN-NNNN"),
+    (["--area-code", "415", "--phone", "358-1921", "--message", "  "], "message is empty"),
+    (["--area-code", "415", "--phone", "999-0000", "--message", "hi"], "no customer with area code 415"),
+    (SAMPLE, "no trained model in"),
+]
+
+
+@pytest.mark.parametrize(("argv", "expected"), BAD_INPUT)
+def test_bad_input_is_one_line_on_stderr_and_exit_2(
+    capsys, engine_db_url, trained_model_dir, tmp_path, argv, expected
+):
+    model = tmp_path if expected == "no trained model in" else trained_model_dir
+    before = offers_count(engine_db_url)
+    code, out, err = run(capsys, "recommend", *argv, "--db-url", engine_db_url, "--model", str(model))
+    assert code == 2
+    assert out == ""
+    assert err.startswith("churnguard recommend: error: ") and expected in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "358-1921" not in err and "999-0000" not in err
+    assert offers_count(engine_db_url) == before
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_an_unreachable_database_is_a_clear_error(capsys, trained_model_dir):
+    url = f"mysql://churnguard:secret@127.0.0.1:{free_port()}/churnguard"
+    code, _, err = run(capsys, "recommend", *SAMPLE, "--db-url", url, "--model", str(trained_model_dir))
+    assert code == 2
+    assert "cannot connect" in err and "Traceback" not in err and "secret" not in err
+
+
+def test_a_database_without_churnguard_installed_is_a_clear_error(
+    capsys, sql_client, mariadb_url, trained_model_dir
+):
+    from tests.fixtures.mariadb import database_url
+
+    url = database_url(mariadb_url, sql_client.query("SELECT DATABASE() AS db")[0]["db"])
+    code, _, err = run(capsys, "recommend", *SAMPLE, "--db-url", url, "--model", str(trained_model_dir))
+    assert code == 2
+    assert err.startswith("churnguard recommend: error: recommend failed: database error 1146")
+    assert "Traceback" not in err
+
+
+def test_a_connection_lost_mid_call_records_nothing(engine: Engine, engine_db_url: str, mariadb_url: str):
+    victim = connect(engine_db_url)
+    admin = connect(mariadb_url)
+    before = offers_count(engine_db_url)
+    try:
+        admin.execute(f"KILL {int(victim.query('SELECT CONNECTION_ID() AS id')[0]['id'])}")
+        request = validate_request(415, "358-1921", "You morons! You charged me extra again!")
+        with (
+            pytest.raises(DatabaseError, match="recommend failed: database error") as raised,
+            database_errors("recommend", secrets=[request.phone, request.message]),
+        ):
+            engine.recommend(victim, request)
+        assert "358-1921" not in str(raised.value)
+    finally:
+        victim.close()
+        admin.close()
+    assert offers_count(engine_db_url) == before
+
+
+def test_redaction_blanks_the_phone_and_the_message():
+    assert redact("bad value '358-1921' near 'You morons'", ["358-1921", "You morons"]) == (
+        "bad value '[redacted]' near '[redacted]'"
+    )
+
+
+def record(rule: str, offer: str, cost: float, experiment: str | None = None, arm: str | None = None):
+    return OfferRecord(
+        area_code=415,
+        phone="358-1921",
+        sentiment="NEGATIVE",
+        confidence=0.9,
+        churn_probability=0.6,
+        drivers=[],
+        rules_version="test",
+        rule_name=rule,
+        reason="because",
+        experiment=experiment,
+        arm=arm,
+        offer=offer,
+        offer_cost_usd=cost,
+    )
+
+
+def test_offers_report_counts_costs_and_retention_by_arm(capsys, sql_client, mariadb_url):
+    from tests.fixtures.mariadb import database_url
+
+    apply_sql_files(sql_client, [file for file in static_sql_files() if file.name == "20_offers.sql"])
+    url = database_url(mariadb_url, sql_client.query("SELECT DATABASE() AS db")[0]["db"])
+    ids: dict[str, list[int]] = {"credit_15": [], "credit_5": []}
+    with sql_client.transaction():
+        for _ in range(3):
+            insert_offer(sql_client, record("negative_high_risk", "credit_25", 25))
+        for arm, cost, repeats in (("credit_15", 15, 4), ("credit_5", 5, 2)):
+            for _ in range(repeats):
+                ids[arm].append(
+                    insert_offer(sql_client, record("negative_medium_risk", arm, cost, "exp", arm))
+                )
+    outcomes = [(ids["credit_15"][0], "yes"), (ids["credit_15"][1], "yes"), (ids["credit_15"][2], "no")]
+    outcomes += [(ids["credit_5"][0], "no"), (ids["credit_5"][0], "yes")]  # the second corrects the first
+    for offer_id, retained in outcomes:
+        code, out, _ = run(
+            capsys,
+            "offers",
+            "record-outcome",
+            "--offer-id",
+            str(offer_id),
+            "--retained",
+            retained,
+            "--db-url",
+            url,
+        )
+        assert code == 0
+    assert out.startswith("replaced the earlier outcome of offer")
+
+    code, out, _ = run(capsys, "offers", "report", "--json", "--db-url", url)
+    assert code == 0
+    report = json.loads(out)
+    assert report["total_offers"] == 9 and report["total_cost_usd"] == 3 * 25 + 4 * 15 + 2 * 5
+    assert report["by_rule"] == [
+        {"rule": "negative_high_risk", "arm": None, "offer": "credit_25", "offers": 3, "cost_usd": 75.0},
+        {
+            "rule": "negative_medium_risk",
+            "arm": "credit_15",
+            "offer": "credit_15",
+            "offers": 4,
+            "cost_usd": 60.0,
+        },
+        {
+            "rule": "negative_medium_risk",
+            "arm": "credit_5",
+            "offer": "credit_5",
+            "offers": 2,
+            "cost_usd": 10.0,
+        },
+    ]
+    fifteen, five = report["retention_by_arm"]
+    assert (fifteen["arm"], fifteen["offers"], fifteen["outcomes"], fifteen["retained"]) == (
+        "credit_15",
+        4,
+        3,
+        2,
+    )
+    assert fifteen["retention"] == pytest.approx(2 / 3, abs=1e-4)
+    low, high = fifteen["retention_95ci"]
+    assert low < 2 / 3 < high
+    assert (five["outcomes"], five["retained"], five["retention"]) == (1, 1, 1.0)
+
+    code, out, _ = run(capsys, "offers", "report", "--db-url", url)
+    assert "negative_medium_risk" in out and "66.7%" in out
+
+    code, _, err = run(
+        capsys, "offers", "record-outcome", "--offer-id", "999999", "--retained", "yes", "--db-url", url
+    )
+    assert code == 2 and "no offer with id 999999" in err
+
+
+def test_offers_report_on_a_database_without_the_log_says_what_to_do(capsys, sql_client, mariadb_url):
+    from tests.fixtures.mariadb import database_url
+
+    url = database_url(mariadb_url, sql_client.query("SELECT DATABASE() AS db")[0]["db"])
+    code, _, err = run(capsys, "offers", "report", "--db-url", url)
+    assert code == 2 and "no offers log: apply sql/20_offers.sql" in err
+
+
+def test_the_shipped_rules_path_can_be_overridden(capsys, engine_db_url, trained_model_dir, tmp_path: Path):
+    broken = tmp_path / "rules.json"
+    broken.write_text('{"version": 1}', encoding="utf-8")
+    code, _, err = run(
+        capsys,
+        "recommend",
+        *SAMPLE,
+        "--db-url",
+        engine_db_url,
+        "--model",
+        str(trained_model_dir),
+        "--rules",
+        str(broken),
+    )
+    assert code == 2 and f"rules file {broken}: top level: missing field 'offers'" in err
