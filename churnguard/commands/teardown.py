@@ -1,0 +1,88 @@
+"""`churnguard teardown`: destroy stacks, sweep the project's leftovers, check nothing billable remains."""
+
+from __future__ import annotations
+
+import argparse
+
+import boto3
+from botocore.exceptions import ClientError, NoCredentialsError
+
+from churnguard.constants import NAME_PREFIX, PROJECT_TAGS
+from churnguard.errors import UserError
+from churnguard.teardown.cdk_destroy import CDK_DESTROY, find_project_root, run_cdk_destroy
+from churnguard.teardown.clients import NO_CREDENTIALS_HELP, AwsClients, clients_for
+from churnguard.teardown.leftovers import StackFinder
+from churnguard.teardown.sweep import FinalCheck, SweepOutcome, final_check, live_stack_names, sweep
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "teardown",
+        help="destroy the stacks and remove everything else the project created",
+        description="Runs `cdk destroy --all --force`, then removes the SageMaker jobs, endpoints, models, "
+        "training artifacts, log groups, manual snapshots, buckets and keys that carry the project's tags "
+        "AND name prefix (nothing else), then exits 1 listing anything still billable.",
+    )
+    parser.add_argument("--dry-run", action="store_true", help="list what would be removed; remove nothing")
+    parser.add_argument("--region", default=None, help="AWS region (default: AWS_REGION / your profile's)")
+    parser.add_argument(
+        "--skip-cdk", action="store_true", help="do not run `cdk destroy`; only sweep and check"
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        aws = clients_for(boto3.Session(region_name=args.region))
+        return _teardown(aws, dry_run=args.dry_run, skip_cdk=args.skip_cdk)
+    except NoCredentialsError as error:
+        raise UserError(NO_CREDENTIALS_HELP) from error
+    except ClientError as error:
+        raise UserError(f"AWS refused a request: {error}") from error
+
+
+def _teardown(aws: AwsClients, *, dry_run: bool, skip_cdk: bool) -> int:
+    tags = ", ".join(f"{key}={value}" for key, value in PROJECT_TAGS.items())
+    if not skip_cdk:
+        root = find_project_root()
+        if dry_run:
+            stacks = ", ".join(leftover.name for leftover in StackFinder().find(aws)) or "none"
+            print(f"would run: {' '.join(CDK_DESTROY)} (in {root}); project stacks: {stacks}")
+        else:
+            print(f"running: {' '.join(CDK_DESTROY)} (in {root}, region {aws.region})", flush=True)
+            run_cdk_destroy(aws.region, root)
+    print(f"Sweeping {aws.region} for resources named {NAME_PREFIX}… AND tagged {tags}")
+    outcome = sweep(aws, dry_run=dry_run, live_stacks=live_stack_names(aws))
+    _print_outcome(outcome, dry_run=dry_run)
+    if dry_run:
+        print("dry run: nothing was removed")
+        return 0
+    check = final_check(aws)
+    _print_check(check)
+    return 0 if check.clean else 1
+
+
+def _print_outcome(outcome: SweepOutcome, *, dry_run: bool) -> None:
+    for leftover in outcome.planned:
+        print(f"  would {leftover.action}: {leftover.describe()}")
+    for leftover in outcome.removed:
+        print(f"  {leftover.action}: {leftover.describe()}")
+    for leftover, reason in outcome.left_alone:
+        print(f"  left alone: {leftover.describe()}: {reason} (remove the stack first)")
+    for leftover, reason in outcome.failed:
+        print(f"  FAILED to {leftover.action}: {leftover.describe()}: {reason}")
+    if not (outcome.planned or outcome.removed or outcome.left_alone or outcome.failed):
+        print("  nothing to remove" if not dry_run else "  nothing would be removed")
+
+
+def _print_check(check: FinalCheck) -> None:
+    for leftover in check.going_away:
+        print(f"  being deleted by AWS: {leftover.describe()}")
+    for leftover in check.not_billable:
+        print(f"  still there, not billed: {leftover.describe()}")
+    if check.clean:
+        print("Final check: nothing billable left.")
+        return
+    print("Final check: STILL BILLABLE:")
+    for leftover in check.billable:
+        print(f"  {leftover.describe()}")

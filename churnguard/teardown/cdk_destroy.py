@@ -1,0 +1,54 @@
+"""Runs `cdk destroy --all --force` with the CDK CLI pinned in package.json.
+
+Why the CDK CLI rather than deleting stacks with boto3: `make deploy` creates the stacks with
+`cdk deploy --all`, and its counterpart knows exactly that set of stacks and deletes them in
+dependency order, with the same CLI version. The final check afterwards lists any project stack
+that survived (for example DELETE_FAILED), so nothing is assumed.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from churnguard.errors import UserError
+
+CDK_DESTROY = ["npx", "--no-install", "cdk", "destroy", "--all", "--force"]
+
+Runner = Callable[..., subprocess.CompletedProcess]
+
+
+def find_project_root(start: Path | None = None) -> Path:
+    """The folder holding cdk.json: the current one, else the checkout this package runs from."""
+    candidates = [start or Path.cwd(), Path(__file__).resolve().parents[2]]
+    for folder in candidates:
+        if (folder / "cdk.json").is_file():
+            return folder
+    raise UserError("cdk.json not found: run from the project folder, or pass --skip-cdk to only sweep")
+
+
+def cdk_environment(region: str) -> dict[str, str]:
+    """The caller's environment pinned to the region, with this interpreter's folder first on PATH so
+    the `python3 app.py` in cdk.json runs with the project's virtual environment."""
+    env = dict(os.environ)
+    env.update(AWS_REGION=region, AWS_DEFAULT_REGION=region, CDK_DEFAULT_REGION=region)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    return env
+
+
+def run_cdk_destroy(region: str, project_root: Path, runner: Runner = subprocess.run) -> None:
+    try:
+        completed = runner(CDK_DESTROY, cwd=project_root, env=cdk_environment(region), check=False)
+    except FileNotFoundError as error:
+        raise UserError(
+            "`npx` not found: install Node.js and run `npm install` in the project (make destroy does), "
+            "or pass --skip-cdk to only sweep"
+        ) from error
+    if completed.returncode != 0:
+        raise UserError(
+            f"`{' '.join(CDK_DESTROY)}` failed with exit code {completed.returncode}; nothing was swept. "
+            "Fix the error it printed and rerun, or pass --skip-cdk to sweep without it"
+        )

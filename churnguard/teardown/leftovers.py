@@ -1,0 +1,414 @@
+"""Finders for each kind of resource the project can leave behind, and how to remove each one.
+
+Every finder lists candidates by name prefix first (cheap, and it keeps tag look-ups to our own
+resources), then keeps only those carrying the project's tags: see `ownership`. A finder never
+removes anything by itself; the sweep decides what to remove and in which order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
+from urllib.parse import urlparse
+
+from botocore.exceptions import ClientError
+
+from churnguard.teardown.clients import AwsClients
+from churnguard.teardown.ownership import (
+    CLOUDFORMATION_STACK_TAG,
+    has_project_name,
+    is_project_resource,
+    tags_as_dict,
+)
+
+# States in which a resource is already on its way out: not a failure of the sweep.
+GOING_AWAY_STATES = frozenset(
+    {"Deleting", "Stopping", "deleting", "DELETE_IN_PROGRESS", "PendingDeletion", "Stopped"}
+)
+
+
+@dataclass(frozen=True)
+class Leftover:
+    """One resource of the project found in the account."""
+
+    kind: str
+    name: str
+    state: str
+    billable: bool
+    action: str
+    stack: str | None = None
+    details: dict[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def going_away(self) -> bool:
+        return self.state in GOING_AWAY_STATES
+
+    def describe(self) -> str:
+        return f"{self.kind} {self.name} ({self.state})"
+
+
+class Finder(Protocol):
+    kind: str
+    removable: bool
+
+    def find(self, aws: AwsClients) -> list[Leftover]: ...
+
+    def remove(self, aws: AwsClients, leftover: Leftover) -> None: ...
+
+
+def _pages(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    for page in client.get_paginator(operation).paginate(**kwargs):
+        yield from page.get(key, [])
+
+
+def _sagemaker_tags(aws: AwsClients, arn: str) -> dict[str, str]:
+    return tags_as_dict(aws.sagemaker.list_tags(ResourceArn=arn).get("Tags", []))
+
+
+class SageMakerJobFinder:
+    """Training or tuning jobs still running: stopped, since they bill per instance-second."""
+
+    removable = True
+
+    def __init__(self, *, tuning: bool) -> None:
+        self.tuning = tuning
+        self.kind = "SageMaker tuning job" if tuning else "SageMaker training job"
+
+    def find(self, aws: AwsClients) -> list[Leftover]:
+        if self.tuning:
+            jobs = _pages(
+                aws.sagemaker,
+                "list_hyper_parameter_tuning_jobs",
+                "HyperParameterTuningJobSummaries",
+                StatusEquals="InProgress",
+            )
+            named = (
+                (job["HyperParameterTuningJobName"], job["HyperParameterTuningJobArn"], job) for job in jobs
+            )
+        else:
+            jobs = _pages(
+                aws.sagemaker, "list_training_jobs", "TrainingJobSummaries", StatusEquals="InProgress"
+            )
+            named = ((job["TrainingJobName"], job["TrainingJobArn"], job) for job in jobs)
+        found = []
+        for name, arn, _job in named:
+            if not has_project_name(name):
+                continue
+            tags = _sagemaker_tags(aws, arn)
+            if is_project_resource(name, tags):
+                found.append(
+                    Leftover(self.kind, name, "InProgress", True, "stop", tags.get(CLOUDFORMATION_STACK_TAG))
+                )
+        return found
+
+    def remove(self, aws: AwsClients, leftover: Leftover) -> None:
+        if self.tuning:
+            aws.sagemaker.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName=leftover.name)
+        else:
+            aws.sagemaker.stop_training_job(TrainingJobName=leftover.name)
+
+
+class SageMakerResourceFinder:
+    """Endpoints (billed while they exist), endpoint configurations and models (free, but clutter)."""
+
+    removable = True
+
+    _API: ClassVar[dict[str, tuple[str, str, str, str, str | None]]] = {
+        "endpoint": ("list_endpoints", "Endpoints", "EndpointName", "EndpointArn", "EndpointStatus"),
+        "endpoint config": (
+            "list_endpoint_configs",
+            "EndpointConfigs",
+            "EndpointConfigName",
+            "EndpointConfigArn",
+            None,
+        ),
+        "model": ("list_models", "Models", "ModelName", "ModelArn", None),
+    }
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.kind = f"SageMaker {what}"
+
+    def find(self, aws: AwsClients) -> list[Leftover]:
+        operation, key, name_key, arn_key, status_key = self._API[self.what]
+        found = []
+        for item in _pages(aws.sagemaker, operation, key):
+            name = item[name_key]
+            if not has_project_name(name):
+                continue
+            tags = _sagemaker_tags(aws, item[arn_key])
+            if is_project_resource(name, tags):
+                state = item.get(status_key, "exists") if status_key else "exists"
+                billable = self.what == "endpoint"
+                found.append(
+                    Leftover(self.kind, name, state, billable, "delete", tags.get(CLOUDFORMATION_STACK_TAG))
+                )
+        return found
+
+    def remove(self, aws: AwsClients, leftover: Leftover) -> None:
+        if self.what == "endpoint":
+            aws.sagemaker.delete_endpoint(EndpointName=leftover.name)
+        elif self.what == "endpoint config":
+            aws.sagemaker.delete_endpoint_config(EndpointConfigName=leftover.name)
+        else:
+            aws.sagemaker.delete_model(ModelName=leftover.name)
+
+
+def _delete_object_versions(aws: AwsClients, bucket: str, prefix: str = "") -> None:
+    """Deletes every object version and delete marker under the prefix (plain objects have version "null")."""
+    batch: list[dict[str, str]] = []
+    for page in aws.s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix):
+        for entry in page.get("Versions", []) + page.get("DeleteMarkers", []):
+            batch.append({"Key": entry["Key"], "VersionId": entry["VersionId"]})
+            if len(batch) == 1000:
+                aws.s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
+                batch = []
+    if batch:
+        aws.s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
+
+
+class TrainingArtifactFinder:
+    """What the project's training jobs wrote to S3 (`<S3OutputPath>/<job name>/`), wherever the bucket is.
+
+    Only the job's own folder is removed, so artifacts in a shared bucket (such as SageMaker's default
+    bucket) disappear without touching anything else in it.
+    """
+
+    kind = "training artifacts"
+    removable = True
+
+    def find(self, aws: AwsClients) -> list[Leftover]:
+        found = []
+        for job in _pages(aws.sagemaker, "list_training_jobs", "TrainingJobSummaries"):
+            name = job["TrainingJobName"]
+            if not has_project_name(name):
+                continue
+            tags = _sagemaker_tags(aws, job["TrainingJobArn"])
+            if not is_project_resource(name, tags):
+                continue
+            description = aws.sagemaker.describe_training_job(TrainingJobName=name)
+            output = urlparse(description.get("OutputDataConfig", {}).get("S3OutputPath", ""))
+            if output.scheme != "s3" or not output.netloc:
+                continue
+            prefix = f"{output.path.strip('/')}/{name}/".lstrip("/")
+            try:
+                listing = aws.s3.list_objects_v2(Bucket=output.netloc, Prefix=prefix, MaxKeys=1)
+            except ClientError as error:
+                if error.response["Error"]["Code"] == "NoSuchBucket":
+                    continue
+                raise
+            if listing.get("KeyCount", 0):
+                found.append(
+                    Leftover(
+                        self.kind,
+                        f"s3://{output.netloc}/{prefix}",
+                        "stored",
+                        True,
+                        "delete objects",
+                        details={"bucket": output.netloc, "prefix": prefix},
+                    )
+                )
+        return found
+
+    def remove(self, aws: AwsClients, leftover: Leftover) -> None:
+        _delete_object_versions(aws, leftover.details["bucket"], leftover.details["prefix"])
+
+
+class LogGroupFinder:
+    """Log groups such as /aws/lambda/churnguard-… or /aws/sagemaker/Endpoints/churnguard-….
+
+    The name's last path segment carries the prefix; shared groups like /aws/sagemaker/TrainingJobs
+    are never the project's and are left alone.
+    """
+
+    kind = "log group"
+    removable = True
+
+    def find(self, aws: AwsClients) -> list[Leftover]:
+        found = []
+        for group in _pages(aws.logs, "describe_log_groups", "logGroups"):
+            name = group["logGroupName"]
+            last_segment = name.rstrip("/").rsplit("/", 1)[-1]
+            if not has_project_name(last_segment):
+                continue
+            arn = group.get("logGroupArn") or group["arn"].removesuffix(":*")
+            tags = tags_as_dict(aws.logs.list_tags_for_resource(resourceArn=arn).get("tags", {}))
+            if is_project_resource(last_segment, tags):
+                found.append(
+                    Leftover(self.kind, name, "stored", True, "delete", tags.get(CLOUDFORMATION_STACK_TAG))
+                )
+        return found
+
+    def remove(self, aws: AwsClients, leftover: Leftover) -> None:
+        aws.logs.delete_log_group(logGroupName=leftover.name)
+
+
+class ClusterSnapshotFinder:
+    """Manual Aurora cluster snapshots, including the final snapshot taken when a stack deletes a cluster."""
+
+    kind = "DB cluster snapshot"
+    removable = True
+
+    def find(self, aws: AwsClients) -> list[Leftover]:
+        found = []
+        for snapshot in _pages(
+            aws.rds, "describe_db_cluster_snapshots", "DBClusterSnapshots", SnapshotType="manual"
+        ):
+            name = snapshot["DBClusterSnapshotIdentifier"]
+            if not has_project_name(name):
+                continue
+            tags = tags_as_dict(snapshot.get("TagList"))
+            if not tags:
+                arn = snapshot["DBClusterSnapshotArn"]
+                tags = tags_as_dict(aws.rds.list_tags_for_resource(ResourceName=arn).get("TagList"))
+            if is_project_resource(name, tags):
+                state = snapshot.get("Status", "available")
+                found.append(
+                    Leftover(self.kind, name, state, True, "delete", tags.get(CLOUDFORMATION_STACK_TAG))
+                )
+        return found
+
+    def remove(self, aws: AwsClients, leftover: Leftover) -> None:
+        aws.rds.delete_db_cluster_snapshot(DBClusterSnapshotIdentifier=leftover.name)
+
+
+class BucketFinder:
+    """Project buckets in this region, emptied (every version) and deleted."""
+
+    kind = "S3 bucket"
+    removable = True
+
+    def find(self, aws: AwsClients) -> list[Leftover]:
+        found = []
+        for bucket in aws.s3.list_buckets().get("Buckets", []):
+            name = bucket["Name"]
+            if not has_project_name(name):
+                continue
+            location = aws.s3.get_bucket_location(Bucket=name).get("LocationConstraint") or "us-east-1"
+            if location != aws.region:
+                continue
+            try:
+                tags = tags_as_dict(aws.s3.get_bucket_tagging(Bucket=name).get("TagSet", []))
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "NoSuchTagSet":
+                    raise
+                tags = {}
+            if is_project_resource(name, tags):
+                found.append(
+                    Leftover(
+                        self.kind,
+                        name,
+                        "exists",
+                        True,
+                        "empty and delete",
+                        tags.get(CLOUDFORMATION_STACK_TAG),
+                    )
+                )
+        return found
+
+    def remove(self, aws: AwsClients, leftover: Leftover) -> None:
+        _delete_object_versions(aws, leftover.name)
+        aws.s3.delete_bucket(Bucket=leftover.name)
+
+
+class KmsKeyFinder:
+    """Customer managed keys with an alias `alias/<prefix>…`: scheduled for deletion (7 days, the minimum).
+
+    A key costs $1 a month until it is deleted, and CDK retains keys by default when a stack goes.
+    """
+
+    kind = "KMS key"
+    removable = True
+
+    def find(self, aws: AwsClients) -> list[Leftover]:
+        found = []
+        seen: set[str] = set()
+        for alias in _pages(aws.kms, "list_aliases", "Aliases"):
+            alias_name = alias["AliasName"].removeprefix("alias/")
+            key_id = alias.get("TargetKeyId")
+            if not key_id or key_id in seen or not has_project_name(alias_name):
+                continue
+            seen.add(key_id)
+            metadata = aws.kms.describe_key(KeyId=key_id)["KeyMetadata"]
+            if metadata.get("KeyManager") != "CUSTOMER":
+                continue
+            tags = tags_as_dict(aws.kms.list_resource_tags(KeyId=key_id).get("Tags", []))
+            if is_project_resource(alias_name, tags):
+                state = metadata.get("KeyState", "Enabled")
+                found.append(
+                    Leftover(
+                        self.kind,
+                        f"{alias['AliasName']} ({key_id})",
+                        state,
+                        state != "PendingDeletion",
+                        "schedule deletion in 7 days",
+                        tags.get(CLOUDFORMATION_STACK_TAG),
+                        details={"key_id": key_id},
+                    )
+                )
+        return found
+
+    def remove(self, aws: AwsClients, leftover: Leftover) -> None:
+        if leftover.state != "PendingDeletion":
+            aws.kms.schedule_key_deletion(KeyId=leftover.details["key_id"], PendingWindowInDays=7)
+
+
+class StackFinder:
+    """The project's CloudFormation stacks that still exist: removed by `cdk destroy`, only reported here."""
+
+    kind = "CloudFormation stack"
+    removable = False
+
+    def find(self, aws: AwsClients) -> list[Leftover]:
+        found = []
+        for stack in _pages(aws.cloudformation, "describe_stacks", "Stacks"):
+            name = stack["StackName"]
+            status = stack.get("StackStatus", "")
+            if status == "DELETE_COMPLETE" or not has_project_name(name):
+                continue
+            if is_project_resource(name, tags_as_dict(stack.get("Tags"))):
+                found.append(Leftover(self.kind, name, status, True, "cdk destroy", name))
+        return found
+
+    def remove(self, aws: AwsClients, leftover: Leftover) -> None:
+        raise NotImplementedError("stacks are removed by `cdk destroy`, not by the sweep")
+
+
+class ClusterFinder:
+    """Aurora clusters still present (a stack that failed to delete, or a retained cluster): only reported."""
+
+    kind = "DB cluster"
+    removable = False
+
+    def find(self, aws: AwsClients) -> list[Leftover]:
+        found = []
+        for cluster in _pages(aws.rds, "describe_db_clusters", "DBClusters"):
+            name = cluster["DBClusterIdentifier"]
+            if has_project_name(name) and is_project_resource(name, tags_as_dict(cluster.get("TagList"))):
+                found.append(Leftover(self.kind, name, cluster.get("Status", "available"), True, "report"))
+        return found
+
+    def remove(self, aws: AwsClients, leftover: Leftover) -> None:
+        raise NotImplementedError("clusters are removed with their stack, not by the sweep")
+
+
+def sweep_finders() -> list[Finder]:
+    """What the sweep removes, in a safe order: stop spending first, then endpoints before their configs
+    and models, S3 artifacts before the buckets holding them."""
+    return [
+        SageMakerJobFinder(tuning=True),
+        SageMakerJobFinder(tuning=False),
+        SageMakerResourceFinder("endpoint"),
+        SageMakerResourceFinder("endpoint config"),
+        SageMakerResourceFinder("model"),
+        TrainingArtifactFinder(),
+        LogGroupFinder(),
+        ClusterSnapshotFinder(),
+        BucketFinder(),
+        KmsKeyFinder(),
+    ]
+
+
+def report_only_finders() -> list[Finder]:
+    return [StackFinder(), ClusterFinder()]

@@ -1,0 +1,89 @@
+"""The sweep (remove the project's leftovers, in order) and the final check (what is still there).
+
+Resources that still belong to a live CloudFormation stack are left alone: deleting them behind the
+stack's back would break it, and `cdk destroy` removes them properly. The final check looks again
+with every finder, including stacks and clusters that only CloudFormation may delete.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from botocore.exceptions import ClientError
+
+from churnguard.teardown.clients import AwsClients
+from churnguard.teardown.leftovers import Finder, Leftover, report_only_finders, sweep_finders
+
+
+@dataclass
+class SweepOutcome:
+    planned: list[Leftover] = field(default_factory=list)
+    removed: list[Leftover] = field(default_factory=list)
+    failed: list[tuple[Leftover, str]] = field(default_factory=list)
+    left_alone: list[tuple[Leftover, str]] = field(default_factory=list)
+
+
+@dataclass
+class FinalCheck:
+    billable: list[Leftover] = field(default_factory=list)
+    not_billable: list[Leftover] = field(default_factory=list)
+    going_away: list[Leftover] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not self.billable
+
+
+def live_stack_names(aws: AwsClients) -> set[str]:
+    """Every stack in the region that still exists, the project's or not."""
+    names = set()
+    for page in aws.cloudformation.get_paginator("describe_stacks").paginate():
+        for stack in page.get("Stacks", []):
+            if stack.get("StackStatus") != "DELETE_COMPLETE":
+                names.add(stack["StackName"])
+    return names
+
+
+def _error_text(error: ClientError) -> str:
+    details = error.response.get("Error", {})
+    return f"{details.get('Code', 'Error')}: {details.get('Message', str(error))}"
+
+
+def sweep(
+    aws: AwsClients,
+    *,
+    dry_run: bool,
+    live_stacks: set[str],
+    finders: list[Finder] | None = None,
+) -> SweepOutcome:
+    outcome = SweepOutcome()
+    for finder in finders if finders is not None else sweep_finders():
+        for leftover in finder.find(aws):
+            if leftover.stack and leftover.stack in live_stacks:
+                outcome.left_alone.append((leftover, f"belongs to live stack {leftover.stack}"))
+                continue
+            if leftover.going_away:
+                continue
+            if dry_run:
+                outcome.planned.append(leftover)
+                continue
+            try:
+                finder.remove(aws, leftover)
+            except ClientError as error:
+                outcome.failed.append((leftover, _error_text(error)))
+            else:
+                outcome.removed.append(leftover)
+    return outcome
+
+
+def final_check(aws: AwsClients, finders: list[Finder] | None = None) -> FinalCheck:
+    check = FinalCheck()
+    for finder in finders if finders is not None else sweep_finders() + report_only_finders():
+        for leftover in finder.find(aws):
+            if leftover.going_away:
+                check.going_away.append(leftover)
+            elif leftover.billable:
+                check.billable.append(leftover)
+            else:
+                check.not_billable.append(leftover)
+    return check
