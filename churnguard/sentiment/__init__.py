@@ -55,7 +55,8 @@ _WEIGHTS_SQL = f"""SELECT COALESCE(SUM(GREATEST(v, 0)), 0) AS pos, COALESCE(SUM(
       JOIN {LEXICON_TABLE} AS w ON w.word = tokens.word COLLATE utf8mb4_bin AND w.kind = 'valence'
       LEFT JOIN {LEXICON_TABLE} AS n1 ON n1.word = tokens.prev1 COLLATE utf8mb4_bin AND n1.kind = 'negator'
       LEFT JOIN {LEXICON_TABLE} AS n2 ON n2.word = tokens.prev2 COLLATE utf8mb4_bin AND n2.kind = 'negator'
-      LEFT JOIN {LEXICON_TABLE} AS i1 ON i1.word = tokens.prev1 COLLATE utf8mb4_bin AND i1.kind = 'intensifier'
+      LEFT JOIN {LEXICON_TABLE} AS i1
+        ON i1.word = tokens.prev1 COLLATE utf8mb4_bin AND i1.kind = 'intensifier'
     ) AS scored"""
 
 # The four weights and the winning one, from the pos/neg row above.
@@ -122,10 +123,12 @@ def install_sentiment_functions(client: SqlClient) -> None:
     client.execute(LEXICON_TABLE_SQL)
     with client.transaction():
         client.execute(f"DELETE FROM {LEXICON_TABLE}")
-        for row in lexicon_rows():
-            client.execute(
-                f"INSERT INTO {LEXICON_TABLE} (word, kind, valence) VALUES (%(word)s, %(kind)s, %(valence)s)",
-                row,
-            )
+        insert = f"INSERT INTO {LEXICON_TABLE} (word, kind, valence) VALUES (%(word)s, %(kind)s, %(valence)s)"
+        executemany = getattr(client, "executemany", None)  # one round trip where the client batches
+        if executemany is not None:
+            executemany(insert, lexicon_rows())
+        else:
+            for row in lexicon_rows():
+                client.execute(insert, row)
     for statement in sentiment_function_statements():
         client.execute(statement)

@@ -61,9 +61,7 @@ def split_statements(text: str) -> list[str]:
             end = _end_of_quoted(text, position)
             current.append(text[position:end])
             position = end
-        elif text.startswith("--", position) and (position + 2 >= length or text[position + 2] in " \t\r\n"):
-            position = _end_of_line(text, position)
-        elif char == "#":
+        elif _starts_line_comment(text, position):
             position = _end_of_line(text, position)
         elif text.startswith("/*", position):
             end = text.find("*/", position + 2)
@@ -77,6 +75,13 @@ def split_statements(text: str) -> list[str]:
             position += 1
     _flush(current, statements)
     return statements
+
+
+def _starts_line_comment(text: str, position: int) -> bool:
+    # MySQL needs whitespace after "--" for it to start a comment ("1--1" is arithmetic).
+    if text[position] == "#":
+        return True
+    return text.startswith("--", position) and (position + 2 >= len(text) or text[position + 2] in " \t\r\n")
 
 
 def _end_of_quoted(text: str, start: int) -> int:

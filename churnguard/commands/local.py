@@ -1,0 +1,151 @@
+"""`churnguard local up|down|status`: the throwaway MariaDB stand-in for Aurora.
+
+`up` starts a private server (or adopts one given by --db-url), loads the schema and customers,
+trains a model or reuses --model, and installs will_churn, the one-hot helpers, the bulk-scoring
+view and the local Comprehend functions; `down` stops the server and deletes its files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from churnguard.errors import UserError
+
+DEFAULT_CUSTOMERS = 3333
+DEFAULT_SEED = 1729
+DEFAULT_TRIALS = 8
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "local",
+        help="start, stop or inspect the local MariaDB stand-in for Aurora",
+        description="A throwaway MariaDB server on 127.0.0.1 that runs the same SQL as Aurora: will_churn "
+        "compiled from the model, lexicon-based stand-ins for the Comprehend functions.",
+    )
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    up = actions.add_parser("up", help="start the server, load customers, install the model's functions")
+    up.add_argument("--data", type=Path, default=None, help="customer CSV (default: synthetic customers)")
+    up.add_argument("--model", type=Path, default=None, help="reuse a trained model folder (metadata.json)")
+    up.add_argument("--db-url", default=None, help="use this existing database instead of starting one")
+    up.add_argument(
+        "--customers", type=int, default=DEFAULT_CUSTOMERS, help="synthetic customers without --data"
+    )
+    up.add_argument("--trials", type=int, default=DEFAULT_TRIALS, help="search trials when training")
+    up.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of synthetic data and training")
+    up.set_defaults(func=run_up)
+    down = actions.add_parser("down", help="stop the local server and delete its files")
+    down.set_defaults(func=run_down)
+    status = actions.add_parser("status", help="say whether the local server runs and what it holds")
+    status.set_defaults(func=run_status)
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def _customers(args: argparse.Namespace) -> Any:
+    if args.data is not None:
+        from training.data import load_customers
+
+        return load_customers(args.data)
+    if args.customers < 100:
+        raise UserError(f"--customers must be at least 100 (got {args.customers})")
+    from training.synthetic import generate_customers
+
+    return generate_customers(args.customers, seed=args.seed)
+
+
+def _model_dir(args: argparse.Namespace, customers: Any, server_dir: Path | None) -> Path:
+    if args.model is not None:
+        if not (args.model / "metadata.json").exists():
+            raise UserError(f"--model {args.model}: no metadata.json there (train with `churnguard train`)")
+        return args.model
+    from training.pipeline import train
+
+    out_dir = (server_dir or Path.cwd() / "artifacts") / "model"
+    _say(f"training a model on {len(customers)} customers ({args.trials} trials) into {out_dir}")
+    train(customers, out_dir, trials=args.trials, seed=args.seed)
+    return out_dir
+
+
+def run_up(args: argparse.Namespace) -> int:
+    from churnguard.db import connect
+    from churnguard.feature_spec import FeatureSpec
+    from churnguard.localdb import (
+        LocalServer,
+        install_churnguard,
+        read_state,
+        start_server,
+        stop_server,
+        write_state,
+    )
+    from churnguard.sqlgen import check_installed_signature
+    from training.synthetic import generate_messages
+
+    existing = read_state()
+    if existing is not None:
+        raise UserError(
+            f"a local database is already recorded ({existing.url.split('@')[-1]}): run `local down` first"
+        )
+    customers = _customers(args)
+    if args.db_url:
+        server = LocalServer(url=args.db_url, admin_url="", base_dir="", port=0, pid=0, managed=False)
+    else:
+        _say("starting MariaDB on 127.0.0.1")
+        server = start_server()
+    try:
+        model_dir = _model_dir(args, customers, Path(server.base_dir) if server.managed else None)
+        client = connect(server.url)
+        try:
+            _say(f"installing schema, {len(customers)} customers, messages and functions")
+            install_churnguard(
+                client,
+                model_dir=model_dir,
+                customers=customers,
+                messages=generate_messages(customers, seed=args.seed),
+            )
+            check_installed_signature(client, FeatureSpec.from_metadata_file(model_dir / "metadata.json"))
+        finally:
+            client.close()
+    except BaseException:
+        stop_server(server)
+        raise
+    path = write_state(server)
+    print(f"local database ready: {connect_hint(server.url)}")
+    print(f"model: {model_dir}; state: {path} (owner-only; holds the password)")
+    print("try: churnguard recommend --area-code 415 --phone 358-1921, or `churnguard local status`")
+    return 0
+
+
+def connect_hint(url: str) -> str:
+    from churnguard.db import parse_url
+
+    return str(parse_url(url))
+
+
+def run_down(args: argparse.Namespace) -> int:
+    from churnguard.localdb import forget_state, read_state, stop_server
+
+    server = read_state()
+    if server is None:
+        print("no local database recorded: nothing to stop")
+        return 0
+    stop_server(server)
+    forget_state()
+    print("local database stopped and its files deleted" if server.managed else "forgot the adopted database")
+    return 0
+
+
+def run_status(args: argparse.Namespace) -> int:
+    from churnguard.localdb import read_state, server_status
+
+    server = read_state()
+    if server is None:
+        print("no local database: start one with `churnguard local up`")
+        return 3
+    print(server_status(server))
+    return 0
