@@ -1,0 +1,3 @@
+"""The recommend handler's fixtures: the engine's prepared database, reused (see tests/engine/conftest.py)."""
+
+from tests.engine.conftest import engine_db_url  # noqa: F401  (a fixture, registered by importing it)

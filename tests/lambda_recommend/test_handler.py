@@ -1,0 +1,265 @@
+"""lambda/recommend/handler.py as Lambda runs it: Function URL events in, HTTP responses out.
+
+AWS is simulated with moto (the app user's secret lives in Secrets Manager); the Data API client is
+replaced by one that logs in to the local MariaDB with that secret's credentials, as a user granted
+only SELECT, INSERT and EXECUTE, so the handler is shown to need no more than that.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import json
+import logging
+import secrets
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from types import SimpleNamespace
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from churnguard.db import connect, parse_url
+
+pytestmark = pytest.mark.mariadb
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+HANDLER_PATH = REPO_ROOT / "lambda" / "recommend" / "handler.py"
+CLUSTER_ARN = "arn:aws:rds:us-east-1:123456789012:cluster:churnguard-test"
+HIGH_RISK = {"area_code": 415, "phone": "358-1921", "message": "You morons! You charged me extra again!"}
+LOW_RISK = {"area_code": 408, "phone": "375-9999", "message": "How do I dial Morocco?"}
+
+
+def load_handler():
+    spec = importlib.util.spec_from_file_location(f"recommend_handler_{uuid.uuid4().hex}", HANDLER_PATH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def app_user(engine_db_url: str, mariadb_url: str):
+    """A least-privilege database user, like the app user the bootstrap creates on Aurora."""
+    parts = parse_url(engine_db_url)
+    user, password = f"app_{uuid.uuid4().hex[:8]}", secrets.token_urlsafe(16)
+    admin = connect(mariadb_url)
+    admin.execute(f"CREATE USER '{user}'@'127.0.0.1' IDENTIFIED BY %(pw)s", {"pw": password})
+    admin.execute(f"GRANT SELECT, INSERT, EXECUTE ON `{parts.database}`.* TO '{user}'@'127.0.0.1'")
+    try:
+        yield {"username": user, "password": password}
+    finally:
+        admin.execute(f"DROP USER '{user}'@'127.0.0.1'")
+        admin.close()
+
+
+@pytest.fixture()
+def aws(monkeypatch, app_user, engine_db_url, trained_model_dir):
+    """moto AWS with the app secret, and the environment the stack gives the function."""
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        secret = boto3.client("secretsmanager").create_secret(
+            Name="churnguard/app", SecretString=json.dumps(app_user)
+        )
+        monkeypatch.setenv("CLUSTER_ARN", CLUSTER_ARN)
+        monkeypatch.setenv("APP_SECRET_ARN", secret["ARN"])
+        monkeypatch.setenv("DATABASE_NAME", parse_url(engine_db_url).database)
+        monkeypatch.setenv("MODEL_DIR", str(trained_model_dir))
+        yield SimpleNamespace(secret_arn=secret["ARN"])
+
+
+@pytest.fixture()
+def api(aws, engine_db_url):
+    """The handler module with the Data API client swapped for a MariaDB client built from the secret."""
+    module = load_handler()
+    parts = parse_url(engine_db_url)
+    calls = []
+
+    def secret_backed_client(*, cluster_arn: str, secret_arn: str, database: str):
+        calls.append({"cluster_arn": cluster_arn, "secret_arn": secret_arn, "database": database})
+        credentials = json.loads(
+            boto3.client("secretsmanager").get_secret_value(SecretId=secret_arn)["SecretString"]
+        )
+        return connect(
+            f"mysql://{credentials['username']}:{credentials['password']}@{parts.host}:{parts.port}/{database}"
+        )
+
+    module.CLIENT_FACTORY = secret_backed_client
+    module.calls = calls
+    return module
+
+
+def post(api, body, *, raw: str | None = None, base64_encoded: bool = False):
+    text = raw if raw is not None else json.dumps(body)
+    if base64_encoded:
+        text = base64.b64encode(text.encode("utf-8")).decode("ascii")
+    event = {
+        "version": "2.0",
+        "requestContext": {"http": {"method": "POST", "path": "/"}, "requestId": "r-1"},
+        "headers": {"content-type": "application/json"},
+        "body": text,
+        "isBase64Encoded": base64_encoded,
+    }
+    response = api.handler(event, SimpleNamespace(aws_request_id="test-request"))
+    assert response["headers"]["content-type"] == "application/json"
+    return response["statusCode"], json.loads(response["body"])
+
+
+def offers(engine_db_url: str) -> int:
+    client = connect(engine_db_url)
+    try:
+        return int(client.query("SELECT COUNT(*) AS n FROM offers_log")[0]["n"])
+    finally:
+        client.close()
+
+
+def test_the_reference_calls_through_the_api(api, aws, engine_db_url):
+    before = offers(engine_db_url)
+    status, answer = post(api, HIGH_RISK)
+    assert status == 200, answer
+    assert (answer["offer"], answer["rule"], answer["sentiment"]) == (
+        "credit_25",
+        "negative_high_risk",
+        "NEGATIVE",
+    )
+    assert answer["churn_probability"] > 0.8 and answer["drivers"] and answer["arm"] is None
+    status, answer = post(api, LOW_RISK)
+    assert status == 200 and answer["offer"] == "none"
+    assert offers(engine_db_url) == before + 2
+    assert api.calls[0] == {
+        "cluster_arn": CLUSTER_ARN,
+        "secret_arn": aws.secret_arn,
+        "database": parse_url(engine_db_url).database,
+    }
+
+
+def test_a_base64_encoded_body_is_read(api):
+    status, answer = post(api, HIGH_RISK, base64_encoded=True)
+    assert status == 200 and answer["offer"] == "credit_25"
+
+
+BAD_REQUESTS = [
+    ("not json", None, "{area_code: 415", "the body must be JSON"),
+    ("not an object", None, '[415, "358-1921"]', "must be a JSON object"),
+    ("unknown field", {**HIGH_RISK, "admin": True}, None, "unknown field 'admin'"),
+    ("missing field", {"area_code": 415, "phone": "358-1921"}, None, "missing field 'message'"),
+    ("bad area code", {**HIGH_RISK, "area_code": "4150"}, None, "area code must be a 3-digit number"),
+    ("boolean area code", {**HIGH_RISK, "area_code": True}, None, "area code must be a 3-digit number"),
+    ("bad phone", {**HIGH_RISK, "phone": "358-1921' OR 1=1 --"}, None, "phone must look like NNN-NNNN"),
+    ("empty message", {**HIGH_RISK, "message": ""}, None, "message is empty"),
+    ("message not text", {**HIGH_RISK, "message": {"text": "hi"}}, None, "message must be text"),
+]
+
+
+@pytest.mark.parametrize(
+    ("body", "raw", "expected"), [case[1:] for case in BAD_REQUESTS], ids=[c[0] for c in BAD_REQUESTS]
+)
+def test_bad_requests_get_400_with_the_reason_and_record_nothing(api, engine_db_url, body, raw, expected):
+    before = offers(engine_db_url)
+    status, answer = post(api, body, raw=raw)
+    assert status == 400
+    assert expected in answer["error"]
+    assert offers(engine_db_url) == before
+    assert api.calls == []  # refused before any database work
+
+
+def test_an_unknown_customer_gets_404(api, engine_db_url):
+    before = offers(engine_db_url)
+    status, answer = post(api, {**HIGH_RISK, "phone": "000-0000"})
+    assert status == 404 and "no customer with area code 415" in answer["error"]
+    assert offers(engine_db_url) == before
+
+
+def test_only_post_is_accepted(api):
+    response = api.handler({"requestContext": {"http": {"method": "GET"}}}, None)
+    assert response["statusCode"] == 405
+
+
+def test_a_failing_data_api_gets_503_and_records_nothing(api, engine_db_url, caplog):
+    def failing_client(**_settings):
+        raise ClientError(
+            {"Error": {"Code": "BadRequestException", "Message": "Communications link failure"}},
+            "ExecuteStatement",
+        )
+
+    api.CLIENT_FACTORY = failing_client
+    before = offers(engine_db_url)
+    with caplog.at_level(logging.INFO):
+        status, answer = post(api, HIGH_RISK)
+    assert status == 503 and "nothing was recorded" in answer["error"]
+    assert offers(engine_db_url) == before
+    assert "database call failed (ClientError)" in caplog.text
+
+
+def test_a_connection_lost_mid_call_gets_503_and_records_nothing(api, engine_db_url, mariadb_url):
+    original = api.CLIENT_FACTORY
+
+    def killed_client(**settings):
+        client = original(**settings)
+        admin = connect(mariadb_url)
+        admin.execute(f"KILL {int(client.query('SELECT CONNECTION_ID() AS id')[0]['id'])}")
+        admin.close()
+        return client
+
+    api.CLIENT_FACTORY = killed_client
+    before = offers(engine_db_url)
+    status, _ = post(api, HIGH_RISK)
+    assert status == 503
+    assert offers(engine_db_url) == before
+
+
+def test_missing_configuration_is_a_500_not_a_database_error(api, monkeypatch):
+    monkeypatch.delenv("CLUSTER_ARN")
+    status, answer = post(api, HIGH_RISK)
+    assert status == 500 and "misconfigured" in answer["error"]
+
+
+INJECTIONS = [
+    "'; DROP TABLE customers; --",
+    "\\'); DELETE FROM offers_log; -- %s %(phone)s {0}",
+    "nul\x00byte 😡",
+]
+
+
+def test_logs_never_hold_the_phone_or_the_message(api, engine_db_url, caplog):
+    client = connect(engine_db_url)
+    checksum = client.query("CHECKSUM TABLE customers")[0]
+    with caplog.at_level(logging.DEBUG):
+        for message in [HIGH_RISK["message"], *INJECTIONS]:
+            status, _ = post(api, {**HIGH_RISK, "message": message})
+            assert status == 200
+        post(api, {**HIGH_RISK, "phone": "000-0000"})
+        post(api, {**HIGH_RISK, "phone": "358-19210"})
+    assert "offer" in caplog.text  # the handler does log each answer
+    for secret in ["358-1921", "000-0000", "You morons", "DROP TABLE", "nul\x00byte"]:
+        assert secret not in caplog.text
+    assert client.query("CHECKSUM TABLE customers")[0] == checksum
+    client.close()
+
+
+def test_the_handler_imports_only_the_standard_library_boto3_and_churnguard(trained_model_dir):
+    """Lambda ships no numpy, pandas, xgboost, PyMySQL or yaml: importing any of them must not happen."""
+    probe = f"""
+import sys
+BLOCKED = {{"numpy", "pandas", "xgboost", "pymysql", "yaml", "sklearn", "scipy", "matplotlib"}}
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in BLOCKED:
+            raise ImportError(f"{{name}} is not available in Lambda")
+sys.meta_path.insert(0, Block())
+sys.path.insert(0, {str(HANDLER_PATH.parent)!r})
+import os
+os.environ["MODEL_DIR"] = {str(trained_model_dir)!r}
+import handler
+engine = handler.engine()
+print(len(engine.explainer.ensemble.trees), engine.rules.version)
+"""
+    completed = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO_ROOT, check=False
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
