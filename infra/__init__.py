@@ -1,0 +1,1 @@
+"""CDK constructs and the stack that deploy churnguard to AWS (see docs/infra.md)."""

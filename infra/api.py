@@ -1,0 +1,70 @@
+"""The recommendation API: lambda/recommend behind a Lambda Function URL that only IAM-signed calls reach.
+
+The call-centre back end signs its requests (SigV4) with a role that is granted lambda:InvokeFunctionUrl
+on this function; there is no anonymous access. The function reads Aurora through the Data API as
+the app user and explains scores with the model's trees bundled beside it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from churnguard.constants import DATABASE_NAME
+from infra.lambda_assets import stage_bundle
+from infra.vpc_function import VpcPythonFunction
+
+MODEL_DIR_IN_BUNDLE = "model"
+# What the recommend handler reads: the feature spec and cut-off, and the trees for the drivers.
+BUNDLED_MODEL_FILES = ("metadata.json", "model.json")
+
+
+class RecommendApi(Construct):
+    """Recommend function and its AWS_IAM Function URL."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        model_dir: Path,
+        cluster_arn: str,
+        app_secret_arn: str,
+        vpc: ec2.IVpc,
+        subnets: ec2.SubnetSelection,
+        security_group: ec2.ISecurityGroup,
+        removal_policy: cdk.RemovalPolicy,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        bundle = stage_bundle(
+            "recommend",
+            handler_module="handler",
+            extra_files={
+                f"{MODEL_DIR_IN_BUNDLE}/{name}": (model_dir / name).read_bytes()
+                for name in BUNDLED_MODEL_FILES
+            },
+        )
+        self.handler = VpcPythonFunction(
+            self,
+            "Handler",
+            description="recommends an offer for one customer",
+            bundle=bundle,
+            handler="handler.handler",
+            environment={
+                "CLUSTER_ARN": cluster_arn,
+                "APP_SECRET_ARN": app_secret_arn,
+                "DATABASE_NAME": DATABASE_NAME,
+                "MODEL_DIR": MODEL_DIR_IN_BUNDLE,
+            },
+            vpc=vpc,
+            subnets=subnets,
+            security_group=security_group,
+            timeout=cdk.Duration.seconds(30),
+            memory_mb=512,
+            removal_policy=removal_policy,
+        )
+        self.url = self.handler.function.add_function_url(auth_type=lambda_.FunctionUrlAuthType.AWS_IAM)

@@ -1,0 +1,199 @@
+"""The stack's options: read from CDK context (cdk.json defaults, `-c key=value` overrides) and validated.
+
+Every option is checked before a single construct is built, so a typo such as `-c stage=production`
+stops synthesis with one sentence naming the option and its allowed values instead of a jsii trace.
+Context values arrive as strings from the command line and as JSON values from cdk.json; both are
+accepted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from churnguard.errors import UserError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+STAGES = ("dev", "prod")
+NETWORKS = ("isolated", "nat")
+CAPACITIES = ("serverless", "provisioned")
+INFERENCE_MODES = ("endpoint", "in_database")
+ENDPOINT_MODES = ("serverless", "realtime")
+BOOLEANS = ("true", "false")
+
+# Aurora Serverless v2 limits: capacity moves in 0.5 ACU steps up to 256 ACU; auto-pause needs
+# min 0 and an idle time between 5 minutes and 24 hours.
+MAX_ACU_LIMIT = 256.0
+AUTO_PAUSE_MINUTES_RANGE = (5, 1440)
+# SageMaker serverless inference limits.
+ENDPOINT_MEMORY_MB_CHOICES = (1024, 2048, 3072, 4096, 5120, 6144)
+ENDPOINT_MAX_CONCURRENCY_RANGE = (1, 200)
+BACKUP_RETENTION_DAYS_RANGE = (1, 35)
+SEED_ROWS_RANGE = (10, 5000)
+
+_INSTANCE_CLASS = re.compile(r"^[a-z][a-z0-9-]*\.[0-9]*x?[a-z0-9]+$")
+_ENDPOINT_INSTANCE_TYPE = re.compile(r"^ml\.[a-z][a-z0-9-]*\.[0-9]*x?[a-z0-9]+$")
+
+# The defaults cdk.json also states; repeated here so a missing cdk.json entry still synthesizes.
+DEFAULTS: dict[str, Any] = {
+    "stage": "dev",
+    "network": "isolated",
+    "capacity": "serverless",
+    "instance_class": "r6g.large",
+    "min_acu": 0,
+    "max_acu": 4,
+    "auto_pause_minutes": 10,
+    "inference_mode": "endpoint",
+    "endpoint_mode": "serverless",
+    "endpoint_instance_type": "ml.m5.large",
+    "endpoint_memory_mb": 2048,
+    "endpoint_max_concurrency": 5,
+    "model_dir": "artifacts/model",
+    "seed_sample_data": False,
+    "seed_rows": 200,
+    "backup_retention_days": 7,
+}
+
+
+class OptionError(UserError):
+    """A context option has a value the stack cannot be built with."""
+
+
+@dataclass(frozen=True)
+class StackOptions:
+    """The validated options, typed, one field per context key (see docs/infra.md)."""
+
+    stage: str
+    network: str
+    capacity: str
+    instance_class: str
+    min_acu: float
+    max_acu: float
+    auto_pause_minutes: int
+    inference_mode: str
+    endpoint_mode: str
+    endpoint_instance_type: str
+    endpoint_memory_mb: int
+    endpoint_max_concurrency: int
+    model_dir: Path
+    seed_sample_data: bool
+    seed_rows: int
+    backup_retention_days: int
+
+    @property
+    def is_prod(self) -> bool:
+        return self.stage == "prod"
+
+    @property
+    def has_endpoint(self) -> bool:
+        """A SageMaker endpoint exists only when the database asks SageMaker for scores."""
+        return self.inference_mode == "endpoint"
+
+    @property
+    def stack_name(self) -> str:
+        return f"churnguard-{self.stage}"
+
+    @property
+    def endpoint_name(self) -> str:
+        """A fixed name: the SQL rendered at synth time (will_churn's ALIAS) must spell it."""
+        return f"churnguard-{self.stage}-churn"
+
+
+def options_from_context(get: Callable[[str], Any], *, repo_root: Path = REPO_ROOT) -> StackOptions:
+    """Read and validate every option; `get` is `app.node.try_get_context` (None when unset)."""
+    raw: dict[str, Any] = {}
+    for key, default in DEFAULTS.items():
+        value = get(key)
+        raw[key] = default if value is None else value
+    return validate_options(raw, repo_root=repo_root)
+
+
+def validate_options(raw: Mapping[str, Any], *, repo_root: Path = REPO_ROOT) -> StackOptions:
+    """Turn raw context values into StackOptions, or raise OptionError naming the option."""
+    min_acu = _number(raw, "min_acu", low=0.0, high=MAX_ACU_LIMIT, step=0.5)
+    max_acu = _number(raw, "max_acu", low=1.0, high=MAX_ACU_LIMIT, step=0.5)
+    if min_acu > max_acu:
+        raise OptionError(f"option min_acu ({min_acu:g}) must not exceed max_acu ({max_acu:g})")
+    model_dir = Path(str(raw["model_dir"]))
+    return StackOptions(
+        stage=_choice(raw, "stage", STAGES),
+        network=_choice(raw, "network", NETWORKS),
+        capacity=_choice(raw, "capacity", CAPACITIES),
+        instance_class=_pattern(raw, "instance_class", _INSTANCE_CLASS, "a class such as r6g.large"),
+        min_acu=min_acu,
+        max_acu=max_acu,
+        auto_pause_minutes=_integer(raw, "auto_pause_minutes", *AUTO_PAUSE_MINUTES_RANGE),
+        inference_mode=_choice(raw, "inference_mode", INFERENCE_MODES),
+        endpoint_mode=_choice(raw, "endpoint_mode", ENDPOINT_MODES),
+        endpoint_instance_type=_pattern(
+            raw, "endpoint_instance_type", _ENDPOINT_INSTANCE_TYPE, "a SageMaker type such as ml.m5.large"
+        ),
+        endpoint_memory_mb=_integer_choice(raw, "endpoint_memory_mb", ENDPOINT_MEMORY_MB_CHOICES),
+        endpoint_max_concurrency=_integer(raw, "endpoint_max_concurrency", *ENDPOINT_MAX_CONCURRENCY_RANGE),
+        model_dir=model_dir if model_dir.is_absolute() else repo_root / model_dir,
+        seed_sample_data=_boolean(raw, "seed_sample_data"),
+        seed_rows=_integer(raw, "seed_rows", *SEED_ROWS_RANGE),
+        backup_retention_days=_integer(raw, "backup_retention_days", *BACKUP_RETENTION_DAYS_RANGE),
+    )
+
+
+def _choice(raw: Mapping[str, Any], key: str, allowed: tuple[str, ...]) -> str:
+    value = str(raw[key]).strip().lower()
+    if value not in allowed:
+        raise OptionError(f"option {key}={raw[key]!r} is not allowed; use one of: {', '.join(allowed)}")
+    return value
+
+
+def _boolean(raw: Mapping[str, Any], key: str) -> bool:
+    value = raw[key]
+    if isinstance(value, bool):
+        return value
+    return _choice(raw, key, BOOLEANS) == "true"
+
+
+def _pattern(raw: Mapping[str, Any], key: str, pattern: re.Pattern[str], what: str) -> str:
+    value = str(raw[key]).strip()
+    if not pattern.match(value):
+        raise OptionError(f"option {key}={value!r} is not valid; use {what}")
+    return value
+
+
+def _parse_number(raw: Mapping[str, Any], key: str, what: str) -> float:
+    value = raw[key]
+    if isinstance(value, bool):
+        raise OptionError(f"option {key}={value!r} is not {what}")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise OptionError(f"option {key}={value!r} is not {what}") from None
+
+
+def _number(raw: Mapping[str, Any], key: str, *, low: float, high: float, step: float) -> float:
+    value = _parse_number(raw, key, "a number")
+    if not low <= value <= high or (value / step) != int(value / step):
+        raise OptionError(
+            f"option {key}={raw[key]!r} is not allowed; use {low:g} to {high:g} in steps of {step:g}"
+        )
+    return value
+
+
+def _integer(raw: Mapping[str, Any], key: str, low: int, high: int) -> int:
+    value = _parse_number(raw, key, "a whole number")
+    if value != int(value) or not low <= value <= high:
+        raise OptionError(
+            f"option {key}={raw[key]!r} is not allowed; use a whole number from {low} to {high}"
+        )
+    return int(value)
+
+
+def _integer_choice(raw: Mapping[str, Any], key: str, allowed: tuple[int, ...]) -> int:
+    value = _parse_number(raw, key, "a whole number")
+    if value not in allowed:
+        raise OptionError(
+            f"option {key}={raw[key]!r} is not allowed; use one of: {', '.join(str(a) for a in allowed)}"
+        )
+    return int(value)
