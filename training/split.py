@@ -27,12 +27,11 @@ class Split:
 def stratified_split(churn: np.ndarray, seed: int) -> Split:
     """70/20/10 with the churn rate kept equal in every part, so a small test set is not churner-poor."""
     positions = np.arange(len(churn))
-    rest, test = train_test_split(positions, test_size=TEST_SHARE, stratify=churn, random_state=seed)
+    # Whole row counts, so float shares cannot shift a row between parts (0.2 / 0.9 is not exact).
+    test_rows, validation_rows = round(TEST_SHARE * len(churn)), round(VALIDATION_SHARE * len(churn))
+    rest, test = train_test_split(positions, test_size=test_rows, stratify=churn, random_state=seed)
     train, validation = train_test_split(
-        rest,
-        test_size=VALIDATION_SHARE / (TRAIN_SHARE + VALIDATION_SHARE),
-        stratify=churn[rest],
-        random_state=seed,
+        rest, test_size=validation_rows, stratify=churn[rest], random_state=seed
     )
     return Split(np.sort(train), np.sort(validation), np.sort(test))
 

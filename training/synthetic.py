@@ -134,6 +134,8 @@ def churn_logit(frame: pd.DataFrame) -> np.ndarray:
 
 def _draw_churn(frame: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
     """Bernoulli draws whose mean is TARGET_CHURN_RATE: the intercept is found by bisection."""
+    if frame.empty:
+        return np.zeros(0, dtype=bool)
     logit = churn_logit(frame)
     low, high = -20.0, 20.0
     for _ in range(60):

@@ -1,0 +1,48 @@
+"""Explanations: importance for every used feature, tree depths, first splits, per-customer drivers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import xgboost as xgb
+
+from churnguard.feature_spec import FeatureSpec
+from training import explain
+from training.artifacts import load_model_tarball
+from training.synthetic import HIGH_RISK_CUSTOMER
+
+
+def _model(trained_model_dir: Path) -> tuple[xgb.Booster, FeatureSpec]:
+    spec = FeatureSpec.from_metadata_file(trained_model_dir / "metadata.json")
+    return load_model_tarball(trained_model_dir / "model.tar.gz"), spec
+
+
+def test_importance_lists_every_feature_with_gain_for_the_used_ones(trained_model_dir: Path) -> None:
+    booster, spec = _model(trained_model_dir)
+    rows = explain.feature_importance(booster, spec.names)
+    assert sorted(row["feature"] for row in rows) == sorted(spec.names)
+    used = explain.used_features(booster)
+    assert all((row["splits"] > 0) == (row["feature"] in used) for row in rows)
+    gains = [row["gain"] for row in rows]
+    assert gains == sorted(gains, reverse=True)
+
+
+def test_tree_depths_count_every_tree_and_first_splits_name_features(trained_model_dir: Path) -> None:
+    booster, spec = _model(trained_model_dir)
+    depths = explain.tree_depths(booster)
+    assert sum(depths.values()) == booster.num_boosted_rounds()
+    splits = explain.first_tree_splits(booster)
+    assert splits[0]["level"] == 0 and all(split["feature"] in spec.names for split in splits)
+
+
+def test_contributions_add_up_to_the_score_and_name_the_drivers(trained_model_dir: Path) -> None:
+    booster, spec = _model(trained_model_dir)
+    matrix = xgb.DMatrix(np.array([spec.values_for(HIGH_RISK_CUSTOMER)]), feature_names=spec.names)
+    contributions = explain.contributions(booster, matrix)[0]
+    margin = booster.predict(matrix, output_margin=True)[0]
+    assert np.isclose(contributions.sum(), margin, atol=1e-4)
+    drivers = explain.top_drivers(contributions, spec.names)
+    assert drivers and all(value > 0 for _, value in drivers)
+    driver_names = {name for name, _ in drivers}
+    assert driver_names & {"cust_service_calls", "int_plan_yes", "int_plan_no", "total_charge", "total_mins"}

@@ -1,0 +1,87 @@
+"""The training run end to end: metadata contents, the reduced-model rule, the report, determinism."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from churnguard.errors import UserError
+from training.pipeline import train
+from training.synthetic import generate_customers
+
+REQUIRED_KEYS = {
+    "schema_version",
+    "features",
+    "feature_spec",
+    "cutoff",
+    "metrics",
+    "cost",
+    "data",
+    "versions",
+    "seed",
+}
+
+
+def test_metadata_holds_every_field_the_other_parts_read(trained_model_dir: Path) -> None:
+    metadata = json.loads((trained_model_dir / "metadata.json").read_text())
+    assert set(metadata) >= REQUIRED_KEYS
+    for model in ("full", "reduced"):
+        assert {"test_auc", "accuracy", "precision", "recall", "features"} <= set(metadata["metrics"][model])
+        assert 0.5 < metadata["metrics"][model]["test_auc"] <= 1.0
+    assert metadata["metrics"]["reduced"]["features"] < metadata["metrics"]["full"]["features"]
+    cost = metadata["cost"]
+    assert cost["test_rows"] == metadata["data"]["test_rows"] == 200
+    assert 0 < cost["at_cutoff"] < cost["do_nothing"]
+    assert cost["per_customer"] == round(cost["at_cutoff"] / cost["test_rows"], 4)
+    assert 0 < metadata["cutoff"] < 1
+    assert metadata["data"]["fingerprint"].startswith("sha256:") and metadata["data"]["rows"] == 2_000
+    assert metadata["seed"] == 1729
+
+
+def test_the_reduced_model_is_kept_only_within_the_auc_margin(trained_model_dir: Path) -> None:
+    metrics = json.loads((trained_model_dir / "metadata.json").read_text())["metrics"]
+    within = metrics["reduced"]["validation_auc"] >= metrics["full"]["validation_auc"] - metrics["auc_margin"]
+    assert metrics["chosen"] == ("reduced" if within else "full")
+
+
+def test_the_report_shows_plots_and_error_rates_by_segment(trained_model_dir: Path) -> None:
+    report = (trained_model_dir / "report.html").read_text()
+    for image in ("importance.png", "roc.png", "cost.png", "scores.png"):
+        assert f'src="{image}"' in report
+        assert (trained_model_dir / image).read_bytes().startswith(b"\x89PNG")
+    for segment in ("Northeast", "Midwest", "South", "West", "int_plan", "vmail_plan"):
+        assert segment in report
+    assert "358-1921" not in report  # no phone numbers in reports
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    customers = generate_customers(1_000, seed=5)
+    folders = [tmp_path_factory.mktemp(name) for name in ("first", "again", "other-seed")]
+    train(customers, folders[0], trials=3, seed=8)
+    train(customers, folders[1], trials=3, seed=8)
+    train(customers, folders[2], trials=3, seed=9)
+    return folders[0], folders[1], folders[2]
+
+
+def test_same_seed_gives_the_same_model_and_metadata(two_runs: tuple[Path, Path, Path]) -> None:
+    first, again, other = two_runs
+    for name in ("model.tar.gz", "model.json", "metadata.json"):
+        assert (first / name).read_bytes() == (again / name).read_bytes()
+    assert (first / "model.json").read_bytes() != (other / "model.json").read_bytes()
+
+
+def test_too_few_churners_is_a_user_error(tmp_path: Path) -> None:
+    customers = generate_customers(60, seed=1)
+    with pytest.raises(UserError, match="churners"):
+        train(customers, tmp_path, trials=1)
+
+
+def test_bad_options_are_user_errors(tmp_path: Path) -> None:
+    customers = generate_customers(500, seed=1)
+    with pytest.raises(UserError, match="trials"):
+        train(customers, tmp_path, trials=0)
+    with pytest.raises(UserError, match="split"):
+        train(customers, tmp_path, split="random")  # type: ignore[arg-type]
