@@ -58,6 +58,9 @@ def load_handler() -> Any:
     return module
 
 
+handler = load_handler()
+
+
 @dataclass
 class Target:
     """Where a test's bootstrap goes: a database and app user that exist only for that test."""
@@ -133,3 +136,104 @@ def seed_uri(aws: None) -> str:
     s3.create_bucket(Bucket=SEED_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
     s3.put_object(Bucket=SEED_BUCKET, Key=SEED_KEY, Body=b"state,acc_length\n")
     return f"s3://{SEED_BUCKET}/{SEED_KEY}"
+
+
+CUSTOMER = {
+    "state": "KS",
+    "acc_length": 128,
+    "area_code": 415,
+    "phone": "382-4657",
+    "int_plan": "no",
+    "vmail_plan": "yes",
+    "vmail_msg": 25,
+    "day_mins": "265.10",
+    "day_calls": 110,
+    "day_charge": "45.07",
+    "eve_mins": "197.40",
+    "eve_calls": 99,
+    "eve_charge": "16.78",
+    "night_mins": "244.70",
+    "night_calls": 91,
+    "night_charge": "11.01",
+    "intl_mins": "10.00",
+    "intl_calls": 3,
+    "intl_charge": "2.70",
+    "cust_service_calls": 1,
+    "churn": 0,
+}
+
+
+def settings(target: Target, app_secret_arn: str, seed_uri: str | None = None) -> Any:
+    return handler.HandlerSettings(
+        cluster_arn="arn:aws:rds:eu-west-1:123456789012:cluster:churnguard-db",
+        admin_secret_arn="arn:aws:secretsmanager:eu-west-1:123456789012:secret:churnguard-admin",
+        app_secret_arn=app_secret_arn,
+        database=target.database,
+        sql_dir=target.sql_dir,
+        seed_uri=seed_uri,
+    )
+
+
+def run(
+    target: Target,
+    app_secret_arn: str,
+    request_type: str,
+    *,
+    physical_id: str | None = None,
+    seed_uri: str | None = None,
+) -> dict[str, Any]:
+    """handle_event for one CloudFormation request, on MariaDB (aurora=False) with moto's AWS."""
+    event = {"RequestType": request_type}
+    if physical_id is not None:
+        event["PhysicalResourceId"] = physical_id
+    return handler.handle_event(
+        event,
+        settings(target, app_secret_arn, seed_uri),
+        open_client=target.open_client,
+        secretsmanager=boto3.client("secretsmanager", region_name=REGION),
+        s3=boto3.client("s3", region_name=REGION),
+        aurora=False,
+    )
+
+
+def schema_snapshot(target: Target) -> dict[str, list[tuple[Any, ...]]]:
+    """Everything information_schema says about the database's structure, in a stable order."""
+    queries = {
+        "tables": "SELECT table_name, engine, table_collation FROM information_schema.tables "
+        "WHERE table_schema = %(db)s ORDER BY table_name",
+        "columns": "SELECT table_name, column_name, ordinal_position, column_type, is_nullable, "
+        "column_default, extra FROM information_schema.columns WHERE table_schema = %(db)s "
+        "ORDER BY table_name, ordinal_position",
+        "indexes": "SELECT table_name, index_name, seq_in_index, column_name, non_unique "
+        "FROM information_schema.statistics WHERE table_schema = %(db)s "
+        "ORDER BY table_name, index_name, seq_in_index",
+        "constraints": "SELECT table_name, constraint_name, constraint_type "
+        "FROM information_schema.table_constraints WHERE constraint_schema = %(db)s "
+        "ORDER BY table_name, constraint_name",
+        "routines": "SELECT routine_name, routine_type, dtd_identifier, routine_definition "
+        "FROM information_schema.routines WHERE routine_schema = %(db)s ORDER BY routine_name",
+    }
+    with target.admin() as admin:
+        return {
+            name: [tuple(row.values()) for row in admin.query(sql, {"db": target.database})]
+            for name, sql in queries.items()
+        }
+
+
+def insert_customer_with_message(target: Target) -> None:
+    columns = ", ".join(CUSTOMER)
+    values = ", ".join(f"%({name})s" for name in CUSTOMER)
+    with target.admin() as admin:
+        admin.execute(f"INSERT INTO customers ({columns}) VALUES ({values})", CUSTOMER)
+        admin.execute(
+            "INSERT INTO customer_messages (area_code, phone, message) VALUES (%(a)s, %(p)s, %(m)s)",
+            {"a": 415, "p": "382-4657", "m": "Thanks, the new plan works ✓"},
+        )
+
+
+def row_counts(target: Target) -> dict[str, int]:
+    with target.admin() as admin:
+        return {
+            table: admin.query(f"SELECT COUNT(*) AS n FROM {table}")[0]["n"]
+            for table in ("customers", "customer_messages")
+        }

@@ -11,110 +11,27 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import boto3
 import pymysql
 import pytest
 
 from churnguard.bootstrap import BootstrapError
+from churnguard.bootstrap.apply import PlannedStatement, StatementFailed, run_planned
 from churnguard.bootstrap.runner import SEED_AURORA_ONLY, SEED_NOT_REQUESTED
-from tests.bootstrap.conftest import APP_PASSWORD, HANDLER_PATH, REGION, Target, load_handler
+from churnguard.bootstrap.seed import parse_seed_uri, seed_statements
+from tests.bootstrap.conftest import (
+    APP_PASSWORD,
+    HANDLER_PATH,
+    REGION,
+    handler,
+    insert_customer_with_message,
+    row_counts,
+    run,
+    schema_snapshot,
+)
 
 pytestmark = pytest.mark.mariadb
-
-CUSTOMER = {
-    "state": "KS",
-    "acc_length": 128,
-    "area_code": 415,
-    "phone": "382-4657",
-    "int_plan": "no",
-    "vmail_plan": "yes",
-    "vmail_msg": 25,
-    "day_mins": "265.10",
-    "day_calls": 110,
-    "day_charge": "45.07",
-    "eve_mins": "197.40",
-    "eve_calls": 99,
-    "eve_charge": "16.78",
-    "night_mins": "244.70",
-    "night_calls": 91,
-    "night_charge": "11.01",
-    "intl_mins": "10.00",
-    "intl_calls": 3,
-    "intl_charge": "2.70",
-    "cust_service_calls": 1,
-    "churn": 0,
-}
-
-
-handler = load_handler()
-
-
-def settings(target: Target, app_secret_arn: str, seed_uri: str | None = None) -> Any:
-    return handler.HandlerSettings(
-        cluster_arn="arn:aws:rds:eu-west-1:123456789012:cluster:churnguard-db",
-        admin_secret_arn="arn:aws:secretsmanager:eu-west-1:123456789012:secret:churnguard-admin",
-        app_secret_arn=app_secret_arn,
-        database=target.database,
-        sql_dir=target.sql_dir,
-        seed_uri=seed_uri,
-    )
-
-
-def run(target: Target, app_secret_arn: str, request_type: str, **extra: Any) -> dict[str, Any]:
-    event = {"RequestType": request_type, **extra}
-    return handler.handle_event(
-        event,
-        settings(target, app_secret_arn, extra.pop("seed_uri", None) if "seed_uri" in extra else None),
-        open_client=target.open_client,
-        secretsmanager=boto3.client("secretsmanager", region_name=REGION),
-        s3=boto3.client("s3", region_name=REGION),
-        aurora=False,
-    )
-
-
-def schema_snapshot(target: Target) -> dict[str, list[tuple[Any, ...]]]:
-    """Everything information_schema says about the database's structure, in a stable order."""
-    queries = {
-        "tables": "SELECT table_name, engine, table_collation FROM information_schema.tables "
-        "WHERE table_schema = %(db)s ORDER BY table_name",
-        "columns": "SELECT table_name, column_name, ordinal_position, column_type, is_nullable, "
-        "column_default, extra FROM information_schema.columns WHERE table_schema = %(db)s "
-        "ORDER BY table_name, ordinal_position",
-        "indexes": "SELECT table_name, index_name, seq_in_index, column_name, non_unique "
-        "FROM information_schema.statistics WHERE table_schema = %(db)s "
-        "ORDER BY table_name, index_name, seq_in_index",
-        "constraints": "SELECT table_name, constraint_name, constraint_type "
-        "FROM information_schema.table_constraints WHERE constraint_schema = %(db)s "
-        "ORDER BY table_name, constraint_name",
-        "routines": "SELECT routine_name, routine_type, dtd_identifier, routine_definition "
-        "FROM information_schema.routines WHERE routine_schema = %(db)s ORDER BY routine_name",
-    }
-    with target.admin() as admin:
-        return {
-            name: [tuple(row.values()) for row in admin.query(sql, {"db": target.database})]
-            for name, sql in queries.items()
-        }
-
-
-def insert_customer_with_message(target: Target) -> None:
-    columns = ", ".join(CUSTOMER)
-    values = ", ".join(f"%({name})s" for name in CUSTOMER)
-    with target.admin() as admin:
-        admin.execute(f"INSERT INTO customers ({columns}) VALUES ({values})", CUSTOMER)
-        admin.execute(
-            "INSERT INTO customer_messages (area_code, phone, message) VALUES (%(a)s, %(p)s, %(m)s)",
-            {"a": 415, "p": "382-4657", "m": "Thanks, the new plan works ✓"},
-        )
-
-
-def row_counts(target: Target) -> dict[str, int]:
-    with target.admin() as admin:
-        return {
-            table: admin.query(f"SELECT COUNT(*) AS n FROM {table}")[0]["n"]
-            for table in ("customers", "customer_messages")
-        }
 
 
 def test_create_then_update_gives_the_same_schema_and_keeps_rows(target, app_secret_arn):
@@ -128,7 +45,7 @@ def test_create_then_update_gives_the_same_schema_and_keeps_rows(target, app_sec
     assert ("risk_band", "FUNCTION") in [routine[:2] for routine in first["routines"]]
 
     insert_customer_with_message(target)
-    updated = run(target, app_secret_arn, "Update", PhysicalResourceId=created["PhysicalResourceId"])
+    updated = run(target, app_secret_arn, "Update", physical_id=created["PhysicalResourceId"])
 
     assert updated["PhysicalResourceId"] == created["PhysicalResourceId"]
     assert schema_snapshot(target) == first
@@ -160,7 +77,7 @@ def test_update_applies_a_changed_secret_password(target, app_secret_arn):
     boto3.client("secretsmanager", region_name=REGION).put_secret_value(
         SecretId=app_secret_arn, SecretString=json.dumps({"username": target.app_user, "password": rotated})
     )
-    run(target, app_secret_arn, "Update", PhysicalResourceId="kept")
+    run(target, app_secret_arn, "Update", physical_id="kept")
     with target.app_client(rotated) as app:
         assert app.query("SELECT 1 AS ok") == [{"ok": 1}]
     with pytest.raises(Exception, match="Access denied"):
@@ -198,7 +115,7 @@ def test_a_destructive_statement_stops_the_deploy_before_anything_runs(target, a
     (target.sql_dir / "60_reset.sql").write_text("SELECT 1;\nTRUNCATE TABLE customers;\n")
     expected = r"60_reset\.sql statement 2 \(line 2: TRUNCATE TABLE customers\) is refused"
     with pytest.raises(BootstrapError, match=expected):
-        run(target, app_secret_arn, "Update", PhysicalResourceId="kept")
+        run(target, app_secret_arn, "Update", physical_id="kept")
     assert row_counts(target)["customers"] == 1
     assert "extra" not in {table for table, *_ in schema_snapshot(target)["tables"]}
 
@@ -206,7 +123,7 @@ def test_a_destructive_statement_stops_the_deploy_before_anything_runs(target, a
 def test_delete_leaves_the_database_and_its_rows(target, app_secret_arn):
     run(target, app_secret_arn, "Create")
     insert_customer_with_message(target)
-    deleted = run(target, app_secret_arn, "Delete", PhysicalResourceId="churnguard-db-bootstrap-x")
+    deleted = run(target, app_secret_arn, "Delete", physical_id="churnguard-db-bootstrap-x")
     assert deleted == {"PhysicalResourceId": "churnguard-db-bootstrap-x"}
     assert target.database_exists()
     assert row_counts(target) == {"customers": 1, "customer_messages": 1}
@@ -281,3 +198,25 @@ def test_the_handler_imports_only_the_standard_library_boto3_and_churnguard():
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=Path("/")
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_database_errors_that_quote_a_secret_back_are_redacted(target):
+    step = PlannedStatement(
+        "app user", 2, None, "ALTER USSER 'x'@'%' IDENTIFIED BY 'Qz7-secret_value'", "ALTER ..."
+    )
+    with target.open_client(None) as server, pytest.raises(StatementFailed) as raised:
+        run_planned(server, [step], secrets=("Qz7-secret_value",))
+    message = str(raised.value)
+    assert "You have an error in your SQL syntax" in message  # MariaDB quotes the text near the error
+    assert "***" in message
+    assert "Qz7-secret_value" not in message
+
+
+def test_seed_load_is_planned_only_while_customers_is_empty(target, app_secret_arn):
+    run(target, app_secret_arn, "Create")
+    seed = parse_seed_uri("s3://churnguard-data/seed/customers.csv")
+    with target.admin() as admin:
+        (load,) = seed_statements(admin, seed)
+        assert load.sql.startswith("LOAD DATA FROM S3 FILE 's3://churnguard-data/seed/customers.csv'")
+        insert_customer_with_message(target)
+        assert seed_statements(admin, seed) == []
