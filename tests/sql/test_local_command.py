@@ -1,0 +1,82 @@
+"""`churnguard local up|down|status` through the real CLI entry point."""
+
+import os
+import stat
+import uuid
+from pathlib import Path
+
+import pytest
+
+from churnguard.cli import main
+from churnguard.db import connect
+from churnguard.localdb import read_state, state_path
+from tests.fixtures.mariadb import database_url
+
+pytestmark = pytest.mark.mariadb
+
+
+@pytest.fixture()
+def churnguard_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("CHURNGUARD_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("CHURNGUARD_DB_URL", raising=False)
+    return tmp_path / "home"
+
+
+def test_up_status_down_with_a_private_server(churnguard_home, trained_model_dir, capsys):
+    assert main(["local", "up", "--model", str(trained_model_dir), "--customers", "150"]) == 0
+    server = read_state()
+    assert server is not None and server.managed
+    assert stat.S_IMODE(os.stat(state_path()).st_mode) == 0o600
+    assert server.url.split("@")[0].split(":")[-1] not in capsys.readouterr().out  # password never printed
+
+    client = connect(server.url)
+    try:
+        assert client.query("SELECT COUNT(*) AS n FROM customers") == [{"n": 150}]
+        row = client.query(
+            "SELECT aws_comprehend_detect_sentiment('How do I dial Morocco?', 'en') AS s,"
+            " (SELECT churn_probability FROM customer_churn_scores"
+            "  WHERE area_code = 415 AND phone = '358-1921') AS p"
+        )[0]
+        assert row["s"] == "NEUTRAL" and 0 <= row["p"] <= 1
+        # least privilege: the application user sees its own database only
+        assert {r["Database"] for r in client.query("SHOW DATABASES")} <= {"churnguard", "information_schema"}
+    finally:
+        client.close()
+
+    assert main(["local", "status"]) == 0
+    assert "running" in capsys.readouterr().out
+    assert main(["local", "up", "--model", str(trained_model_dir)]) == 2  # already up: a clear error
+    assert "local down" in capsys.readouterr().err
+
+    assert main(["local", "down"]) == 0
+    assert not Path(server.base_dir).exists()
+    assert read_state() is None
+    assert main(["local", "status"]) == 3
+
+
+def test_up_adopts_an_existing_database_and_down_leaves_it(churnguard_home, trained_model_dir, mariadb_url):
+    database = f"adopt_{uuid.uuid4().hex[:8]}"
+    admin = connect(mariadb_url)
+    admin.execute(f"CREATE DATABASE `{database}`")
+    try:
+        url = database_url(mariadb_url, database)
+        assert (
+            main(["local", "up", "--db-url", url, "--model", str(trained_model_dir), "--customers", "120"])
+            == 0
+        )
+        assert main(["local", "down"]) == 0
+        tables = admin.query(
+            "SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = %(db)s",
+            {"db": database},
+        )
+        assert tables[0]["n"] >= 3
+    finally:
+        admin.execute(f"DROP DATABASE IF EXISTS `{database}`")
+        admin.close()
+
+
+def test_bad_options_are_one_line_errors(churnguard_home, tmp_path, capsys):
+    assert main(["local", "up", "--model", str(tmp_path)]) == 2
+    assert "metadata.json" in capsys.readouterr().err
+    assert main(["local", "up", "--customers", "5"]) == 2
+    assert read_state() is None

@@ -1,0 +1,118 @@
+"""render_deploy_sql and the statement splitter: order, modes, idempotence, what Aurora gets."""
+
+import re
+
+import pytest
+
+from churnguard.feature_spec import FeatureSpec
+from churnguard.sqlgen import (
+    SqlRenderError,
+    apply_sql_files,
+    call_centre_sql,
+    render_deploy_sql,
+    split_statements,
+    static_sql_files,
+)
+
+
+def metadata_of(model_dir):
+    return model_dir / "metadata.json"
+
+
+def test_static_files_come_first_in_name_order_then_generated(trained_model_dir):
+    files = render_deploy_sql(
+        metadata_of(trained_model_dir), inference_mode="endpoint", endpoint_name="cg-ep-1"
+    )
+    names = [f.name for f in files]
+    static = [f.name for f in static_sql_files()]
+    assert names[: len(static)] == static == sorted(static)
+    assert "10_schema.sql" in static
+    assert names[len(static) :] == ["90_one_hot_helpers.sql", "91_will_churn.sql"]
+
+
+def test_endpoint_mode_renders_the_sagemaker_alias_with_every_feature(trained_model_dir):
+    files = render_deploy_sql(
+        metadata_of(trained_model_dir), inference_mode="endpoint", endpoint_name="cg-ep-1"
+    )
+    will_churn = next(f for f in files if f.name == "91_will_churn.sql")
+    statements = will_churn.statements()
+    assert statements[0] == "DROP FUNCTION IF EXISTS will_churn"
+    assert "ALIAS AWS_SAGEMAKER_INVOKE_ENDPOINT ENDPOINT NAME 'cg-ep-1'" in statements[1]
+    spec = FeatureSpec.from_metadata_file(trained_model_dir / "metadata.json")
+    assert statements[1].index("(") < statements[1].index(f"`{spec.names[0]}` DOUBLE")
+    positions = [statements[1].index(f"`{name}` DOUBLE") for name in spec.names]
+    assert positions == sorted(positions)
+    everything = "\n".join(f.text for f in files)
+    assert "aws_comprehend" not in everything  # built into Aurora: never deployed
+    assert "CREATE OR REPLACE" not in everything.upper()
+
+
+def test_in_database_mode_renders_the_compiled_model_and_scoring_objects(trained_model_dir):
+    files = render_deploy_sql(
+        metadata_of(trained_model_dir), inference_mode="in_database", endpoint_name=None
+    )
+    text = "\n".join(f.text for f in files)
+    assert "AWS_SAGEMAKER_INVOKE_ENDPOINT" not in text
+    assert "DETERMINISTIC NO SQL" in text
+    assert "CREATE VIEW customer_churn_scores" in text
+    assert "CREATE PROCEDURE refresh_customer_scores" in text
+
+
+def test_rendering_is_idempotent(trained_model_dir):
+    for mode, endpoint in (("endpoint", "cg-ep-1"), ("in_database", None)):
+        first = render_deploy_sql(metadata_of(trained_model_dir), inference_mode=mode, endpoint_name=endpoint)
+        second = render_deploy_sql(
+            metadata_of(trained_model_dir), inference_mode=mode, endpoint_name=endpoint
+        )
+        assert first == second
+
+
+@pytest.mark.parametrize(
+    ("mode", "endpoint", "message"),
+    [
+        ("endpoint", None, "endpoint name"),
+        ("endpoint", "x'; DROP TABLE customers; --", "not a valid SageMaker endpoint name"),
+        ("sagemaker", "cg", "inference_mode"),
+    ],
+)
+def test_bad_deploy_options_are_refused(trained_model_dir, mode, endpoint, message):
+    with pytest.raises(SqlRenderError, match=message):
+        render_deploy_sql(metadata_of(trained_model_dir), inference_mode=mode, endpoint_name=endpoint)
+
+
+@pytest.mark.mariadb
+def test_in_database_deploy_sql_applies_twice_on_mariadb(sql_client, trained_model_dir):
+    files = render_deploy_sql(
+        metadata_of(trained_model_dir), inference_mode="in_database", endpoint_name=None
+    )
+    apply_sql_files(sql_client, files)
+    apply_sql_files(sql_client, files)
+    routines = sql_client.query(
+        "SELECT ROUTINE_NAME AS name FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE()"
+    )
+    assert {"will_churn", "refresh_customer_scores"} <= {row["name"] for row in routines}
+
+
+def test_call_centre_statement_has_exactly_the_three_parameters(trained_model_dir):
+    sql = call_centre_sql(FeatureSpec.from_metadata_file(trained_model_dir / "metadata.json"))
+    assert sorted(set(re.findall(r"%\((\w+)\)s", sql))) == ["area_code", "message", "phone"]
+    assert "'" not in sql.replace("'en'", "").replace("'no'", "").replace("'yes'", "")
+
+
+def test_split_statements_respects_quotes_and_comments():
+    text = r"""
+    -- a comment; with a semicolon
+    INSERT INTO t VALUES ('a;b', "c;d", `e;f`, 'it''s', 'back\;x', 'esc\'q;');  # trailing; comment
+    /* block; comment */ SELECT 1--1;
+    SELECT 2;
+    """
+    assert split_statements(text) == [
+        r"""INSERT INTO t VALUES ('a;b', "c;d", `e;f`, 'it''s', 'back\;x', 'esc\'q;')""",
+        "SELECT 1--1",
+        "SELECT 2",
+    ]
+
+
+def test_split_statements_names_an_unterminated_quote():
+    with pytest.raises(ValueError, match="unterminated"):
+        split_statements("SELECT 'oops;")
