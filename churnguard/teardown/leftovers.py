@@ -216,10 +216,11 @@ class TrainingArtifactFinder:
 
 
 class LogGroupFinder:
-    """Log groups such as /aws/lambda/churnguard-… or /aws/sagemaker/Endpoints/churnguard-….
+    """Log groups such as /aws/lambda/churnguard-…, /aws/sagemaker/Endpoints/churnguard-… or
+    /aws/rds/cluster/churnguard-dev/error.
 
-    The name's last path segment carries the prefix; shared groups like /aws/sagemaker/TrainingJobs
-    are never the project's and are left alone.
+    One path segment must carry the prefix; shared groups like /aws/sagemaker/TrainingJobs never
+    do and are left alone.
     """
 
     kind = "log group"
@@ -229,12 +230,12 @@ class LogGroupFinder:
         found = []
         for group in _pages(aws.logs, "describe_log_groups", "logGroups"):
             name = group["logGroupName"]
-            last_segment = name.rstrip("/").rsplit("/", 1)[-1]
-            if not has_project_name(last_segment):
+            named = [segment for segment in name.split("/") if has_project_name(segment)]
+            if not named:
                 continue
             arn = group.get("logGroupArn") or group["arn"].removesuffix(":*")
             tags = tags_as_dict(aws.logs.list_tags_for_resource(resourceArn=arn).get("tags", {}))
-            if is_project_resource(last_segment, tags):
+            if is_project_resource(named[0], tags):
                 found.append(
                     Leftover(self.kind, name, "stored", True, "delete", tags.get(CLOUDFORMATION_STACK_TAG))
                 )

@@ -33,6 +33,7 @@ PROJECT_LEFTOVERS = {
     ("training artifacts", "s3://shared-ml-bucket/jobs/churnguard-train-1/"),
     ("log group", "/aws/lambda/churnguard-recommend"),
     ("log group", "/aws/sagemaker/Endpoints/churnguard-endpoint"),
+    ("log group", "/aws/rds/cluster/churnguard-db/error"),
     ("DB cluster snapshot", "churnguard-final-snapshot"),
     ("S3 bucket", "churnguard-data-bucket"),
     ("KMS key", "alias/churnguard-data"),
@@ -179,6 +180,7 @@ def seed_account() -> None:
     _training_job(sagemaker, "churnguard-train-1", "s3://shared-ml-bucket/jobs", PROJECT)
     _log_group(logs, "/aws/lambda/churnguard-recommend", PROJECT)
     _log_group(logs, "/aws/sagemaker/Endpoints/churnguard-endpoint", PROJECT)
+    _log_group(logs, "/aws/rds/cluster/churnguard-db/error", PROJECT)
     rds.create_db_cluster(
         DBClusterIdentifier="other-team-db",
         Engine="aurora-mysql",
@@ -204,6 +206,7 @@ def seed_account() -> None:
     _log_group(logs, "/aws/lambda/churnguard-by-hand", [])
     _log_group(logs, "/aws/lambda/billing-fn", PROJECT)
     _log_group(logs, "/aws/sagemaker/TrainingJobs", [])
+    _log_group(logs, "/aws/rds/cluster/billing-db/error", PROJECT)
     rds.create_db_cluster_snapshot(
         DBClusterSnapshotIdentifier="billing-snapshot", DBClusterIdentifier="other-team-db", Tags=PROJECT
     )

@@ -33,7 +33,11 @@ REMOVED_BY_KIND = {
         "churnguard-data-bucket/customers/export.csv",
         "churnguard-data-bucket/model/model.tar.gz",
     },
-    "log groups": {"/aws/lambda/churnguard-recommend", "/aws/sagemaker/Endpoints/churnguard-endpoint"},
+    "log groups": {
+        "/aws/lambda/churnguard-recommend",
+        "/aws/sagemaker/Endpoints/churnguard-endpoint",
+        "/aws/rds/cluster/churnguard-db/error",
+    },
     "snapshots": {"churnguard-final-snapshot"},
     "key aliases": {"alias/churnguard-data"},
 }
