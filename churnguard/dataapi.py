@@ -20,6 +20,9 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
+import boto3
+from botocore.exceptions import ClientError
+
 from churnguard.sql_client import Params, Row
 
 LOGGER = logging.getLogger(__name__)
@@ -165,8 +168,6 @@ class DataApiClient:
 
     @classmethod
     def from_boto3(cls, *, resource_arn: str, secret_arn: str, database: str | None = None) -> DataApiClient:
-        import boto3  # late: the pure conversions above are usable without it
-
         return cls(
             boto3.client("rds-data"), resource_arn=resource_arn, secret_arn=secret_arn, database=database
         )
@@ -216,7 +217,10 @@ class DataApiClient:
         for attempt, delay in enumerate((*self._resume_delays_s, None), start=1):
             try:
                 return method(**request)
-            except self._rds_data.exceptions.DatabaseResumingException:
+            except ClientError as error:
+                # Matched by code, not by the modeled class: the Lambda runtime's botocore may predate it.
+                if error.response.get("Error", {}).get("Code") != RESUMING_ERROR:
+                    raise
                 if delay is None:
                     break
                 LOGGER.info(
