@@ -93,7 +93,9 @@ def to_parameter(name: str, value: Any) -> dict[str, Any]:
     elif isinstance(value, dt.datetime):
         if value.tzinfo is not None:
             raise DataApiParameterError(f"parameter {name!r} is a datetime with a time zone; pass UTC naive")
-        parameter["value"] = {"stringValue": value.isoformat(sep=" ")}
+        # The Data API documents TIMESTAMP strings as YYYY-MM-DD HH:MM:SS[.FFF]: milliseconds at most.
+        timespec = "milliseconds" if value.microsecond else "seconds"
+        parameter["value"] = {"stringValue": value.isoformat(sep=" ", timespec=timespec)}
         parameter["typeHint"] = "TIMESTAMP"
     elif isinstance(value, dt.date):
         parameter["value"] = {"stringValue": value.isoformat()}

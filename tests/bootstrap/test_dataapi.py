@@ -274,5 +274,8 @@ def test_dates_and_decimals_carry_type_hints():
         "value": {"stringValue": "2024-02-29 13:05:00"},
         "typeHint": "TIMESTAMP",
     }
+    assert to_parameter("t", dt.datetime(2024, 2, 29, 13, 5, 0, 123456))["value"] == {
+        "stringValue": "2024-02-29 13:05:00.123"
+    }
     assert to_parameter("m", Decimal("1E+2"))["value"] == {"stringValue": "100"}
     assert to_parameter("i", -(2**63))["value"] == {"longValue": -(2**63)}
