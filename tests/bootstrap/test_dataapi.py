@@ -170,14 +170,18 @@ def test_transaction_commits_with_its_id_on_every_statement(rds_data):
         data_api.execute("INSERT INTO offers_log (offer) VALUES (%(offer)s)", {"offer": "discount"})
 
 
-def test_transaction_rolls_back_when_the_block_raises(rds_data):
-    client, stubber = rds_data
-    stubber.add_response("begin_transaction", {"transactionId": "tx-2"}, TARGET)
+def expect_begin_then_rollback(stubber: Stubber, transaction_id: str) -> None:
+    stubber.add_response("begin_transaction", {"transactionId": transaction_id}, TARGET)
     stubber.add_response(
         "rollback_transaction",
         {"transactionStatus": "Rollback Complete"},
-        {"resourceArn": CLUSTER, "secretArn": SECRET, "transactionId": "tx-2"},
+        {"resourceArn": CLUSTER, "secretArn": SECRET, "transactionId": transaction_id},
     )
+
+
+def test_transaction_rolls_back_when_the_block_raises(rds_data):
+    client, stubber = rds_data
+    expect_begin_then_rollback(stubber, "tx-2")
     data_api = make_client(client)
     with pytest.raises(KeyError), data_api.transaction():
         raise KeyError("boom")
@@ -185,12 +189,7 @@ def test_transaction_rolls_back_when_the_block_raises(rds_data):
 
 def test_transactions_do_not_nest_and_the_outer_one_rolls_back(rds_data):
     client, stubber = rds_data
-    stubber.add_response("begin_transaction", {"transactionId": "tx-3"}, TARGET)
-    stubber.add_response(
-        "rollback_transaction",
-        {"transactionStatus": "Rollback Complete"},
-        {"resourceArn": CLUSTER, "secretArn": SECRET, "transactionId": "tx-3"},
-    )
+    expect_begin_then_rollback(stubber, "tx-3")
     data_api = make_client(client)
     with pytest.raises(RuntimeError, match="do not nest"), data_api.transaction(), data_api.transaction():
         pass
