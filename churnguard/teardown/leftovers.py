@@ -314,33 +314,38 @@ class BucketFinder:
 
 
 class KmsKeyFinder:
-    """Customer managed keys with an alias `alias/<prefix>…`: scheduled for deletion (7 days, the minimum).
+    """Customer managed keys: scheduled for deletion in 7 days (the minimum AWS allows).
 
-    A key costs $1 a month until it is deleted, and CDK retains keys by default when a stack goes.
+    Keys have no name, so an alias `alias/<prefix>…` or a description starting with the prefix
+    (the stack's key says "churnguard: Aurora storage…") stands for one. A key costs $1 a month until
+    it is deleted, and a stack with RemovalPolicy RETAIN leaves it behind.
     """
 
     kind = "KMS key"
     removable = True
 
     def find(self, aws: AwsClients) -> list[Leftover]:
-        found = []
-        seen: set[str] = set()
+        aliases: dict[str, list[str]] = {}
         for alias in _pages(aws.kms, "list_aliases", "Aliases"):
-            alias_name = alias["AliasName"].removeprefix("alias/")
-            key_id = alias.get("TargetKeyId")
-            if not key_id or key_id in seen or not has_project_name(alias_name):
-                continue
-            seen.add(key_id)
+            if alias.get("TargetKeyId"):
+                aliases.setdefault(alias["TargetKeyId"], []).append(alias["AliasName"])
+        found = []
+        for key in _pages(aws.kms, "list_keys", "Keys"):
+            key_id = key["KeyId"]
             metadata = aws.kms.describe_key(KeyId=key_id)["KeyMetadata"]
-            if metadata.get("KeyManager") != "CUSTOMER":
+            names = [alias.removeprefix("alias/") for alias in aliases.get(key_id, [])]
+            names.append(metadata.get("Description", ""))
+            name = next((name for name in names if has_project_name(name)), None)
+            if name is None or metadata.get("KeyManager") != "CUSTOMER":
                 continue
             tags = tags_as_dict(aws.kms.list_resource_tags(KeyId=key_id).get("Tags", []))
-            if is_project_resource(alias_name, tags):
+            if is_project_resource(name, tags):
                 state = metadata.get("KeyState", "Enabled")
+                label = aliases.get(key_id, [name])[0]
                 found.append(
                     Leftover(
                         self.kind,
-                        f"{alias['AliasName']} ({key_id})",
+                        f"{label} ({key_id})",
                         state,
                         state != "PendingDeletion",
                         "schedule deletion in 7 days",
@@ -351,8 +356,7 @@ class KmsKeyFinder:
         return found
 
     def remove(self, aws: AwsClients, leftover: Leftover) -> None:
-        if leftover.state != "PendingDeletion":
-            aws.kms.schedule_key_deletion(KeyId=leftover.details["key_id"], PendingWindowInDays=7)
+        aws.kms.schedule_key_deletion(KeyId=leftover.details["key_id"], PendingWindowInDays=7)
 
 
 class StackFinder:

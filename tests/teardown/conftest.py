@@ -24,6 +24,7 @@ REGION = "us-east-1"
 ROLE = "arn:aws:iam::123456789012:role/sagemaker-execution"
 PROJECT = [{"Key": "project", "Value": "churnguard"}]
 OTHER_TEAM = [{"Key": "project", "Value": "billing"}]
+KMS_PROJECT = [{"TagKey": "project", "TagValue": "churnguard"}]
 
 # What the sweep must remove, as (kind, name) pairs the final report uses.
 PROJECT_LEFTOVERS = {
@@ -37,6 +38,7 @@ PROJECT_LEFTOVERS = {
     ("DB cluster snapshot", "churnguard-final-snapshot"),
     ("S3 bucket", "churnguard-data-bucket"),
     ("KMS key", "alias/churnguard-data"),
+    ("KMS key", "churnguard: Aurora storage and database secrets"),
 }
 
 
@@ -195,6 +197,7 @@ def seed_account() -> None:
     _bucket(s3, "churnguard-data-bucket", PROJECT, ["customers/export.csv", "model/model.tar.gz"])
     key_id = kms.create_key(Tags=[{"TagKey": "project", "TagValue": "churnguard"}])["KeyMetadata"]["KeyId"]
     kms.create_alias(AliasName="alias/churnguard-data", TargetKeyId=key_id)
+    kms.create_key(Description="churnguard: Aurora storage and database secrets", Tags=KMS_PROJECT)
 
     # Someone else's: untagged with our prefix, tagged with another prefix, our prefix but another tag value,
     # a longer word that merely starts with our prefix, and SageMaker's shared log group.
@@ -217,6 +220,8 @@ def seed_account() -> None:
     _bucket(s3, "billing-data", PROJECT, ["b.txt"])
     key_id = kms.create_key(Tags=[{"TagKey": "project", "TagValue": "churnguard"}])["KeyMetadata"]["KeyId"]
     kms.create_alias(AliasName="alias/billing-key", TargetKeyId=key_id)
+    kms.create_key(Description="billing: invoices", Tags=KMS_PROJECT)
+    kms.create_key(Description="churnguard: made by hand, untagged")
 
 
 def kind_and_name(leftover: Leftover) -> tuple[str, str]:
@@ -231,6 +236,11 @@ def inventory() -> dict[str, set[str]]:
     logs = boto3.client("logs", region_name=REGION)
     rds = boto3.client("rds", region_name=REGION)
     kms = boto3.client("kms", region_name=REGION)
+    aliases = {
+        alias["TargetKeyId"]: alias["AliasName"]
+        for alias in kms.list_aliases()["Aliases"]
+        if "TargetKeyId" in alias
+    }
     objects = set()
     buckets = {bucket["Name"] for bucket in s3.list_buckets()["Buckets"]}
     for bucket in buckets:
@@ -250,11 +260,9 @@ def inventory() -> dict[str, set[str]]:
             item["DBClusterSnapshotIdentifier"]
             for item in rds.describe_db_cluster_snapshots(SnapshotType="manual")["DBClusterSnapshots"]
         },
-        "key aliases": {
-            alias["AliasName"]
-            for alias in kms.list_aliases()["Aliases"]
-            if "TargetKeyId" in alias
-            and not alias["AliasName"].startswith("alias/aws/")
-            and kms.describe_key(KeyId=alias["TargetKeyId"])["KeyMetadata"]["KeyState"] != "PendingDeletion"
+        "keys": {
+            (aliases.get(key["KeyId"]) or kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["Description"])
+            for key in kms.list_keys()["Keys"]
+            if kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["KeyState"] != "PendingDeletion"
         },
     }

@@ -39,7 +39,7 @@ REMOVED_BY_KIND = {
         "/aws/rds/cluster/churnguard-db/error",
     },
     "snapshots": {"churnguard-final-snapshot"},
-    "key aliases": {"alias/churnguard-data"},
+    "keys": {"alias/churnguard-data", "churnguard: Aurora storage and database secrets"},
 }
 
 
