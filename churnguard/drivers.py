@@ -218,7 +218,7 @@ class Driver:
             "feature": self.feature,
             "contribution": round(self.contribution, 6),
             "effect": "raises churn risk" if self.contribution > 0 else "lowers churn risk",
-            "value": self.value,
+            "value": round(self.value, 6),
             "columns": self.columns,
         }
 

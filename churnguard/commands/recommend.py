@@ -32,7 +32,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--area-code", required=True, help="the customer's 3-digit area code, e.g. 415")
     parser.add_argument("--phone", required=True, help="the customer's phone number, NNN-NNNN")
-    parser.add_argument("--message", required=True, help="the customer's message; '-' reads it from stdin")
+    parser.add_argument(
+        "--message",
+        default=None,
+        help="the customer's message; '-' reads it from stdin; default: their latest message on file",
+    )
     parser.add_argument("--json", action="store_true", help="print the answer as one JSON object")
     parser.add_argument("--db-url", default=None, help="mysql://user:password@host:port/database")
     parser.add_argument(
@@ -52,33 +56,64 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def model_dir(explicit: Path | None) -> Path:
-    """--model, then $CHURNGUARD_MODEL_DIR, then artifacts/model (where `churnguard train` writes)."""
-    directory = explicit or Path(os.environ.get(MODEL_DIR_ENV) or DEFAULT_MODEL_DIR)
-    if not (directory / "metadata.json").is_file():
-        raise UserError(
-            f"no trained model in {directory} (metadata.json missing): pass --model DIR, set "
-            f"${MODEL_DIR_ENV}, or run `churnguard train --out {DEFAULT_MODEL_DIR}`"
-        )
-    return directory
+    """The trained model to explain scores with: --model, then $CHURNGUARD_MODEL_DIR, then the model
+    `churnguard local up` installed into the local database, then artifacts/model (`churnguard train`).
+    """
+    candidates = [explicit] if explicit else []
+    if not candidates and os.environ.get(MODEL_DIR_ENV):
+        candidates = [Path(os.environ[MODEL_DIR_ENV])]
+    if not candidates:
+        candidates = [*_local_server_models(), DEFAULT_MODEL_DIR]
+    for directory in candidates:
+        if (directory / "metadata.json").is_file():
+            return directory
+    raise UserError(
+        f"no trained model in {candidates[0]} (metadata.json missing): pass --model DIR, set "
+        f"${MODEL_DIR_ENV}, or run `churnguard train --out {DEFAULT_MODEL_DIR}`"
+    )
+
+
+def _local_server_models() -> list[Path]:
+    """Where `churnguard local up` keeps the model it trained (or was given), if a local server runs."""
+    from churnguard.localdb import read_state
+
+    state = read_state()
+    if state is None:
+        return []
+    recorded = getattr(state, "model_dir", None)  # recorded by newer state files
+    return [Path(recorded)] if recorded else [Path(state.base_dir) / "model"]
 
 
 def run(args: argparse.Namespace) -> int:
     from churnguard.db import connect, resolve_url
     from churnguard.engine.database_errors import database_errors
-    from churnguard.engine.recommend import Engine
-    from churnguard.engine.request import validate_request
+    from churnguard.engine.recommend import Engine, latest_message
+    from churnguard.engine.request import validate_customer_key, validate_request
 
     if args.top < 1:
         raise UserError(f"--top must be at least 1 (got {args.top})")
+    area_code, phone = validate_customer_key(args.area_code, args.phone)
     message = sys.stdin.read() if args.message == "-" else args.message
-    request = validate_request(args.area_code, args.phone, message)
+    if message is not None:
+        validate_request(area_code, phone, message)  # refuse bad input before opening anything
     engine = Engine.load(model_dir(args.model), rules_path=args.rules, top_drivers=args.top)
     client = connect(resolve_url(args.db_url))
     try:
-        with database_errors("recommend", secrets=[request.phone, request.message]):
+        with database_errors("recommend", secrets=[phone, message or ""]):
+            if message is None:
+                message = latest_message(client, area_code=area_code, phone=phone)
+                if message is None:
+                    raise UserError(
+                        f"no --message given and no message on file for area code {area_code} and that "
+                        "phone number"
+                    )
+        request = validate_request(area_code, phone, message)
+        with database_errors("recommend", secrets=[phone, message]):
             answer = engine.recommend(client, request)
     finally:
         client.close()
+    if args.message is None:
+        answer["notes"].insert(0, "message: the customer's latest message on file")
     print(json.dumps(answer) if args.json else format_answer(answer))
     return 0
 

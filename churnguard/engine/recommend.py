@@ -150,6 +150,20 @@ class Engine:
         }
 
 
+LATEST_MESSAGE_SQL = """
+SELECT message FROM customer_messages
+WHERE area_code = %(area_code)s AND phone = %(phone)s
+ORDER BY received_at DESC, id DESC
+LIMIT 1
+"""
+
+
+def latest_message(client: SqlClient, *, area_code: int, phone: str) -> str | None:
+    """The customer's most recent message on file (customer_messages), or None when there is none."""
+    rows = client.query(LATEST_MESSAGE_SQL, {"area_code": area_code, "phone": phone})
+    return str(rows[0]["message"]) if rows else None
+
+
 def _scores(row: dict[str, Any]) -> dict[str, Any]:
     """churn_probability, sentiment and confidence from the statement's row, checked for sense."""
     missing = [key for key in ("churn_probability", "sentiment", "confidence") if row.get(key) is None]

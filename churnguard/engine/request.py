@@ -37,11 +37,13 @@ def validate_request(area_code: Any, phone: Any, message: Any) -> CallRequest:
 
     The error never repeats the phone number or the message, so it is safe to log.
     """
-    return CallRequest(
-        area_code=_area_code(area_code),
-        phone=_phone(phone),
-        **_message(message),
-    )
+    checked_area_code, checked_phone = validate_customer_key(area_code, phone)
+    return CallRequest(area_code=checked_area_code, phone=checked_phone, **_message(message))
+
+
+def validate_customer_key(area_code: Any, phone: Any) -> tuple[int, str]:
+    """The customer key (area code, phone) normalised, or InvalidRequestError naming the bad part."""
+    return _area_code(area_code), _phone(phone)
 
 
 def _area_code(value: Any) -> int:

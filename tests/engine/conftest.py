@@ -22,7 +22,7 @@ CUSTOMER_SEED = 1729
 def engine_db_url(mariadb_url: str, trained_model_dir: Path) -> Iterator[str]:
     """URL of a database holding customers, the offers log and every function the statement calls."""
     from churnguard.localdb import install_churnguard
-    from training.synthetic import generate_customers
+    from training.synthetic import generate_customers, generate_messages
 
     database = f"engine_{uuid.uuid4().hex[:12]}"
     admin = connect(mariadb_url)
@@ -30,10 +30,12 @@ def engine_db_url(mariadb_url: str, trained_model_dir: Path) -> Iterator[str]:
     url = database_url(mariadb_url, database)
     client = connect(url)
     try:
+        customers = generate_customers(CUSTOMER_ROWS, seed=CUSTOMER_SEED)
         install_churnguard(
             client,
             model_dir=trained_model_dir,
-            customers=generate_customers(CUSTOMER_ROWS, seed=CUSTOMER_SEED),
+            customers=customers,
+            messages=generate_messages(customers, seed=CUSTOMER_SEED),
         )
     finally:
         client.close()

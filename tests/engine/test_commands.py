@@ -65,12 +65,38 @@ def test_the_message_can_come_from_stdin(capsys, engine_db_url, trained_model_di
     assert code == 0 and json.loads(out)["offer"] == "credit_25"
 
 
+def test_without_a_message_the_latest_one_on_file_is_read(capsys, engine_db_url, trained_model_dir):
+    argv = ["recommend", "--area-code", "415", "--phone", "358-1921", "--json", "--db-url", engine_db_url]
+    code, out, err = run(capsys, *argv, "--model", str(trained_model_dir))
+    assert code == 0, err
+    answer = json.loads(out)
+    assert answer["notes"][0] == "message: the customer's latest message on file"
+    client = connect(engine_db_url)
+    try:
+        expected = client.query(
+            "SELECT aws_comprehend_detect_sentiment(m.message, 'en') AS sentiment,"
+            " aws_comprehend_detect_sentiment_confidence(m.message, 'en') AS confidence"
+            " FROM customer_messages AS m WHERE m.area_code = 415 AND m.phone = '358-1921'"
+            " ORDER BY m.received_at DESC, m.id DESC LIMIT 1"
+        )[0]
+    finally:
+        client.close()
+    assert (answer["sentiment"], answer["confidence"]) == (
+        expected["sentiment"],
+        pytest.approx(expected["confidence"]),
+    )
+
+
 BAD_INPUT = [
     (["--area-code", "41", "--phone", "358-1921", "--message", "hi"], "area code must be a 3-digit number"),
     (["--area-code", "415", "--phone", "3581921", "--message", "hi"], "phone must look like NNN-NNNN"),
     (["--area-code", "415", "--phone", "358-1921", "--message", "  "], "message is empty"),
     (["--area-code", "415", "--phone", "999-0000", "--message", "hi"], "no customer with area code 415"),
     (SAMPLE, "no trained model in"),
+    (
+        ["--area-code", "415", "--phone", "999-0000"],
+        "no --message given and no message on file for area code 415",
+    ),
 ]
 
 
