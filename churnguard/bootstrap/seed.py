@@ -42,14 +42,19 @@ def parse_seed_uri(uri: str) -> S3Object:
     return S3Object(bucket=match["bucket"], key=match["key"], uri=uri)
 
 
+def csv_load_clauses() -> str:
+    """Everything after INTO TABLE: how the customers CSV is read. Shared with LOAD DATA INFILE, whose
+    clauses are the same, so the tests can check the format against a real server and a real CSV."""
+    columns = ", ".join(COLUMN_NAMES)
+    return (
+        "CHARACTER SET utf8mb4 FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '\"' "
+        f"LINES TERMINATED BY '\\n' IGNORE 1 LINES ({columns})"
+    )
+
+
 def load_from_s3_statement(seed: S3Object) -> PlannedStatement:
     """Aurora MySQL's LOAD DATA FROM S3 for the customers CSV; IGNORE skips rows whose key exists."""
-    columns = ", ".join(COLUMN_NAMES)
-    sql = (
-        f"LOAD DATA FROM S3 FILE '{seed.uri}' IGNORE INTO TABLE {SEED_TABLE} CHARACTER SET utf8mb4 "
-        "FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '\"' LINES TERMINATED BY '\\n' "
-        f"IGNORE 1 LINES ({columns})"
-    )
+    sql = f"LOAD DATA FROM S3 FILE '{seed.uri}' IGNORE INTO TABLE {SEED_TABLE} {csv_load_clauses()}"
     return PlannedStatement(SOURCE_NAME, 1, None, sql, f"LOAD DATA FROM S3 FILE '{seed.uri}' ...")
 
 

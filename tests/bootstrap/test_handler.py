@@ -7,10 +7,13 @@ MariaDB does not have: their text is checked in test_app_user.py and test_seed.p
 
 from __future__ import annotations
 
+import csv
 import json
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pymysql
@@ -19,7 +22,8 @@ import pytest
 from churnguard.bootstrap import BootstrapError
 from churnguard.bootstrap.apply import PlannedStatement, StatementFailed, run_planned
 from churnguard.bootstrap.runner import SEED_AURORA_ONLY, SEED_NOT_REQUESTED
-from churnguard.bootstrap.seed import parse_seed_uri, seed_statements
+from churnguard.bootstrap.seed import csv_load_clauses, parse_seed_uri, seed_statements
+from churnguard.db import parse_url
 from tests.bootstrap.conftest import (
     APP_PASSWORD,
     HANDLER_PATH,
@@ -220,3 +224,50 @@ def test_seed_load_is_planned_only_while_customers_is_empty(target, app_secret_a
         assert load.sql.startswith("LOAD DATA FROM S3 FILE 's3://churnguard-data/seed/customers.csv'")
         insert_customer_with_message(target)
         assert seed_statements(admin, seed) == []
+
+
+def test_the_stacks_sample_csv_loads_cleanly_with_the_seed_format(target, app_secret_arn, tmp_path):
+    # LOAD DATA FROM S3 reads files exactly as LOAD DATA INFILE does, with the same clauses: load the
+    # file infra/ uploads with those clauses into the real schema, and expect every value intact.
+    from infra.bootstrap import write_seed_csv  # late: imports aws_cdk
+
+    run(target, app_secret_arn, "Create")
+    path = write_seed_csv(tmp_path, rows=40, seed=7)
+    server = parse_url(target.admin_url)
+    connection = pymysql.connect(
+        host=server.host,
+        port=server.port,
+        user=server.user,
+        password=server.password,
+        database=target.database,
+        local_infile=True,
+        autocommit=True,
+    )
+    with connection, connection.cursor() as cursor:
+        loaded = cursor.execute(
+            f"LOAD DATA LOCAL INFILE %(path)s IGNORE INTO TABLE customers {csv_load_clauses()}",
+            {"path": str(path)},
+        )
+        cursor.execute("SHOW WARNINGS")
+        warnings = cursor.fetchall()
+    assert loaded == 40
+    assert warnings == ()
+    with path.open(newline="") as csv_file:
+        expected = list(csv.DictReader(csv_file))
+    with target.admin() as admin:
+        rows = {(row["area_code"], row["phone"]): row for row in admin.query("SELECT * FROM customers")}
+    mismatches = [
+        (record["phone"], name)
+        for record in expected
+        for name, text in record.items()
+        if not same_value(rows[(int(record["area_code"]), record["phone"])][name], text)
+    ]
+    assert mismatches == []
+
+
+def same_value(stored: Any, text: str) -> bool:
+    if isinstance(stored, Decimal):
+        return stored == Decimal(text)
+    if isinstance(stored, int):
+        return stored == int(text)
+    return stored == text
