@@ -8,6 +8,7 @@ Aurora-only statements (AWS_* roles, LOAD DATA FROM S3) are seen being sent.
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -202,3 +203,9 @@ def test_delete_makes_no_aws_call_at_all(aws):
     assert handler.on_event({"RequestType": "Delete", "PhysicalResourceId": "p-1"}, None) == {
         "PhysicalResourceId": "p-1"
     }
+
+
+def test_botocore_cannot_log_requests_at_debug_level_in_the_function():
+    # At DEBUG, botocore logs whole requests: SQL text, parameter values, secret values.
+    for name in ("botocore", "boto3", "urllib3"):
+        assert logging.getLogger(name).getEffectiveLevel() >= logging.INFO
