@@ -252,7 +252,13 @@ class DriverExplainer:
         return {**dict(zip(self.spec.names, contributions, strict=False)), "bias": contributions[-1]}
 
     def top_drivers(self, customer: Mapping[str, Any], *, top: int = DEFAULT_TOP_DRIVERS) -> list[Driver]:
-        """The `top` features with the largest absolute contribution, largest first.
+        """The `top` features with the largest absolute contribution, largest first."""
+        return self.explain(customer, top=top)[0]
+
+    def explain(
+        self, customer: Mapping[str, Any], *, top: int = DEFAULT_TOP_DRIVERS
+    ) -> tuple[list[Driver], float]:
+        """The top drivers and the churn probability the trees give, from one walk of the trees.
 
         Features that did not move the score (contribution 0) are never drivers. Ties keep model order,
         so the list is the same on every run.
@@ -261,11 +267,12 @@ class DriverExplainer:
             raise ValueError("top must be at least 1")
         values = self.spec.values_for(customer)
         contributions = self.ensemble.contributions(values)
+        probability = 1.0 / (1.0 + math.exp(-math.fsum(contributions)))
         ranked = sorted(
             (position for position in range(len(values)) if contributions[position] != 0.0),
             key=lambda position: -abs(contributions[position]),
         )
-        return [
+        drivers = [
             Driver(
                 feature=self.spec.features[position].name,
                 contribution=contributions[position],
@@ -277,6 +284,7 @@ class DriverExplainer:
             )
             for position in ranked[:top]
         ]
+        return drivers, probability
 
 
 def _plain(value: Any) -> Any:

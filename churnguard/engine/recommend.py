@@ -89,7 +89,8 @@ class Engine:
             row = rows[0]
             scores = _scores(row)
             decision = decide(self.rules, customer=row, **scores)
-            drivers = [driver.to_json() for driver in self.explainer.top_drivers(row, top=self.top_drivers)]
+            top_drivers, explained = self.explainer.explain(row, top=self.top_drivers)
+            drivers = [driver.to_json() for driver in top_drivers]
             offer_id = insert_offer(
                 client,
                 OfferRecord(
@@ -114,7 +115,6 @@ class Engine:
                 f"message was {request.original_message_bytes} bytes of UTF-8; only the first "
                 f"{COMPREHEND_MAX_BYTES} bytes (whole characters) were read for sentiment"
             )
-        explained = self.explainer.ensemble.probability(self.explainer.spec.values_for(row))
         if abs(explained - scores["churn_probability"]) > SCORE_MISMATCH_TOLERANCE:
             notes.append(
                 f"the drivers come from a model that scores this customer {explained:.3f}, not "

@@ -103,6 +103,8 @@ def test_contributions_equal_xgboost_approx_contribs_for_every_customer(model_di
     np.testing.assert_allclose(ours, expected, atol=2e-5, rtol=0)
     ours_probability = [explainer.ensemble.probability(SPEC.values_for(row)) for row in customers]
     np.testing.assert_allclose(ours_probability, probabilities, atol=1e-6, rtol=0)
+    explained = [explainer.explain(row)[1] for row in customers]
+    np.testing.assert_allclose(explained, probabilities, atol=1e-6, rtol=0)
 
 
 def test_top_drivers_are_the_largest_contributions_with_the_customers_values(model_dir, customers):

@@ -187,3 +187,18 @@ def test_a_medium_risk_angry_customer_is_in_one_arm_on_every_call(engine: Engine
     assert first["arm"] == second["arm"] and first["arm"] in {"credit_15", "credit_5"}
     assert first["offer"] == first["arm"]
     assert logged(engine_db, first["offer_id"])["arm"] == first["arm"]
+
+
+def test_drivers_from_another_model_than_the_databases_are_flagged(
+    engine: Engine, engine_db: PyMySqlClient, trained_model_dir: Path, tmp_path: Path
+):
+    """A Lambda bundle whose model.json is not the deployed model must not explain silently."""
+    (tmp_path / "metadata.json").write_bytes((trained_model_dir / "metadata.json").read_bytes())
+    model = json.loads((trained_model_dir / "model.json").read_text(encoding="utf-8"))
+    model["learner"]["learner_model_param"]["base_score"] = "9E-1"
+    (tmp_path / "model.json").write_text(json.dumps(model), encoding="utf-8")
+    stale = Engine.load(tmp_path)
+    answer = stale.recommend(engine_db, validate_request(*LOW_RISK))
+    assert len(answer["notes"]) == 1
+    assert "the deployed model and the bundled model.json differ" in answer["notes"][0]
+    assert f"not {answer['churn_probability']:.3f}" in answer["notes"][0]

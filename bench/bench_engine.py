@@ -1,0 +1,163 @@
+"""Incentive-engine benchmark: per-customer drivers in pure Python (speed, agreement with xgboost),
+rule decisions, engine load (the Lambda's cold-start share) and recommend latency end to end on a
+local MariaDB (statement + rules + drivers + offers-log insert, one transaction).
+
+Setup (not timed): a throwaway MariaDB server, 2,000 synthetic customers (seed 1729), a model trained
+on them with 4 search trials. Prints one JSON line per figure.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import xgboost
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+from churnguard.db import connect  # noqa: E402
+from churnguard.engine.decide import decide  # noqa: E402
+from churnguard.engine.recommend import Engine  # noqa: E402
+from churnguard.engine.request import validate_request  # noqa: E402
+from churnguard.localdb import install_churnguard, start_server, stop_server  # noqa: E402
+from training.pipeline import train  # noqa: E402
+from training.synthetic import generate_customers, generate_messages  # noqa: E402
+
+SEED = 1729
+CUSTOMERS = 2000
+TRIALS = 4
+RECOMMEND_CALLS = 300
+LARGE_MODEL_TREES = 300
+MESSAGES = ("You morons! You charged me extra again!", "How do I dial Morocco?", "Thanks, all good now.")
+
+
+def emit(name: str, value: float, unit: str, **extra: object) -> None:
+    print(json.dumps({"benchmark": "engine", "name": name, "value": round(value, 6), "unit": unit, **extra}))
+
+
+def main() -> int:
+    customers = generate_customers(CUSTOMERS, seed=SEED)
+    with tempfile.TemporaryDirectory(prefix="bench-engine-") as scratch:
+        model_dir = Path(scratch) / "model"
+        train(customers, model_dir, trials=TRIALS, seed=SEED)
+        started = time.perf_counter()
+        engine = Engine.load(model_dir)
+        emit(
+            "engine_load",
+            (time.perf_counter() - started) * 1000,
+            "ms",
+            trees=len(engine.explainer.ensemble.trees),
+        )
+
+        server = start_server()
+        try:
+            client = connect(server.url)
+            install_churnguard(
+                client,
+                model_dir=model_dir,
+                customers=customers,
+                messages=generate_messages(customers, seed=SEED),
+            )
+            rows = client.query("SELECT * FROM customers ORDER BY area_code, phone")
+            bench_drivers(engine, rows, model_dir)
+            bench_large_model_drivers(engine, rows, Path(scratch))
+            bench_decide(engine, rows)
+            bench_recommend(engine, client, rows)
+            client.close()
+        finally:
+            stop_server(server)
+    return 0
+
+
+def bench_drivers(engine: Engine, rows: list[dict], model_dir: Path) -> None:
+    started = time.perf_counter()
+    for row in rows:
+        engine.explainer.top_drivers(row)
+    emit("drivers_per_customer", (time.perf_counter() - started) / len(rows) * 1e6, "us", customers=len(rows))
+    spec = engine.explainer.spec
+    matrix = np.array([spec.values_for(row) for row in rows], dtype=np.float32)
+    booster = xgboost.Booster(model_file=str(model_dir / "model.json"))
+    expected = booster.predict(
+        xgboost.DMatrix(matrix, feature_names=spec.names), pred_contribs=True, approx_contribs=True
+    )
+    ours = np.array([list(engine.explainer.contributions(row).values()) for row in rows])
+    emit(
+        "drivers_max_abs_diff_vs_xgboost",
+        float(np.abs(ours - expected).max()),
+        "log-odds",
+        customers=len(rows),
+    )
+
+
+def bench_large_model_drivers(engine: Engine, rows: list[dict], scratch: Path) -> None:
+    """The fixture-sized search keeps a small model; production models can hold hundreds of trees."""
+    spec = engine.explainer.spec
+    matrix = np.array([spec.values_for(row) for row in rows], dtype=np.float32)
+    labels = np.array([float(row["churn"]) for row in rows], dtype=np.float32)
+    booster = xgboost.train(
+        {"objective": "binary:logistic", "max_depth": 6, "eta": 0.05, "seed": SEED},
+        xgboost.DMatrix(matrix, label=labels, feature_names=spec.names),
+        num_boost_round=LARGE_MODEL_TREES,
+    )
+    large_dir = scratch / "large-model"
+    large_dir.mkdir()
+    booster.save_model(large_dir / "model.json")
+    metadata = {"schema_version": 1, "features": spec.names, "feature_spec": spec.to_json()}
+    (large_dir / "metadata.json").write_text(json.dumps(metadata), encoding="utf-8")
+    started = time.perf_counter()
+    large = Engine.load(large_dir)
+    emit("engine_load_large_model", (time.perf_counter() - started) * 1000, "ms", trees=LARGE_MODEL_TREES)
+    started = time.perf_counter()
+    for row in rows:
+        large.explainer.top_drivers(row)
+    seconds = time.perf_counter() - started
+    emit("drivers_per_customer_large_model", seconds / len(rows) * 1e6, "us", trees=LARGE_MODEL_TREES)
+    expected = booster.predict(
+        xgboost.DMatrix(matrix, feature_names=spec.names), pred_contribs=True, approx_contribs=True
+    )
+    ours = np.array([list(large.explainer.contributions(row).values()) for row in rows])
+    emit(
+        "drivers_max_abs_diff_vs_xgboost_large_model",
+        float(np.abs(ours - expected).max()),
+        "log-odds",
+        trees=LARGE_MODEL_TREES,
+        customers=len(rows),
+    )
+
+
+def bench_decide(engine: Engine, rows: list[dict]) -> None:
+    sentiments = ("POSITIVE", "NEGATIVE", "NEUTRAL", "MIXED")
+    started = time.perf_counter()
+    for index, row in enumerate(rows):
+        decide(
+            engine.rules,
+            sentiment=sentiments[index % 4],
+            confidence=0.9,
+            churn_probability=(index % 100) / 100,
+            customer=row,
+        )
+    emit("decide_per_call", (time.perf_counter() - started) / len(rows) * 1e6, "us", calls=len(rows))
+
+
+def bench_recommend(engine: Engine, client, rows: list[dict]) -> None:
+    latencies = []
+    for index in range(RECOMMEND_CALLS):
+        row = rows[(index * 7) % len(rows)]
+        request = validate_request(row["area_code"], row["phone"], MESSAGES[index % len(MESSAGES)])
+        started = time.perf_counter()
+        engine.recommend(client, request)
+        latencies.append((time.perf_counter() - started) * 1000)
+    latencies.sort()
+    emit("recommend_p50", statistics.median(latencies), "ms", calls=RECOMMEND_CALLS, database="local MariaDB")
+    emit("recommend_p95", latencies[int(0.95 * len(latencies)) - 1], "ms", calls=RECOMMEND_CALLS)
+    emit("recommend_max", latencies[-1], "ms", calls=RECOMMEND_CALLS)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
