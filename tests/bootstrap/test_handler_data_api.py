@@ -205,7 +205,10 @@ def test_delete_makes_no_aws_call_at_all(aws):
     }
 
 
-def test_botocore_cannot_log_requests_at_debug_level_in_the_function():
-    # At DEBUG, botocore logs whole requests: SQL text, parameter values, secret values.
+def test_botocore_cannot_log_requests_at_debug_level_in_the_function(caplog):
+    # At DEBUG, botocore logs whole requests: SQL text, parameter values, secret values. Even with
+    # the function's log level (the root logger's) at DEBUG, the handler keeps them at INFO.
+    caplog.set_level(logging.DEBUG)
+    assert logging.getLogger().getEffectiveLevel() == logging.DEBUG
     for name in ("botocore", "boto3", "urllib3"):
         assert logging.getLogger(name).getEffectiveLevel() >= logging.INFO
