@@ -35,7 +35,7 @@ def stage_bundle(handler_folder: str, *, handler_module: str, extra_files: Mappi
     handler_file = source / f"{handler_module}.py"
     if not handler_file.is_file():
         raise MissingHandlerError(
-            f"the Lambda handler {handler_file.relative_to(REPO_ROOT)} does not exist; "
+            f"the Lambda handler lambda/{handler_folder}/{handler_module}.py does not exist; "
             f"it is part of the repository (restore it with git) and is needed to synthesize the stack"
         )
     destination = Path(tempfile.mkdtemp(prefix=f"churnguard-{handler_folder}-")).resolve()

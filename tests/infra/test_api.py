@@ -1,0 +1,60 @@
+"""The recommendation API: an AWS_IAM Function URL on the recommend Lambda, with the model bundled."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.infra.conftest import Synthesized
+
+
+def recommend_function(synth: Synthesized) -> tuple[str, dict[str, Any]]:
+    (found,) = [
+        (k, v)
+        for k, v in synth.resources("AWS::Lambda::Function").items()
+        if v["Properties"].get("Handler") == "handler.handler"
+    ]
+    return found
+
+
+def test_function_url_requires_iam_signatures(every_synth: Synthesized) -> None:
+    (function_id, _) = recommend_function(every_synth)
+    (_, url) = every_synth.only("AWS::Lambda::Url")
+    assert url["Properties"] == {
+        "AuthType": "AWS_IAM",
+        "TargetFunctionArn": {"Fn::GetAtt": [function_id, "Arn"]},
+    }
+    for permission in every_synth.resources("AWS::Lambda::Permission").values():
+        assert permission["Properties"]["Principal"] != "*", "no anonymous invoke permission"
+
+
+def test_bundle_holds_handler_package_and_model(default_synth: Synthesized, trained_model_dir: Path) -> None:
+    (_, function) = recommend_function(default_synth)
+    props = function["Properties"]
+    assert props["Runtime"] == "python3.12"
+    assert props["Environment"]["Variables"]["MODEL_DIR"] == "model"
+    bundle = default_synth.asset_path(props["Code"]["S3Key"])
+    assert (bundle / "handler.py").is_file()
+    assert (bundle / "churnguard" / "engine").is_dir()
+    for name in ("metadata.json", "model.json"):
+        assert (bundle / "model" / name).read_bytes() == (trained_model_dir / name).read_bytes()
+
+
+def test_function_reads_only_the_app_secret(default_synth: Synthesized) -> None:
+    (_, function) = recommend_function(default_synth)
+    env = function["Properties"]["Environment"]["Variables"]
+    assert set(env) == {"CLUSTER_ARN", "APP_SECRET_ARN", "DATABASE_NAME", "MODEL_DIR"}
+    role_id = function["Properties"]["Role"]["Fn::GetAtt"][0]
+    statements = [
+        statement
+        for policy in default_synth.resources("AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    secret_reads = [s for s in statements if "secretsmanager:GetSecretValue" in s["Action"]]
+    assert [s["Resource"] for s in secret_reads] == [env["APP_SECRET_ARN"]]
+    data_api = next(s for s in statements if "rds-data:ExecuteStatement" in s["Action"])
+    assert data_api["Resource"] == env["CLUSTER_ARN"]
+    assert default_synth.template["Outputs"]["RecommendApiUrl"]["Value"] == {
+        "Fn::GetAtt": [default_synth.only("AWS::Lambda::Url")[0], "FunctionUrl"]
+    }

@@ -1,0 +1,93 @@
+"""Options from CDK context: defaults, string/JSON values, and errors that name the option."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from churnguard.errors import UserError
+from infra.config import DEFAULTS, OptionError, options_from_context, validate_options
+from tests.infra.conftest import cdk_json_context
+
+
+def options(**overrides: object):
+    return validate_options({**DEFAULTS, **overrides}, repo_root=Path("/repo"))
+
+
+def test_cdk_json_states_every_default() -> None:
+    context = cdk_json_context()
+    for key, default in DEFAULTS.items():
+        assert context[key] == default, f"cdk.json context {key} differs from infra.config.DEFAULTS"
+
+
+def test_defaults_are_the_cheap_private_configuration() -> None:
+    chosen = options_from_context(lambda key: None, repo_root=Path("/repo"))
+    assert (chosen.stage, chosen.network, chosen.capacity) == ("dev", "isolated", "serverless")
+    assert chosen.min_acu == 0 and chosen.has_endpoint
+    assert chosen.endpoint_mode == "serverless" and not chosen.seed_sample_data
+    assert chosen.model_dir == Path("/repo/artifacts/model")
+    assert chosen.stack_name == "churnguard-dev"
+
+
+def test_command_line_strings_are_parsed() -> None:
+    chosen = options(stage="PROD", min_acu="0.5", max_acu="16", seed_sample_data="true", seed_rows="300")
+    assert chosen.is_prod and chosen.min_acu == 0.5 and chosen.max_acu == 16.0
+    assert chosen.seed_sample_data is True and chosen.seed_rows == 300
+    assert chosen.endpoint_name == "churnguard-prod-churn"
+
+
+def test_in_database_mode_has_no_endpoint() -> None:
+    assert not options(inference_mode="in_database").has_endpoint
+
+
+def test_absolute_model_dir_is_kept() -> None:
+    assert options(model_dir="/data/model").model_dir == Path("/data/model")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("stage", "production", "stage='production' is not allowed; use one of: dev, prod"),
+        ("network", "public", "network='public' is not allowed; use one of: isolated, nat"),
+        ("capacity", "v1", "capacity='v1' is not allowed; use one of: serverless, provisioned"),
+        ("inference_mode", "sagemaker", "inference_mode='sagemaker' is not allowed; use one of: endpoint"),
+        ("endpoint_mode", "async", "endpoint_mode='async' is not allowed; use one of: serverless, realtime"),
+        ("seed_sample_data", "yes", "seed_sample_data='yes' is not allowed; use one of: true, false"),
+        ("min_acu", "0.3", "min_acu='0.3' is not allowed; use 0 to 256 in steps of 0.5"),
+        ("min_acu", "lots", "min_acu='lots' is not a number"),
+        ("max_acu", "0.5", "max_acu='0.5' is not allowed; use 1 to 256 in steps of 0.5"),
+        ("max_acu", "512", "max_acu='512' is not allowed"),
+        (
+            "auto_pause_minutes",
+            "2",
+            "auto_pause_minutes='2' is not allowed; use a whole number from 5 to 1440",
+        ),
+        ("endpoint_memory_mb", "1500", "endpoint_memory_mb='1500' is not allowed; use one of: 1024, 2048"),
+        ("endpoint_max_concurrency", "0", "endpoint_max_concurrency='0' is not allowed"),
+        ("instance_class", "db.r6g.large", "instance_class='db.r6g.large' is not valid; use a class such as"),
+        ("endpoint_instance_type", "m5.large", "endpoint_instance_type='m5.large' is not valid"),
+        (
+            "backup_retention_days",
+            "0",
+            "backup_retention_days='0' is not allowed; use a whole number from 1 to 35",
+        ),
+        ("seed_rows", "1.5", "seed_rows='1.5' is not allowed"),
+    ],
+)
+def test_invalid_option_is_rejected_naming_it(key: str, value: str, expected: str) -> None:
+    with pytest.raises(OptionError) as raised:
+        options(**{key: value})
+    assert f"option {expected}" in str(raised.value)
+    assert isinstance(raised.value, UserError)  # the CLI prints it as one line, exit code 2
+
+
+def test_min_acu_above_max_acu_is_rejected() -> None:
+    with pytest.raises(OptionError, match=r"option min_acu \(8\) must not exceed max_acu \(4\)"):
+        options(min_acu="8", max_acu="4")
+
+
+def test_json_booleans_from_cdk_json_are_accepted() -> None:
+    assert options(seed_sample_data=True).seed_sample_data is True
+    with pytest.raises(OptionError, match="option seed_rows=True is not a whole number"):
+        options(seed_rows=True)

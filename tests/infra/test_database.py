@@ -1,0 +1,152 @@
+"""Aurora MySQL 3 with Aurora ML: roles in the parameter group, encryption, capacity, protection per stage."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.infra.conftest import Synthesized
+
+ML_PARAMETERS = ("aws_default_sagemaker_role", "aws_default_comprehend_role", "aws_default_s3_role")
+
+
+def cluster(synth: Synthesized) -> dict[str, Any]:
+    return synth.only("AWS::RDS::DBCluster")[1]
+
+
+def parameters(synth: Synthesized) -> dict[str, Any]:
+    return synth.only("AWS::RDS::DBClusterParameterGroup")[1]["Properties"]["Parameters"]
+
+
+def role_statements(synth: Synthesized, role_logical_id: str) -> list[dict[str, Any]]:
+    statements = []
+    for policy in synth.resources("AWS::IAM::Policy").values():
+        if {"Ref": role_logical_id} in policy["Properties"]["Roles"]:
+            statements += policy["Properties"]["PolicyDocument"]["Statement"]
+    return statements
+
+
+def role_for(synth: Synthesized, parameter: str) -> str:
+    return parameters(synth)[parameter]["Fn::GetAtt"][0]
+
+
+def test_engine_is_pinned_aurora_mysql_3_with_auto_pause_support(default_synth: Synthesized) -> None:
+    props = cluster(default_synth)["Properties"]
+    assert props["Engine"] == "aurora-mysql"
+    assert props["EngineVersion"] == "8.0.mysql_aurora.3.08.2"
+
+
+def test_parameter_group_names_each_associated_ml_role(default_synth: Synthesized) -> None:
+    params = parameters(default_synth)
+    assert params["require_secure_transport"] == "ON"
+    associated = [role["RoleArn"] for role in cluster(default_synth)["Properties"]["AssociatedRoles"]]
+    for name in ML_PARAMETERS:
+        reference = params[name]
+        assert reference == {"Fn::GetAtt": [reference["Fn::GetAtt"][0], "Arn"]}
+        assert reference in associated, f"{name} names a role that is not associated with the cluster"
+    assert len(associated) == 3 and len({json.dumps(a) for a in associated}) == 3
+    (group_id, _) = default_synth.only("AWS::RDS::DBClusterParameterGroup")
+    assert cluster(default_synth)["Properties"]["DBClusterParameterGroupName"] == {"Ref": group_id}
+
+
+def test_in_database_mode_associates_no_sagemaker_role(in_database_synth: Synthesized) -> None:
+    params = parameters(in_database_synth)
+    assert "aws_default_sagemaker_role" not in params
+    assert len(cluster(in_database_synth)["Properties"]["AssociatedRoles"]) == 2
+
+
+def test_ml_roles_trust_only_this_accounts_rds(default_synth: Synthesized) -> None:
+    roles = default_synth.resources("AWS::IAM::Role")
+    for name in ML_PARAMETERS:
+        (statement,) = roles[role_for(default_synth, name)]["Properties"]["AssumeRolePolicyDocument"][
+            "Statement"
+        ]
+        assert statement["Principal"] == {"Service": "rds.amazonaws.com"}
+        assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+
+
+def test_comprehend_role_may_only_detect_sentiment(default_synth: Synthesized) -> None:
+    (statement,) = role_statements(default_synth, role_for(default_synth, "aws_default_comprehend_role"))
+    assert statement["Action"] == ["comprehend:DetectSentiment", "comprehend:BatchDetectSentiment"]
+
+
+def test_sagemaker_role_may_only_invoke_the_churn_endpoint(default_synth: Synthesized) -> None:
+    (statement,) = role_statements(default_synth, role_for(default_synth, "aws_default_sagemaker_role"))
+    assert statement["Action"] == "sagemaker:InvokeEndpoint"
+    assert json.dumps(statement["Resource"]).endswith(':endpoint/churnguard-dev-churn"]]}')
+
+
+def test_s3_role_reaches_only_the_aurora_prefixes_of_the_data_bucket(default_synth: Synthesized) -> None:
+    statements = role_statements(default_synth, role_for(default_synth, "aws_default_s3_role"))
+    (bucket_id,) = [
+        logical_id
+        for logical_id in default_synth.resources("AWS::S3::Bucket")
+        if "DataBucketData" in logical_id
+    ]
+    bucket_arn = {"Fn::GetAtt": [bucket_id, "Arn"]}
+    objects = next(s for s in statements if "s3:PutObject" in s["Action"])
+    assert objects["Resource"] == [
+        {"Fn::Join": ["", [bucket_arn, f"/{prefix}/*"]]} for prefix in ("exports", "imports", "tmp")
+    ]
+    assert {"s3:DeleteObject", "s3:GetObject", "s3:PutObject"} <= set(objects["Action"])
+    listing = next(s for s in statements if s["Action"] == "s3:ListBucket")
+    assert listing["Resource"] == bucket_arn
+    assert listing["Condition"]["StringLike"]["s3:prefix"] == ["exports/*", "imports/*", "tmp/*"]
+    assert len(statements) == 2
+
+
+def test_storage_secrets_and_auth(default_synth: Synthesized) -> None:
+    props = cluster(default_synth)["Properties"]
+    (key_id, key) = default_synth.only("AWS::KMS::Key")
+    assert key["Properties"]["EnableKeyRotation"] is True
+    assert props["StorageEncrypted"] is True
+    assert props["KmsKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
+    assert props["EnableIAMDatabaseAuthentication"] is True
+    assert props["EnableHttpEndpoint"] is True, "the Lambdas use the RDS Data API"
+    assert props["BackupRetentionPeriod"] == 7
+    assert props["EnableCloudwatchLogsExports"] == ["error"]
+    secrets = default_synth.resources("AWS::SecretsManager::Secret")
+    assert len(secrets) == 2
+    for secret in secrets.values():
+        assert secret["Properties"]["KmsKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
+    app = next(s for s in secrets.values() if "churnguard_app" in json.dumps(s))
+    generator = app["Properties"]["GenerateSecretString"]
+    assert json.loads(generator["SecretStringTemplate"]) == {"username": "churnguard_app"}
+    assert generator["ExcludePunctuation"] is True and generator["GenerateStringKey"] == "password"
+    for instance in default_synth.resources("AWS::RDS::DBInstance").values():
+        assert instance["Properties"]["PubliclyAccessible"] is False
+
+
+def test_default_capacity_is_serverless_v2_pausing_at_zero(default_synth: Synthesized) -> None:
+    scaling = cluster(default_synth)["Properties"]["ServerlessV2ScalingConfiguration"]
+    assert scaling == {"MinCapacity": 0, "MaxCapacity": 4, "SecondsUntilAutoPause": 600}
+    (_, writer) = default_synth.only("AWS::RDS::DBInstance")
+    assert writer["Properties"]["DBInstanceClass"] == "db.serverless"
+
+
+def test_provisioned_capacity_uses_the_instance_class(prod_synth: Synthesized) -> None:
+    assert "ServerlessV2ScalingConfiguration" not in cluster(prod_synth)["Properties"]
+    (_, writer) = prod_synth.only("AWS::RDS::DBInstance")
+    assert writer["Properties"]["DBInstanceClass"] == "db.r6g.large"
+
+
+def test_dev_is_destroyable(default_synth: Synthesized) -> None:
+    db = cluster(default_synth)
+    assert db["Properties"]["DeletionProtection"] is False
+    assert db["DeletionPolicy"] == "Delete"
+    assert default_synth.only("AWS::KMS::Key")[1]["DeletionPolicy"] == "Delete"
+    for secret in default_synth.resources("AWS::SecretsManager::Secret").values():
+        assert secret["DeletionPolicy"] == "Delete"
+
+
+def test_prod_is_protected_and_snapshotted(prod_synth: Synthesized) -> None:
+    db = cluster(prod_synth)
+    assert db["Properties"]["DeletionProtection"] is True
+    assert db["DeletionPolicy"] == "Snapshot" and db["UpdateReplacePolicy"] == "Snapshot"
+    assert prod_synth.only("AWS::KMS::Key")[1]["DeletionPolicy"] == "Retain"
+    app_secret = next(
+        s
+        for s in prod_synth.resources("AWS::SecretsManager::Secret").values()
+        if "churnguard_app" in json.dumps(s)
+    )
+    assert app_secret["DeletionPolicy"] == "Retain"

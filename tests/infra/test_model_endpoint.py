@@ -1,0 +1,101 @@
+"""The SageMaker endpoint: region's XGBoost image, our artifact, serverless or real-time, none in-database."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from churnguard.constants import XGBOOST_CONTAINER_VERSION
+from infra.xgboost_image import xgboost_image_uris
+from tests.infra.conftest import Synthesized
+
+SAGEMAKER_TYPES = ("AWS::SageMaker::Model", "AWS::SageMaker::EndpointConfig", "AWS::SageMaker::Endpoint")
+
+
+def test_image_uri_for_known_regions() -> None:
+    uris = xgboost_image_uris()
+    assert uris["us-east-1"] == (
+        f"683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:{XGBOOST_CONTAINER_VERSION}",
+        "683313688378",
+    )
+    assert (
+        uris["eu-west-1"][0]
+        == f"141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-xgboost:{XGBOOST_CONTAINER_VERSION}"
+    )
+    assert uris["cn-north-1"][0].endswith(
+        f".dkr.ecr.cn-north-1.amazonaws.com.cn/sagemaker-xgboost:{XGBOOST_CONTAINER_VERSION}"
+    )
+    for region, (uri, account) in uris.items():
+        assert uri.startswith(f"{account}.dkr.ecr.{region}.") and uri.endswith(
+            f":{XGBOOST_CONTAINER_VERSION}"
+        )
+    assert len(uris) >= 30, "every commercial region the SDK lists"
+
+
+def test_model_image_is_looked_up_by_deploy_region(default_synth: Synthesized) -> None:
+    (_, model) = default_synth.only("AWS::SageMaker::Model")
+    image = model["Properties"]["PrimaryContainer"]["Image"]
+    mapping_id = image["Fn::FindInMap"][0]
+    assert image == {"Fn::FindInMap": [mapping_id, {"Ref": "AWS::Region"}, "ImageUri"]}
+    mapping = default_synth.template["Mappings"][mapping_id]
+    assert {region: entry["ImageUri"] for region, entry in mapping.items()} == {
+        region: uri for region, (uri, _) in xgboost_image_uris().items()
+    }
+
+
+def test_model_serves_the_trained_artifact(default_synth: Synthesized, trained_model_dir: Path) -> None:
+    (_, model) = default_synth.only("AWS::SageMaker::Model")
+    url = model["Properties"]["PrimaryContainer"]["ModelDataUrl"]
+    assert url["Fn::Sub"].startswith("s3://cdk-")
+    assert default_synth.asset_path(url).read_bytes() == (trained_model_dir / "model.tar.gz").read_bytes()
+
+
+def test_execution_role_reads_only_the_artifact(default_synth: Synthesized) -> None:
+    (_, model) = default_synth.only("AWS::SageMaker::Model")
+    role_id = model["Properties"]["ExecutionRoleArn"]["Fn::GetAtt"][0]
+    statements = [
+        statement
+        for policy in default_synth.resources("AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    s3 = [s for s in statements if "s3:" in json.dumps(s["Action"])]
+    assert len(s3) == 1 and s3[0]["Action"] == "s3:GetObject"
+    artifact_key = model["Properties"]["PrimaryContainer"]["ModelDataUrl"]["Fn::Sub"].rsplit("/", 1)[-1]
+    assert f'"/{artifact_key}"' in json.dumps(s3[0]["Resource"])
+    assert "*" not in json.dumps(s3[0]["Resource"])
+    ecr = next(
+        s
+        for s in statements
+        if s["Action"]
+        == ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"]
+    )
+    assert ":repository/sagemaker-xgboost" in json.dumps(ecr["Resource"])
+    wildcard = [s for s in statements if s["Resource"] == "*"]
+    assert sorted(s["Action"] for s in wildcard) == ["cloudwatch:PutMetricData", "ecr:GetAuthorizationToken"]
+
+
+def test_serverless_endpoint_by_default(default_synth: Synthesized) -> None:
+    (_, config) = default_synth.only("AWS::SageMaker::EndpointConfig")
+    (variant,) = config["Properties"]["ProductionVariants"]
+    assert variant["ServerlessConfig"] == {"MaxConcurrency": 5, "MemorySizeInMB": 2048}
+    assert "InstanceType" not in variant
+    (_, endpoint) = default_synth.only("AWS::SageMaker::Endpoint")
+    assert endpoint["Properties"]["EndpointName"] == "churnguard-dev-churn"
+    assert default_synth.template["Outputs"]["EndpointName"]["Value"] == "churnguard-dev-churn"
+
+
+def test_realtime_endpoint_by_option(prod_synth: Synthesized) -> None:
+    (_, config) = prod_synth.only("AWS::SageMaker::EndpointConfig")
+    (variant,) = config["Properties"]["ProductionVariants"]
+    assert variant["InstanceType"] == "ml.m5.large" and variant["InitialInstanceCount"] == 1
+    assert "ServerlessConfig" not in variant
+    (_, model) = prod_synth.only("AWS::SageMaker::Model")
+    assert model["Properties"]["EnableNetworkIsolation"] is True
+
+
+def test_in_database_mode_deploys_no_endpoint(in_database_synth: Synthesized) -> None:
+    for resource_type in SAGEMAKER_TYPES:
+        assert not in_database_synth.resources(resource_type), resource_type
+    assert "EndpointName" not in in_database_synth.template["Outputs"]
+    assert "sagemaker" not in json.dumps(in_database_synth.resources("AWS::IAM::Policy")).lower()
