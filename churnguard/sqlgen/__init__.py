@@ -32,7 +32,7 @@ from churnguard.sqlgen.functions import (
     will_churn_call,
 )
 from churnguard.sqlgen.model_compiler import ModelCompileError, TreeModel, check_model_features, read_model
-from churnguard.sqlgen.statements import call_centre_sql, inline_probability_sql, render_scoring_objects
+from churnguard.sqlgen.statements import call_centre_sql, render_scoring_objects, scoring_select_sql
 
 InferenceMode = Literal["endpoint", "in_database"]
 INFERENCE_MODES: tuple[str, ...] = ("endpoint", "in_database")
@@ -47,12 +47,12 @@ __all__ = [
     "apply_sql_files",
     "call_centre_sql",
     "check_installed_signature",
-    "inline_probability_sql",
     "load_model",
     "local_function_files",
     "read_template",
     "render_deploy_sql",
     "run_template",
+    "scoring_select_sql",
     "split_statements",
     "static_sql_files",
     "will_churn_call",

@@ -1,6 +1,6 @@
 """Compile an xgboost binary:logistic model (its JSON dump, model.json) into one SQL expression.
 
-The expression is `1 / (1 + EXP(-(base_margin + tree_1 + ... + tree_n)))`, each tree a nested CASE.
+The expression is `1 / (1 + EXP(-(base_margin + tree_1 + ... + tree_n)))`, each tree nested IF()s.
 It must agree with xgboost to 1e-6, which takes care at the splits: xgboost tests
 `float32(x) < t` with `t` a float32, while SQL compares the DOUBLE value x. We therefore compile each
 threshold to the double boundary b at which float32 rounding of x flips to t (see `split_boundary`).
@@ -13,8 +13,6 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
 
 from churnguard.feature_spec import FeatureSpecError, check_feature_order
 
@@ -69,6 +67,8 @@ def read_model(path: str | Path) -> TreeModel:
 def _base_margin(stored: str) -> float:
     # xgboost 3 stores binary:logistic's base_score as a probability ("5E-1", or "[5E-1]" in newer
     # releases) and starts every prediction from its logit, computed in float32 like xgboost does.
+    import numpy as np  # late: the recommend Lambda imports sqlgen (call-centre SQL) and has no numpy
+
     probability = float(np.float32(float(stored.strip("[]"))))
     if not 0.0 < probability < 1.0:
         raise ModelCompileError(f"base_score {stored} is not a probability strictly between 0 and 1")
@@ -76,6 +76,8 @@ def _base_margin(stored: str) -> float:
 
 
 def _read_tree(raw: dict, path: str | Path, number: int) -> Tree:
+    import numpy as np  # late, as in _base_margin
+
     if any(int(kind) != 0 for kind in raw.get("split_type", [])):
         raise ModelCompileError(f"{path}: tree {number} has categorical splits, which do not compile to SQL")
     return Tree(
@@ -94,6 +96,8 @@ def split_boundary(threshold: float) -> tuple[float, bool]:
     holds for x under the midpoint b = (p + t) / 2 (exact in double), and at b itself when rounding
     half to even picks p, i.e. when t's mantissa is odd.
     """
+    import numpy as np  # late, as in _base_margin
+
     t32 = np.float32(threshold)
     below = np.nextafter(t32, np.float32(-np.inf))
     boundary = (float(below) + float(t32)) / 2.0
@@ -112,7 +116,7 @@ def double_literal(value: float) -> str:
 
 
 def tree_expression(tree: Tree, feature_sql: Sequence[str], node: int = 0) -> str:
-    """One tree as nested CASE expressions over the feature expressions (indexed like the model)."""
+    """One tree as nested IF() expressions over the feature expressions (indexed like the model)."""
     if tree.left[node] == -1:
         return double_literal(tree.threshold[node])
     try:
@@ -127,7 +131,8 @@ def tree_expression(tree: Tree, feature_sql: Sequence[str], node: int = 0) -> st
         test = f"{test} OR {value} IS NULL"
     left = tree_expression(tree, feature_sql, tree.left[node])
     right = tree_expression(tree, feature_sql, tree.right[node])
-    return f"CASE WHEN {test} THEN {left} ELSE {right} END"
+    # IF() rather than CASE: the same meaning, measurably cheaper per node on MariaDB.
+    return f"IF({test}, {left}, {right})"
 
 
 def margin_expression(model: TreeModel, feature_sql: Sequence[str]) -> str:

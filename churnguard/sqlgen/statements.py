@@ -36,9 +36,28 @@ def call_centre_sql(spec: FeatureSpec) -> str:
     )
 
 
-def inline_probability_sql(spec: FeatureSpec, model: TreeModel, table_alias: str = "c") -> str:
-    """The compiled model as an expression over a customers row: what the view and refresh compute."""
-    return probability_expression(model, feature_arguments(spec, table_alias, inline=True))
+# Larger than any table: a derived table with a LIMIT is materialised instead of merged into the
+# outer query (on MySQL 8 and MariaDB), so each feature is computed once per row, not at every split.
+MATERIALISE_LIMIT = 18446744073709551615
+
+
+def scoring_select_sql(spec: FeatureSpec, model: TreeModel) -> str:
+    """Every customer's key and churn probability, set-based.
+
+    The features are first computed as DOUBLEs into a materialised derived table: the splits then
+    compare doubles, where comparing the DECIMAL columns directly converts them at every split
+    (measured about 2-4x slower on MariaDB 10.11).
+    """
+    features = ",\n    ".join(
+        f"0e0 + {argument} AS {quote_identifier(name)}"
+        for argument, name in zip(feature_arguments(spec, "c", inline=True), spec.names, strict=True)
+    )
+    model_sql = probability_expression(model, [f"f.{quote_identifier(name)}" for name in spec.names])
+    return (
+        f"SELECT f.area_code, f.phone,\n{model_sql} AS churn_probability\n"
+        f"FROM (\n  SELECT c.area_code, c.phone,\n    {features}\n"
+        f"  FROM customers AS c LIMIT {MATERIALISE_LIMIT}\n) AS f"
+    )
 
 
 def render_scoring_objects(spec: FeatureSpec, model: TreeModel) -> list[str]:
@@ -47,9 +66,7 @@ def render_scoring_objects(spec: FeatureSpec, model: TreeModel) -> list[str]:
     """
     return [
         f"DROP VIEW IF EXISTS {SCORES_VIEW}",
-        f"CREATE VIEW {SCORES_VIEW} AS\n"
-        f"SELECT c.area_code, c.phone,\n{inline_probability_sql(spec, model)} AS churn_probability\n"
-        f"FROM customers AS c",
+        f"CREATE VIEW {SCORES_VIEW} AS\n{scoring_select_sql(spec, model)}",
         f"DROP PROCEDURE IF EXISTS {REFRESH_PROCEDURE}",
         f"CREATE PROCEDURE {REFRESH_PROCEDURE}()\n"
         f"  MODIFIES SQL DATA\n"

@@ -1,18 +1,33 @@
-"""`churnguard local up|down|status` through the real CLI entry point."""
+"""`churnguard local up|down|status`, parsed and run as the `churnguard` entry point does."""
 
+import argparse
 import os
 import stat
+import sys
 import uuid
 from pathlib import Path
 
 import pytest
 
-from churnguard.cli import main
+from churnguard.commands import local
 from churnguard.db import connect
+from churnguard.errors import UserError
 from churnguard.localdb import read_state, state_path
 from tests.fixtures.mariadb import database_url
 
 pytestmark = pytest.mark.mariadb
+
+
+def main(argv: list[str]) -> int:
+    """churnguard.cli.main restricted to this command, so other commands' imports do not matter here."""
+    parser = argparse.ArgumentParser(prog="churnguard")
+    local.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except UserError as error:
+        print(f"churnguard {args.command}: error: {error}", file=sys.stderr)
+        return error.exit_code
 
 
 @pytest.fixture()
