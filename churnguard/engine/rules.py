@@ -15,12 +15,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from churnguard.customer_schema import COLUMN_NAMES
+from churnguard.customer_schema import COLUMN_NAMES, COLUMNS_BY_NAME
 from churnguard.errors import UserError
 
 SENTIMENTS: tuple[str, ...] = ("POSITIVE", "NEGATIVE", "NEUTRAL", "MIXED")
 CONDITION_OPERATORS: tuple[str, ...] = ("equals", "at_least", "above", "below", "at_most")
 DEFAULT_RULES_RESOURCE = "default.json"
+_TEXT_COLUMN_TYPES = frozenset({"text", "yes_no"})
 
 _TOP_KEYS = {"version", "description", "offers", "sentiment_rules", "customer_rules", "otherwise"}
 _OFFER_KEYS = {"description", "cost_usd", "note"}
@@ -406,7 +407,14 @@ class _RulesParser:
             )
         operator = operators[0]
         value = data[operator]
-        if operator == "equals" and isinstance(value, str):
+        if COLUMNS_BY_NAME[column].type in _TEXT_COLUMN_TYPES:
+            # Text columns (state, phone, yes/no plans) are only compared for equality, with text.
+            if operator != "equals" or not isinstance(value, str):
+                raise self.fail(
+                    f"{where} ({column})",
+                    f"{column!r} holds text: test it with 'equals' and a string, not {operator!r} "
+                    f"{json.dumps(value)}",
+                )
             return Condition(column=column, operator=operator, value=value)
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.fail(

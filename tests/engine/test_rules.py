@@ -152,6 +152,16 @@ MISTAKES = [
         lambda d: d["customer_rules"][0]["when"][0].update(at_least="4"),
         ["frequent_caller_without_intl_plan", "'at_least' must be a number"],
     ),
+    (
+        "number compared with a text column",
+        lambda d: d["customer_rules"][0]["when"][1].update(equals=0),
+        ["when[1] (int_plan)", "'int_plan' holds text: test it with 'equals' and a string"],
+    ),
+    (
+        "text column tested with a range",
+        lambda d: d["customer_rules"][0]["when"].__setitem__(1, {"column": "int_plan", "at_least": 1}),
+        ["when[1] (int_plan)", "holds text", "not 'at_least' 1"],
+    ),
     ("no otherwise", lambda d: d.pop("otherwise"), ["missing field 'otherwise'"]),
 ]
 
