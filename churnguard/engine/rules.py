@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from churnguard.customer_schema import COLUMN_NAMES, COLUMNS_BY_NAME
+from churnguard.customer_schema import COLUMN_NAMES, COLUMNS_BY_NAME, LABEL_COLUMN
 from churnguard.errors import UserError
 
 SENTIMENTS: tuple[str, ...] = ("POSITIVE", "NEGATIVE", "NEUTRAL", "MIXED")
@@ -398,6 +398,10 @@ class _RulesParser:
         column = data["column"]
         if column not in COLUMN_NAMES:
             raise self.fail(where, f"field 'column': {column!r} is not a customer column")
+        if column == LABEL_COLUMN:
+            raise self.fail(
+                where, f"field 'column': {column!r} is the label (did they leave), unknown during a call"
+            )
         operators = [key for key in CONDITION_OPERATORS if key in data]
         if len(operators) != 1:
             found = " and ".join(repr(key) for key in operators) or "none"

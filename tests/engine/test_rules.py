@@ -162,6 +162,11 @@ MISTAKES = [
         lambda d: d["customer_rules"][0]["when"].__setitem__(1, {"column": "int_plan", "at_least": 1}),
         ["when[1] (int_plan)", "holds text", "not 'at_least' 1"],
     ),
+    (
+        "condition on the label",
+        lambda d: d["customer_rules"][0]["when"][0].update(column="churn"),
+        ["when[0]", "'churn' is the label"],
+    ),
     ("no otherwise", lambda d: d.pop("otherwise"), ["missing field 'otherwise'"]),
 ]
 
