@@ -66,7 +66,8 @@ def _hourly(figure: PriceFigure, hours_per_month: float) -> float:
 
 
 def _money(usd: float) -> str:
-    return f"${usd:g}"
+    """Cents when the figure is whole cents ($0.40), else every digit the table gives ($0.045)."""
+    return f"${usd:.2f}" if round(usd, 2) == usd else f"${usd:g}"
 
 
 def estimate_nat_gateway(props: dict[str, Any], resources: Resources, prices: PriceTable) -> Estimate:
