@@ -50,7 +50,6 @@ class Leftover:
 
 class Finder(Protocol):
     kind: str
-    removable: bool
 
     def find(self, aws: AwsClients) -> list[Leftover]: ...
 
@@ -69,8 +68,6 @@ def _sagemaker_tags(aws: AwsClients, arn: str) -> dict[str, str]:
 class SageMakerJobFinder:
     """Training or tuning jobs still running: stopped, since they bill per instance-second."""
 
-    removable = True
-
     def __init__(self, *, tuning: bool) -> None:
         self.tuning = tuning
         self.kind = "SageMaker tuning job" if tuning else "SageMaker training job"
@@ -83,16 +80,14 @@ class SageMakerJobFinder:
                 "HyperParameterTuningJobSummaries",
                 StatusEquals="InProgress",
             )
-            named = (
-                (job["HyperParameterTuningJobName"], job["HyperParameterTuningJobArn"], job) for job in jobs
-            )
+            named = ((job["HyperParameterTuningJobName"], job["HyperParameterTuningJobArn"]) for job in jobs)
         else:
             jobs = _pages(
                 aws.sagemaker, "list_training_jobs", "TrainingJobSummaries", StatusEquals="InProgress"
             )
-            named = ((job["TrainingJobName"], job["TrainingJobArn"], job) for job in jobs)
+            named = ((job["TrainingJobName"], job["TrainingJobArn"]) for job in jobs)
         found = []
-        for name, arn, _job in named:
+        for name, arn in named:
             if not has_project_name(name):
                 continue
             tags = _sagemaker_tags(aws, arn)
@@ -111,8 +106,6 @@ class SageMakerJobFinder:
 
 class SageMakerResourceFinder:
     """Endpoints (billed while they exist), endpoint configurations and models (free, but clutter)."""
-
-    removable = True
 
     _API: ClassVar[dict[str, tuple[str, str, str, str, str | None]]] = {
         "endpoint": ("list_endpoints", "Endpoints", "EndpointName", "EndpointArn", "EndpointStatus"),
@@ -176,7 +169,6 @@ class TrainingArtifactFinder:
     """
 
     kind = "training artifacts"
-    removable = True
 
     def find(self, aws: AwsClients) -> list[Leftover]:
         found = []
@@ -224,7 +216,6 @@ class LogGroupFinder:
     """
 
     kind = "log group"
-    removable = True
 
     def find(self, aws: AwsClients) -> list[Leftover]:
         found = []
@@ -249,7 +240,6 @@ class ClusterSnapshotFinder:
     """Manual Aurora cluster snapshots, including the final snapshot taken when a stack deletes a cluster."""
 
     kind = "DB cluster snapshot"
-    removable = True
 
     def find(self, aws: AwsClients) -> list[Leftover]:
         found = []
@@ -278,7 +268,6 @@ class BucketFinder:
     """Project buckets in this region, emptied (every version) and deleted."""
 
     kind = "S3 bucket"
-    removable = True
 
     def find(self, aws: AwsClients) -> list[Leftover]:
         found = []
@@ -322,7 +311,6 @@ class KmsKeyFinder:
     """
 
     kind = "KMS key"
-    removable = True
 
     def find(self, aws: AwsClients) -> list[Leftover]:
         aliases: dict[str, list[str]] = {}
@@ -363,7 +351,6 @@ class StackFinder:
     """The project's CloudFormation stacks that still exist: removed by `cdk destroy`, only reported here."""
 
     kind = "CloudFormation stack"
-    removable = False
 
     def find(self, aws: AwsClients) -> list[Leftover]:
         found = []
@@ -384,7 +371,6 @@ class ClusterFinder:
     """Aurora clusters still present (a stack that failed to delete, or a retained cluster): only reported."""
 
     kind = "DB cluster"
-    removable = False
 
     def find(self, aws: AwsClients) -> list[Leftover]:
         found = []
