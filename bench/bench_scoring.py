@@ -1,0 +1,205 @@
+"""Scoring speed and fidelity of the SQL layer on a throwaway MariaDB server.
+
+Prints one JSON line per (model, form):
+- scoring_rows_per_s: rows per second for bulk in-database scoring of --rows customers in that form:
+  "view" (customer_churn_scores, the compiled model evaluated on read, all rows fetched),
+  "refresh" (CALL refresh_customer_scores(): compute and store every score, set-based),
+  "materialised_read" (all rows fetched from customer_scores, computed beforehand by "refresh"),
+  "stored_function" (will_churn(...) per row, over --function-rows rows only: it is slow);
+- native_rows_per_s: xgboost Booster.predict on the same rows' features (DMatrix included), same run;
+- max_abs_diff: largest |SQL - xgboost| over every row for that form (the view's rows for "view",
+  customer_scores for the others; "stored_function" over its rows);
+- assess_p50_ms / assess_p99_ms: the call-centre statement (will_churn + both sentiment functions) for
+  one customer, over --calls calls with random customers and messages.
+Models: "pipeline" (training.pipeline.train on the public data set when present, else synthetic) and
+"stress" (100 trees of depth 6 on the same features, the size quoted in issue 4).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import xgboost as xgb
+
+from churnguard.db import PyMySqlClient, connect
+from churnguard.feature_spec import FeatureSpec
+from churnguard.localdb import install_churnguard, start_server, stop_server
+from churnguard.sqlgen import (
+    apply_sql_files,
+    call_centre_sql,
+    load_model,
+    local_function_files,
+    will_churn_call,
+)
+from training.synthetic import MESSAGES, generate_customers, generate_messages
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+PUBLIC_DATA = Path(REPO_ROOT, "..", "shared", "data", "churn-larose-3333.txt")
+SEED = 1729
+TARGET_ROWS_PER_S = 100_000
+
+
+def train_pipeline_model(out_dir: Path, trials: int) -> Path:
+    from training.pipeline import train
+
+    if PUBLIC_DATA.exists():
+        from training.data import load_customers
+
+        customers = load_customers(PUBLIC_DATA)
+    else:
+        customers = generate_customers(3333, seed=SEED)
+    train(customers, out_dir, trials=trials, seed=SEED)
+    return out_dir
+
+
+def write_stress_model(pipeline_dir: Path, out_dir: Path) -> Path:
+    """100 trees of depth 6 on the pipeline model's features: a deliberately large model."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    metadata = json.loads((pipeline_dir / "metadata.json").read_text(encoding="utf-8"))
+    spec = FeatureSpec.from_json(metadata["feature_spec"])
+    customers = generate_customers(3333, seed=SEED + 1)
+    features = np.array([spec.values_for(row) for row in customers.to_dict("records")], dtype=np.float64)
+    params = {"objective": "binary:logistic", "max_depth": 6, "eta": 0.1, "seed": SEED}
+    booster = xgb.train(
+        params, xgb.DMatrix(features, customers["churn"].astype(int), feature_names=spec.names), 100
+    )
+    booster.save_model(str(out_dir / "model.json"))
+    (out_dir / "metadata.json").write_text(json.dumps(metadata), encoding="utf-8")
+    return out_dir
+
+
+def model_size(model_dir: Path) -> dict[str, int]:
+    trees = json.loads((model_dir / "model.json").read_text())["learner"]["gradient_booster"]["model"][
+        "trees"
+    ]
+    return {"trees": len(trees), "nodes": sum(len(tree["left_children"]) for tree in trees)}
+
+
+def timed_query(client: PyMySqlClient, sql: str) -> tuple[float, list[dict]]:
+    start = time.perf_counter()
+    rows = client.query(sql)
+    return time.perf_counter() - start, rows
+
+
+def max_diff(
+    rows: list[dict], expected: dict[tuple[int, str], float], column: str = "churn_probability"
+) -> float:
+    return max(abs(row[column] - expected[(row["area_code"], row["phone"])]) for row in rows)
+
+
+def native_scores(model_dir: Path, spec: FeatureSpec, customers_rows: list[dict]) -> tuple[float, dict]:
+    """xgboost's rows/s on the same rows (features computed beforehand) and its score per customer."""
+    features = np.array([spec.values_for(row) for row in customers_rows], dtype=np.float64)
+    booster = xgb.Booster(model_file=str(model_dir / "model.json"))
+    booster.predict(xgb.DMatrix(features[:100], feature_names=spec.names))  # warm up, as the SQL side is
+    start = time.perf_counter()
+    predictions = booster.predict(xgb.DMatrix(features, feature_names=spec.names))
+    elapsed = time.perf_counter() - start
+    keys = [(row["area_code"], row["phone"]) for row in customers_rows]
+    return len(keys) / elapsed, dict(zip(keys, predictions.astype(float).tolist(), strict=True))
+
+
+def assess_latencies(
+    client: PyMySqlClient, spec: FeatureSpec, keys: list[tuple[int, str]], calls: int
+) -> list[float]:
+    sql = call_centre_sql(spec)
+    texts = [text for group in MESSAGES.values() for text in group]
+    chooser = random.Random(SEED)
+    client.query(sql, {"area_code": keys[0][0], "phone": keys[0][1], "message": texts[0]})  # warm the caches
+    latencies = []
+    for _ in range(calls):
+        area_code, phone = chooser.choice(keys)
+        params = {"area_code": area_code, "phone": phone, "message": chooser.choice(texts)}
+        start = time.perf_counter()
+        rows = client.query(sql, params)
+        latencies.append((time.perf_counter() - start) * 1000)
+        assert len(rows) == 1
+    return latencies
+
+
+def bench_model(client: PyMySqlClient, name: str, model_dir: Path, args: argparse.Namespace) -> None:
+    apply_sql_files(client, local_function_files(model_dir / "metadata.json"))
+    spec, _ = load_model(model_dir / "metadata.json")
+    customers_rows = client.query("SELECT * FROM customers")
+    native_rate, expected = native_scores(model_dir, spec, customers_rows)
+    rows = len(customers_rows)
+
+    view_s, view_rows = timed_query(
+        client, "SELECT area_code, phone, churn_probability FROM customer_churn_scores"
+    )
+    start = time.perf_counter()
+    client.execute("CALL refresh_customer_scores()")
+    refresh_s = time.perf_counter() - start
+    read_s, read_rows = timed_query(client, "SELECT area_code, phone, churn_probability FROM customer_scores")
+    function_s, function_rows = timed_query(
+        client,
+        f"SELECT c.area_code, c.phone, {will_churn_call(spec, 'c')} AS churn_probability"
+        f" FROM (SELECT * FROM customers ORDER BY area_code, phone LIMIT {args.function_rows}) AS c",
+    )
+    latencies = assess_latencies(client, spec, list(expected), args.calls)
+    common = {
+        "bench": "scoring",
+        "model": name,
+        **model_size(model_dir),
+        "features": len(spec.names),
+        "native_rows_per_s": round(native_rate),
+        "assess_p50_ms": round(statistics.median(latencies), 3),
+        "assess_p99_ms": round(float(np.percentile(latencies, 99)), 3),
+        "target_rows_per_s": TARGET_ROWS_PER_S,
+    }
+    measured = [
+        ("view", rows, view_s, max_diff(view_rows, expected)),
+        ("refresh", rows, refresh_s, max_diff(read_rows, expected)),
+        ("materialised_read", rows, read_s, max_diff(read_rows, expected)),
+        ("stored_function", len(function_rows), function_s, max_diff(function_rows, expected)),
+    ]
+    for form, count, seconds, diff in measured:
+        line = {**common, "form": form, "rows": count, "scoring_rows_per_s": round(count / seconds)}
+        line["max_abs_diff"] = diff
+        print(json.dumps(line), flush=True)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000, help="customers to score")
+    parser.add_argument("--calls", type=int, default=1_000, help="call-centre statements to time")
+    parser.add_argument("--function-rows", type=int, default=2_000, help="rows for the stored-function form")
+    parser.add_argument("--trials", type=int, default=20, help="search trials for the pipeline model")
+    parser.add_argument("--model", type=Path, default=None, help="use this model folder instead of training")
+    parser.add_argument("--no-stress", action="store_true", help="skip the 100-tree stress model")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="churnguard-bench-") as work:
+        work_dir = Path(work)
+        pipeline_dir = args.model or train_pipeline_model(work_dir / "pipeline", args.trials)
+        models = [("pipeline", pipeline_dir)]
+        if not args.no_stress:
+            models.append(("stress", write_stress_model(pipeline_dir, work_dir / "stress")))
+        customers = generate_customers(args.rows, seed=SEED)
+        server = start_server(work_dir / "mariadb")
+        try:
+            client = connect(server.url)
+            install_churnguard(
+                client,
+                model_dir=pipeline_dir,
+                customers=customers,
+                messages=generate_messages(customers, seed=SEED),
+            )
+            for name, model_dir in models:
+                bench_model(client, name, model_dir, args)
+            client.close()
+        finally:
+            stop_server(server)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
