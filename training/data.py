@@ -20,6 +20,7 @@ from churnguard.customer_schema import COLUMN_NAMES, COLUMNS_BY_NAME, CUSTOMER_C
 from churnguard.errors import UserError
 from churnguard.sql_client import SqlClient
 
+MYSQL_NULL = "\\N"  # how SELECT ... INTO OUTFILE writes NULL
 PHONE_PATTERN = re.compile(r"^\d{3}-\d{4}$")
 STATE_PATTERN = re.compile(r"^[A-Z]{2}$")
 YES_NO_VALUES = {"yes": "yes", "no": "no"}
@@ -31,49 +32,78 @@ _HEADER_ALIASES: dict[str, str] = {
     for column in CUSTOMER_COLUMNS
     for alias in (column.name, column.public_name, column.abbreviated_name)
 }
-SHOWN_PROBLEMS_LIMIT = 200
 
 
 class DataValidationError(UserError):
-    """The customer table has problems; `problems` lists each one with its row and column."""
+    """The customer table has problems; the message and `problems` list every one with its row and column."""
 
     def __init__(self, source: str, problems: Sequence[str]) -> None:
         self.source = source
         self.problems = list(problems)
-        shown = self.problems[:SHOWN_PROBLEMS_LIMIT]
-        hidden = len(self.problems) - len(shown)
-        listing = "\n".join(f"  - {problem}" for problem in shown)
-        more = f"\n  ... and {hidden} more problems of the same kinds" if hidden else ""
-        super().__init__(f"{source}: {len(self.problems)} problem(s) in the customer table:\n{listing}{more}")
+        listing = "\n".join(f"  - {problem}" for problem in self.problems)
+        super().__init__(f"{source}: {len(self.problems)} problem(s) in the customer table:\n{listing}")
 
 
 def load_customers(path: str | Path) -> pd.DataFrame:
-    """The customer table in `path` (CSV), validated and typed; raises DataValidationError."""
+    """The customer table in `path` (CSV with a header), validated and typed; raises DataValidationError."""
     path = Path(path)
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            records = list(csv.reader(handle, skipinitialspace=True))
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file (give the customer CSV with --data)") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise UserError(f"{path}: cannot read the customer table ({error})") from None
-    records = [record for record in records if any(cell.strip() for cell in record)]
-    if not records:
+    lines = _read_csv_lines(path, skipinitialspace=True)
+    if not lines:
         raise DataValidationError(str(path), ["the file is empty: expected a header line and customer rows"])
-    header, rows = records[0], records[1:]
+    (_, header), rows = lines[0], lines[1:]
     columns, problems = _map_header(header)
     if problems:
         raise DataValidationError(str(path), problems)
+    numbered = [
+        (f"row {number} (line {line})", record) for number, (line, record) in enumerate(rows, start=1)
+    ]
+    return _table_from_records(numbered, columns, len(header), str(path))
+
+
+def load_exported_customers(path: str | Path) -> pd.DataFrame:
+    """The customers table as `SELECT ... INTO OUTFILE [S3]` wrote it (sql/templates/export_customers.*).
+
+    No header, the schema's column order, fields separated by ',' and optionally enclosed in '"',
+    NULL written as \\N. A folder is read as Aurora's part files (prefix.part_00000, ...) in name order.
+    """
+    path = Path(path)
+    files = sorted(item for item in path.iterdir() if item.is_file()) if path.is_dir() else [path]
+    numbered: list[tuple[str, list[str]]] = []
+    for file in files:
+        for line, record in _read_csv_lines(file, escapechar=None):
+            cells = ["" if cell == MYSQL_NULL else cell for cell in record]
+            numbered.append((f"{file.name} line {line}", cells))
+    columns = dict(enumerate(COLUMN_NAMES))
+    return _table_from_records(numbered, columns, len(COLUMN_NAMES), str(path))
+
+
+def _read_csv_lines(path: Path, **dialect: object) -> list[tuple[int, list[str]]]:
+    """(line number, values) of every non-blank line; unreadable files become UserErrors."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(handle, **dialect)  # type: ignore[arg-type]
+            return [(reader.line_num, record) for record in reader if any(cell.strip() for cell in record)]
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such file (give the customer CSV with --data)") from None
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise UserError(f"{path}: cannot read the customer table ({error})") from None
+
+
+def _table_from_records(
+    numbered: Sequence[tuple[str, list[str]]], columns: dict[int, str], width: int, source: str
+) -> pd.DataFrame:
+    """Typed table from labelled records of `width` values; `columns` maps positions to schema columns."""
+    problems: list[str] = []
     texts: dict[str, list[str]] = {name: [] for name in COLUMN_NAMES}
-    for row_number, record in enumerate(rows, start=1):
-        if len(record) != len(header):
-            problems.append(
-                f"row {row_number} (line {row_number + 1}): {len(record)} values for {len(header)} columns"
-            )
+    labels: list[str] = []
+    for label, record in numbered:
+        if len(record) != width:
+            problems.append(f"{label}: {len(record)} values for {width} columns")
             continue
+        labels.append(label)
         for position, name in columns.items():
             texts[name].append(record[position].strip())
-    return _typed_table(texts, str(path), problems, row_labels=_file_row_labels(rows, header))
+    return _typed_table(texts, source, problems, row_labels=labels)
 
 
 def load_customers_from_db(client: SqlClient) -> pd.DataFrame:
@@ -111,14 +141,6 @@ def _map_header(header: Sequence[str]) -> tuple[dict[int, str], list[str]]:
     return columns, problems
 
 
-def _file_row_labels(rows: Sequence[Sequence[str]], header: Sequence[str]) -> list[str]:
-    return [
-        f"row {number} (line {number + 1})"
-        for number, row in enumerate(rows, start=1)
-        if len(row) == len(header)
-    ]
-
-
 def _typed_table(
     texts: dict[str, list[str]], source: str, problems: list[str], *, row_labels: Sequence[str]
 ) -> pd.DataFrame:
@@ -150,7 +172,7 @@ def _parse(kind: str, name: str, text: str, label: str, problems: list[str]) -> 
     """One cell as its schema type; records a problem (and returns a placeholder) when it is not."""
     where = f"{label}, column {name!r}"
     if text == "":
-        problems.append(f"{where}: empty value")
+        problems.append(f"{where}: empty value (or NULL)")
         return None
     if kind == "int":
         try:

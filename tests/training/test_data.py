@@ -9,7 +9,7 @@ import pytest
 
 from churnguard.customer_schema import COLUMN_NAMES, CUSTOMER_COLUMNS
 from churnguard.errors import UserError
-from training.data import DataValidationError, load_customers, load_customers_from_db
+from training.data import DataValidationError, load_customers, load_customers_from_db, load_exported_customers
 from training.synthetic import generate_customers
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -98,7 +98,7 @@ def test_rows_with_the_wrong_number_of_values_and_empty_cells_are_reported(tmp_p
         load_customers(write(tmp_path, LONG_HEADER, short_row, empty_cell))
     assert caught.value.problems == [
         "row 1 (line 2): 20 values for 21 columns",
-        "row 2 (line 3), column 'eve_calls': empty value",
+        "row 2 (line 3), column 'eve_calls': empty value (or NULL)",
     ]
 
 
@@ -174,3 +174,40 @@ def test_database_problems_name_the_customer() -> None:
         load_customers_from_db(client)
     assert str(caught.value).startswith("table customers: 2 problem(s)")
     assert all("row 1 (" in problem and "/415-1)" in problem for problem in caught.value.problems)
+
+
+def _export_line(row: dict[str, object]) -> str:
+    """One line as SELECT ... INTO OUTFILE writes it: schema order, text quoted, DECIMAL with 2 places."""
+    cells = []
+    for name in COLUMN_NAMES:
+        value = row[name]
+        if isinstance(value, str):
+            cells.append(f'"{value}"')
+        elif isinstance(value, bool):
+            cells.append(str(int(value)))
+        elif isinstance(value, float):
+            cells.append(f"{value:.2f}")
+        else:
+            cells.append(str(value))
+    return ",".join(cells)
+
+
+def test_a_database_export_loads_to_the_same_table(tmp_path: Path) -> None:
+    customers = generate_customers(40, seed=8)
+    export = tmp_path / "customers.csv"
+    export.write_text("\n".join(_export_line(row) for row in customers.to_dict(orient="records")) + "\n")
+    assert load_exported_customers(export).equals(customers)
+
+
+def test_aurora_part_files_are_read_in_order_and_nulls_reported(tmp_path: Path) -> None:
+    customers = generate_customers(6, seed=8)
+    lines = [_export_line(row) for row in customers.to_dict(orient="records")]
+    (tmp_path / "customers.part_00000").write_text("\n".join(lines[:3]) + "\n")
+    (tmp_path / "customers.part_00001").write_text("\n".join(lines[3:]) + "\n")
+    assert load_exported_customers(tmp_path).equals(customers)
+
+    lines[4] = "\\N," + lines[4].split(",", 1)[1]  # a NULL state
+    (tmp_path / "customers.part_00001").write_text("\n".join(lines[3:]) + "\n")
+    with pytest.raises(DataValidationError) as caught:
+        load_exported_customers(tmp_path)
+    assert caught.value.problems == ["customers.part_00001 line 2, column 'state': empty value (or NULL)"]
