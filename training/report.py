@@ -126,8 +126,11 @@ def _plot_importance(importance: list[dict[str, Any]]) -> plt.Figure:
 
 def _plot_roc(roc: dict[str, tuple[np.ndarray, np.ndarray]]) -> plt.Figure:
     figure, axes = plt.subplots(figsize=(5, 5))
-    for name, (false_positive_rate, true_positive_rate) in roc.items():
-        axes.plot(false_positive_rate, true_positive_rate, label=name)
+    # Distinct line styles: when the reduced model equals the full one, both curves stay visible.
+    for (name, (false_positive_rate, true_positive_rate)), style in zip(
+        roc.items(), ("-", "--", ":"), strict=False
+    ):
+        axes.plot(false_positive_rate, true_positive_rate, linestyle=style, label=name)
     axes.plot([0, 1], [0, 1], linestyle=":", color="grey")
     axes.set_xlabel("false positive rate")
     axes.set_ylabel("true positive rate")
