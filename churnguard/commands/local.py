@@ -59,10 +59,13 @@ def _customers(args: argparse.Namespace) -> Any:
     return generate_customers(args.customers, seed=args.seed)
 
 
+def _check_model_option(args: argparse.Namespace) -> None:
+    if args.model is not None and not (args.model / "metadata.json").exists():
+        raise UserError(f"--model {args.model}: no metadata.json there (train with `churnguard train`)")
+
+
 def _model_dir(args: argparse.Namespace, customers: Any, server_dir: Path | None) -> Path:
     if args.model is not None:
-        if not (args.model / "metadata.json").exists():
-            raise UserError(f"--model {args.model}: no metadata.json there (train with `churnguard train`)")
         return args.model
     from training.pipeline import train
 
@@ -91,6 +94,7 @@ def run_up(args: argparse.Namespace) -> int:
         raise UserError(
             f"a local database is already recorded ({existing.url.split('@')[-1]}): run `local down` first"
         )
+    _check_model_option(args)
     customers = _customers(args)
     if args.db_url:
         server = LocalServer(url=args.db_url, admin_url="", base_dir="", port=0, pid=0, managed=False)

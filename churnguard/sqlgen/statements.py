@@ -71,6 +71,7 @@ def render_scoring_objects(spec: FeatureSpec, model: TreeModel) -> list[str]:
         f"CREATE PROCEDURE {REFRESH_PROCEDURE}()\n"
         f"  MODIFIES SQL DATA\n"
         f"  COMMENT 'churnguard: rescore every customer into {SCORES_TABLE}'\n"
-        f"  REPLACE INTO {SCORES_TABLE} (area_code, phone, churn_probability, scored_at)\n"
-        f"  SELECT area_code, phone, churn_probability, CURRENT_TIMESTAMP FROM {SCORES_VIEW}",
+        f"  INSERT INTO {SCORES_TABLE} (area_code, phone, churn_probability, scored_at)\n"
+        f"  SELECT s.area_code, s.phone, s.churn_probability, CURRENT_TIMESTAMP FROM {SCORES_VIEW} AS s\n"
+        f"  ON DUPLICATE KEY UPDATE churn_probability = s.churn_probability, scored_at = CURRENT_TIMESTAMP",
     ]
