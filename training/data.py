@@ -110,11 +110,30 @@ def load_customers_from_db(client: SqlClient) -> pd.DataFrame:
     """The `customers` table through a SqlClient, validated exactly as a file would be."""
     column_list = ", ".join(COLUMN_NAMES)
     rows = client.query(f"SELECT {column_list} FROM customers ORDER BY area_code, phone")
-    texts = {
-        name: ["" if row[name] is None else str(row[name]).strip() for row in rows] for name in COLUMN_NAMES
-    }
+    texts = {name: [_cell_text(row[name]) for row in rows] for name in COLUMN_NAMES}
     labels = [f"row {number} ({row['area_code']}/{row['phone']})" for number, row in enumerate(rows, start=1)]
     return _typed_table(texts, "table customers", [], row_labels=labels)
+
+
+def validate_customers(customers: pd.DataFrame, source: str = "customer table") -> pd.DataFrame:
+    """An in-memory table checked and typed like a file: training starts from the same guarantees.
+
+    Catches what would silently change the features, e.g. an area code held as 415.0 (its one-hot
+    value would read '415.0' while SQL compares '415').
+    """
+    missing = [name for name in COLUMN_NAMES if name not in customers.columns]
+    if missing:
+        raise DataValidationError(source, [f"missing column {name!r}" for name in missing])
+    texts = {name: [_cell_text(value) for value in customers[name].tolist()] for name in COLUMN_NAMES}
+    labels = [f"row {number}" for number in range(1, len(customers) + 1)]
+    return _typed_table(texts, source, [], row_labels=labels)
+
+
+def _cell_text(value: Any) -> str:
+    """A value from a driver or a DataFrame as the text a CSV cell would hold (NULL/NaN as empty)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return str(value).strip()
 
 
 def _map_header(header: Sequence[str]) -> tuple[dict[int, str], list[str]]:

@@ -23,6 +23,7 @@ from churnguard.errors import UserError
 from churnguard.feature_spec import FeatureSpec
 from training import artifacts, explain
 from training.cutoff import CUTOFF_GRID, CostModel, cost_at, cost_curve, do_nothing_cost, optimal_cutoff
+from training.data import validate_customers
 from training.evaluate import quality_metrics, roc_points
 from training.features import build_feature_spec, feature_matrix, labels, subset_spec
 from training.progress import Progress, SilentProgress
@@ -93,7 +94,7 @@ def train(
     if auc_margin < 0:
         raise UserError(f"the AUC margin must not be negative (got {auc_margin})")
     costs = CostModel(offer_usd=offer_usd, lost_customer_usd=lost_customer_usd)
-    customers = customers.reset_index(drop=True)
+    customers = validate_customers(customers)
     churn = labels(customers)
     parts = split_customers(customers, split, seed)
     _check_parts(churn, parts)

@@ -9,7 +9,13 @@ import pytest
 
 from churnguard.customer_schema import COLUMN_NAMES, CUSTOMER_COLUMNS
 from churnguard.errors import UserError
-from training.data import DataValidationError, load_customers, load_customers_from_db, load_exported_customers
+from training.data import (
+    DataValidationError,
+    load_customers,
+    load_customers_from_db,
+    load_exported_customers,
+    validate_customers,
+)
 from training.synthetic import generate_customers
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -211,3 +217,18 @@ def test_aurora_part_files_are_read_in_order_and_nulls_reported(tmp_path: Path) 
     with pytest.raises(DataValidationError) as caught:
         load_exported_customers(tmp_path)
     assert caught.value.problems == ["customers.part_00001 line 2, column 'state': empty value (or NULL)"]
+
+
+def test_an_in_memory_table_is_checked_like_a_file() -> None:
+    customers = generate_customers(20, seed=8)
+    assert validate_customers(customers).equals(customers)
+    floats = customers.astype({"area_code": float})
+    floats.loc[4, "area_code"] = 415.5
+    floats.loc[6, "day_mins"] = float("nan")
+    with pytest.raises(DataValidationError) as caught:
+        validate_customers(floats.drop(columns=["vmail_msg"]))
+    assert caught.value.problems == ["missing column 'vmail_msg'"]
+    with pytest.raises(DataValidationError) as caught:
+        validate_customers(floats)
+    assert "row 5, column 'area_code': '415.5' is not a whole number" in caught.value.problems
+    assert "row 7, column 'day_mins': empty value (or NULL)" in caught.value.problems
