@@ -22,8 +22,9 @@ from constructs import Construct
 
 from churnguard.constants import DATABASE_NAME
 from churnguard.errors import UserError
+from infra.asset_arns import asset_bucket_arn, asset_object_arn
 from infra.lambda_assets import stage_bundle
-from infra.nag import acknowledge
+from infra.nag import acknowledge, logical_id
 from infra.vpc_function import VpcPythonFunction
 
 SQL_DIR_IN_BUNDLE = "sql"
@@ -161,7 +162,7 @@ class DatabaseBootstrap(Construct):
         )
         acknowledge(
             framework,
-            f"AwsSolutions-IAM5[Resource::<{self._function_logical_id()}.Arn>:*]",
+            f"AwsSolutions-IAM5[Resource::<{logical_id(self.handler.function)}.Arn>:*]",
             "The Provider framework may invoke any version of this one bootstrap function, nothing else.",
         )
         self.resource = cdk.CustomResource(
@@ -172,28 +173,18 @@ class DatabaseBootstrap(Construct):
             properties={"SqlDigest": self.sql_digest, "SeedData": environment.get("SEED_DATA_S3_URI", "")},
         )
 
-    def _function_logical_id(self) -> str:
-        resource = self.handler.function.node.default_child
-        assert isinstance(resource, cdk.CfnElement)
-        return cdk.Stack.of(self).resolve(resource.logical_id)
-
     def grant_read_seed_data(self, role: iam.IRole) -> None:
         """GetObject (and a listing limited to that key) on the seed CSV: what HEAD and LOAD DATA need."""
         assert self.seed_data is not None
-        stack = cdk.Stack.of(self)
-        bucket_arn = stack.format_arn(
-            service="s3", region="", account="", resource=self.seed_data.s3_bucket_name
-        )
         role.add_to_principal_policy(
             iam.PolicyStatement(
-                actions=["s3:GetObject", "s3:GetObjectVersion"],
-                resources=[f"{bucket_arn}/{self.seed_data.s3_object_key}"],
+                actions=["s3:GetObject", "s3:GetObjectVersion"], resources=[asset_object_arn(self.seed_data)]
             )
         )
         role.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=["s3:ListBucket"],
-                resources=[bucket_arn],
+                resources=[asset_bucket_arn(self.seed_data)],
                 conditions={"StringEquals": {"s3:prefix": self.seed_data.s3_object_key}},
             )
         )

@@ -11,7 +11,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from infra.nag import acknowledge
+from infra.nag import acknowledge, logical_id
 
 EXPORTS_PREFIX = "exports/"
 IMPORTS_PREFIX = "imports/"
@@ -99,13 +99,8 @@ class DataBucket(Construct):
         for prefix in AURORA_PREFIXES:
             acknowledge(
                 role,
-                f"AwsSolutions-IAM5[Resource::<{self._bucket_logical_id()}.Arn>/{prefix}*]",
+                f"AwsSolutions-IAM5[Resource::<{logical_id(self.bucket)}.Arn>/{prefix}*]",
                 "SELECT INTO OUTFILE S3 writes files it names itself (part numbers, manifests) and LOAD "
                 f"DATA FROM S3 reads what users upload, so objects are matched by prefix: {prefix} of the "
                 "project's data bucket only.",
             )
-
-    def _bucket_logical_id(self) -> str:
-        resource = self.bucket.node.default_child
-        assert isinstance(resource, cdk.CfnElement)
-        return cdk.Stack.of(self).resolve(resource.logical_id)

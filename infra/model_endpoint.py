@@ -15,6 +15,7 @@ from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from infra.asset_arns import asset_object_arn
 from infra.nag import acknowledge
 from infra.xgboost_image import IMAGE_URI_KEY, REGISTRY_ACCOUNT_KEY, xgboost_image_mapping
 
@@ -55,15 +56,7 @@ class ModelEndpoint(Construct):
         self.role.add_to_policy(
             iam.PolicyStatement(
                 actions=["s3:GetObject"],
-                resources=[
-                    stack.format_arn(
-                        service="s3",
-                        region="",
-                        account="",
-                        resource=self.artifact.s3_bucket_name,
-                        resource_name=self.artifact.s3_object_key,
-                    )
-                ],
+                resources=[asset_object_arn(self.artifact)],
             )
         )
         self.role.add_to_policy(

@@ -19,3 +19,10 @@ def add_nag_checks(app: cdk.App) -> None:
 def acknowledge(construct: IConstruct, finding: str, reason: str) -> None:
     """Accept one finding (`AwsSolutions-IAM5[Resource::*]` style id) on `construct` and its children."""
     cdk.Validations.of(construct).acknowledge(cdk.Acknowledgment(id=finding, reason=reason))
+
+
+def logical_id(construct: IConstruct) -> str:
+    """The CloudFormation logical id of a construct's resource, as finding ids quote it (`<Id.Arn>`)."""
+    resource = construct.node.default_child
+    assert isinstance(resource, cdk.CfnElement), f"{construct.node.path} has no CloudFormation resource"
+    return cdk.Stack.of(construct).resolve(resource.logical_id)
