@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError, NoCredentialsError
 
 from churnguard.constants import NAME_PREFIX, PROJECT_TAGS
 from churnguard.errors import UserError
-from churnguard.teardown.cdk_destroy import CDK_DESTROY, find_project_root, run_cdk_destroy
+from churnguard.teardown.cdk_destroy import cdk_destroy_command, find_project_root, run_cdk_destroy
 from churnguard.teardown.clients import NO_CREDENTIALS_HELP, AwsClients, clients_for
 from churnguard.teardown.leftovers import StackFinder
 from churnguard.teardown.sweep import FinalCheck, SweepOutcome, final_check, live_stack_names, sweep
@@ -28,29 +28,38 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--skip-cdk", action="store_true", help="do not run `cdk destroy`; only sweep and check"
     )
+    parser.add_argument(
+        "-c",
+        "--context",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="CDK context for `cdk destroy`, as deployed (e.g. -c stage=prod); repeatable",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     try:
         aws = clients_for(boto3.Session(region_name=args.region))
-        return _teardown(aws, dry_run=args.dry_run, skip_cdk=args.skip_cdk)
+        return _teardown(aws, dry_run=args.dry_run, skip_cdk=args.skip_cdk, context=args.context)
     except NoCredentialsError as error:
         raise UserError(NO_CREDENTIALS_HELP) from error
     except ClientError as error:
         raise UserError(f"AWS refused a request: {error}") from error
 
 
-def _teardown(aws: AwsClients, *, dry_run: bool, skip_cdk: bool) -> int:
+def _teardown(aws: AwsClients, *, dry_run: bool, skip_cdk: bool, context: list[str]) -> int:
     tags = ", ".join(f"{key}={value}" for key, value in PROJECT_TAGS.items())
     if not skip_cdk:
         root = find_project_root()
+        command = " ".join(cdk_destroy_command(context))
         if dry_run:
             stacks = ", ".join(leftover.name for leftover in StackFinder().find(aws)) or "none"
-            print(f"would run: {' '.join(CDK_DESTROY)} (in {root}); project stacks: {stacks}")
+            print(f"would run: {command} (in {root}); project stacks: {stacks}")
         else:
-            print(f"running: {' '.join(CDK_DESTROY)} (in {root}, region {aws.region})", flush=True)
-            run_cdk_destroy(aws.region, root)
+            print(f"running: {command} (in {root}, region {aws.region})", flush=True)
+            run_cdk_destroy(aws.region, root, context)
     print(f"Sweeping {aws.region} for resources named {NAME_PREFIX}… AND tagged {tags}")
     outcome = sweep(aws, dry_run=dry_run, live_stacks=live_stack_names(aws))
     _print_outcome(outcome, dry_run=dry_run)

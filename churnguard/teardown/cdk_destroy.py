@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from churnguard.errors import UserError
@@ -39,9 +39,22 @@ def cdk_environment(region: str) -> dict[str, str]:
     return env
 
 
-def run_cdk_destroy(region: str, project_root: Path, runner: Runner = subprocess.run) -> None:
+def cdk_destroy_command(context: Sequence[str] = ()) -> list[str]:
+    """The command line, with each KEY=VALUE passed on as `-c KEY=VALUE` (the options deployed with,
+    such as stage=prod, which names the stack)."""
+    for item in context:
+        key, separator, _value = item.partition("=")
+        if not separator or not key.strip():
+            raise UserError(f"--context {item!r} is not KEY=VALUE (for example --context stage=prod)")
+    return [*CDK_DESTROY, *(part for item in context for part in ("-c", item))]
+
+
+def run_cdk_destroy(
+    region: str, project_root: Path, context: Sequence[str] = (), runner: Runner = subprocess.run
+) -> None:
+    command = cdk_destroy_command(context)
     try:
-        completed = runner(CDK_DESTROY, cwd=project_root, env=cdk_environment(region), check=False)
+        completed = runner(command, cwd=project_root, env=cdk_environment(region), check=False)
     except FileNotFoundError as error:
         raise UserError(
             "`npx` not found: install Node.js and run `npm install` in the project (make destroy does), "
@@ -49,6 +62,6 @@ def run_cdk_destroy(region: str, project_root: Path, runner: Runner = subprocess
         ) from error
     if completed.returncode != 0:
         raise UserError(
-            f"`{' '.join(CDK_DESTROY)}` failed with exit code {completed.returncode}; nothing was swept. "
+            f"`{' '.join(command)}` failed with exit code {completed.returncode}; nothing was swept. "
             "Fix the error it printed and rerun, or pass --skip-cdk to sweep without it"
         )

@@ -67,15 +67,16 @@ def test_cdk_destroy_runs_before_the_sweep(
     stubbed_stacks.answer([], times=2)
     seen_at_destroy: list[set[str]] = []
 
-    def fake_destroy(region: str, project_root: Path) -> None:
+    def fake_destroy(region: str, project_root: Path, context: list[str]) -> None:
+        assert context == ["stage=dev"]
         seen_at_destroy.append(inventory()["endpoints"])
 
     monkeypatch.setattr(teardown_command, "run_cdk_destroy", fake_destroy)
 
-    assert main(["teardown", "--region", REGION]) == 0
+    assert main(["teardown", "--region", REGION, "-c", "stage=dev"]) == 0
 
     assert seen_at_destroy and "churnguard-endpoint" in seen_at_destroy[0]
-    assert "running: npx --no-install cdk destroy --all --force" in capsys.readouterr().out
+    assert "running: npx --no-install cdk destroy --all --force -c stage=dev" in capsys.readouterr().out
 
 
 def test_failed_cdk_destroy_sweeps_nothing(
@@ -84,7 +85,7 @@ def test_failed_cdk_destroy_sweeps_nothing(
     seed_account()
     before = inventory()
 
-    def failing_destroy(region: str, project_root: Path) -> None:
+    def failing_destroy(region: str, project_root: Path, context: list[str]) -> None:
         raise UserError(
             "`npx --no-install cdk destroy --all --force` failed with exit code 1; nothing was swept."
         )
