@@ -107,9 +107,15 @@ def _table_from_records(
 
 
 def load_customers_from_db(client: SqlClient) -> pd.DataFrame:
-    """The `customers` table through a SqlClient, validated exactly as a file would be."""
+    """The labelled rows of table `customers` through a SqlClient, validated exactly as a file would be.
+
+    Customers whose churn is not known yet (NULL: still deciding) are scored by the model, not
+    trained on, so they are left out here.
+    """
     column_list = ", ".join(COLUMN_NAMES)
-    rows = client.query(f"SELECT {column_list} FROM customers ORDER BY area_code, phone")
+    rows = client.query(
+        f"SELECT {column_list} FROM customers WHERE churn IS NOT NULL ORDER BY area_code, phone"
+    )
     texts = {name: [_cell_text(row[name]) for row in rows] for name in COLUMN_NAMES}
     labels = [f"row {number} ({row['area_code']}/{row['phone']})" for number, row in enumerate(rows, start=1)]
     return _typed_table(texts, "table customers", [], row_labels=labels)
