@@ -80,6 +80,8 @@ def _print_outcome(outcome: SweepOutcome, *, dry_run: bool) -> None:
         print(f"  left alone: {leftover.describe()}: {reason} (remove the stack first)")
     for leftover, reason in outcome.failed:
         print(f"  FAILED to {leftover.action}: {leftover.describe()}: {reason}")
+    for leftover in outcome.not_ours:
+        print(f"  not touched (named like the project, lacks its tags): {leftover.describe()}")
     if not (outcome.planned or outcome.removed or outcome.left_alone or outcome.failed):
         print("  nothing to remove" if not dry_run else "  nothing would be removed")
 

@@ -18,6 +18,7 @@ from churnguard.teardown.clients import AwsClients
 from churnguard.teardown.ownership import (
     CLOUDFORMATION_STACK_TAG,
     has_project_name,
+    has_project_tags,
     is_project_resource,
     tags_as_dict,
 )
@@ -30,7 +31,7 @@ GOING_AWAY_STATES = frozenset(
 
 @dataclass(frozen=True)
 class Leftover:
-    """One resource of the project found in the account."""
+    """A resource found by name; `owned` is False when it lacks the project's tags (never touched)."""
 
     kind: str
     name: str
@@ -39,6 +40,7 @@ class Leftover:
     action: str
     stack: str | None = None
     details: dict[str, str] = field(default_factory=dict, compare=False)
+    owned: bool = True
 
     @property
     def going_away(self) -> bool:
@@ -131,12 +133,19 @@ class SageMakerResourceFinder:
             if not has_project_name(name):
                 continue
             tags = _sagemaker_tags(aws, item[arn_key])
-            if is_project_resource(name, tags):
-                state = item.get(status_key, "exists") if status_key else "exists"
-                billable = self.what == "endpoint"
-                found.append(
-                    Leftover(self.kind, name, state, billable, "delete", tags.get(CLOUDFORMATION_STACK_TAG))
+            state = item.get(status_key, "exists") if status_key else "exists"
+            billable = self.what == "endpoint"
+            found.append(
+                Leftover(
+                    self.kind,
+                    name,
+                    state,
+                    billable,
+                    "delete",
+                    tags.get(CLOUDFORMATION_STACK_TAG),
+                    owned=has_project_tags(tags),
                 )
+            )
         return found
 
     def remove(self, aws: AwsClients, leftover: Leftover) -> None:
@@ -226,10 +235,17 @@ class LogGroupFinder:
                 continue
             arn = group.get("logGroupArn") or group["arn"].removesuffix(":*")
             tags = tags_as_dict(aws.logs.list_tags_for_resource(resourceArn=arn).get("tags", {}))
-            if is_project_resource(named[0], tags):
-                found.append(
-                    Leftover(self.kind, name, "stored", True, "delete", tags.get(CLOUDFORMATION_STACK_TAG))
+            found.append(
+                Leftover(
+                    self.kind,
+                    name,
+                    "stored",
+                    True,
+                    "delete",
+                    tags.get(CLOUDFORMATION_STACK_TAG),
+                    owned=has_project_tags(tags),
                 )
+            )
         return found
 
     def remove(self, aws: AwsClients, leftover: Leftover) -> None:
@@ -253,11 +269,18 @@ class ClusterSnapshotFinder:
             if not tags:
                 arn = snapshot["DBClusterSnapshotArn"]
                 tags = tags_as_dict(aws.rds.list_tags_for_resource(ResourceName=arn).get("TagList"))
-            if is_project_resource(name, tags):
-                state = snapshot.get("Status", "available")
-                found.append(
-                    Leftover(self.kind, name, state, True, "delete", tags.get(CLOUDFORMATION_STACK_TAG))
+            state = snapshot.get("Status", "available")
+            found.append(
+                Leftover(
+                    self.kind,
+                    name,
+                    state,
+                    True,
+                    "delete",
+                    tags.get(CLOUDFORMATION_STACK_TAG),
+                    owned=has_project_tags(tags),
                 )
+            )
         return found
 
     def remove(self, aws: AwsClients, leftover: Leftover) -> None:
@@ -284,17 +307,17 @@ class BucketFinder:
                 if error.response["Error"]["Code"] != "NoSuchTagSet":
                     raise
                 tags = {}
-            if is_project_resource(name, tags):
-                found.append(
-                    Leftover(
-                        self.kind,
-                        name,
-                        "exists",
-                        True,
-                        "empty and delete",
-                        tags.get(CLOUDFORMATION_STACK_TAG),
-                    )
+            found.append(
+                Leftover(
+                    self.kind,
+                    name,
+                    "exists",
+                    True,
+                    "empty and delete",
+                    tags.get(CLOUDFORMATION_STACK_TAG),
+                    owned=has_project_tags(tags),
                 )
+            )
         return found
 
     def remove(self, aws: AwsClients, leftover: Leftover) -> None:
@@ -327,20 +350,20 @@ class KmsKeyFinder:
             if name is None or metadata.get("KeyManager") != "CUSTOMER":
                 continue
             tags = tags_as_dict(aws.kms.list_resource_tags(KeyId=key_id).get("Tags", []))
-            if is_project_resource(name, tags):
-                state = metadata.get("KeyState", "Enabled")
-                label = aliases.get(key_id, [name])[0]
-                found.append(
-                    Leftover(
-                        self.kind,
-                        f"{label} ({key_id})",
-                        state,
-                        state != "PendingDeletion",
-                        "schedule deletion in 7 days",
-                        tags.get(CLOUDFORMATION_STACK_TAG),
-                        details={"key_id": key_id},
-                    )
+            state = metadata.get("KeyState", "Enabled")
+            label = aliases.get(key_id, [name])[0]
+            found.append(
+                Leftover(
+                    self.kind,
+                    f"{label} ({key_id})",
+                    state,
+                    state != "PendingDeletion",
+                    "schedule deletion in 7 days",
+                    tags.get(CLOUDFORMATION_STACK_TAG),
+                    details={"key_id": key_id},
+                    owned=has_project_tags(tags),
                 )
+            )
         return found
 
     def remove(self, aws: AwsClients, leftover: Leftover) -> None:

@@ -1,6 +1,8 @@
 """The sweep (remove the project's leftovers, in order) and the final check (what is still there).
 
-Resources that still belong to a live CloudFormation stack are left alone: deleting them behind the
+Resources named like the project but without its tags are only reported (`not_ours`), so a
+person can see, for example, a log group SageMaker created untagged. Resources that still belong to
+a live CloudFormation stack are left alone: deleting them behind the
 stack's back would break it, and `cdk destroy` removes them properly. The final check looks again
 with every finder, including stacks and clusters that only CloudFormation may delete.
 """
@@ -21,6 +23,7 @@ class SweepOutcome:
     removed: list[Leftover] = field(default_factory=list)
     failed: list[tuple[Leftover, str]] = field(default_factory=list)
     left_alone: list[tuple[Leftover, str]] = field(default_factory=list)
+    not_ours: list[Leftover] = field(default_factory=list)
 
 
 @dataclass
@@ -28,6 +31,7 @@ class FinalCheck:
     billable: list[Leftover] = field(default_factory=list)
     not_billable: list[Leftover] = field(default_factory=list)
     going_away: list[Leftover] = field(default_factory=list)
+    not_ours: list[Leftover] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
@@ -59,6 +63,9 @@ def sweep(
     outcome = SweepOutcome()
     for finder in finders if finders is not None else sweep_finders():
         for leftover in finder.find(aws):
+            if not leftover.owned:
+                outcome.not_ours.append(leftover)
+                continue
             if leftover.stack and leftover.stack in live_stacks:
                 outcome.left_alone.append((leftover, f"belongs to live stack {leftover.stack}"))
                 continue
@@ -80,7 +87,9 @@ def final_check(aws: AwsClients, finders: list[Finder] | None = None) -> FinalCh
     check = FinalCheck()
     for finder in finders if finders is not None else sweep_finders() + report_only_finders():
         for leftover in finder.find(aws):
-            if leftover.going_away:
+            if not leftover.owned:
+                check.not_ours.append(leftover)
+            elif leftover.going_away:
                 check.going_away.append(leftover)
             elif leftover.billable:
                 check.billable.append(leftover)

@@ -41,6 +41,18 @@ PROJECT_LEFTOVERS = {
     ("KMS key", "churnguard: Aurora storage and database secrets"),
 }
 
+# Named like the project but lacking its tags: reported as "not touched", never removed.
+NAMED_LIKE_THE_PROJECT = {
+    ("SageMaker model", "churnguard-hand-made"),
+    ("SageMaker endpoint", "churnguard-other-team-endpoint"),
+    ("SageMaker endpoint config", "churnguard-other-team-endpoint-config-of"),
+    ("SageMaker model", "churnguard-other-team-endpoint-model-of"),
+    ("log group", "/aws/lambda/churnguard-by-hand"),
+    ("DB cluster snapshot", "churnguard-manual"),
+    ("S3 bucket", "churnguard-untagged-bucket"),
+    ("KMS key", "churnguard: made by hand, untagged"),
+}
+
 
 @pytest.fixture
 def aws_account(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:

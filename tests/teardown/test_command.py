@@ -37,6 +37,7 @@ def test_sweep_and_final_check_exit_0_when_nothing_is_left(
     assert "delete: SageMaker endpoint churnguard-endpoint (InService)" in out
     assert "empty and delete: S3 bucket churnguard-data-bucket" in out
     assert "Final check: nothing billable left." in out
+    assert "not touched (named like the project, lacks its tags): S3 bucket churnguard-untagged-bucket" in out
     assert "billing" not in out and "churnguardian" not in out
     assert "not-a-real-password-1" not in out
     assert "churnguard-endpoint" not in inventory()["endpoints"]

@@ -12,6 +12,7 @@ from churnguard.teardown.clients import AwsClients
 from churnguard.teardown.leftovers import SageMakerJobFinder
 from churnguard.teardown.sweep import final_check, live_stack_names, sweep
 from tests.teardown.conftest import (
+    NAMED_LIKE_THE_PROJECT,
     PROJECT,
     PROJECT_LEFTOVERS,
     REGION,
@@ -53,6 +54,7 @@ def test_sweep_removes_the_project_leftovers_and_nothing_else(
     outcome = sweep(aws, dry_run=False, live_stacks=live_stack_names(aws))
 
     assert {kind_and_name(leftover) for leftover in outcome.removed} == PROJECT_LEFTOVERS
+    assert {kind_and_name(leftover) for leftover in outcome.not_ours} == NAMED_LIKE_THE_PROJECT
     assert outcome.failed == [] and outcome.left_alone == []
     after = inventory()
     for kind, removed in REMOVED_BY_KIND.items():
@@ -70,6 +72,7 @@ def test_dry_run_lists_the_same_leftovers_and_removes_nothing(
     outcome = sweep(aws, dry_run=True, live_stacks=live_stack_names(aws))
 
     assert {kind_and_name(leftover) for leftover in outcome.planned} == PROJECT_LEFTOVERS
+    assert {kind_and_name(leftover) for leftover in outcome.not_ours} == NAMED_LIKE_THE_PROJECT
     assert outcome.removed == []
     assert inventory() == before
 
@@ -83,6 +86,7 @@ def test_final_check_is_clean_after_a_full_sweep(aws: AwsClients, stack_answers:
 
     assert check.clean
     assert check.billable == [] and check.not_billable == []
+    assert {kind_and_name(leftover) for leftover in check.not_ours} == NAMED_LIKE_THE_PROJECT
 
 
 def test_final_check_reports_a_resource_created_after_the_sweep(
