@@ -25,6 +25,7 @@ from training.pipeline import DEFAULT_TRIALS, train  # noqa: E402
 from training.synthetic import generate_customers  # noqa: E402
 
 PUBLIC_DATA = Path(REPO_ROOT, "..", "shared", "data", "churn-larose-3333.txt")
+DATASETS = ("larose-3333", "synthetic-3333")
 TARGET_TEST_AUC = 0.94
 TARGET_COST_PER_CUSTOMER = 13.0
 
@@ -63,15 +64,19 @@ def bench_one(dataset: str, customers: pd.DataFrame, split: str, trials: int, se
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--trials", type=int, default=DEFAULT_TRIALS)
-    parser.add_argument("--seed", type=int, default=1729)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1729], help="one run per seed")
+    parser.add_argument("--datasets", nargs="+", choices=DATASETS, default=list(DATASETS))
+    parser.add_argument(
+        "--splits", nargs="+", choices=("project", "reference"), default=["project", "reference"]
+    )
     args = parser.parse_args(argv)
-    datasets = {
-        "larose-3333": load_customers(PUBLIC_DATA),
-        "synthetic-3333": generate_customers(3333, args.seed),
-    }
-    for dataset, customers in datasets.items():
-        for split in ("project", "reference"):
-            print(json.dumps(bench_one(dataset, customers, split, args.trials, args.seed)), flush=True)
+    for dataset in args.datasets:
+        for seed in args.seeds:
+            customers = (
+                load_customers(PUBLIC_DATA) if dataset == "larose-3333" else generate_customers(3333, seed)
+            )
+            for split in args.splits:
+                print(json.dumps(bench_one(dataset, customers, split, args.trials, seed)), flush=True)
     return 0
 
 
