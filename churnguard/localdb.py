@@ -142,6 +142,7 @@ def _initialise_data_dir(data_dir: Path, log_path: Path) -> None:
 
 
 def _launch(base_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    (base_dir / "tmp").mkdir(exist_ok=True, mode=0o700)
     command = [
         server_binary(),
         "--no-defaults",
@@ -158,6 +159,11 @@ def _launch(base_dir: Path, port: int) -> subprocess.Popen[bytes]:
         "--innodb-buffer-pool-size=128M",
         "--innodb-flush-log-at-trx-commit=2",
         "--max-allowed-packet=64M",
+        # Bulk scoring materialises every customer's features; keep that in memory, and whatever
+        # spills to disk inside the server's own directory rather than a shared /tmp.
+        "--tmp-table-size=256M",
+        "--max-heap-table-size=256M",
+        f"--tmpdir={base_dir / 'tmp'}",
         *_run_as_root_options(),
     ]
     # A new session keeps the server running after `churnguard local up` exits and away from the
@@ -303,12 +309,14 @@ def install_churnguard(
     """Prepare the connected database end to end, idempotently.
 
     Applies sql/NN_*.sql, replaces the customers (and messages) with the given rows through bound
-    parameters, installs the compiled will_churn, the one-hot helpers, the bulk-scoring view and the
-    local stand-ins for the Comprehend functions.
+    parameters, installs the compiled will_churn, the one-hot helpers, the bulk-scoring view and
+    procedure (and runs it, filling customer_scores), and the local stand-ins for the Comprehend
+    functions.
     """
     from churnguard.sentiment import install_sentiment_functions
     from churnguard.sqlgen import apply_sql_files, local_function_files, static_sql_files
     from churnguard.sqlgen.loading import load_customers, load_messages
+    from churnguard.sqlgen.statements import REFRESH_PROCEDURE
 
     metadata_path = Path(model_dir) / "metadata.json"
     if not metadata_path.exists():
@@ -320,4 +328,5 @@ def install_churnguard(
     if messages is not None:
         load_messages(client, messages)
     apply_sql_files(client, local_function_files(metadata_path))
+    client.execute(f"CALL {REFRESH_PROCEDURE}()")
     install_sentiment_functions(client)

@@ -59,6 +59,9 @@ def test_every_row_agrees_with_xgboost_in_function_and_view(installed, trained_m
 
 
 def test_refresh_procedure_materialises_the_same_scores(installed):
+    filled_by_install = installed.query("SELECT COUNT(*) AS n FROM customer_scores")
+    assert filled_by_install == [{"n": CUSTOMERS}]
+    installed.execute("UPDATE customer_scores SET churn_probability = -1")
     installed.execute("CALL refresh_customer_scores()")
     rows = installed.query(
         "SELECT COUNT(*) AS n, MAX(ABS(m.churn_probability - v.churn_probability)) AS diff"
