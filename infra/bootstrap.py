@@ -21,7 +21,7 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from churnguard.constants import DATABASE_NAME
-from churnguard.errors import UserError
+from churnguard.sqlgen import render_deploy_sql
 from infra.asset_arns import asset_bucket_arn, asset_object_arn
 from infra.lambda_assets import stage_bundle
 from infra.nag import acknowledge, logical_id
@@ -42,30 +42,13 @@ class DeploySql:
 def deploy_sql_files(
     metadata_path: Path, *, inference_mode: str, endpoint_name: str | None
 ) -> list[DeploySql]:
-    """The SQL the bootstrap applies, in order: churnguard.sqlgen.render_deploy_sql's files.
-
-    Until the SQL layer provides render_deploy_sql, the static sql/NN_*.sql files are used.
-    """
-    try:
-        from churnguard.sqlgen import render_deploy_sql  # type: ignore[attr-defined]
-    except ImportError:
-        from churnguard.sqlgen.files import static_sql_files
-
-        rendered = [(f.name, f.text) for f in static_sql_files()]
-    else:
-        rendered = [
-            (f.name, f.text)
-            for f in render_deploy_sql(
-                metadata_path, inference_mode=inference_mode, endpoint_name=endpoint_name
-            )
-        ]
-    if not rendered:
-        raise UserError("no SQL to deploy: churnguard.sqlgen rendered no files and sql/ has no NN_*.sql file")
-    names = [name for name, _ in rendered]
+    """The SQL the bootstrap applies, in order: churnguard.sqlgen.render_deploy_sql's files, named so
+    that the bootstrap's name order is the rendered order."""
+    rendered = render_deploy_sql(metadata_path, inference_mode=inference_mode, endpoint_name=endpoint_name)
+    names = [file.name for file in rendered]
     if names != sorted(set(names)):
-        # The bootstrap applies files in name order; keep the rendered order by numbering them.
         names = [f"{(position + 1) * 10:03d}_{name}" for position, name in enumerate(names)]
-    return [DeploySql(name, text) for name, (_, text) in zip(names, rendered, strict=True)]
+    return [DeploySql(name, file.text) for name, file in zip(names, rendered, strict=True)]
 
 
 def write_seed_csv(directory: Path, *, rows: int, seed: int) -> Path:
