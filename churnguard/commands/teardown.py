@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 import boto3
-from botocore.exceptions import ClientError, NoCredentialsError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from churnguard.constants import NAME_PREFIX, PROJECT_TAGS
 from churnguard.errors import UserError
@@ -47,6 +47,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(NO_CREDENTIALS_HELP) from error
     except ClientError as error:
         raise UserError(f"AWS refused a request: {error}") from error
+    except BotoCoreError as error:
+        raise UserError(f"could not talk to AWS: {error}") from error
 
 
 def _teardown(aws: AwsClients, *, dry_run: bool, skip_cdk: bool, context: list[str]) -> int:
