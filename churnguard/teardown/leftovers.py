@@ -42,6 +42,30 @@ class Leftover:
     details: dict[str, str] = field(default_factory=dict, compare=False)
     owned: bool = True
 
+    @classmethod
+    def tagged(
+        cls,
+        kind: str,
+        name: str,
+        state: str,
+        *,
+        billable: bool,
+        action: str,
+        tags: dict[str, str],
+        details: dict[str, str] | None = None,
+    ) -> Leftover:
+        """A resource whose tags say whether it is the project's and which stack (if any) made it."""
+        return cls(
+            kind,
+            name,
+            state,
+            billable,
+            action,
+            tags.get(CLOUDFORMATION_STACK_TAG),
+            details or {},
+            has_project_tags(tags),
+        )
+
     @property
     def going_away(self) -> bool:
         return self.state in GOING_AWAY_STATES
@@ -95,7 +119,7 @@ class SageMakerJobFinder:
             tags = _sagemaker_tags(aws, arn)
             if is_project_resource(name, tags):
                 found.append(
-                    Leftover(self.kind, name, "InProgress", True, "stop", tags.get(CLOUDFORMATION_STACK_TAG))
+                    Leftover.tagged(self.kind, name, "InProgress", billable=True, action="stop", tags=tags)
                 )
         return found
 
@@ -136,14 +160,13 @@ class SageMakerResourceFinder:
             state = item.get(status_key, "exists") if status_key else "exists"
             billable = self.what == "endpoint"
             found.append(
-                Leftover(
+                Leftover.tagged(
                     self.kind,
                     name,
                     state,
-                    billable,
-                    "delete",
-                    tags.get(CLOUDFORMATION_STACK_TAG),
-                    owned=has_project_tags(tags),
+                    billable=billable,
+                    action="delete",
+                    tags=tags,
                 )
             )
         return found
@@ -236,15 +259,7 @@ class LogGroupFinder:
             arn = group.get("logGroupArn") or group["arn"].removesuffix(":*")
             tags = tags_as_dict(aws.logs.list_tags_for_resource(resourceArn=arn).get("tags", {}))
             found.append(
-                Leftover(
-                    self.kind,
-                    name,
-                    "stored",
-                    True,
-                    "delete",
-                    tags.get(CLOUDFORMATION_STACK_TAG),
-                    owned=has_project_tags(tags),
-                )
+                Leftover.tagged(self.kind, name, "stored", billable=True, action="delete", tags=tags)
             )
         return found
 
@@ -271,14 +286,13 @@ class ClusterSnapshotFinder:
                 tags = tags_as_dict(aws.rds.list_tags_for_resource(ResourceName=arn).get("TagList"))
             state = snapshot.get("Status", "available")
             found.append(
-                Leftover(
+                Leftover.tagged(
                     self.kind,
                     name,
                     state,
-                    True,
-                    "delete",
-                    tags.get(CLOUDFORMATION_STACK_TAG),
-                    owned=has_project_tags(tags),
+                    billable=True,
+                    action="delete",
+                    tags=tags,
                 )
             )
         return found
@@ -308,14 +322,13 @@ class BucketFinder:
                     raise
                 tags = {}
             found.append(
-                Leftover(
+                Leftover.tagged(
                     self.kind,
                     name,
                     "exists",
-                    True,
-                    "empty and delete",
-                    tags.get(CLOUDFORMATION_STACK_TAG),
-                    owned=has_project_tags(tags),
+                    billable=True,
+                    action="empty and delete",
+                    tags=tags,
                 )
             )
         return found
@@ -353,15 +366,14 @@ class KmsKeyFinder:
             state = metadata.get("KeyState", "Enabled")
             label = aliases.get(key_id, [name])[0]
             found.append(
-                Leftover(
+                Leftover.tagged(
                     self.kind,
                     f"{label} ({key_id})",
                     state,
-                    state != "PendingDeletion",
-                    "schedule deletion in 7 days",
-                    tags.get(CLOUDFORMATION_STACK_TAG),
+                    billable=state != "PendingDeletion",
+                    action="schedule deletion in 7 days",
+                    tags=tags,
                     details={"key_id": key_id},
-                    owned=has_project_tags(tags),
                 )
             )
         return found
