@@ -65,15 +65,16 @@ class Network(Construct):
             "S3", service=ec2.GatewayVpcEndpointAwsService.S3, subnets=[self.private_subnets]
         )
 
-        self.endpoint_security_group = ec2.SecurityGroup(
-            self,
-            "EndpointSecurityGroup",
-            vpc=self.vpc,
-            description="churnguard interface endpoints: HTTPS from the churnguard security groups only",
-            allow_all_outbound=False,
-        )
         self.interface_endpoints: dict[str, ec2.InterfaceVpcEndpoint] = {}
+        self.endpoint_security_group: ec2.SecurityGroup | None = None
         if not use_nat_gateway:
+            self.endpoint_security_group = ec2.SecurityGroup(
+                self,
+                "EndpointSecurityGroup",
+                vpc=self.vpc,
+                description="churnguard interface endpoints: HTTPS from the churnguard security groups only",
+                allow_all_outbound=False,
+            )
             services = {
                 "Comprehend": ec2.InterfaceVpcEndpointAwsService.COMPREHEND,
                 "RdsData": ec2.InterfaceVpcEndpointAwsService.RDS_DATA,
@@ -102,5 +103,8 @@ class Network(Construct):
             self, construct_id, vpc=self.vpc, description=description, allow_all_outbound=False
         )
         group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS APIs (endpoints or NAT)")
-        self.endpoint_security_group.add_ingress_rule(group, ec2.Port.tcp(443), f"HTTPS from {construct_id}")
+        if self.endpoint_security_group is not None:
+            self.endpoint_security_group.add_ingress_rule(
+                group, ec2.Port.tcp(443), f"HTTPS from {construct_id}"
+            )
         return group

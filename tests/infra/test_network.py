@@ -57,6 +57,8 @@ def test_nat_option_adds_one_nat_gateway_and_public_subnets(prod_synth: Synthesi
     assert len(public) == 2
     # With a NAT gateway the interface endpoints (billed per hour and AZ) are left out; S3 stays free.
     assert endpoint_services(prod_synth) == {"s3"}
+    assert not prod_synth.resources("AWS::EC2::SecurityGroupIngress"), "no endpoints, nothing to let in"
+    assert len(prod_synth.resources("AWS::EC2::SecurityGroup")) == 2, "database and Lambda groups only"
 
 
 def test_flow_logs_capture_all_traffic(every_synth: Synthesized) -> None:
