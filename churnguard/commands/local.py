@@ -121,7 +121,10 @@ def run_up(args: argparse.Namespace) -> int:
     path = write_state(server)
     print(f"local database ready: {connect_hint(server.url)}")
     print(f"model: {model_dir}; state: {path} (owner-only; holds the password)")
-    print("try: churnguard recommend --area-code 415 --phone 358-1921, or `churnguard local status`")
+    print(
+        "try: churnguard recommend --area-code 415 --phone 358-1921 "
+        "--message 'You charged me extra again!'   (or `churnguard local status`)"
+    )
     return 0
 
 

@@ -4,6 +4,7 @@ import pytest
 
 from churnguard.db import connect, parse_url, resolve_url
 from churnguard.errors import UserError
+from churnguard.localdb import LocalServer, write_state
 
 pytestmark = pytest.mark.mariadb
 
@@ -52,6 +53,15 @@ def test_resolve_url_order(monkeypatch, tmp_path):
     monkeypatch.delenv("CHURNGUARD_DB_URL", raising=False)
     with pytest.raises(UserError, match="local up"):
         resolve_url(None)
+    write_state(LocalServer(url="mysql://state@h/db", admin_url="", base_dir="", port=0, pid=0))
+    assert resolve_url(None) == "mysql://state@h/db"
     monkeypatch.setenv("CHURNGUARD_DB_URL", "mysql://env@h/db")
     assert resolve_url(None) == "mysql://env@h/db"
     assert resolve_url("mysql://flag@h/db") == "mysql://flag@h/db"
+
+
+def test_a_corrupt_state_file_is_a_user_error(monkeypatch, tmp_path):
+    monkeypatch.setenv("CHURNGUARD_HOME", str(tmp_path))
+    (tmp_path / "local-db.json").write_text("{not json")
+    with pytest.raises(UserError, match="delete it"):
+        resolve_url(None)

@@ -59,7 +59,9 @@ def test_up_status_down_with_a_private_server(churnguard_home, trained_model_dir
         client.close()
 
     assert main(["local", "status"]) == 0
-    assert "running" in capsys.readouterr().out
+    status = capsys.readouterr().out
+    assert status.startswith("running") and "150 customers" in status
+    assert server.url.split(":")[2].split("@")[0] not in status  # the password stays in the state file
     assert main(["local", "up", "--model", str(trained_model_dir)]) == 2  # already up: a clear error
     assert "local down" in capsys.readouterr().err
 
