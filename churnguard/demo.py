@@ -1,0 +1,241 @@
+"""The whole churn-prevention workflow offline, as `cdk deploy` runs it in the cloud, in one call.
+
+Each step uses the same code as its cloud counterpart: the schema and the call-centre statement are
+the SQL that Aurora runs, the training pipeline is the one that packages the SageMaker artifact, and
+the incentive engine is the one behind the recommend API. Only the database is a throwaway local
+MariaDB server, stopped and deleted at the end whatever happens.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from churnguard.constants import DATABASE_NAME
+from churnguard.db import PyMySqlClient, connect
+from churnguard.engine.recommend import Engine, latest_message
+from churnguard.engine.request import validate_request
+from churnguard.localdb import LocalServer, start_server, stop_server
+from churnguard.sentiment import install_sentiment_functions
+from churnguard.sqlgen import apply_sql_files, local_function_files, static_sql_files
+from churnguard.sqlgen.files import run_template
+from churnguard.sqlgen.loading import load_customers as insert_customers
+from churnguard.sqlgen.loading import load_messages as insert_messages
+from churnguard.sqlgen.statements import SCORES_VIEW
+from training.data import load_customers, load_exported_customers
+from training.pipeline import TrainingResult, train
+from training.progress import Progress
+from training.synthetic import generate_customers, generate_messages
+
+DEFAULT_SEED = 1729
+DEFAULT_CUSTOMERS = 3333
+DEFAULT_TRIALS = 30
+# Besides the reference's two sample calls, the demo answers this many customers from each band of
+# the risk ranking (customers ordered by churn probability; bands as fractions of that order), each
+# with the message they have on file. Churners are a minority, so the top band is narrow.
+CUSTOMERS_PER_RISK_BAND = 2
+RISK_BANDS: dict[str, tuple[float, float]] = {
+    "lower half of risk": (0.0, 0.5),
+    "50-90th percentile of risk": (0.5, 0.9),
+    "top 10% of risk": (0.9, 1.0),
+}
+
+
+@dataclass(frozen=True)
+class DemoCall:
+    """One call to the call centre: who calls, what they write, and why the demo makes it."""
+
+    area_code: int
+    phone: str
+    message: str
+    why: str
+
+
+# The reference notebook's two sample calls, with its messages, as the issue tracker quotes them.
+REFERENCE_CALLS: tuple[DemoCall, ...] = (
+    DemoCall(415, "358-1921", "You morons! You charged me extra again!", "reference call, high risk"),
+    DemoCall(408, "375-9999", "How do I dial Morocco?", "reference call, low risk"),
+)
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    """What the demo produced: the answers it printed and where the files are."""
+
+    answers: list[dict[str, Any]]
+    calls: list[DemoCall]
+    training: TrainingResult
+    export_path: Path
+    customers: int
+
+
+def run_demo(
+    *,
+    out_dir: Path,
+    data: Path | None = None,
+    customers: int = DEFAULT_CUSTOMERS,
+    trials: int = DEFAULT_TRIALS,
+    seed: int = DEFAULT_SEED,
+    progress: Progress,
+) -> DemoResult:
+    """Run every step against a private MariaDB server that is always stopped and deleted afterwards."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    step = _Steps(progress)
+    server_dir = Path(tempfile.mkdtemp(prefix="churnguard-demo-"))
+    server: LocalServer | None = None
+    try:
+        server = step("starting a throwaway MariaDB server", lambda: start_server(server_dir))
+        client = connect(server.url)
+        admin = connect(f"{server.admin_url}{DATABASE_NAME}")
+        try:
+            return _workflow(client, admin, out_dir, data, customers, trials, seed, step, progress)
+        finally:
+            client.close()
+            admin.close()
+    finally:
+        step("stopping the server and deleting its files", lambda: _stop(server, server_dir))
+
+
+def _workflow(
+    client: PyMySqlClient,
+    admin: PyMySqlClient,
+    out_dir: Path,
+    data: Path | None,
+    customer_count: int,
+    trials: int,
+    seed: int,
+    step: _Steps,
+    progress: Progress,
+) -> DemoResult:
+    table = step(
+        f"reading {data}" if data else f"generating {customer_count} synthetic customers and messages",
+        lambda: load_customers(data) if data else generate_customers(customer_count, seed=seed),
+    )
+    messages = generate_messages(table, seed=seed)
+    step("creating the schema and loading customers and messages", lambda: _load(client, table, messages))
+
+    export_path = out_dir / "export" / "customers.csv"
+    step(
+        "exporting the customers table (local form of SELECT INTO OUTFILE S3)",
+        lambda: _export(admin, export_path),
+    )
+    exported = load_exported_customers(export_path)
+    training = train(exported, out_dir / "model", trials=trials, seed=seed, progress=progress)
+
+    step(
+        "installing will_churn, one-hot helpers and the sentiment functions",
+        lambda: _install_functions(client, training),
+    )
+    calls = _demo_calls(client, table, seed)
+    engine = Engine.load(training.out_dir)
+    answers = step(
+        f"answering {len(calls)} calls with the call-centre statement and the incentive engine",
+        lambda: [
+            engine.recommend(client, validate_request(call.area_code, call.phone, call.message))
+            for call in calls
+        ],
+    )
+    return DemoResult(
+        answers=answers, calls=calls, training=training, export_path=export_path, customers=len(table)
+    )
+
+
+def _load(client: PyMySqlClient, customers: pd.DataFrame, messages: pd.DataFrame) -> None:
+    apply_sql_files(client, static_sql_files())
+    insert_customers(client, customers)
+    insert_messages(client, messages)
+
+
+def _export(admin: PyMySqlClient, export_path: Path) -> None:
+    """The server itself writes the file, as Aurora writes to S3; it refuses to overwrite one."""
+    export_path.parent.mkdir(parents=True, exist_ok=True)
+    export_path.unlink(missing_ok=True)
+    run_template(admin, "export_customers.local.sql", {"path": str(export_path.resolve())})
+
+
+def _install_functions(client: PyMySqlClient, training: TrainingResult) -> None:
+    apply_sql_files(client, local_function_files(training.metadata_path))
+    install_sentiment_functions(client)
+
+
+def _demo_calls(client: PyMySqlClient, customers: pd.DataFrame, seed: int) -> list[DemoCall]:
+    """The reference calls (when those customers exist) and customers from across the risk range,
+    each with the latest message they have on file, picked reproducibly by seed.
+    """
+    known = set(zip(customers["area_code"].astype(int), customers["phone"], strict=True))
+    calls = [call for call in REFERENCE_CALLS if (call.area_code, call.phone) in known]
+    taken = {(call.area_code, call.phone) for call in calls}
+    scores = client.query(
+        f"SELECT area_code, phone, churn_probability FROM {SCORES_VIEW}"
+        " ORDER BY churn_probability, area_code, phone"
+    )
+    scores = [row for row in scores if (int(row["area_code"]), row["phone"]) not in taken]
+    rng = np.random.default_rng(seed)
+    for band, (low, high) in RISK_BANDS.items():
+        positions = np.arange(int(low * len(scores)), int(high * len(scores)))
+        if len(positions) == 0:
+            continue
+        picks = rng.choice(positions, size=min(CUSTOMERS_PER_RISK_BAND, len(positions)), replace=False)
+        for position in sorted(picks):
+            row = scores[int(position)]
+            area_code, phone = int(row["area_code"]), str(row["phone"])
+            message = latest_message(client, area_code=area_code, phone=phone)
+            if message:
+                calls.append(DemoCall(area_code, phone, message, band))
+    return calls
+
+
+def _stop(server: LocalServer | None, server_dir: Path) -> None:
+    if server is not None:
+        stop_server(server)
+    shutil.rmtree(server_dir, ignore_errors=True)
+
+
+class _Steps:
+    """Runs one named step with the progress display, so every step shows its name and duration."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+
+    def __call__(self, name: str, action: Callable[[], Any]) -> Any:
+        self._progress.begin(name)
+        result = action()
+        self._progress.end()
+        return result
+
+
+def format_answers(result: DemoResult) -> str:
+    """The table the demo prints: customer, risk, sentiment, top drivers, offer."""
+    header = ("customer", "why", "risk", "sentiment", "top churn drivers (log-odds)", "offer", "rule")
+    rows = [header]
+    for call, answer in zip(result.calls, result.answers, strict=True):
+        drivers = ", ".join(
+            f"{driver['feature']}={driver['value']:g} ({driver['contribution']:+.2f})"
+            for driver in answer["drivers"][:3]
+        )
+        arm = f" (arm {answer['arm']})" if answer["arm"] else ""
+        rows.append(
+            (
+                f"{call.area_code} {call.phone}",
+                call.why,
+                f"{answer['churn_probability']:.2f}",
+                f"{answer['sentiment']} {answer['confidence']:.2f}",
+                drivers,
+                f"{answer['offer']}{arm}",
+                answer["rule"],
+            )
+        )
+    widths = [max(len(str(row[column])) for row in rows) for column in range(len(header))]
+    lines = [
+        "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows
+    ]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(line.rstrip() for line in lines)
