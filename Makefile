@@ -9,6 +9,9 @@ STAMP := $(VENV)/.installed
 OUT ?= artifacts/model
 CDK := npx --no-install cdk
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export SAGEMAKER_SUPPRESS_V2_WARNING := 1
+# cdk.json runs `python3 app.py`: the project's interpreter must come first.
+export PATH := $(abspath $(VENV))/bin:$(PATH)
 
 .PHONY: install test demo train synth deploy destroy cost bench lint clean
 
@@ -46,8 +49,9 @@ synth: $(STAMP) node_modules/.installed $(OUT)/metadata.json
 deploy: $(STAMP) node_modules/.installed $(OUT)/metadata.json
 	$(CDK) deploy --all -c model_dir=$(OUT) $(CDK_ARGS)
 
-destroy: $(STAMP) node_modules/.installed
-	$(CHURNGUARD) teardown $(ARGS)
+# `cdk destroy` synthesizes the app too: it needs the model folder and the options used at deploy.
+destroy: $(STAMP) node_modules/.installed $(OUT)/metadata.json
+	$(CHURNGUARD) teardown -c model_dir=$(OUT) $(CDK_ARGS) $(ARGS)
 
 cost: synth
 	$(CHURNGUARD) cost $(ARGS)
