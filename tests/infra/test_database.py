@@ -150,3 +150,21 @@ def test_prod_is_protected_and_snapshotted(prod_synth: Synthesized) -> None:
         if "churnguard_app" in json.dumps(s)
     )
     assert app_secret["DeletionPolicy"] == "Retain"
+
+
+def test_lambda_roles_decrypt_secrets_only_through_secrets_manager(default_synth: Synthesized) -> None:
+    (_, key) = default_synth.only("AWS::KMS::Key")
+    role_grants = [
+        statement
+        for statement in key["Properties"]["KeyPolicy"]["Statement"]
+        if "Fn::GetAtt" in statement["Principal"]["AWS"]
+    ]
+    lambda_roles = {
+        function["Properties"]["Role"]["Fn::GetAtt"][0]
+        for function in default_synth.resources("AWS::Lambda::Function").values()
+        if function["Properties"].get("Runtime") == "python3.12"
+    }
+    assert {statement["Principal"]["AWS"]["Fn::GetAtt"][0] for statement in role_grants} == lambda_roles
+    for statement in role_grants:
+        assert statement["Action"] == "kms:Decrypt"
+        assert "secretsmanager." in json.dumps(statement["Condition"]["StringEquals"]["kms:ViaService"])
