@@ -54,7 +54,12 @@ def one_hot_features(spec: FeatureSpec) -> list[Feature]:
 def render_one_hot_helpers(spec: FeatureSpec) -> list[str]:
     """DROP + CREATE for one helper per one-hot feature the model uses."""
     statements: list[str] = []
+    seen: dict[str, str] = {}
     for feature in one_hot_features(spec):
+        # SQL function names ignore case: int_plan_no and intplan_no would both be IntPlanNo.
+        clash = seen.setdefault(helper_name(feature).lower(), feature.name)
+        if clash != feature.name:
+            raise SqlRenderError(f"one-hot features {clash!r} and {feature.name!r} would share a helper name")
         name = quote_identifier(helper_name(feature))
         statements.append(f"DROP FUNCTION IF EXISTS {name}")
         statements.append(

@@ -71,7 +71,7 @@ def test_refresh_procedure_materialises_the_same_scores(installed):
 
 
 def test_call_centre_statement_for_the_reference_customers(installed, trained_model_dir):
-    metadata_cutoff = 0.5
+    midpoint = 0.5
     sql = call_centre_sql(spec_of(trained_model_dir))
     high = installed.query(
         sql, {"area_code": 415, "phone": "358-1921", "message": "You morons! You charged me extra again!"}
@@ -86,7 +86,7 @@ def test_call_centre_statement_for_the_reference_customers(installed, trained_mo
     )
     assert len(high) == len(low) == 1
     assert set(COLUMN_NAMES) | {"churn_probability", "sentiment", "confidence"} == set(high[0])
-    assert high[0]["churn_probability"] > metadata_cutoff > low[0]["churn_probability"]
+    assert high[0]["churn_probability"] > midpoint > low[0]["churn_probability"]
     assert (high[0]["sentiment"], low[0]["sentiment"]) == ("NEGATIVE", "POSITIVE")
     assert 0 < high[0]["confidence"] <= 1
 

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from churnguard.feature_spec import FeatureSpec
+from churnguard.feature_spec import Feature, FeatureSpec
 from churnguard.sqlgen import (
     SqlRenderError,
     apply_sql_files,
@@ -13,6 +13,7 @@ from churnguard.sqlgen import (
     split_statements,
     static_sql_files,
 )
+from churnguard.sqlgen.functions import render_one_hot_helpers
 
 
 def metadata_of(model_dir):
@@ -116,3 +117,20 @@ def test_split_statements_respects_quotes_and_comments():
 def test_split_statements_names_an_unterminated_quote():
     with pytest.raises(ValueError, match="unterminated"):
         split_statements("SELECT 'oops;")
+
+
+def test_one_hot_helper_names_may_not_clash():
+    clashing = FeatureSpec(
+        (
+            Feature("int_plan_no", "one_hot", source="int_plan", value="no"),
+            Feature("intplan_no", "one_hot", source="int_plan", value="no"),
+        )
+    )
+    with pytest.raises(SqlRenderError, match="share a helper name"):
+        render_one_hot_helpers(clashing)
+
+
+def test_one_hot_values_that_would_need_quoting_are_refused():
+    hostile = FeatureSpec((Feature("state_x", "one_hot", source="state", value="x') OR ('1"),))
+    with pytest.raises(SqlRenderError, match="may only hold"):
+        render_one_hot_helpers(hostile)
