@@ -60,6 +60,23 @@ class Synthesized:
         assert len(found) == 1, f"expected one {resource_type}, found {sorted(found)}"
         return next(iter(found.items()))
 
+    def role_statements(self, role_logical_id: str) -> list[dict[str, Any]]:
+        """Every statement of the IAM policies attached to one role."""
+        return [
+            statement
+            for policy in self.resources("AWS::IAM::Policy").values()
+            if {"Ref": role_logical_id} in policy["Properties"]["Roles"]
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        ]
+
+    def function_with_handler(self, handler: str) -> tuple[str, dict[str, Any]]:
+        (found,) = [
+            (logical_id, function)
+            for logical_id, function in self.resources("AWS::Lambda::Function").items()
+            if function["Properties"].get("Handler") == handler
+        ]
+        return found
+
     def nag_violations(self) -> list[dict[str, Any]]:
         report = json.loads((self.outdir / "validation-report.json").read_text(encoding="utf-8"))
         return [violation for plugin in report["pluginReports"] for violation in plugin["violations"]]

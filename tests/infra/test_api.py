@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from tests.infra.conftest import Synthesized
 
-
-def recommend_function(synth: Synthesized) -> tuple[str, dict[str, Any]]:
-    (found,) = [
-        (k, v)
-        for k, v in synth.resources("AWS::Lambda::Function").items()
-        if v["Properties"].get("Handler") == "handler.handler"
-    ]
-    return found
+RECOMMEND_HANDLER = "handler.handler"
 
 
 def test_function_url_requires_iam_signatures(every_synth: Synthesized) -> None:
-    (function_id, _) = recommend_function(every_synth)
+    (function_id, _) = every_synth.function_with_handler(RECOMMEND_HANDLER)
     (_, url) = every_synth.only("AWS::Lambda::Url")
     assert url["Properties"] == {
         "AuthType": "AWS_IAM",
@@ -29,7 +21,7 @@ def test_function_url_requires_iam_signatures(every_synth: Synthesized) -> None:
 
 
 def test_bundle_holds_handler_package_and_model(default_synth: Synthesized, trained_model_dir: Path) -> None:
-    (_, function) = recommend_function(default_synth)
+    (_, function) = default_synth.function_with_handler(RECOMMEND_HANDLER)
     props = function["Properties"]
     assert props["Runtime"] == "python3.12"
     assert props["Environment"]["Variables"]["MODEL_DIR"] == "model"
@@ -41,16 +33,11 @@ def test_bundle_holds_handler_package_and_model(default_synth: Synthesized, trai
 
 
 def test_function_reads_only_the_app_secret(default_synth: Synthesized) -> None:
-    (_, function) = recommend_function(default_synth)
+    (_, function) = default_synth.function_with_handler(RECOMMEND_HANDLER)
     env = function["Properties"]["Environment"]["Variables"]
     assert set(env) == {"CLUSTER_ARN", "APP_SECRET_ARN", "DATABASE_NAME", "MODEL_DIR"}
     role_id = function["Properties"]["Role"]["Fn::GetAtt"][0]
-    statements = [
-        statement
-        for policy in default_synth.resources("AWS::IAM::Policy").values()
-        if {"Ref": role_id} in policy["Properties"]["Roles"]
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-    ]
+    statements = default_synth.role_statements(role_id)
     secret_reads = [s for s in statements if "secretsmanager:GetSecretValue" in s["Action"]]
     assert [s["Resource"] for s in secret_reads] == [env["APP_SECRET_ARN"]]
     data_api = next(s for s in statements if "rds-data:ExecuteStatement" in s["Action"])

@@ -5,36 +5,19 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
-from typing import Any
 
 from churnguard.customer_schema import COLUMN_NAMES
 from churnguard.sqlgen import render_deploy_sql
 from infra.bootstrap import DeploySql, sql_digest
 from tests.infra.conftest import Synthesized
 
-
-def bootstrap_function(synth: Synthesized) -> tuple[str, dict[str, Any]]:
-    (found,) = [
-        (k, v)
-        for k, v in synth.resources("AWS::Lambda::Function").items()
-        if v["Properties"].get("Handler") == "handler.on_event"
-    ]
-    return found
+BOOTSTRAP_HANDLER = "handler.on_event"
 
 
 def bundled_sql(synth: Synthesized) -> list[DeploySql]:
-    (_, function) = bootstrap_function(synth)
+    (_, function) = synth.function_with_handler(BOOTSTRAP_HANDLER)
     sql_dir = synth.asset_path(function["Properties"]["Code"]["S3Key"]) / "sql"
     return [DeploySql(path.name, path.read_text(encoding="utf-8")) for path in sorted(sql_dir.glob("*.sql"))]
-
-
-def statements_of(synth: Synthesized, role_id: str) -> list[dict[str, Any]]:
-    return [
-        statement
-        for policy in synth.resources("AWS::IAM::Policy").values()
-        if {"Ref": role_id} in policy["Properties"]["Roles"]
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-    ]
 
 
 def test_bundle_holds_the_rendered_sql_in_apply_order(
@@ -67,7 +50,7 @@ def test_bootstrap_runs_after_the_cluster_and_endpoint(default_synth: Synthesize
 
 
 def test_function_environment_runtime_and_network(default_synth: Synthesized) -> None:
-    (_, function) = bootstrap_function(default_synth)
+    (_, function) = default_synth.function_with_handler(BOOTSTRAP_HANDLER)
     props = function["Properties"]
     assert props["Runtime"] == "python3.12"
     env = props["Environment"]["Variables"]
@@ -82,9 +65,9 @@ def test_function_environment_runtime_and_network(default_synth: Synthesized) ->
 
 
 def test_function_permissions_are_scoped(default_synth: Synthesized) -> None:
-    (_, function) = bootstrap_function(default_synth)
+    (_, function) = default_synth.function_with_handler(BOOTSTRAP_HANDLER)
     role_id = function["Properties"]["Role"]["Fn::GetAtt"][0]
-    statements = statements_of(default_synth, role_id)
+    statements = default_synth.role_statements(role_id)
     data_api = next(s for s in statements if "rds-data:ExecuteStatement" in s["Action"])
     assert ":cluster:" in json.dumps(data_api["Resource"])
     secret_reads = [s for s in statements if "secretsmanager:GetSecretValue" in s["Action"]]
@@ -96,7 +79,7 @@ def test_function_permissions_are_scoped(default_synth: Synthesized) -> None:
 
 
 def test_seed_data_is_uploaded_and_readable_by_bootstrap_and_aurora(prod_synth: Synthesized) -> None:
-    (_, function) = bootstrap_function(prod_synth)
+    (_, function) = prod_synth.function_with_handler(BOOTSTRAP_HANDLER)
     uri = function["Properties"]["Environment"]["Variables"]["SEED_DATA_S3_URI"]
     rows = list(csv.reader(prod_synth.asset_path(uri).read_text(encoding="utf-8").splitlines()))
     assert rows[0] == list(COLUMN_NAMES)
@@ -110,7 +93,7 @@ def test_seed_data_is_uploaded_and_readable_by_bootstrap_and_aurora(prod_synth: 
     for role_id in (function["Properties"]["Role"]["Fn::GetAtt"][0], s3_role["Fn::GetAtt"][0]):
         reads = [
             s
-            for s in statements_of(prod_synth, role_id)
+            for s in prod_synth.role_statements(role_id)
             if s["Action"] == ["s3:GetObject", "s3:GetObjectVersion"]
         ]
         assert any(json.dumps(s["Resource"]).endswith(f'/{key}"]]}}') for s in reads), role_id

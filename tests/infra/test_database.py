@@ -18,14 +18,6 @@ def parameters(synth: Synthesized) -> dict[str, Any]:
     return synth.only("AWS::RDS::DBClusterParameterGroup")[1]["Properties"]["Parameters"]
 
 
-def role_statements(synth: Synthesized, role_logical_id: str) -> list[dict[str, Any]]:
-    statements = []
-    for policy in synth.resources("AWS::IAM::Policy").values():
-        if {"Ref": role_logical_id} in policy["Properties"]["Roles"]:
-            statements += policy["Properties"]["PolicyDocument"]["Statement"]
-    return statements
-
-
 def role_for(synth: Synthesized, parameter: str) -> str:
     return parameters(synth)[parameter]["Fn::GetAtt"][0]
 
@@ -66,18 +58,18 @@ def test_ml_roles_trust_only_this_accounts_rds(default_synth: Synthesized) -> No
 
 
 def test_comprehend_role_may_only_detect_sentiment(default_synth: Synthesized) -> None:
-    (statement,) = role_statements(default_synth, role_for(default_synth, "aws_default_comprehend_role"))
+    (statement,) = default_synth.role_statements(role_for(default_synth, "aws_default_comprehend_role"))
     assert statement["Action"] == ["comprehend:DetectSentiment", "comprehend:BatchDetectSentiment"]
 
 
 def test_sagemaker_role_may_only_invoke_the_churn_endpoint(default_synth: Synthesized) -> None:
-    (statement,) = role_statements(default_synth, role_for(default_synth, "aws_default_sagemaker_role"))
+    (statement,) = default_synth.role_statements(role_for(default_synth, "aws_default_sagemaker_role"))
     assert statement["Action"] == "sagemaker:InvokeEndpoint"
     assert json.dumps(statement["Resource"]).endswith(':endpoint/churnguard-dev-churn"]]}')
 
 
 def test_s3_role_reaches_only_the_aurora_prefixes_of_the_data_bucket(default_synth: Synthesized) -> None:
-    statements = role_statements(default_synth, role_for(default_synth, "aws_default_s3_role"))
+    statements = default_synth.role_statements(role_for(default_synth, "aws_default_s3_role"))
     (bucket_id,) = [
         logical_id
         for logical_id in default_synth.resources("AWS::S3::Bucket")

@@ -53,12 +53,7 @@ def test_model_serves_the_trained_artifact(default_synth: Synthesized, trained_m
 def test_execution_role_reads_only_the_artifact(default_synth: Synthesized) -> None:
     (_, model) = default_synth.only("AWS::SageMaker::Model")
     role_id = model["Properties"]["ExecutionRoleArn"]["Fn::GetAtt"][0]
-    statements = [
-        statement
-        for policy in default_synth.resources("AWS::IAM::Policy").values()
-        if {"Ref": role_id} in policy["Properties"]["Roles"]
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-    ]
+    statements = default_synth.role_statements(role_id)
     s3 = [s for s in statements if "s3:" in json.dumps(s["Action"])]
     assert len(s3) == 1 and s3[0]["Action"] == "s3:GetObject"
     artifact_key = model["Properties"]["PrimaryContainer"]["ModelDataUrl"]["Fn::Sub"].rsplit("/", 1)[-1]
