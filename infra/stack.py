@@ -32,7 +32,7 @@ COMPREHEND_SENTIMENT_ACTIONS = ("comprehend:DetectSentiment", "comprehend:BatchD
 
 
 class ChurnguardStack(cdk.Stack):
-    """Network, database, data bucket, model endpoint (sagemaker mode), bootstrap and API."""
+    """Network, database, data bucket, model endpoint (inference_mode=endpoint), bootstrap and API."""
 
     def __init__(
         self, scope: Construct, construct_id: str, *, options: StackOptions, **kwargs: object
