@@ -37,6 +37,7 @@ APP_USER = "churnguard"
 SERVER_BINARY_CANDIDATES = ("/usr/sbin/mariadbd", "/usr/sbin/mysqld")
 STARTUP_TIMEOUT_S = 30.0
 SHUTDOWN_TIMEOUT_S = 20.0
+MARKER_FILE = "CHURNGUARD-LOCAL-SERVER"
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,19 @@ def is_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def runs_server_of(pid: int, base_dir: str) -> bool:
+    """Whether `pid` is still the mariadbd started on `base_dir`, not another process given the pid
+    after a reboot: `local down` must never signal a stranger."""
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    if not cmdline.parent.exists():
+        return False
+    try:
+        arguments = cmdline.read_bytes().split(b"\0")
+    except OSError:
+        return is_alive(pid)  # no /proc to ask (not Linux): trust the pid
+    return f"--datadir={Path(base_dir) / 'data'}".encode() in arguments
 
 
 def _run_as_root_options() -> list[str]:
@@ -228,6 +242,9 @@ def start_server(
         raise UserError(f"database name {database!r} must be letters, digits and _ only")
     base = Path(base_dir) if base_dir else Path(tempfile.mkdtemp(prefix="churnguard-mariadb-"))
     base.mkdir(parents=True, exist_ok=True, mode=0o700)
+    (base / MARKER_FILE).write_text(
+        "a throwaway churnguard MariaDB server; `churnguard local down` deletes it\n"
+    )
     _initialise_data_dir(base / "data", base / "install.log")
     last_error: UserError | None = None
     for _ in range(attempts):
@@ -268,14 +285,17 @@ def stop_server(server: LocalServer) -> None:
     """Stop a managed server and delete its directory; an adopted server is left running."""
     if not server.managed:
         return
-    _terminate(server.pid)
-    shutil.rmtree(server.base_dir, ignore_errors=True)
+    if runs_server_of(server.pid, server.base_dir):
+        _terminate(server.pid)
+    # Only a directory start_server made is deleted, whatever the state file says.
+    if (Path(server.base_dir) / MARKER_FILE).exists():
+        shutil.rmtree(server.base_dir, ignore_errors=True)
 
 
 def server_status(server: LocalServer) -> str:
     """One line saying whether the recorded server answers, without the password."""
     where = f"127.0.0.1:{server.port}" if server.managed else "an existing server"
-    if server.managed and not is_alive(server.pid):
+    if server.managed and not runs_server_of(server.pid, server.base_dir):
         return f"stopped: the server recorded at {where} (pid {server.pid}) is not running"
     try:
         client = connect(server.url, connect_timeout=3)

@@ -12,7 +12,7 @@ import pytest
 from churnguard.commands import local
 from churnguard.db import connect
 from churnguard.errors import UserError
-from churnguard.localdb import read_state, state_path
+from churnguard.localdb import LocalServer, read_state, state_path, write_state
 from tests.fixtures.mariadb import database_url
 
 pytestmark = pytest.mark.mariadb
@@ -96,4 +96,24 @@ def test_bad_options_are_one_line_errors(churnguard_home, tmp_path, capsys):
     assert main(["local", "up", "--model", str(tmp_path)]) == 2
     assert "metadata.json" in capsys.readouterr().err
     assert main(["local", "up", "--customers", "5"]) == 2
+    assert read_state() is None
+
+
+def test_down_never_signals_a_stranger_nor_deletes_a_foreign_directory(churnguard_home, tmp_path):
+    keep = tmp_path / "precious"
+    keep.mkdir()
+    (keep / "file.txt").write_text("mine")
+    # a stale state file: the pid now belongs to this very test process, the directory to someone else
+    write_state(
+        LocalServer(
+            url="mysql://u:p@127.0.0.1:1/churnguard",
+            admin_url="",
+            base_dir=str(keep),
+            port=1,
+            pid=os.getpid(),
+        )
+    )
+    assert main(["local", "status"]) == 0
+    assert main(["local", "down"]) == 0  # we are still alive to assert this
+    assert (keep / "file.txt").read_text() == "mine"
     assert read_state() is None
