@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from churnguard.bootstrap.safety import destructive_reason
-from churnguard.bootstrap.splitter import SqlSplitError, Statement, split_statements
 from churnguard.errors import UserError
 from churnguard.sql_client import SqlClient
+from churnguard.sql_splitter import SqlSplitError, Statement, split_statements
 
 LOGGER = logging.getLogger(__name__)
 # CloudFormation shows the failure reason to the person deploying; keep the database's words short.

@@ -8,7 +8,7 @@ Only the statement's own leading keywords count: a DELETE inside a stored proced
 
 from __future__ import annotations
 
-from churnguard.bootstrap.splitter import Statement
+from churnguard.sql_splitter import Statement
 
 # What may follow ALTER TABLE ... DROP without losing rows or column values.
 _HARMLESS_ALTER_DROPS = frozenset({"INDEX", "KEY", "PRIMARY", "FOREIGN", "CONSTRAINT", "CHECK", "DEFAULT"})

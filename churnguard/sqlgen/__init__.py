@@ -20,7 +20,6 @@ from churnguard.sqlgen.files import (
     apply_sql_files,
     read_template,
     run_template,
-    split_statements,
     static_sql_files,
 )
 from churnguard.sqlgen.functions import (
@@ -53,7 +52,6 @@ __all__ = [
     "render_deploy_sql",
     "run_template",
     "scoring_select_sql",
-    "split_statements",
     "static_sql_files",
     "will_churn_call",
 ]

@@ -4,7 +4,7 @@ import pytest
 
 from churnguard.bootstrap.apply import BootstrapError, SqlScript, plan_files
 from churnguard.bootstrap.safety import destructive_reason
-from churnguard.bootstrap.splitter import split_statements
+from churnguard.sql_splitter import split_statements
 
 
 def reason(sql: str) -> str | None:

@@ -10,7 +10,6 @@ from churnguard.sqlgen import (
     apply_sql_files,
     call_centre_sql,
     render_deploy_sql,
-    split_statements,
     static_sql_files,
 )
 from churnguard.sqlgen.functions import render_one_hot_helpers
@@ -98,25 +97,6 @@ def test_call_centre_statement_has_exactly_the_three_parameters(trained_model_di
     sql = call_centre_sql(FeatureSpec.from_metadata_file(trained_model_dir / "metadata.json"))
     assert sorted(set(re.findall(r"%\((\w+)\)s", sql))) == ["area_code", "message", "phone"]
     assert "'" not in sql.replace("'en'", "").replace("'no'", "").replace("'yes'", "")
-
-
-def test_split_statements_respects_quotes_and_comments():
-    text = r"""
-    -- a comment; with a semicolon
-    INSERT INTO t VALUES ('a;b', "c;d", `e;f`, 'it''s', 'back\;x', 'esc\'q;');  # trailing; comment
-    /* block; comment */ SELECT 1--1;
-    SELECT 2;
-    """
-    assert split_statements(text) == [
-        r"""INSERT INTO t VALUES ('a;b', "c;d", `e;f`, 'it''s', 'back\;x', 'esc\'q;')""",
-        "SELECT 1--1",
-        "SELECT 2",
-    ]
-
-
-def test_split_statements_names_an_unterminated_quote():
-    with pytest.raises(ValueError, match="unterminated"):
-        split_statements("SELECT 'oops;")
 
 
 def test_one_hot_helper_names_may_not_clash():

@@ -1,8 +1,8 @@
-"""churnguard.bootstrap.splitter: statements split where the server would end them, and nowhere else."""
+"""churnguard.sql_splitter: statements split where the server would end them, and nowhere else."""
 
 import pytest
 
-from churnguard.bootstrap.splitter import SqlSplitError, split_statements
+from churnguard.sql_splitter import SqlSplitError, split_statements
 
 
 def texts(sql: str) -> list[str]:
@@ -109,3 +109,17 @@ def test_unsplittable_text_is_reported_with_its_line(sql, message, line):
 
 def test_only_comments_and_whitespace_yield_no_statements():
     assert split_statements("\n-- nothing here\n/* still nothing */\n") == []
+
+
+def test_mixed_quotes_escapes_and_comment_styles_in_one_file():
+    text = r"""
+    -- a comment; with a semicolon
+    INSERT INTO t VALUES ('a;b', "c;d", `e;f`, 'it''s', 'back\;x', 'esc\'q;');  # trailing; comment
+    /* block; comment */ SELECT 1--1;
+    SELECT 2;
+    """
+    assert texts(text) == [
+        r"""INSERT INTO t VALUES ('a;b', "c;d", `e;f`, 'it''s', 'back\;x', 'esc\'q;')""",
+        "SELECT 1--1",
+        "SELECT 2",
+    ]
