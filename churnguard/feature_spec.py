@@ -109,7 +109,9 @@ def feature_value(feature: Feature, customer: Mapping[str, Any]) -> float:
             total += float(customer[source])
         return total
     except KeyError as missing:
-        raise FeatureSpecError(f"feature {feature.name!r} needs column {missing}, absent from the row") from None
+        raise FeatureSpecError(
+            f"feature {feature.name!r} needs column {missing}, absent from the row"
+        ) from None
 
 
 def validate_features(features: Sequence[Feature]) -> None:
