@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -20,6 +21,7 @@ from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
+from churnguard.bootstrap.seed import write_messages_csv
 from churnguard.constants import DATABASE_NAME
 from churnguard.sqlgen import render_deploy_sql
 from infra.asset_arns import asset_bucket_arn, asset_object_arn
@@ -29,6 +31,10 @@ from infra.vpc_function import VpcPythonFunction
 
 SQL_DIR_IN_BUNDLE = "sql"
 RESOURCE_TYPE = "Custom::ChurnguardDatabaseBootstrap"
+# Sample messages are dated in the 30 days before this fixed instant, so the CSV's bytes (and the
+# asset's hash) depend only on the options, never on the day of the synthesis.
+SAMPLE_MESSAGES_END = datetime(2026, 1, 1)
+SAMPLE_MESSAGES_SPAN = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,40 @@ def write_seed_csv(directory: Path, *, rows: int, seed: int) -> Path:
     return path
 
 
+def write_seed_messages_csv(directory: Path, *, rows: int, seed: int) -> Path:
+    """One sample message per sample customer (training.synthetic.generate_messages on the customers
+    write_seed_csv writes for the same rows and seed), in the form churnguard.bootstrap.seed's
+    LOAD DATA clauses read (churnguard.bootstrap.seed.write_messages_csv)."""
+    import numpy as np  # imported late: synth-time only, like pandas below
+
+    from training.synthetic import generate_customers, generate_messages
+
+    customers = generate_customers(rows, seed=seed)
+    messages = generate_messages(customers, seed=seed)
+    # A stream of its own ([seed, 1]): seed alone would replay generate_messages' draws, tying the
+    # time of a message to its tone.
+    seconds_before_end = np.random.default_rng([seed, 1]).integers(
+        0, int(SAMPLE_MESSAGES_SPAN.total_seconds()), len(messages)
+    )
+    records = [
+        (
+            int(area_code),
+            phone,
+            message,
+            f"{SAMPLE_MESSAGES_END - timedelta(seconds=int(seconds)):%Y-%m-%d %H:%M:%S}",
+        )
+        for (area_code, phone, message), seconds in zip(
+            messages[["area_code", "phone", "message"]].itertuples(index=False, name=None),
+            seconds_before_end,
+            strict=True,
+        )
+    ]
+    path = directory / f"sample-messages-{rows}-{seed}.csv"
+    with path.open("w", encoding="utf-8", newline="") as csv_file:
+        write_messages_csv(csv_file, records)
+    return path
+
+
 def sql_digest(files: Sequence[DeploySql]) -> str:
     """sha256 over names and texts: changes exactly when what the bootstrap would apply changes."""
     digest = hashlib.sha256()
@@ -86,6 +126,7 @@ class DatabaseBootstrap(Construct):
         admin_secret_arn: str,
         app_secret_arn: str,
         seed_csv: Path | None,
+        seed_messages_csv: Path | None,
         vpc: ec2.IVpc,
         subnets: ec2.SubnetSelection,
         security_group: ec2.ISecurityGroup,
@@ -104,6 +145,10 @@ class DatabaseBootstrap(Construct):
         if seed_csv is not None:
             self.seed_data = s3_assets.Asset(self, "SeedData", path=str(seed_csv))
             environment["SEED_DATA_S3_URI"] = self.seed_data.s3_object_url
+        self.seed_messages: s3_assets.Asset | None = None
+        if seed_messages_csv is not None:
+            self.seed_messages = s3_assets.Asset(self, "SeedMessages", path=str(seed_messages_csv))
+            environment["SEED_MESSAGES_S3_URI"] = self.seed_messages.s3_object_url
 
         bundle = stage_bundle(
             "db_bootstrap",
@@ -124,8 +169,7 @@ class DatabaseBootstrap(Construct):
             memory_mb=256,
             removal_policy=removal_policy,
         )
-        if self.seed_data is not None:
-            self.grant_read_seed_data(self.handler.role)
+        self.grant_read_seed_data(self.handler.role)
 
         self.provider = cr.Provider(
             self,
@@ -153,21 +197,30 @@ class DatabaseBootstrap(Construct):
             "Apply",
             service_token=self.provider.service_token,
             resource_type=RESOURCE_TYPE,
-            properties={"SqlDigest": self.sql_digest, "SeedData": environment.get("SEED_DATA_S3_URI", "")},
+            # The seed URIs name content-hashed objects: new sample data re-runs the bootstrap (which
+            # still loads only into empty tables).
+            properties={
+                "SqlDigest": self.sql_digest,
+                "SeedData": environment.get("SEED_DATA_S3_URI", ""),
+                "SeedMessages": environment.get("SEED_MESSAGES_S3_URI", ""),
+            },
         )
 
     def grant_read_seed_data(self, role: iam.IRole) -> None:
-        """GetObject (and a listing limited to that key) on the seed CSV: what HEAD and LOAD DATA need."""
-        assert self.seed_data is not None
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["s3:GetObject", "s3:GetObjectVersion"], resources=[asset_object_arn(self.seed_data)]
+        """GetObject (and a listing limited to that key) on each seed CSV, exactly those objects: what
+        HEAD and LOAD DATA need. Nothing when the stack seeds nothing."""
+        for asset in (self.seed_data, self.seed_messages):
+            if asset is None:
+                continue
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["s3:GetObject", "s3:GetObjectVersion"], resources=[asset_object_arn(asset)]
+                )
             )
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["s3:ListBucket"],
-                resources=[asset_bucket_arn(self.seed_data)],
-                conditions={"StringEquals": {"s3:prefix": self.seed_data.s3_object_key}},
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["s3:ListBucket"],
+                    resources=[asset_bucket_arn(asset)],
+                    conditions={"StringEquals": {"s3:prefix": asset.s3_object_key}},
+                )
             )
-        )

@@ -2,7 +2,8 @@
 
 The artifact is `model.tar.gz` from the training run, uploaded as a CDK asset; the execution role may
 read exactly that object and pull exactly the XGBoost repository. Serverless inference by default
-(nothing billed while idle); a real-time instance by option.
+(nothing billed while idle); a real-time instance by option. The endpoint's log group is the stack's
+own, so it is tagged, has a retention and goes (or stays) with the stack like every other log group.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
@@ -37,6 +39,7 @@ class ModelEndpoint(Construct):
         memory_mb: int,
         max_concurrency: int,
         instance_type: str,
+        removal_policy: cdk.RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
@@ -146,12 +149,23 @@ class ModelEndpoint(Construct):
                 instance_type=instance_type,
             )
         self.endpoint_config = sagemaker.CfnEndpointConfig(self, "Config", production_variants=[variant])
+        # SageMaker writes to /aws/sagemaker/Endpoints/<name> and creates it, untagged and kept forever,
+        # if it does not exist; the teardown sweep finds leftovers only by tag. Created here first, the
+        # stack owns it: tagged, 3 months' retention, removed with a dev stack, kept by a prod one.
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            log_group_name=f"/aws/sagemaker/Endpoints/{endpoint_name}",
+            retention=logs.RetentionDays.THREE_MONTHS,
+            removal_policy=removal_policy,
+        )
         self.endpoint = sagemaker.CfnEndpoint(
             self,
             "Endpoint",
             endpoint_name=endpoint_name,
             endpoint_config_name=self.endpoint_config.attr_endpoint_config_name,
         )
+        self.endpoint.node.add_dependency(self.log_group)
         self.endpoint_arn = stack.format_arn(
             service="sagemaker", resource="endpoint", resource_name=endpoint_name.lower()
         )

@@ -17,7 +17,7 @@ from constructs import Construct
 
 from churnguard.constants import DATABASE_NAME
 from infra.api import RecommendApi
-from infra.bootstrap import DatabaseBootstrap, deploy_sql_files, write_seed_csv
+from infra.bootstrap import DatabaseBootstrap, deploy_sql_files, write_seed_csv, write_seed_messages_csv
 from infra.config import StackOptions
 from infra.data_bucket import DataBucket
 from infra.database import Database
@@ -100,6 +100,7 @@ class ChurnguardStack(cdk.Stack):
                 memory_mb=options.endpoint_memory_mb,
                 max_concurrency=options.endpoint_max_concurrency,
                 instance_type=options.endpoint_instance_type,
+                removal_policy=removal,
             )
             assert self.database.sagemaker_role is not None
             self.endpoint.grant_invoke(self.database.sagemaker_role)
@@ -107,9 +108,13 @@ class ChurnguardStack(cdk.Stack):
         lambda_security_group = self.network.https_client_security_group(
             "LambdaSecurityGroup", description="churnguard Lambdas: no ingress; HTTPS out to AWS APIs"
         )
-        seed_csv = None
+        seed_csv = seed_messages_csv = None
         if options.seed_sample_data:
-            seed_csv = write_seed_csv(_scratch_dir(), rows=options.seed_rows, seed=SEED_DATA_RANDOM_SEED)
+            scratch = _scratch_dir()
+            seed_csv = write_seed_csv(scratch, rows=options.seed_rows, seed=SEED_DATA_RANDOM_SEED)
+            seed_messages_csv = write_seed_messages_csv(
+                scratch, rows=options.seed_rows, seed=SEED_DATA_RANDOM_SEED
+            )
         self.bootstrap = DatabaseBootstrap(
             self,
             "Bootstrap",
@@ -122,15 +127,15 @@ class ChurnguardStack(cdk.Stack):
             admin_secret_arn=self._admin_secret_arn(),
             app_secret_arn=self.database.app_secret.secret_arn,
             seed_csv=seed_csv,
+            seed_messages_csv=seed_messages_csv,
             vpc=self.network.vpc,
             subnets=subnets,
             security_group=lambda_security_group,
             removal_policy=removal,
         )
         self.database.grant_data_api(self.bootstrap.handler.role, admin=True)
-        if self.bootstrap.seed_data is not None:
-            # LOAD DATA FROM S3 runs inside Aurora with the cluster's S3 role.
-            self.bootstrap.grant_read_seed_data(self.database.s3_role)
+        # LOAD DATA FROM S3 runs inside Aurora with the cluster's S3 role.
+        self.bootstrap.grant_read_seed_data(self.database.s3_role)
         # The bootstrap needs a running cluster, its Data API endpoints and (for will_churn) the endpoint.
         # Only the custom resource waits: its function's role is referenced by the KMS key policy,
         # which the cluster's secret needs first, so the whole construct waiting would be a cycle.

@@ -19,14 +19,13 @@ from churnguard.bootstrap.app_user import (
     validate_identifier,
 )
 from churnguard.bootstrap.apply import PlannedStatement, SqlSource, plan_files, run_planned
-from churnguard.bootstrap.seed import S3Object, seed_statements
+from churnguard.bootstrap.seed import CUSTOMERS_SEED, MESSAGES_SEED, S3Object, SeedTarget, seed_statements
 from churnguard.sql_client import SqlClient
 
 OpenClient = Callable[[str | None], SqlClient]
 
 SEED_NOT_REQUESTED = "not requested"
 SEED_LOADED = "loaded"
-SEED_TABLE_NOT_EMPTY = "skipped: customers already has rows"
 SEED_AURORA_ONLY = "skipped: LOAD DATA FROM S3 exists only on Aurora"
 ROLES_GRANTED = "granted"
 ROLES_AURORA_ONLY = "skipped: the AWS_* roles exist only on Aurora"
@@ -34,13 +33,15 @@ ROLES_AURORA_ONLY = "skipped: the AWS_* roles exist only on Aurora"
 
 @dataclass(frozen=True)
 class BootstrapRequest:
-    """What to apply. `sql_files` run in the given order; `seed` is the customers CSV, if any."""
+    """What to apply. `sql_files` run in the given order; `seed` is the customers CSV and
+    `seed_messages` the messages CSV, if any (loaded in that order: messages refer to customers)."""
 
     database: str
     sql_files: Sequence[SqlSource]
     app_user: AppUser
     aurora: bool
     seed: S3Object | None = None
+    seed_messages: S3Object | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class BootstrapReport:
     statements: int
     aurora_roles: str
     seed: str
+    seed_messages: str
 
 
 def run_bootstrap(open_client: OpenClient, request: BootstrapRequest) -> BootstrapReport:
@@ -74,13 +76,10 @@ def run_bootstrap(open_client: OpenClient, request: BootstrapRequest) -> Bootstr
     try:
         count += run_planned(client, file_steps)
         count += run_planned(client, [*user_steps, *role_steps], secrets=secrets)
-        seed_status = SEED_NOT_REQUESTED
-        if request.seed is not None and not request.aurora:
-            seed_status = SEED_AURORA_ONLY
-        elif request.seed is not None:
-            load = seed_statements(client, request.seed)
-            count += run_planned(client, load)
-            seed_status = SEED_LOADED if load else SEED_TABLE_NOT_EMPTY
+        seed_status, loaded = _seed(client, request.seed, CUSTOMERS_SEED, request.aurora)
+        count += loaded
+        messages_status, loaded = _seed(client, request.seed_messages, MESSAGES_SEED, request.aurora)
+        count += loaded
     finally:
         client.close()
 
@@ -90,4 +89,18 @@ def run_bootstrap(open_client: OpenClient, request: BootstrapRequest) -> Bootstr
         statements=count,
         aurora_roles=ROLES_GRANTED if request.aurora else ROLES_AURORA_ONLY,
         seed=seed_status,
+        seed_messages=messages_status,
     )
+
+
+def _seed(client: SqlClient, seed: S3Object | None, target: SeedTarget, aurora: bool) -> tuple[str, int]:
+    """Load one seed CSV into its table if requested, on Aurora, and the table is empty: the status
+    for the report and the number of statements run."""
+    if seed is None:
+        return SEED_NOT_REQUESTED, 0
+    if not aurora:
+        return SEED_AURORA_ONLY, 0
+    load = seed_statements(client, seed, target)
+    if not load:
+        return f"skipped: {target.table} already has rows", 0
+    return SEED_LOADED, run_planned(client, load)

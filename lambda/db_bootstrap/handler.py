@@ -7,7 +7,8 @@ names the SQL file and statement; the Provider framework reports it to CloudForm
 
 Environment: CLUSTER_ARN, ADMIN_SECRET_ARN (used by the Data API), APP_SECRET_ARN (JSON with
 `username` and `password`), DATABASE_NAME (default churnguard), SQL_DIR (default `sql`, relative to
-this folder), SEED_DATA_S3_URI (optional, s3://bucket/key of the sample customers CSV).
+this folder), SEED_DATA_S3_URI (optional, s3://bucket/key of the sample customers CSV),
+SEED_MESSAGES_S3_URI (optional, s3://bucket/key of the sample messages CSV).
 Imports: standard library, boto3 and churnguard's pure-Python modules only.
 """
 
@@ -33,7 +34,7 @@ from churnguard.bootstrap import (
     run_bootstrap,
 )
 from churnguard.bootstrap.runner import OpenClient
-from churnguard.bootstrap.seed import S3Object
+from churnguard.bootstrap.seed import MESSAGES_SOURCE_NAME, SOURCE_NAME, S3Object
 from churnguard.constants import DATABASE_NAME, NAME_PREFIX
 from churnguard.dataapi import DataApiClient
 
@@ -58,6 +59,7 @@ class HandlerSettings:
     database: str
     sql_dir: Path
     seed_uri: str | None
+    seed_messages_uri: str | None = None
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> HandlerSettings:
@@ -73,6 +75,7 @@ class HandlerSettings:
             database=environ.get("DATABASE_NAME") or DATABASE_NAME,
             sql_dir=HANDLER_DIR / (environ.get("SQL_DIR") or "sql"),
             seed_uri=environ.get("SEED_DATA_S3_URI") or None,
+            seed_messages_uri=environ.get("SEED_MESSAGES_S3_URI") or None,
         )
 
 
@@ -124,23 +127,28 @@ def handle_event(
 
     sql_files = read_sql_dir(settings.sql_dir)
     app_user = read_app_user(secretsmanager, settings.app_secret_arn)
-    seed = parse_seed_uri(settings.seed_uri) if settings.seed_uri else None
-    if seed is not None:
-        check_seed_object(s3, seed)
+    seed = checked_seed_object(s3, settings.seed_uri, SOURCE_NAME)
+    seed_messages = checked_seed_object(s3, settings.seed_messages_uri, MESSAGES_SOURCE_NAME)
 
     report = run_bootstrap(
         open_client,
         BootstrapRequest(
-            database=settings.database, sql_files=sql_files, app_user=app_user, aurora=aurora, seed=seed
+            database=settings.database,
+            sql_files=sql_files,
+            app_user=app_user,
+            aurora=aurora,
+            seed=seed,
+            seed_messages=seed_messages,
         ),
     )
     LOGGER.info(
-        "database %s ready: %d statements from %d files; roles %s; seed %s",
+        "database %s ready: %d statements from %d files; roles %s; seed %s; seed messages %s",
         report.database,
         report.statements,
         len(report.files),
         report.aurora_roles,
         report.seed,
+        report.seed_messages,
     )
     return {
         "PhysicalResourceId": physical_id,
@@ -150,6 +158,7 @@ def handle_event(
             "Statements": str(report.statements),
             "SqlFiles": ",".join(report.files),
             "Seed": report.seed,
+            "SeedMessages": report.seed_messages,
         },
     }
 
@@ -173,13 +182,21 @@ def read_app_user(secretsmanager: Any, secret_arn: str) -> AppUser:
     return AppUser(name=name, password=password)
 
 
-def check_seed_object(s3: Any, seed: S3Object) -> None:
-    """Fail before touching the database when the seed CSV is missing, with a message that says so,
-    instead of Aurora's less direct LOAD DATA error half-way through the run."""
+def checked_seed_object(s3: Any, uri: str | None, source: str) -> S3Object | None:
+    """The seed CSV at `uri` (None when not configured), checked to exist.
+
+    Fails before touching the database when the object is missing, with a message naming it (`seed
+    data` for customers, `seed messages`), instead of Aurora's less direct LOAD DATA error half-way
+    through the run.
+    """
+    if not uri:
+        return None
+    seed = parse_seed_uri(uri, source)
     try:
         s3.head_object(Bucket=seed.bucket, Key=seed.key)
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code", "error")
         raise BootstrapError(
-            f"seed data {seed.uri} cannot be read by the bootstrap function: {code}"
+            f"{source} {seed.uri} cannot be read by the bootstrap function: {code}"
         ) from None
+    return seed

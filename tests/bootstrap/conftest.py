@@ -2,7 +2,7 @@
 
 Each test gets its own database name and app user name (both removed afterwards), an SQL folder with
 the repository's schema files plus a stored function with a BEGIN ... END body, and moto's Secrets
-Manager and S3 holding the app secret and the seed CSV.
+Manager and S3 holding the app secret and the seed CSVs.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ REGION = "eu-west-1"
 APP_PASSWORD = "Tr0ub4dor&3-correct_horse"
 SEED_BUCKET = "churnguard-seed-test"
 SEED_KEY = "seed/customers.csv"
+SEED_MESSAGES_KEY = "seed/messages.csv"
 
 # A function with a compound body: it only survives splitting if BEGIN ... END is kept whole.
 FUNCTIONS_SQL = """\
@@ -138,6 +139,13 @@ def seed_uri(aws: None) -> str:
     return f"s3://{SEED_BUCKET}/{SEED_KEY}"
 
 
+@pytest.fixture()
+def seed_messages_uri(seed_uri: str) -> str:
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.put_object(Bucket=SEED_BUCKET, Key=SEED_MESSAGES_KEY, Body=b'"area_code","phone"\n')
+    return f"s3://{SEED_BUCKET}/{SEED_MESSAGES_KEY}"
+
+
 CUSTOMER = {
     "state": "KS",
     "acc_length": 128,
@@ -163,7 +171,9 @@ CUSTOMER = {
 }
 
 
-def settings(target: Target, app_secret_arn: str, seed_uri: str | None = None) -> Any:
+def settings(
+    target: Target, app_secret_arn: str, seed_uri: str | None = None, seed_messages_uri: str | None = None
+) -> Any:
     return handler.HandlerSettings(
         cluster_arn="arn:aws:rds:eu-west-1:123456789012:cluster:churnguard-db",
         admin_secret_arn="arn:aws:secretsmanager:eu-west-1:123456789012:secret:churnguard-admin",
@@ -171,6 +181,7 @@ def settings(target: Target, app_secret_arn: str, seed_uri: str | None = None) -
         database=target.database,
         sql_dir=target.sql_dir,
         seed_uri=seed_uri,
+        seed_messages_uri=seed_messages_uri,
     )
 
 
@@ -181,6 +192,7 @@ def run(
     *,
     physical_id: str | None = None,
     seed_uri: str | None = None,
+    seed_messages_uri: str | None = None,
 ) -> dict[str, Any]:
     """handle_event for one CloudFormation request, on MariaDB (aurora=False) with moto's AWS."""
     event = {"RequestType": request_type}
@@ -188,7 +200,7 @@ def run(
         event["PhysicalResourceId"] = physical_id
     return handler.handle_event(
         event,
-        settings(target, app_secret_arn, seed_uri),
+        settings(target, app_secret_arn, seed_uri, seed_messages_uri),
         open_client=target.open_client,
         secretsmanager=boto3.client("secretsmanager", region_name=REGION),
         s3=boto3.client("s3", region_name=REGION),

@@ -22,10 +22,18 @@ import pytest
 from churnguard.bootstrap import BootstrapError
 from churnguard.bootstrap.apply import PlannedStatement, StatementFailed, run_planned
 from churnguard.bootstrap.runner import SEED_AURORA_ONLY, SEED_NOT_REQUESTED
-from churnguard.bootstrap.seed import csv_load_clauses, parse_seed_uri, seed_statements
+from churnguard.bootstrap.seed import (
+    MESSAGES_SEED,
+    csv_load_clauses,
+    message_load_clauses,
+    parse_seed_uri,
+    seed_statements,
+    write_messages_csv,
+)
 from churnguard.db import parse_url
 from tests.bootstrap.conftest import (
     APP_PASSWORD,
+    CUSTOMER,
     HANDLER_PATH,
     REGION,
     handler,
@@ -133,16 +141,25 @@ def test_delete_leaves_the_database_and_its_rows(target, app_secret_arn):
     assert row_counts(target) == {"customers": 1, "customer_messages": 1}
 
 
-def test_seed_on_mariadb_is_reported_as_aurora_only(target, app_secret_arn, seed_uri):
-    result = run(target, app_secret_arn, "Create", seed_uri=seed_uri)
-    assert result["Data"]["Seed"] == SEED_AURORA_ONLY
-    assert row_counts(target)["customers"] == 0
+def test_seed_on_mariadb_is_reported_as_aurora_only(target, app_secret_arn, seed_messages_uri, seed_uri):
+    result = run(target, app_secret_arn, "Create", seed_uri=seed_uri, seed_messages_uri=seed_messages_uri)
+    assert result["Data"]["Seed"] == result["Data"]["SeedMessages"] == SEED_AURORA_ONLY
+    assert row_counts(target) == {"customers": 0, "customer_messages": 0}
 
 
 def test_a_missing_seed_object_fails_before_the_database_is_touched(target, app_secret_arn, seed_uri):
     missing = seed_uri.replace("customers.csv", "missing.csv")
     with pytest.raises(BootstrapError, match=r"seed data s3://.*/missing\.csv cannot be read .*: 404"):
         run(target, app_secret_arn, "Create", seed_uri=missing)
+    assert not target.database_exists()
+
+
+def test_a_missing_messages_object_fails_before_the_database_is_touched(
+    target, app_secret_arn, seed_uri, seed_messages_uri
+):
+    missing = seed_messages_uri.replace("messages.csv", "gone.csv")
+    with pytest.raises(BootstrapError, match=r"seed messages s3://.*/gone\.csv cannot be read .*: 404"):
+        run(target, app_secret_arn, "Create", seed_uri=seed_uri, seed_messages_uri=missing)
     assert not target.database_exists()
 
 
@@ -233,23 +250,7 @@ def test_the_stacks_sample_csv_loads_cleanly_with_the_seed_format(target, app_se
 
     run(target, app_secret_arn, "Create")
     path = write_seed_csv(tmp_path, rows=40, seed=7)
-    server = parse_url(target.admin_url)
-    connection = pymysql.connect(
-        host=server.host,
-        port=server.port,
-        user=server.user,
-        password=server.password,
-        database=target.database,
-        local_infile=True,
-        autocommit=True,
-    )
-    with connection, connection.cursor() as cursor:
-        loaded = cursor.execute(
-            f"LOAD DATA LOCAL INFILE %(path)s IGNORE INTO TABLE customers {csv_load_clauses()}",
-            {"path": str(path)},
-        )
-        cursor.execute("SHOW WARNINGS")
-        warnings = cursor.fetchall()
+    loaded, warnings = load_data_local(target, path, "customers", csv_load_clauses())
     assert loaded == 40
     assert warnings == ()
     with path.open(newline="") as csv_file:
@@ -271,3 +272,136 @@ def same_value(stored: Any, text: str) -> bool:
     if isinstance(stored, int):
         return stored == int(text)
     return stored == text
+
+
+def load_data_local(target, path: Path, table: str, clauses: str) -> tuple[int, tuple[Any, ...]]:
+    """The local twin of the bootstrap's LOAD DATA FROM S3: the same IGNORE INTO TABLE and clauses,
+    reading `path` from the client. Returns rows loaded and the server's warnings."""
+    server = parse_url(target.admin_url)
+    connection = pymysql.connect(
+        host=server.host,
+        port=server.port,
+        user=server.user,
+        password=server.password,
+        database=target.database,
+        local_infile=True,
+        autocommit=True,
+        charset="utf8mb4",
+    )
+    with connection, connection.cursor() as cursor:
+        loaded = cursor.execute(
+            f"LOAD DATA LOCAL INFILE %(path)s IGNORE INTO TABLE {table} {clauses}", {"path": str(path)}
+        )
+        cursor.execute("SHOW WARNINGS")
+        return loaded, cursor.fetchall()
+
+
+def insert_customer(target) -> None:
+    columns = ", ".join(CUSTOMER)
+    values = ", ".join(f"%({name})s" for name in CUSTOMER)
+    with target.admin() as admin:
+        admin.execute(f"INSERT INTO customers ({columns}) VALUES ({values})", CUSTOMER)
+
+
+def stored_messages(target) -> list[tuple[int, str, str, str]]:
+    with target.admin() as admin:
+        rows = admin.query("SELECT area_code, phone, message, received_at FROM customer_messages ORDER BY id")
+    return [
+        (row["area_code"], row["phone"], row["message"], f"{row['received_at']:%Y-%m-%d %H:%M:%S}")
+        for row in rows
+    ]
+
+
+def test_seed_messages_load_is_planned_only_while_customer_messages_is_empty(target, app_secret_arn):
+    run(target, app_secret_arn, "Create")
+    seed = parse_seed_uri("s3://churnguard-data/seed/messages.csv")
+    with target.admin() as admin:
+        (load,) = seed_statements(admin, seed, MESSAGES_SEED)
+        assert load.sql.startswith(
+            "LOAD DATA FROM S3 FILE 's3://churnguard-data/seed/messages.csv' "
+            "IGNORE INTO TABLE customer_messages "
+        )
+        insert_customer_with_message(target)
+        assert seed_statements(admin, seed, MESSAGES_SEED) == []
+    assert row_counts(target) == {"customers": 1, "customer_messages": 1}, "nothing dropped or emptied"
+
+
+def test_the_stacks_sample_messages_load_intact_with_the_seed_format(target, app_secret_arn, tmp_path):
+    # The generated messages hold apostrophes, double quotes and commas; loaded with the bootstrap's
+    # own clauses after the customers they belong to, every one must come back byte for byte.
+    from infra.bootstrap import write_seed_csv, write_seed_messages_csv  # late: imports aws_cdk
+
+    run(target, app_secret_arn, "Create")
+    customers = write_seed_csv(tmp_path, rows=60, seed=1729)
+    messages = write_seed_messages_csv(tmp_path, rows=60, seed=1729)
+    assert load_data_local(target, customers, "customers", csv_load_clauses()) == (60, ())
+    loaded, warnings = load_data_local(target, messages, "customer_messages", message_load_clauses())
+
+    assert (loaded, warnings) == (60, ())
+    with messages.open(encoding="utf-8", newline="") as csv_file:
+        expected = [
+            (int(row["area_code"]), row["phone"], row["message"], row["received_at"])
+            for row in csv.DictReader(csv_file)
+        ]
+    assert stored_messages(target) == expected
+    texts = [message for _, _, message, _ in expected]
+    assert any("'" in text for text in texts) and any('"' in text for text in texts)
+    assert any("," in text for text in texts)
+
+
+HARD_MESSAGES = [
+    "Comma, \"quoted\" and 'apostrophe'",
+    '"starts and ends with quotes"',
+    'a","b',
+    "line one\nline two",
+    "windows\r\nline break",
+    "C:\\new\\table \\N \\t \\",
+    "NULL",
+    "",
+    "  padded  ",
+    "emoji \U0001f4de and \u00fcn\u00efc\u00f6d\u00e9",
+    '""',
+    ",",
+]
+
+
+def test_messages_with_quotes_commas_line_breaks_and_backslashes_survive_the_load(
+    target, app_secret_arn, tmp_path
+):
+    run(target, app_secret_arn, "Create")
+    insert_customer(target)
+    rows = [
+        (CUSTOMER["area_code"], CUSTOMER["phone"], message, f"2025-12-01 00:00:{second:02d}")
+        for second, message in enumerate(HARD_MESSAGES)
+    ]
+    path = tmp_path / "messages.csv"
+    with path.open("w", encoding="utf-8", newline="") as csv_file:
+        write_messages_csv(csv_file, rows)
+
+    loaded, warnings = load_data_local(target, path, "customer_messages", message_load_clauses())
+
+    assert (loaded, warnings) == (len(HARD_MESSAGES), ())
+    assert stored_messages(target) == rows
+
+
+def test_messages_of_customers_not_in_the_table_are_left_out_not_fatal(target, app_secret_arn, tmp_path):
+    # The customers load is skipped when that table already holds other customers; the sample
+    # messages then name customers that do not exist, and IGNORE leaves them out with a warning
+    # (a foreign-key error downgraded, as MySQL 8 documents for IGNORE) instead of failing the deploy.
+    run(target, app_secret_arn, "Create")
+    insert_customer(target)
+    path = tmp_path / "messages.csv"
+    with path.open("w", encoding="utf-8", newline="") as csv_file:
+        write_messages_csv(
+            csv_file,
+            [
+                (415, "382-4657", "Known customer", "2025-12-01 10:00:00"),
+                (415, "999-0000", "Nobody has this number", "2025-12-01 11:00:00"),
+            ],
+        )
+
+    loaded, warnings = load_data_local(target, path, "customer_messages", message_load_clauses())
+
+    assert loaded == 1
+    assert [warning[1] for warning in warnings] == [1452]
+    assert [message for _, _, message, _ in stored_messages(target)] == ["Known customer"]

@@ -25,6 +25,7 @@ CLUSTER = "arn:aws:rds:eu-west-1:123456789012:cluster:churnguard-db"
 ADMIN_SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:churnguard-admin-AbCdEf"
 APP_SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:churnguard-app-GhIjKl"
 SEED_URI = "s3://churnguard-data-123/seed/customers.csv"
+SEED_MESSAGES_URI = "s3://churnguard-data-123/seed/messages.csv"
 APP_PASSWORD = "Aurora-app_pa55word.x"
 APP_SECRET_VALUE = json.dumps({"username": "churnguard_app", "password": APP_PASSWORD})
 
@@ -81,6 +82,7 @@ def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> StubbedAws:
         "APP_SECRET_ARN": APP_SECRET,
         "SQL_DIR": str(sql_dir),
         "SEED_DATA_S3_URI": SEED_URI,
+        "SEED_MESSAGES_S3_URI": SEED_MESSAGES_URI,
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("DATABASE_NAME", raising=False)
@@ -105,12 +107,14 @@ def expect_app_secret(aws: StubbedAws) -> None:
 
 
 def expect_seed_object(aws: StubbedAws) -> None:
-    aws.stubbers["s3"].add_response(
-        "head_object", {"ContentLength": 120}, {"Bucket": "churnguard-data-123", "Key": "seed/customers.csv"}
-    )
+    """HEAD of both seed CSVs, customers first, before any database call."""
+    for key in ("seed/customers.csv", "seed/messages.csv"):
+        aws.stubbers["s3"].add_response(
+            "head_object", {"ContentLength": 120}, {"Bucket": "churnguard-data-123", "Key": key}
+        )
 
 
-def expect_customers_count(aws: StubbedAws, has_rows: int) -> None:
+def expect_customers_count(aws: StubbedAws, has_rows: int, table: str = "customers") -> None:
     aws.stubbers["rds-data"].add_response(
         "execute_statement",
         {
@@ -121,7 +125,7 @@ def expect_customers_count(aws: StubbedAws, has_rows: int) -> None:
             "resourceArn": CLUSTER,
             "secretArn": ADMIN_SECRET,
             "database": "churnguard",
-            "sql": "SELECT EXISTS(SELECT 1 FROM customers) AS has_rows",
+            "sql": f"SELECT EXISTS(SELECT 1 FROM {table}) AS has_rows",
             "includeResultMetadata": True,
         },
     )
@@ -134,13 +138,15 @@ def test_create_on_aurora_sends_database_files_user_roles_and_seed_load_in_order
     aws.expect_statements(3 + 3 + 2, database="churnguard")
     expect_customers_count(aws, has_rows=0)
     aws.expect_statements(1, database="churnguard")
+    expect_customers_count(aws, has_rows=0, table="customer_messages")
+    aws.expect_statements(1, database="churnguard")
 
     result = handler.on_event({"RequestType": "Create"}, None)
 
     for stubber in aws.stubbers.values():
         stubber.assert_no_pending_responses()
     assert result["PhysicalResourceId"] == "churnguard-db-bootstrap-churnguard"
-    assert result["Data"]["Seed"] == "loaded"
+    assert result["Data"]["Seed"] == result["Data"]["SeedMessages"] == "loaded"
     assert result["Data"]["SqlFiles"] == "10_schema.sql,20_functions.sql"
     sent = aws.sql_sent
     assert sent[0] == (None, "CREATE DATABASE IF NOT EXISTS `churnguard` CHARACTER SET utf8mb4")
@@ -156,7 +162,12 @@ def test_create_on_aurora_sends_database_files_user_roles_and_seed_load_in_order
     ]
     assert sent[7][1].startswith("GRANT AWS_SAGEMAKER_ACCESS, AWS_COMPREHEND_ACCESS, AWS_LOAD_S3_ACCESS")
     assert sent[8][1].startswith("SET DEFAULT ROLE AWS_SAGEMAKER_ACCESS")
-    assert sent[10][1].startswith(f"LOAD DATA FROM S3 FILE '{SEED_URI}' IGNORE INTO TABLE customers")
+    assert sent[10][1].startswith(f"LOAD DATA FROM S3 FILE '{SEED_URI}' IGNORE INTO TABLE customers ")
+    assert sent[11][1] == "SELECT EXISTS(SELECT 1 FROM customer_messages) AS has_rows"
+    assert sent[12][1].startswith(
+        f"LOAD DATA FROM S3 FILE '{SEED_MESSAGES_URI}' IGNORE INTO TABLE customer_messages "
+    )
+    assert len(sent) == 13
     assert all(database == "churnguard" for database, _ in sent[1:])
 
 
@@ -166,6 +177,7 @@ def test_update_with_customers_present_does_not_load_the_seed_again(aws):
     aws.expect_statements(1, database=None)
     aws.expect_statements(8, database="churnguard")
     expect_customers_count(aws, has_rows=1)
+    expect_customers_count(aws, has_rows=1, table="customer_messages")
 
     result = handler.on_event(
         {"RequestType": "Update", "PhysicalResourceId": "churnguard-db-bootstrap-x"}, None
@@ -175,7 +187,40 @@ def test_update_with_customers_present_does_not_load_the_seed_again(aws):
         stubber.assert_no_pending_responses()
     assert result["PhysicalResourceId"] == "churnguard-db-bootstrap-x"
     assert result["Data"]["Seed"] == "skipped: customers already has rows"
+    assert result["Data"]["SeedMessages"] == "skipped: customer_messages already has rows"
     assert not any("LOAD DATA" in sql for _, sql in aws.sql_sent)
+
+
+def test_messages_load_into_an_empty_messages_table_even_when_customers_has_rows(aws):
+    expect_app_secret(aws)
+    expect_seed_object(aws)
+    aws.expect_statements(1, database=None)
+    aws.expect_statements(8, database="churnguard")
+    expect_customers_count(aws, has_rows=1)
+    expect_customers_count(aws, has_rows=0, table="customer_messages")
+    aws.expect_statements(1, database="churnguard")
+
+    result = handler.on_event({"RequestType": "Update", "PhysicalResourceId": "p"}, None)
+
+    for stubber in aws.stubbers.values():
+        stubber.assert_no_pending_responses()
+    assert result["Data"]["Seed"] == "skipped: customers already has rows"
+    assert result["Data"]["SeedMessages"] == "loaded"
+    loads = [sql for _, sql in aws.sql_sent if sql.startswith("LOAD DATA")]
+    assert [load.split(" IGNORE INTO TABLE ")[1].split(" ")[0] for load in loads] == ["customer_messages"]
+
+
+def test_a_missing_messages_object_fails_before_any_database_call(aws):
+    expect_app_secret(aws)
+    aws.stubbers["s3"].add_response(
+        "head_object", {"ContentLength": 120}, {"Bucket": "churnguard-data-123", "Key": "seed/customers.csv"}
+    )
+    aws.stubbers["s3"].add_client_error(
+        "head_object", service_error_code="404", service_message="Not Found", http_status_code=404
+    )
+    with pytest.raises(BootstrapError, match=rf"seed messages {SEED_MESSAGES_URI} cannot be read .*: 404"):
+        handler.on_event({"RequestType": "Create"}, None)
+    assert aws.sql_sent == []
 
 
 def test_a_statement_the_cluster_rejects_is_reported_by_file_and_statement_without_the_password(aws):

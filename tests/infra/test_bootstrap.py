@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
+from typing import Any
 
+from churnguard.bootstrap.seed import MESSAGE_COLUMNS
 from churnguard.customer_schema import COLUMN_NAMES
 from churnguard.sqlgen import render_deploy_sql
 from infra.bootstrap import DeploySql, sql_digest
-from tests.infra.conftest import Synthesized
+from infra.stack import SEED_DATA_RANDOM_SEED
+from tests.infra.conftest import PROD_OPTIONS, Synthesized
 
 BOOTSTRAP_HANDLER = "handler.on_event"
+SEED_URI_VARIABLES = ("SEED_DATA_S3_URI", "SEED_MESSAGES_S3_URI")
+ASSET_BUCKET = "cdk-hnb659fds-assets-"  # CDK's default bootstrap bucket, where the seed CSVs go
 
 
 def bundled_sql(synth: Synthesized) -> list[DeploySql]:
@@ -97,3 +103,103 @@ def test_seed_data_is_uploaded_and_readable_by_bootstrap_and_aurora(prod_synth: 
             if s["Action"] == ["s3:GetObject", "s3:GetObjectVersion"]
         ]
         assert any(json.dumps(s["Resource"]).endswith(f'/{key}"]]}}') for s in reads), role_id
+
+
+def seed_roles(synth: Synthesized) -> dict[str, str]:
+    """The two roles that read the seed CSVs: the bootstrap function's (HEAD) and Aurora's S3 role
+    (LOAD DATA FROM S3 runs inside the cluster with it)."""
+    (_, function) = synth.function_with_handler(BOOTSTRAP_HANDLER)
+    s3_role = synth.only("AWS::RDS::DBClusterParameterGroup")[1]["Properties"]["Parameters"][
+        "aws_default_s3_role"
+    ]
+    return {
+        "bootstrap": function["Properties"]["Role"]["Fn::GetAtt"][0],
+        "aurora s3": s3_role["Fn::GetAtt"][0],
+    }
+
+
+def asset_key(uri: dict[str, Any]) -> str:
+    return uri["Fn::Sub"].rsplit("/", 1)[-1]
+
+
+def object_key_of(resource: Any) -> str:
+    """The key at the end of an object ARN such as {"Fn::Join": ["", ["arn:", ..., "/<key>"]]}."""
+    text = json.dumps(resource)
+    assert text.count("/") >= 1, text
+    return text.rsplit("/", 1)[-1].split('"', 1)[0]
+
+
+def test_seed_messages_are_uploaded_next_to_the_customers(prod_synth: Synthesized) -> None:
+    (_, function) = prod_synth.function_with_handler(BOOTSTRAP_HANDLER)
+    env = function["Properties"]["Environment"]["Variables"]
+    customers_uri, messages_uri = (env[name] for name in SEED_URI_VARIABLES)
+    assert messages_uri["Fn::Sub"].startswith("s3://cdk-")
+    assert customers_uri["Fn::Sub"].rsplit("/", 1)[0] == messages_uri["Fn::Sub"].rsplit("/", 1)[0]
+    assert asset_key(customers_uri) != asset_key(messages_uri)
+
+    customers = list(csv.DictReader(io.StringIO(prod_synth.asset_path(customers_uri).read_text("utf-8"))))
+    text = prod_synth.asset_path(messages_uri).read_text(encoding="utf-8")
+    assert text.splitlines()[0] == ",".join(f'"{name}"' for name in MESSAGE_COLUMNS)
+    messages = list(csv.DictReader(io.StringIO(text, newline="")))
+    rows = int(PROD_OPTIONS["seed_rows"])
+    assert len(messages) == rows
+    assert [(m["area_code"], m["phone"]) for m in messages] == [
+        (c["area_code"], c["phone"]) for c in customers
+    ], "one message per seeded customer, same order"
+    by_customer = {(m["area_code"], m["phone"]): m["message"] for m in messages}
+    assert by_customer[("415", "358-1921")] != by_customer[("408", "375-9999")]
+    assert all(m["received_at"] for m in messages)
+
+
+def test_seed_messages_are_those_training_generates_for_the_seeded_customers(
+    prod_synth: Synthesized,
+) -> None:
+    from training.synthetic import generate_customers, generate_messages
+
+    (_, function) = prod_synth.function_with_handler(BOOTSTRAP_HANDLER)
+    path = prod_synth.asset_path(function["Properties"]["Environment"]["Variables"]["SEED_MESSAGES_S3_URI"])
+    with path.open(encoding="utf-8", newline="") as csv_file:
+        uploaded = [row["message"] for row in csv.DictReader(csv_file)]
+    customers = generate_customers(int(PROD_OPTIONS["seed_rows"]), seed=SEED_DATA_RANDOM_SEED)
+    assert uploaded == list(generate_messages(customers, seed=SEED_DATA_RANDOM_SEED)["message"])
+
+
+def test_custom_resource_reruns_when_the_seed_messages_change(prod_synth: Synthesized) -> None:
+    (_, function) = prod_synth.function_with_handler(BOOTSTRAP_HANDLER)
+    env = function["Properties"]["Environment"]["Variables"]
+    (_, resource) = prod_synth.only("Custom::ChurnguardDatabaseBootstrap")
+    assert resource["Properties"]["SeedData"] == env["SEED_DATA_S3_URI"]
+    assert resource["Properties"]["SeedMessages"] == env["SEED_MESSAGES_S3_URI"]
+
+
+def test_seed_objects_are_the_only_s3_objects_the_seed_readers_may_get(prod_synth: Synthesized) -> None:
+    (_, function) = prod_synth.function_with_handler(BOOTSTRAP_HANDLER)
+    env = function["Properties"]["Environment"]["Variables"]
+    seed_keys = {asset_key(env[name]) for name in SEED_URI_VARIABLES}
+    for role, role_id in seed_roles(prod_synth).items():
+        statements = prod_synth.role_statements(role_id)
+        reads = [s for s in statements if s["Action"] == ["s3:GetObject", "s3:GetObjectVersion"]]
+        resources = [resource for s in reads for resource in as_list(s["Resource"])]
+        assert {object_key_of(resource) for resource in resources} == seed_keys, role
+        assert len(resources) == 2, role
+        assert "*" not in json.dumps(resources), role
+        asset_bucket = [s for s in statements if ASSET_BUCKET in json.dumps(s["Resource"])]
+        assert len(asset_bucket) == 4, "GetObject and a ListBucket limited to the key, for each CSV"
+        listings = [s for s in asset_bucket if s["Action"] == "s3:ListBucket"]
+        prefixes = [s["Condition"]["StringEquals"]["s3:prefix"] for s in listings]
+        assert set(prefixes) == seed_keys and len(prefixes) == 2, role
+
+
+def test_without_seed_data_nothing_is_uploaded_or_granted(default_synth: Synthesized) -> None:
+    (_, function) = default_synth.function_with_handler(BOOTSTRAP_HANDLER)
+    env = function["Properties"]["Environment"]["Variables"]
+    assert not set(SEED_URI_VARIABLES) & set(env)
+    (_, resource) = default_synth.only("Custom::ChurnguardDatabaseBootstrap")
+    assert resource["Properties"]["SeedData"] == resource["Properties"]["SeedMessages"] == ""
+    for role, role_id in seed_roles(default_synth).items():
+        statements = default_synth.role_statements(role_id)
+        assert ASSET_BUCKET not in json.dumps(statements), role
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
-from churnguard.constants import XGBOOST_CONTAINER_VERSION
+import pytest
+
+from churnguard.constants import PROJECT_TAG_KEY, PROJECT_TAG_VALUE, XGBOOST_CONTAINER_VERSION
 from infra.xgboost_image import xgboost_image_uris
 from tests.infra.conftest import Synthesized
 
@@ -94,3 +97,62 @@ def test_in_database_mode_deploys_no_endpoint(in_database_synth: Synthesized) ->
         assert not in_database_synth.resources(resource_type), resource_type
     assert "EndpointName" not in in_database_synth.template["Outputs"]
     assert "sagemaker" not in json.dumps(in_database_synth.resources("AWS::IAM::Policy")).lower()
+
+
+def endpoint_log_group(synth: Synthesized) -> tuple[str, dict[str, Any]]:
+    (found,) = [
+        (logical_id, group)
+        for logical_id, group in synth.resources("AWS::Logs::LogGroup").items()
+        if str(group["Properties"].get("LogGroupName", "")).startswith("/aws/sagemaker/Endpoints/")
+    ]
+    return found
+
+
+@pytest.mark.parametrize(
+    ("synth_name", "endpoint_name", "policy"),
+    [("default_synth", "churnguard-dev-churn", "Delete"), ("prod_synth", "churnguard-prod-churn", "Retain")],
+)
+def test_stack_owns_the_endpoint_log_group_before_sagemaker_writes_to_it(
+    request: pytest.FixtureRequest, synth_name: str, endpoint_name: str, policy: str
+) -> None:
+    synth: Synthesized = request.getfixturevalue(synth_name)
+    (endpoint_id, endpoint) = synth.only("AWS::SageMaker::Endpoint")
+    (group_id, group) = endpoint_log_group(synth)
+    # SageMaker's own name for it: /aws/sagemaker/Endpoints/<endpoint name>.
+    assert (
+        group["Properties"]["LogGroupName"]
+        == f"/aws/sagemaker/Endpoints/{endpoint['Properties']['EndpointName']}"
+    )
+    assert group["Properties"]["LogGroupName"] == f"/aws/sagemaker/Endpoints/{endpoint_name}"
+    assert group["Properties"]["RetentionInDays"] == 90
+    assert group["DeletionPolicy"] == group["UpdateReplacePolicy"] == policy
+    assert {"Key": PROJECT_TAG_KEY, "Value": PROJECT_TAG_VALUE} in group["Properties"]["Tags"]
+    assert {"Key": "stage", "Value": endpoint_name.split("-")[1]} in group["Properties"]["Tags"]
+    assert group_id in endpoint["DependsOn"], f"{endpoint_id} must wait for its log group"
+
+
+def test_endpoint_log_group_follows_the_stage_like_the_other_log_groups(
+    default_synth: Synthesized, prod_synth: Synthesized
+) -> None:
+    for synth in (default_synth, prod_synth):
+        (group_id, group) = endpoint_log_group(synth)
+        others = [g for i, g in synth.resources("AWS::Logs::LogGroup").items() if i != group_id]
+        assert {(g["DeletionPolicy"], g["Properties"]["RetentionInDays"]) for g in others} == {
+            (group["DeletionPolicy"], group["Properties"]["RetentionInDays"])
+        }
+
+
+def test_the_execution_role_writes_to_that_log_group(default_synth: Synthesized) -> None:
+    (_, model) = default_synth.only("AWS::SageMaker::Model")
+    statements = default_synth.role_statements(model["Properties"]["ExecutionRoleArn"]["Fn::GetAtt"][0])
+    (logs_statement,) = [s for s in statements if "logs:PutLogEvents" in s["Action"]]
+    (_, group) = endpoint_log_group(default_synth)
+    assert f":log-group:{group['Properties']['LogGroupName']}:*" in json.dumps(logs_statement["Resource"])
+
+
+def test_no_endpoint_log_group_without_an_endpoint(in_database_synth: Synthesized) -> None:
+    names = [
+        str(g["Properties"].get("LogGroupName", ""))
+        for g in in_database_synth.resources("AWS::Logs::LogGroup").values()
+    ]
+    assert not any("sagemaker" in name.lower() for name in names)
