@@ -103,7 +103,7 @@ def csv_load_clauses() -> str:
 
 
 def message_load_clauses() -> str:
-    """Everything after INTO TABLE for the messages CSV written with SEED_MESSAGES_DIALECT.
+    """Everything after INTO TABLE for the messages CSV written with SeedMessagesDialect.
 
     ESCAPED BY '' turns off MySQL's backslash escapes, which RFC 4180 CSV does not have: with the
     default `\\`, a message holding `C:\\new` would load as `C:` + newline + `ew`. Inside an enclosed

@@ -203,7 +203,17 @@ def test_settings_come_from_the_environment_and_missing_ones_are_named():
     )
     assert configured.database == "churnguard"
     assert configured.sql_dir == HANDLER_PATH.parent / "sql"
-    assert configured.seed_uri is None
+    assert configured.seed_uri is None and configured.seed_messages_uri is None
+    seeded = handler.HandlerSettings.from_environ(
+        {
+            "CLUSTER_ARN": "arn:c",
+            "ADMIN_SECRET_ARN": "arn:a",
+            "APP_SECRET_ARN": "arn:p",
+            "SEED_DATA_S3_URI": "s3://b-1/customers.csv",
+            "SEED_MESSAGES_S3_URI": "s3://b-1/messages.csv",
+        }
+    )
+    assert (seeded.seed_uri, seeded.seed_messages_uri) == ("s3://b-1/customers.csv", "s3://b-1/messages.csv")
 
 
 def test_the_handler_imports_only_the_standard_library_boto3_and_churnguard():

@@ -171,13 +171,23 @@ def test_create_on_aurora_sends_database_files_user_roles_and_seed_load_in_order
     assert all(database == "churnguard" for database, _ in sent[1:])
 
 
-def test_update_with_customers_present_does_not_load_the_seed_again(aws):
+@pytest.mark.parametrize(
+    ("messages_have_rows", "expected_messages", "loaded_tables"),
+    [
+        (1, "skipped: customer_messages already has rows", []),
+        (0, "loaded", ["customer_messages"]),
+    ],
+)
+def test_update_loads_only_into_tables_that_are_still_empty(
+    aws, messages_have_rows, expected_messages, loaded_tables
+):
     expect_app_secret(aws)
     expect_seed_object(aws)
     aws.expect_statements(1, database=None)
     aws.expect_statements(8, database="churnguard")
     expect_customers_count(aws, has_rows=1)
-    expect_customers_count(aws, has_rows=1, table="customer_messages")
+    expect_customers_count(aws, has_rows=messages_have_rows, table="customer_messages")
+    aws.expect_statements(len(loaded_tables), database="churnguard")
 
     result = handler.on_event(
         {"RequestType": "Update", "PhysicalResourceId": "churnguard-db-bootstrap-x"}, None
@@ -187,27 +197,9 @@ def test_update_with_customers_present_does_not_load_the_seed_again(aws):
         stubber.assert_no_pending_responses()
     assert result["PhysicalResourceId"] == "churnguard-db-bootstrap-x"
     assert result["Data"]["Seed"] == "skipped: customers already has rows"
-    assert result["Data"]["SeedMessages"] == "skipped: customer_messages already has rows"
-    assert not any("LOAD DATA" in sql for _, sql in aws.sql_sent)
-
-
-def test_messages_load_into_an_empty_messages_table_even_when_customers_has_rows(aws):
-    expect_app_secret(aws)
-    expect_seed_object(aws)
-    aws.expect_statements(1, database=None)
-    aws.expect_statements(8, database="churnguard")
-    expect_customers_count(aws, has_rows=1)
-    expect_customers_count(aws, has_rows=0, table="customer_messages")
-    aws.expect_statements(1, database="churnguard")
-
-    result = handler.on_event({"RequestType": "Update", "PhysicalResourceId": "p"}, None)
-
-    for stubber in aws.stubbers.values():
-        stubber.assert_no_pending_responses()
-    assert result["Data"]["Seed"] == "skipped: customers already has rows"
-    assert result["Data"]["SeedMessages"] == "loaded"
+    assert result["Data"]["SeedMessages"] == expected_messages
     loads = [sql for _, sql in aws.sql_sent if sql.startswith("LOAD DATA")]
-    assert [load.split(" IGNORE INTO TABLE ")[1].split(" ")[0] for load in loads] == ["customer_messages"]
+    assert [load.split(" IGNORE INTO TABLE ")[1].split(" ")[0] for load in loads] == loaded_tables
 
 
 def test_a_missing_messages_object_fails_before_any_database_call(aws):
