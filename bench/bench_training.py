@@ -1,7 +1,10 @@
 """Training benchmark: model quality, business cost and wall time per data set and split rule.
 
-Prints one JSON line per (data set, split): the public Larose file (../shared/data) and 3,333
-synthetic customers, each with the project's stratified split and the reference's shuffle rule.
+Prints one JSON line per (data set, split, seed): the public Larose file (../shared/data) and 3,333
+synthetic customers, each with the project's stratified split and the reference's shuffle rule. With
+several `--seeds`, one summary line per (data set, split) follows with the mean, lowest and highest of
+the quality and cost figures over the seeds: a change to the pipeline is judged on those, never on one
+seed's luck.
 The issue's targets apply to the reduced model on the reference split of the public data:
 test AUC >= 0.94 and cost <= $13 per test customer; `meets_targets` says whether this run met them.
 """
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import tempfile
 import time
@@ -28,6 +32,12 @@ PUBLIC_DATA = Path(REPO_ROOT, "..", "shared", "data", "churn-larose-3333.txt")
 DATASETS = ("larose-3333", "synthetic-3333")
 TARGET_TEST_AUC = 0.94
 TARGET_COST_PER_CUSTOMER = 13.0
+SUMMARISED = (
+    "test_auc_full",
+    "test_auc_reduced",
+    "cost_per_customer",
+    "cost_best_cutoff_on_test_per_customer",
+)
 
 
 def bench_one(dataset: str, customers: pd.DataFrame, split: str, trials: int, seed: int) -> dict[str, object]:
@@ -61,6 +71,25 @@ def bench_one(dataset: str, customers: pd.DataFrame, split: str, trials: int, se
     }
 
 
+def summarise(runs: list[dict[str, object]]) -> dict[str, object]:
+    """Mean, lowest and highest of each SUMMARISED figure over the runs of one data set and split."""
+    summary: dict[str, object] = {
+        "summary": True,
+        "dataset": runs[0]["dataset"],
+        "split": runs[0]["split"],
+        "seeds": [run["seed"] for run in runs],
+        "runs_meeting_targets": sum(bool(run["meets_targets"]) for run in runs),
+    }
+    for name in SUMMARISED:
+        values = [float(run[name]) for run in runs]  # type: ignore[arg-type]
+        summary[name] = {
+            "mean": round(statistics.fmean(values), 4),
+            "min": round(min(values), 4),
+            "max": round(max(values), 4),
+        }
+    return summary
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--trials", type=int, default=DEFAULT_TRIALS)
@@ -71,12 +100,17 @@ def main(argv: list[str]) -> int:
     )
     args = parser.parse_args(argv)
     for dataset in args.datasets:
+        runs: dict[str, list[dict[str, object]]] = {split: [] for split in args.splits}
         for seed in args.seeds:
             customers = (
                 load_customers(PUBLIC_DATA) if dataset == "larose-3333" else generate_customers(3333, seed)
             )
             for split in args.splits:
-                print(json.dumps(bench_one(dataset, customers, split, args.trials, seed)), flush=True)
+                runs[split].append(bench_one(dataset, customers, split, args.trials, seed))
+                print(json.dumps(runs[split][-1]), flush=True)
+        if len(args.seeds) > 1:
+            for split_runs in runs.values():
+                print(json.dumps(summarise(split_runs)), flush=True)
     return 0
 
 

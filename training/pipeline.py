@@ -22,7 +22,16 @@ from churnguard.constants import XGBOOST_CONTAINER_VERSION
 from churnguard.errors import UserError
 from churnguard.feature_spec import FeatureSpec
 from training import artifacts, explain
-from training.cutoff import CUTOFF_GRID, CostModel, cost_at, cost_curve, do_nothing_cost, optimal_cutoff
+from training.cutoff import (
+    CUTOFF_GRID,
+    SMOOTHING_HALF_WIDTH,
+    CostModel,
+    cost_at,
+    cost_curve,
+    do_nothing_cost,
+    optimal_cutoff,
+    smoothed_optimal_cutoff,
+)
 from training.data import validate_customers
 from training.evaluate import quality_metrics, roc_points
 from training.features import build_feature_spec, feature_matrix, labels, subset_spec
@@ -111,7 +120,8 @@ def train(
 
     progress.begin("choosing the cut-off and writing the artifacts")
     # The cut-off is chosen on the validation rows and its cost measured on the untouched test rows.
-    cutoff, _ = optimal_cutoff(churn[parts.validation], chosen.validation_scores, costs)
+    validation_churn = churn[parts.validation]
+    cutoff, validation_cost = smoothed_optimal_cutoff(validation_churn, chosen.validation_scores, costs)
     test_churn = churn[parts.test]
     best_on_test_cutoff, best_on_test_cost = optimal_cutoff(test_churn, chosen.test_scores, costs)
     at_cutoff = cost_at(test_churn, chosen.test_scores, cutoff, costs)
@@ -135,6 +145,12 @@ def train(
             "offer_usd": costs.offer_usd,
             "lost_customer_usd": costs.lost_customer_usd,
             "cutoff_chosen_on": "validation",
+            "cutoff_choice": {
+                "rule": "lowest validation cost averaged over neighbouring cut-offs",
+                "half_width": SMOOTHING_HALF_WIDTH,
+                "validation_cost": validation_cost,
+                "validation_rows": len(parts.validation),
+            },
             "best_on_test": {"cutoff": best_on_test_cutoff, "cost": best_on_test_cost},
         },
     )

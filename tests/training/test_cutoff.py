@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from training.cutoff import CostModel, cost_at, cost_curve, do_nothing_cost, optimal_cutoff
+from training.cutoff import (
+    CostModel,
+    cost_at,
+    cost_curve,
+    do_nothing_cost,
+    optimal_cutoff,
+    smooth_curve,
+    smoothed_optimal_cutoff,
+)
 
 # Six customers, two churners (scores 0.9 and 0.3).
 CHURN = np.array([1, 0, 1, 0, 0, 0])
@@ -41,3 +49,26 @@ def test_cost_curve_follows_the_grid_and_other_prices() -> None:
 def test_negative_costs_are_refused() -> None:
     with pytest.raises(ValueError, match="must not be negative"):
         CostModel(offer_usd=-1)
+
+
+def test_the_smoothed_cut_off_sits_inside_the_low_valley_not_at_its_edge() -> None:
+    # Plain cost: $200 on (0.1, 0.2], $150 on (0.2, 0.3], $600 on (0.3, 0.6]. The plain optimum 0.21 is
+    # one step from a costlier cut-off; averaged over +-3 steps the first cut-off whose whole window
+    # stays at $150 is 0.24. The cost returned is the plain cost there.
+    assert smoothed_optimal_cutoff(CHURN, SCORES, COSTS, half_width=3) == (0.24, 150.0)
+    assert smoothed_optimal_cutoff(CHURN, SCORES, COSTS, half_width=0) == optimal_cutoff(CHURN, SCORES, COSTS)
+
+
+def test_smoothing_prefers_a_broad_valley_to_a_lone_notch() -> None:
+    curve = np.array([500.0, 100.0, 500.0, 500.0, 200.0, 200.0, 200.0, 500.0])
+    assert int(np.argmin(curve)) == 1
+    smoothed = smooth_curve(curve, 1)
+    assert int(np.argmin(smoothed)) == 5
+    # The ends repeat their own value for the missing neighbours: (500 + 500 + 100) / 3.
+    assert smoothed[0] == pytest.approx(1100 / 3)
+    assert smoothed.shape == curve.shape
+
+
+def test_a_negative_smoothing_width_is_refused() -> None:
+    with pytest.raises(ValueError, match="half-width"):
+        smooth_curve(np.array([1.0, 2.0]), -1)

@@ -40,6 +40,14 @@ def test_metadata_holds_every_field_the_other_parts_read(trained_model_dir: Path
     assert metadata["seed"] == 1729
 
 
+def test_the_cut_off_is_chosen_on_validation_rows_with_the_smoothed_rule(trained_model_dir: Path) -> None:
+    metadata = json.loads((trained_model_dir / "metadata.json").read_text())
+    choice = metadata["cost"]["cutoff_choice"]
+    assert metadata["cost"]["cutoff_chosen_on"] == "validation"
+    assert choice["half_width"] == 3 and choice["validation_rows"] == metadata["data"]["validation_rows"]
+    assert choice["validation_cost"] > 0
+
+
 def test_the_reduced_model_is_kept_only_within_the_auc_margin(trained_model_dir: Path) -> None:
     metrics = json.loads((trained_model_dir / "metadata.json").read_text())["metrics"]
     within = metrics["reduced"]["validation_auc"] >= metrics["full"]["validation_auc"] - metrics["auc_margin"]
