@@ -77,6 +77,10 @@ class Database(Construct):
             # Aurora MySQL 3 reads LOAD DATA FROM S3 and SELECT INTO OUTFILE S3 from this one parameter;
             # aurora_load_from_s3_role / aurora_select_into_s3_role exist only in version 2.
             "aws_default_s3_role": self.s3_role.role_arn,
+            # The bootstrap creates will_churn and the one-hot helpers as the admin user, who has no
+            # SUPER on Aurora; should a DBA turn binary logging on, CREATE FUNCTION would then fail
+            # (error 1419) without this. Every generated function is declared DETERMINISTIC NO SQL.
+            "log_bin_trust_function_creators": "1",
         }
         if self.sagemaker_role is not None:
             parameters["aws_default_sagemaker_role"] = self.sagemaker_role.role_arn

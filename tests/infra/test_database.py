@@ -31,6 +31,7 @@ def test_engine_is_pinned_aurora_mysql_3_with_auto_pause_support(default_synth: 
 def test_parameter_group_names_each_associated_ml_role(default_synth: Synthesized) -> None:
     params = parameters(default_synth)
     assert params["require_secure_transport"] == "ON"
+    assert params["log_bin_trust_function_creators"] == "1"  # functions created without SUPER
     associated = [role["RoleArn"] for role in cluster(default_synth)["Properties"]["AssociatedRoles"]]
     for name in ML_PARAMETERS:
         reference = params[name]
