@@ -25,7 +25,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 from training.data import load_customers  # noqa: E402
-from training.pipeline import DEFAULT_TRIALS, train  # noqa: E402
+from training.pipeline import DEFAULT_TRIAL_SELECTION, DEFAULT_TRIALS, TRIAL_SELECTIONS, train  # noqa: E402
 from training.synthetic import generate_customers  # noqa: E402
 
 PUBLIC_DATA = Path(REPO_ROOT, "..", "shared", "data", "churn-larose-3333.txt")
@@ -40,10 +40,14 @@ SUMMARISED = (
 )
 
 
-def bench_one(dataset: str, customers: pd.DataFrame, split: str, trials: int, seed: int) -> dict[str, object]:
+def bench_one(
+    dataset: str, customers: pd.DataFrame, split: str, trials: int, seed: int, trial_selection: str
+) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as out_dir:
         started = time.perf_counter()
-        result = train(customers, Path(out_dir), trials=trials, seed=seed, split=split)
+        result = train(
+            customers, Path(out_dir), trials=trials, seed=seed, split=split, trial_selection=trial_selection
+        )
         wall_s = time.perf_counter() - started
     metadata = result.metadata
     metrics, cost = metadata["metrics"], metadata["cost"]
@@ -54,6 +58,7 @@ def bench_one(dataset: str, customers: pd.DataFrame, split: str, trials: int, se
         "rows": metadata["data"]["rows"],
         "test_rows": test_rows,
         "trials": trials,
+        "trial_selection": trial_selection,
         "seed": seed,
         "test_auc_full": metrics["full"]["test_auc"],
         "test_auc_reduced": metrics["reduced"]["test_auc"],
@@ -77,6 +82,7 @@ def summarise(runs: list[dict[str, object]]) -> dict[str, object]:
         "summary": True,
         "dataset": runs[0]["dataset"],
         "split": runs[0]["split"],
+        "trial_selection": runs[0]["trial_selection"],
         "seeds": [run["seed"] for run in runs],
         "runs_meeting_targets": sum(bool(run["meets_targets"]) for run in runs),
     }
@@ -98,6 +104,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--splits", nargs="+", choices=("project", "reference"), default=["project", "reference"]
     )
+    parser.add_argument(
+        "--trial-selection",
+        choices=TRIAL_SELECTIONS,
+        default=DEFAULT_TRIAL_SELECTION,
+        help="how the search picks its trial: validation cost (default) or validation AUC (the former rule)",
+    )
     args = parser.parse_args(argv)
     for dataset in args.datasets:
         runs: dict[str, list[dict[str, object]]] = {split: [] for split in args.splits}
@@ -106,7 +118,9 @@ def main(argv: list[str]) -> int:
                 load_customers(PUBLIC_DATA) if dataset == "larose-3333" else generate_customers(3333, seed)
             )
             for split in args.splits:
-                runs[split].append(bench_one(dataset, customers, split, args.trials, seed))
+                runs[split].append(
+                    bench_one(dataset, customers, split, args.trials, seed, args.trial_selection)
+                )
                 print(json.dumps(runs[split][-1]), flush=True)
         if len(args.seeds) > 1:
             for split_runs in runs.values():

@@ -8,6 +8,7 @@ inputs give byte-identical models and metadata.
 from __future__ import annotations
 
 import platform
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,10 @@ DEFAULT_SEED = 1729
 DEFAULT_AUC_MARGIN = 0.005
 # Fewer churners than this in a part of the split make its AUC and cut-off meaningless.
 MIN_CHURNERS_PER_PART = 5
+# How the search picks its winning trial (training/search.py): "cost" = lowest validation cost at the
+# model's smoothed cut-off, AUC breaking ties; "auc" = highest validation AUC (the reference's way).
+TRIAL_SELECTIONS: tuple[str, ...] = ("cost", "auc")
+DEFAULT_TRIAL_SELECTION = "cost"
 
 
 @dataclass(frozen=True)
@@ -93,9 +98,14 @@ def train(
     lost_customer_usd: float = 500.0,
     auc_margin: float = DEFAULT_AUC_MARGIN,
     progress: Progress | None = None,
+    trial_selection: str = DEFAULT_TRIAL_SELECTION,
 ) -> TrainingResult:
     """Train, explain, choose and package a churn model from a validated customer table."""
     progress = progress or SilentProgress()
+    if trial_selection not in TRIAL_SELECTIONS:
+        raise UserError(
+            f"unknown trial selection {trial_selection!r}: use one of {', '.join(TRIAL_SELECTIONS)}"
+        )
     if split not in SPLIT_RULES:
         raise UserError(f"unknown split {split!r}: use one of {', '.join(SPLIT_RULES)}")
     if trials < 1:
@@ -110,18 +120,28 @@ def train(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
 
+    validation_churn = churn[parts.validation]
+
+    def validation_cost(scores: np.ndarray) -> float:
+        # The cost the pipeline itself would incur on the validation rows with this model.
+        return smoothed_optimal_cutoff(validation_churn, scores, costs)[1]
+
+    rank_by_cost = validation_cost if trial_selection == "cost" else None
     full_spec = build_feature_spec(customers.iloc[parts.train])
-    full = _search_model(customers, churn, parts, full_spec, "full model", trials, seed, progress)
+    full = _search_model(
+        customers, churn, parts, full_spec, "full model", trials, seed, progress, rank_by_cost
+    )
     used = explain.used_features(full.search.booster) or set(full_spec.names)
     reduced_spec = subset_spec(full_spec, used)
-    reduced = _search_model(customers, churn, parts, reduced_spec, "reduced model", trials, seed, progress)
+    reduced = _search_model(
+        customers, churn, parts, reduced_spec, "reduced model", trials, seed, progress, rank_by_cost
+    )
     keep_reduced = reduced.search.best.validation_auc >= full.search.best.validation_auc - auc_margin
     chosen = reduced if keep_reduced else full
 
     progress.begin("choosing the cut-off and writing the artifacts")
     # The cut-off is chosen on the validation rows and its cost measured on the untouched test rows.
-    validation_churn = churn[parts.validation]
-    cutoff, validation_cost = smoothed_optimal_cutoff(validation_churn, chosen.validation_scores, costs)
+    cutoff, cost_on_validation = smoothed_optimal_cutoff(validation_churn, chosen.validation_scores, costs)
     test_churn = churn[parts.test]
     best_on_test_cutoff, best_on_test_cost = optimal_cutoff(test_churn, chosen.test_scores, costs)
     at_cutoff = cost_at(test_churn, chosen.test_scores, cutoff, costs)
@@ -132,6 +152,7 @@ def train(
         split=split,
         seed=seed,
         trials=trials,
+        trial_selection=trial_selection,
         auc_margin=auc_margin,
         costs=costs,
         runs={"full": full, "reduced": reduced},
@@ -148,7 +169,7 @@ def train(
             "cutoff_choice": {
                 "rule": "lowest validation cost averaged over neighbouring cut-offs",
                 "half_width": SMOOTHING_HALF_WIDTH,
-                "validation_cost": validation_cost,
+                "validation_cost": cost_on_validation,
                 "validation_rows": len(parts.validation),
             },
             "best_on_test": {"cutoff": best_on_test_cutoff, "cost": best_on_test_cost},
@@ -197,6 +218,7 @@ def _search_model(
     trials: int,
     seed: int,
     progress: Progress,
+    validation_cost: Callable[[np.ndarray], float] | None,
 ) -> ModelRun:
     matrix = feature_matrix(customers, spec)
 
@@ -204,13 +226,18 @@ def _search_model(
         return xgb.DMatrix(matrix[rows], label=churn[rows], feature_names=spec.names)
 
     def report_trial(number: int, _trial: Trial, best: Trial) -> None:
-        progress.advance(number, f"best validation AUC {best.validation_auc:.4f}")
+        progress.advance(number, _describe(best))
 
     progress.begin(f"searching the {label} ({len(spec.names)} features)", trials)
     result = search(
-        dmatrix(parts.train), dmatrix(parts.validation), trials=trials, seed=seed, on_trial=report_trial
+        dmatrix(parts.train),
+        dmatrix(parts.validation),
+        trials=trials,
+        seed=seed,
+        on_trial=report_trial,
+        validation_cost=validation_cost,
     )
-    progress.end(f"best validation AUC {result.best.validation_auc:.4f}")
+    progress.end(_describe(result.best))
     return ModelRun(
         spec=spec,
         search=result,
@@ -219,10 +246,16 @@ def _search_model(
     )
 
 
+def _describe(best: Trial) -> str:
+    auc = f"best validation AUC {best.validation_auc:.4f}"
+    return auc if best.validation_cost is None else f"{auc}, validation cost ${best.validation_cost:,.0f}"
+
+
 def _model_summary(run: ModelRun, test_churn: np.ndarray) -> dict[str, Any]:
     return {
         **quality_metrics(test_churn, run.test_scores),
         "validation_auc": round(run.search.best.validation_auc, 6),
+        "validation_cost": run.search.best.validation_cost,
         "features": len(run.spec.names),
         "hyperparameters": run.search.best.hyperparameters,
         "rounds": run.search.best.best_round_count,
@@ -249,6 +282,7 @@ def _metadata(
     split: str,
     seed: int,
     trials: int,
+    trial_selection: str,
     auc_margin: float,
     costs: CostModel,
     runs: dict[str, ModelRun],
@@ -291,6 +325,12 @@ def _metadata(
             "trials": trials,
             "ranges": {name: [low, high] for name, (low, high, _) in HYPERPARAMETER_RANGES.items()},
             "objective_metric": "validation:auc",
+            "trial_selection": trial_selection,
+            "trial_selection_rule": (
+                "lowest validation cost at the smoothed cut-off, then highest validation AUC"
+                if trial_selection == "cost"
+                else "highest validation AUC"
+            ),
         },
         "importance": [
             row

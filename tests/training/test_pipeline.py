@@ -48,6 +48,21 @@ def test_the_cut_off_is_chosen_on_validation_rows_with_the_smoothed_rule(trained
     assert choice["validation_cost"] > 0
 
 
+def test_each_search_kept_its_cheapest_trial_on_validation_rows(trained_model_dir: Path) -> None:
+    metadata = json.loads((trained_model_dir / "metadata.json").read_text())
+    assert metadata["search"]["trial_selection"] == "cost"
+    for model in ("full", "reduced"):
+        assert metadata["metrics"][model]["validation_cost"] > 0
+    chosen = metadata["metrics"][metadata["metrics"]["chosen"]]
+    # The chosen model's validation cost is the cost at the cut-off the run wrote.
+    assert chosen["validation_cost"] == metadata["cost"]["cutoff_choice"]["validation_cost"]
+
+
+def test_an_unknown_trial_selection_is_a_user_error(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="trial selection 'gain'"):
+        train(generate_customers(300, seed=1), tmp_path, trials=1, trial_selection="gain")
+
+
 def test_the_reduced_model_is_kept_only_within_the_auc_margin(trained_model_dir: Path) -> None:
     metrics = json.loads((trained_model_dir / "metadata.json").read_text())["metrics"]
     within = metrics["reduced"]["validation_auc"] >= metrics["full"]["validation_auc"] - metrics["auc_margin"]
