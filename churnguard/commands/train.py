@@ -37,6 +37,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--auc-margin", type=float, default=None, help="keep the reduced model within this AUC"
     )
+    parser.add_argument(
+        "--trial-selection",
+        choices=("cost", "auc"),
+        default="cost",
+        help="keep the search trial with the lowest validation cost (default) or the highest validation AUC",
+    )
     aws = parser.add_argument_group("SageMaker")
     aws.add_argument("--sagemaker", action="store_true", help="launch a training and a tuning job instead")
     aws.add_argument("--bucket", help="data bucket for inputs and artifacts (under model/)")
@@ -76,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
         offer_usd=args.offer_usd,
         lost_customer_usd=args.lost_customer_usd,
         auc_margin=DEFAULT_AUC_MARGIN if args.auc_margin is None else args.auc_margin,
+        trial_selection=args.trial_selection,
         progress=StreamProgress(),
     )
     print(summary_text(result.metadata, args.out))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -39,3 +40,11 @@ def test_a_bad_file_exits_2_listing_its_problems(tmp_path: Path, capsys: pytest.
 def test_sagemaker_mode_needs_a_bucket_and_a_role(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["train", "--sagemaker", "--rows", "200", "--out", str(tmp_path)]) == 2
     assert "--sagemaker needs --bucket and --role-arn" in capsys.readouterr().err
+
+
+def test_trial_selection_option_reaches_the_search(tmp_path: Path) -> None:
+    out = tmp_path / "model"
+    args = ["train", "--rows", "800", "--out", str(out), "--trials", "2", "--seed", "4"]
+    assert main([*args, "--trial-selection", "auc"]) == 0
+    metadata = json.loads((out / "metadata.json").read_text(encoding="utf-8"))
+    assert metadata["search"]["trial_selection"] == "auc"
