@@ -8,7 +8,6 @@ apart (the reference typed them by hand). Each function is `DROP FUNCTION IF EXI
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 from churnguard.feature_spec import Feature, FeatureSpec
 from churnguard.sqlgen.model_compiler import TreeModel, probability_expression
@@ -125,7 +124,3 @@ def feature_arguments(spec: FeatureSpec, table_alias: str, *, inline: bool) -> l
 def will_churn_call(spec: FeatureSpec, table_alias: str = "c") -> str:
     """`will_churn(<feature expressions in model order>)` for a customer row aliased `table_alias`."""
     return f"{WILL_CHURN}({', '.join(feature_arguments(spec, table_alias, inline=False))})"
-
-
-def function_names(spec: FeatureSpec) -> Sequence[str]:
-    return [WILL_CHURN, *(helper_name(feature) for feature in one_hot_features(spec))]
