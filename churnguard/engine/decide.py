@@ -93,7 +93,7 @@ def assign_arm(experiment: Experiment, *, area_code: Any, phone: Any) -> Experim
 
 
 def _band_words(bands: tuple[RiskBand, ...], band: RiskBand) -> str:
-    """The band's range as a sentence fragment: '< 0.5', '<= 0.8 (above 0.4)', '> 0.8'."""
+    """The band's range as a sentence fragment: '< 0.5', '<= 0.8 and > 0.4', '> 0.8'."""
     index = bands.index(band)
     lower = ""
     if index > 0:

@@ -3,8 +3,9 @@
 POST a JSON body {"area_code": 415, "phone": "358-1921", "message": "..."}; the answer is the same
 JSON object `churnguard recommend --json` prints (offer, rule, reason, churn_probability, sentiment,
 confidence, drivers, arm, ...), recorded in the offers log. Errors are JSON {"error": "..."} with
-400 (bad request), 404 (unknown customer), 405 (not POST), 502 (the database returned no usable
-score or sentiment) or 503 (database unavailable); nothing is recorded when a call fails.
+400 (bad request), 404 (unknown customer), 405 (not POST), 500 (the bundled model, rules or
+environment are unusable), 502 (the database returned no usable score or sentiment) or 503 (database
+unavailable); nothing is recorded when a call fails.
 
 Environment: CLUSTER_ARN and APP_SECRET_ARN (the RDS Data API's cluster and the app user's secret),
 DATABASE_NAME (default churnguard), MODEL_DIR (metadata.json + model.json; relative to this folder,
