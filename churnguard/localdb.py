@@ -47,6 +47,8 @@ class LocalServer:
     `url` is the least-privilege application URL (user `churnguard`, rights on one database only);
     `admin_url` is root's, used by the test fixtures to create and drop scratch databases.
     `managed` is False when `local up --db-url` adopted an existing server: then down only forgets it.
+    `model_dir` is the model whose functions `local up` installed, so `recommend` explains scores with
+    the same model; empty in state files written before it was recorded.
     """
 
     url: str
@@ -55,6 +57,7 @@ class LocalServer:
     port: int
     pid: int
     managed: bool = True
+    model_dir: str = ""
 
 
 def home_dir() -> Path:

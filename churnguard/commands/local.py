@@ -8,6 +8,7 @@ view and the local Comprehend functions; `down` stops the server and deletes its
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 from typing import Any
@@ -118,7 +119,7 @@ def run_up(args: argparse.Namespace) -> int:
     except BaseException:
         stop_server(server)
         raise
-    path = write_state(server)
+    path = write_state(dataclasses.replace(server, model_dir=str(model_dir.resolve())))
     print(f"local database ready: {connect_hint(server.url)}")
     print(f"model: {model_dir}; state: {path} (owner-only; holds the password)")
     print(

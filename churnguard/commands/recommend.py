@@ -80,8 +80,7 @@ def _local_server_models() -> list[Path]:
     state = read_state()
     if state is None:
         return []
-    recorded = getattr(state, "model_dir", None)  # recorded by newer state files
-    return [Path(recorded)] if recorded else [Path(state.base_dir) / "model"]
+    return [Path(state.model_dir)] if state.model_dir else [Path(state.base_dir) / "model"]
 
 
 def run(args: argparse.Namespace) -> int:

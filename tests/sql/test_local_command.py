@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from churnguard.commands import local
+from churnguard.commands import local, recommend
 from churnguard.db import connect
 from churnguard.errors import UserError
 from churnguard.localdb import LocalServer, read_state, state_path, write_state
@@ -34,6 +34,7 @@ def main(argv: list[str]) -> int:
 def churnguard_home(tmp_path, monkeypatch):
     monkeypatch.setenv("CHURNGUARD_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("CHURNGUARD_DB_URL", raising=False)
+    monkeypatch.delenv("CHURNGUARD_MODEL_DIR", raising=False)
     return tmp_path / "home"
 
 
@@ -43,6 +44,8 @@ def test_up_status_down_with_a_private_server(churnguard_home, trained_model_dir
     assert server is not None and server.managed
     assert stat.S_IMODE(os.stat(state_path()).st_mode) == 0o600
     assert server.url.split("@")[0].split(":")[-1] not in capsys.readouterr().out  # password never printed
+    # `recommend` explains scores with the model `local up` installed, here the one given by --model
+    assert recommend.model_dir(None) == trained_model_dir.resolve()
 
     client = connect(server.url)
     try:
