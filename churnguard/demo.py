@@ -22,12 +22,8 @@ from churnguard.constants import DATABASE_NAME
 from churnguard.db import PyMySqlClient, connect
 from churnguard.engine.recommend import Engine, latest_message
 from churnguard.engine.request import validate_request
-from churnguard.localdb import LocalServer, start_server, stop_server
-from churnguard.sentiment import install_sentiment_functions
-from churnguard.sqlgen import apply_sql_files, local_function_files, static_sql_files
+from churnguard.localdb import LocalServer, install_data, install_functions, start_server, stop_server
 from churnguard.sqlgen.files import run_template
-from churnguard.sqlgen.loading import load_customers as insert_customers
-from churnguard.sqlgen.loading import load_messages as insert_messages
 from churnguard.sqlgen.statements import SCORES_VIEW
 from training.data import load_customers, load_exported_customers
 from training.pipeline import TrainingResult, train
@@ -120,7 +116,10 @@ def _workflow(
         lambda: load_customers(data) if data else generate_customers(customer_count, seed=seed),
     )
     messages = generate_messages(table, seed=seed)
-    step("creating the schema and loading customers and messages", lambda: _load(client, table, messages))
+    step(
+        "creating the schema and loading customers and messages",
+        lambda: install_data(client, table, messages),
+    )
 
     export_path = out_dir / "export" / "customers.csv"
     step(
@@ -132,7 +131,7 @@ def _workflow(
 
     step(
         "installing will_churn, one-hot helpers and the sentiment functions",
-        lambda: _install_functions(client, training),
+        lambda: install_functions(client, training.metadata_path),
     )
     calls = _demo_calls(client, table, seed)
     engine = Engine.load(training.out_dir)
@@ -148,22 +147,11 @@ def _workflow(
     )
 
 
-def _load(client: PyMySqlClient, customers: pd.DataFrame, messages: pd.DataFrame) -> None:
-    apply_sql_files(client, static_sql_files())
-    insert_customers(client, customers)
-    insert_messages(client, messages)
-
-
 def _export(admin: PyMySqlClient, export_path: Path) -> None:
     """The server itself writes the file, as Aurora writes to S3; it refuses to overwrite one."""
     export_path.parent.mkdir(parents=True, exist_ok=True)
     export_path.unlink(missing_ok=True)
     run_template(admin, "export_customers.local.sql", {"path": str(export_path.resolve())})
-
-
-def _install_functions(client: PyMySqlClient, training: TrainingResult) -> None:
-    apply_sql_files(client, local_function_files(training.metadata_path))
-    install_sentiment_functions(client)
 
 
 def _demo_calls(client: PyMySqlClient, customers: pd.DataFrame, seed: int) -> list[DemoCall]:
