@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from churnguard.sentiment.lexicon import INTENSIFIED_WEIGHT, INTENSIFIERS, NEGATED_WEIGHT, NEGATORS, VALENCE
 from churnguard.sql_client import SqlClient
+from churnguard.sqlgen.loading import insert_rows, insert_sql
 
 LABEL_FUNCTION = "aws_comprehend_detect_sentiment"
 CONFIDENCE_FUNCTION = "aws_comprehend_detect_sentiment_confidence"
@@ -123,12 +124,6 @@ def install_sentiment_functions(client: SqlClient) -> None:
     client.execute(LEXICON_TABLE_SQL)
     with client.transaction():
         client.execute(f"DELETE FROM {LEXICON_TABLE}")
-        insert = f"INSERT INTO {LEXICON_TABLE} (word, kind, valence) VALUES (%(word)s, %(kind)s, %(valence)s)"
-        executemany = getattr(client, "executemany", None)  # one round trip where the client batches
-        if executemany is not None:
-            executemany(insert, lexicon_rows())
-        else:
-            for row in lexicon_rows():
-                client.execute(insert, row)
+        insert_rows(client, insert_sql(LEXICON_TABLE, ("word", "kind", "valence")), lexicon_rows())
     for statement in sentiment_function_statements():
         client.execute(statement)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from churnguard.customer_schema import COLUMN_NAMES, CUSTOMER_COLUMNS
 from churnguard.errors import UserError
 from churnguard.sql_client import SqlClient
+
+if TYPE_CHECKING:  # frames are only read through their own methods; insert_rows needs no pandas
+    import pandas as pd
 
 MESSAGE_COLUMNS: tuple[str, ...] = ("area_code", "phone", "message")
 DECIMAL_PLACES = 2
@@ -72,7 +73,9 @@ def _on_cent_grid(column: str, values: list[Any]) -> list[float]:
     return rounded
 
 
-def _insert(client: SqlClient, sql: str, rows: list[dict[str, Any]]) -> None:
+def insert_rows(client: SqlClient, sql: str, rows: Sequence[dict[str, Any]]) -> None:
+    """Run the INSERT `sql` for every row, in batches through the client's executemany where it has
+    one (PyMySQL sends a batch as one multi-row INSERT), else row by row."""
     executemany = getattr(client, "executemany", None)
     for start in range(0, len(rows), BATCH_ROWS):
         batch = rows[start : start + BATCH_ROWS]
@@ -88,7 +91,7 @@ def load_customers(client: SqlClient, customers: pd.DataFrame) -> int:
     rows = customer_rows(customers)
     with client.transaction():
         client.execute("DELETE FROM customers")
-        _insert(client, insert_sql("customers", COLUMN_NAMES), rows)
+        insert_rows(client, insert_sql("customers", COLUMN_NAMES), rows)
     return len(rows)
 
 
@@ -105,5 +108,5 @@ def load_messages(client: SqlClient, messages: pd.DataFrame) -> int:
     ]
     with client.transaction():
         client.execute("DELETE FROM customer_messages")
-        _insert(client, insert_sql("customer_messages", columns), rows)
+        insert_rows(client, insert_sql("customer_messages", columns), rows)
     return len(rows)
