@@ -15,7 +15,6 @@ from typing import Literal
 from churnguard.feature_spec import FeatureSpec, FeatureSpecError, check_feature_order
 from churnguard.sql_client import SqlClient
 from churnguard.sqlgen.files import (
-    SqlApplyError,
     SqlFile,
     apply_sql_files,
     read_template,
@@ -40,7 +39,6 @@ MODEL_JSON = "model.json"
 __all__ = [
     "INFERENCE_MODES",
     "ModelCompileError",
-    "SqlApplyError",
     "SqlFile",
     "SqlRenderError",
     "apply_sql_files",

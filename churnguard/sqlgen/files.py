@@ -1,7 +1,9 @@
 """SQL files: the static ones under sql/ and applying them in order.
 
-Files are split into statements by churnguard.sql_splitter, the same splitter the deploy bootstrap
-uses, so a file applies the same way locally and on Aurora; no DELIMITER is ever needed.
+Files are applied by the deploy bootstrap's planner and runner (churnguard.bootstrap.apply), so a
+file applies the same way locally and on Aurora: split by churnguard.sql_splitter (no DELIMITER is
+ever needed), data-destroying statements refused before anything runs, and a failure named by file
+and statement.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from churnguard.bootstrap.apply import plan_files, run_planned
 from churnguard.sql_client import Params, SqlClient
 from churnguard.sql_splitter import split_statements
 
@@ -30,10 +33,6 @@ class SqlFile:
         return [statement.text for statement in split_statements(self.text)]
 
 
-class SqlApplyError(RuntimeError):
-    """A statement failed; the message names the file and the statement's position and start."""
-
-
 def static_sql_files(sql_dir: Path = SQL_DIR) -> list[SqlFile]:
     """Every sql/NN_*.sql file in name order (the schema, the engine's offers log, ...)."""
     paths = sorted(path for path in sql_dir.glob("*.sql") if ORDERED_FILE_PATTERN.match(path.name))
@@ -50,14 +49,9 @@ def read_template(name: str) -> str:
 
 
 def apply_sql_files(client: SqlClient, files: Iterable[SqlFile]) -> None:
-    """Run every statement of every file in order; a failure names the file and the statement."""
-    for sql_file in files:
-        for number, statement in enumerate(sql_file.statements(), start=1):
-            try:
-                client.execute(statement)
-            except Exception as error:
-                start = " ".join(statement.split())[:80]
-                raise SqlApplyError(f"{sql_file.name}, statement {number} ({start}...): {error}") from error
+    """Run every statement of every file in order, after checking them all; a failure raises
+    churnguard.bootstrap.BootstrapError naming the file, the statement and its line."""
+    run_planned(client, plan_files(files))
 
 
 def run_template(client: SqlClient, name: str, params: Params) -> int:

@@ -4,8 +4,10 @@ import re
 
 import pytest
 
+from churnguard.errors import UserError
 from churnguard.feature_spec import Feature, FeatureSpec
 from churnguard.sqlgen import (
+    SqlFile,
     SqlRenderError,
     apply_sql_files,
     call_centre_sql,
@@ -114,3 +116,22 @@ def test_one_hot_values_that_would_need_quoting_are_refused():
     hostile = FeatureSpec((Feature("state_x", "one_hot", source="state", value="x') OR ('1"),))
     with pytest.raises(SqlRenderError, match="may only hold"):
         render_one_hot_helpers(hostile)
+
+
+@pytest.mark.mariadb
+def test_a_failing_statement_is_a_one_line_error_naming_file_statement_and_line(sql_client):
+    files = [SqlFile("50_broken.sql", "CREATE TABLE ok_table (id INT);\n\nSELECT * FROM no_such_table;\n")]
+    expected = r"^50_broken\.sql statement 2 \(line 3: SELECT \* FROM no_such_table\) failed: .*no_such_table"
+    with pytest.raises(UserError, match=expected):
+        apply_sql_files(sql_client, files)
+
+
+@pytest.mark.mariadb
+def test_a_data_destroying_statement_is_refused_before_anything_runs(sql_client):
+    files = [
+        SqlFile("50_first.sql", "CREATE TABLE kept_rows (id INT);"),
+        SqlFile("60_second.sql", "DROP TABLE customers;"),
+    ]
+    with pytest.raises(UserError, match=r"60_second\.sql statement 1 .* is refused: DROP TABLE"):
+        apply_sql_files(sql_client, files)
+    assert sql_client.query("SHOW TABLES LIKE 'kept_rows'") == []
