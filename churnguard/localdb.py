@@ -38,6 +38,8 @@ SERVER_BINARY_CANDIDATES = ("/usr/sbin/mariadbd", "/usr/sbin/mysqld")
 STARTUP_TIMEOUT_S = 30.0
 SHUTDOWN_TIMEOUT_S = 20.0
 MARKER_FILE = "CHURNGUARD-LOCAL-SERVER"
+# Where Linux shows each process's command line; other systems have none.
+PROC_DIR = Path("/proc")
 
 
 @dataclass(frozen=True)
@@ -125,13 +127,15 @@ def is_alive(pid: int) -> bool:
 def runs_server_of(pid: int, base_dir: str) -> bool:
     """Whether `pid` is still the mariadbd started on `base_dir`, not another process given the pid
     after a reboot: `local down` must never signal a stranger."""
-    cmdline = Path(f"/proc/{pid}/cmdline")
+    if not (PROC_DIR / "self").exists():
+        return is_alive(pid)  # no /proc to ask (not Linux): trust the pid
+    cmdline = PROC_DIR / str(pid) / "cmdline"
     if not cmdline.parent.exists():
         return False
     try:
         arguments = cmdline.read_bytes().split(b"\0")
     except OSError:
-        return is_alive(pid)  # no /proc to ask (not Linux): trust the pid
+        return is_alive(pid)  # there but unreadable (e.g. /proc mounted with hidepid): trust the pid
     return f"--datadir={Path(base_dir) / 'data'}".encode() in arguments
 
 

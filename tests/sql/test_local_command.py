@@ -3,12 +3,14 @@
 import argparse
 import os
 import stat
+import subprocess
 import sys
 import uuid
 from pathlib import Path
 
 import pytest
 
+from churnguard import localdb
 from churnguard.commands import local, recommend
 from churnguard.db import connect
 from churnguard.errors import UserError
@@ -120,3 +122,15 @@ def test_down_never_signals_a_stranger_nor_deletes_a_foreign_directory(churnguar
     assert main(["local", "down"]) == 0  # we are still alive to assert this
     assert (keep / "file.txt").read_text() == "mine"
     assert read_state() is None
+
+
+def test_the_recorded_pid_is_checked_against_proc_where_there_is_one(tmp_path, monkeypatch):
+    exited = subprocess.Popen([sys.executable, "-c", "pass"])
+    exited.wait()
+    # Linux: this test process is alive but is no mariadbd on that directory
+    assert not localdb.runs_server_of(os.getpid(), str(tmp_path))
+    assert not localdb.runs_server_of(exited.pid, str(tmp_path))
+    # a system without /proc cannot tell whose process it is: a live pid is trusted, a gone one is not
+    monkeypatch.setattr(localdb, "PROC_DIR", tmp_path / "no-proc")
+    assert localdb.runs_server_of(os.getpid(), str(tmp_path))
+    assert not localdb.runs_server_of(exited.pid, str(tmp_path))
