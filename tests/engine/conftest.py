@@ -4,7 +4,6 @@ compiled will_churn and the local Comprehend stand-ins, exactly as `churnguard l
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pytest
 
 from churnguard.db import PyMySqlClient, connect
 from churnguard.engine.recommend import Engine
-from tests.fixtures.mariadb import database_url
+from tests.fixtures.mariadb import scratch_database
 
 CUSTOMER_ROWS = 400
 CUSTOMER_SEED = 1729
@@ -24,26 +23,19 @@ def engine_db_url(mariadb_url: str, trained_model_dir: Path) -> Iterator[str]:
     from churnguard.localdb import install_churnguard
     from training.synthetic import generate_customers, generate_messages
 
-    database = f"engine_{uuid.uuid4().hex[:12]}"
-    admin = connect(mariadb_url)
-    admin.execute(f"CREATE DATABASE `{database}` CHARACTER SET utf8mb4")
-    url = database_url(mariadb_url, database)
-    client = connect(url)
-    try:
-        customers = generate_customers(CUSTOMER_ROWS, seed=CUSTOMER_SEED)
-        install_churnguard(
-            client,
-            model_dir=trained_model_dir,
-            customers=customers,
-            messages=generate_messages(customers, seed=CUSTOMER_SEED),
-        )
-    finally:
-        client.close()
-    try:
+    with scratch_database(mariadb_url, "engine") as url:
+        client = connect(url)
+        try:
+            customers = generate_customers(CUSTOMER_ROWS, seed=CUSTOMER_SEED)
+            install_churnguard(
+                client,
+                model_dir=trained_model_dir,
+                customers=customers,
+                messages=generate_messages(customers, seed=CUSTOMER_SEED),
+            )
+        finally:
+            client.close()
         yield url
-    finally:
-        admin.execute(f"DROP DATABASE IF EXISTS `{database}`")
-        admin.close()
 
 
 @pytest.fixture()

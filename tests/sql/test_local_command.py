@@ -5,7 +5,6 @@ import os
 import stat
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from churnguard.commands import local, recommend
 from churnguard.db import connect
 from churnguard.errors import UserError
 from churnguard.localdb import LocalServer, read_state, state_path, write_state
-from tests.fixtures.mariadb import database_url
+from tests.fixtures.mariadb import scratch_database
 
 pytestmark = pytest.mark.mariadb
 
@@ -77,24 +76,20 @@ def test_up_status_down_with_a_private_server(churnguard_home, trained_model_dir
 
 
 def test_up_adopts_an_existing_database_and_down_leaves_it(churnguard_home, trained_model_dir, mariadb_url):
-    database = f"adopt_{uuid.uuid4().hex[:8]}"
-    admin = connect(mariadb_url)
-    admin.execute(f"CREATE DATABASE `{database}`")
-    try:
-        url = database_url(mariadb_url, database)
+    with scratch_database(mariadb_url, "adopt") as url:
         assert (
             main(["local", "up", "--db-url", url, "--model", str(trained_model_dir), "--customers", "120"])
             == 0
         )
         assert main(["local", "down"]) == 0
-        tables = admin.query(
-            "SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = %(db)s",
-            {"db": database},
-        )
+        client = connect(url)
+        try:
+            tables = client.query(
+                "SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()"
+            )
+        finally:
+            client.close()
         assert tables[0]["n"] >= 3
-    finally:
-        admin.execute(f"DROP DATABASE IF EXISTS `{database}`")
-        admin.close()
 
 
 def test_bad_options_are_one_line_errors(churnguard_home, tmp_path, capsys):
