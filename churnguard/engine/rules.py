@@ -22,6 +22,8 @@ SENTIMENTS: tuple[str, ...] = ("POSITIVE", "NEGATIVE", "NEUTRAL", "MIXED")
 CONDITION_OPERATORS: tuple[str, ...] = ("equals", "at_least", "above", "below", "at_most")
 DEFAULT_RULES_RESOURCE = "default.json"
 _TEXT_COLUMN_TYPES = frozenset({"text", "yes_no"})
+# Rule, offer, experiment and arm names are logged and stored in offers_log's VARCHAR(64) columns.
+MAX_NAME_CHARS = 64
 
 _TOP_KEYS = {"version", "description", "offers", "sentiment_rules", "customer_rules", "otherwise"}
 _OFFER_KEYS = {"description", "cost_usd", "note"}
@@ -242,12 +244,17 @@ class _RulesParser:
             raise self.fail(where, f"field {key!r} is {value}, outside {low}..{high}")
         return float(value)
 
-    def rule_name(self, data: dict[str, Any], where: str) -> str:
-        name = data["rule"]
-        if not isinstance(name, str) or not name.isidentifier() or len(name) > 64:
+    def identifier(self, data: dict[str, Any], key: str, where: str) -> str:
+        """A name field (rule, experiment, arm): letters, digits and _, at most 64 characters."""
+        name = data[key]
+        if not isinstance(name, str) or not name.isidentifier() or len(name) > MAX_NAME_CHARS:
             raise self.fail(
-                where, f"field 'rule' must be a name of letters, digits and _ (<= 64), found {name!r}"
+                where, f"field {key!r} must be letters, digits and _ (<= {MAX_NAME_CHARS}), found {name!r}"
             )
+        return name
+
+    def rule_name(self, data: dict[str, Any], where: str) -> str:
+        name = self.identifier(data, "rule", where)
         if name in self.rule_names:
             raise self.fail(where, f"field 'rule': the name {name!r} is used twice")
         self.rule_names.add(name)
@@ -265,8 +272,10 @@ class _RulesParser:
         offers: dict[str, Offer] = {}
         for key, item in data.items():
             where = f"offers.{key}"
-            if not key.isidentifier() or len(key) > 64:
-                raise self.fail(where, "an offer name must be letters, digits and _ (<= 64 characters)")
+            if not key.isidentifier() or len(key) > MAX_NAME_CHARS:
+                raise self.fail(
+                    where, f"an offer name must be letters, digits and _ (<= {MAX_NAME_CHARS} characters)"
+                )
             self.check_keys(item, where, allowed=_OFFER_KEYS, required={"description", "cost_usd"})
             if not isinstance(item["description"], str) or not item["description"].strip():
                 raise self.fail(where, "field 'description' must be a non-empty string")
@@ -352,9 +361,7 @@ class _RulesParser:
     def parse_experiment(self, data: Any, where: str, offers: Mapping[str, Offer]) -> Experiment:
         where = f"{where} experiment"
         self.check_keys(data, where, allowed=_EXPERIMENT_KEYS, required=_EXPERIMENT_KEYS)
-        name = data["name"]
-        if not isinstance(name, str) or not name.isidentifier() or len(name) > 64:
-            raise self.fail(where, f"field 'name' must be letters, digits and _ (<= 64), found {name!r}")
+        name = self.identifier(data, "name", where)
         seed = data["seed"]
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise self.fail(f"{where} ({name})", f"field 'seed' must be an integer, found {json.dumps(seed)}")
@@ -365,11 +372,7 @@ class _RulesParser:
         for index, item in enumerate(arms_data):
             arm_where = f"{where} ({name}) arms[{index}]"
             self.check_keys(item, arm_where, allowed=_ARM_KEYS, required=_ARM_KEYS)
-            arm_name = item["arm"]
-            if not isinstance(arm_name, str) or not arm_name.isidentifier() or len(arm_name) > 64:
-                raise self.fail(
-                    arm_where, f"field 'arm' must be letters, digits and _ (<= 64), found {arm_name!r}"
-                )
+            arm_name = self.identifier(item, "arm", arm_where)
             if any(arm.name == arm_name for arm in arms):
                 raise self.fail(arm_where, f"field 'arm': {arm_name!r} is used twice")
             weight = self.number(item, "weight", arm_where, low=0.0, high=1_000_000.0)

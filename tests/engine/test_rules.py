@@ -168,6 +168,26 @@ MISTAKES = [
         ["when[0]", "'churn' is the label"],
     ),
     ("no otherwise", lambda d: d.pop("otherwise"), ["missing field 'otherwise'"]),
+    (
+        "rule name with a space",
+        lambda d: negative_bands(d)[0].update(rule="negative low"),
+        ["risk_bands[0]", "field 'rule' must be letters, digits and _", "'negative low'"],
+    ),
+    (
+        "experiment name too long",
+        lambda d: negative_bands(d)[1]["experiment"].update(name="x" * 65),
+        ["negative_medium_risk) experiment", "field 'name' must be letters, digits and _ (<= 64)"],
+    ),
+    (
+        "arm name not text",
+        lambda d: negative_bands(d)[1]["experiment"]["arms"][1].update(arm=2),
+        ["(credit_15_vs_5) arms[1]", "field 'arm' must be letters, digits and _", "found 2"],
+    ),
+    (
+        "offer name with a dash",
+        lambda d: d["offers"].update({"credit-5": d["offers"]["credit_5"]}),
+        ["offers.credit-5", "an offer name must be letters, digits and _"],
+    ),
 ]
 
 
