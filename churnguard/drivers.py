@@ -182,8 +182,12 @@ class TreeEnsemble:
 
     def probability(self, values: Sequence[float | None]) -> float:
         """The model's churn probability, from the same walk (the contributions add up to the margin)."""
-        margin = math.fsum(self.contributions(values))
-        return 1.0 / (1.0 + math.exp(-margin))
+        return probability_of(self.contributions(values))
+
+
+def probability_of(contributions: Sequence[float]) -> float:
+    """The churn probability the contributions (bias included) add up to: sigmoid of their sum."""
+    return 1.0 / (1.0 + math.exp(-math.fsum(contributions)))
 
 
 def _parse_base_score(raw: Any) -> float:
@@ -267,7 +271,7 @@ class DriverExplainer:
             raise ValueError("top must be at least 1")
         values = self.spec.values_for(customer)
         contributions = self.ensemble.contributions(values)
-        probability = 1.0 / (1.0 + math.exp(-math.fsum(contributions)))
+        probability = probability_of(contributions)
         ranked = sorted(
             (position for position in range(len(values)) if contributions[position] != 0.0),
             key=lambda position: -abs(contributions[position]),
