@@ -13,10 +13,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from churnguard.constants import DATABASE_NAME
 from churnguard.db import PyMySqlClient, connect
@@ -25,10 +22,12 @@ from churnguard.engine.request import validate_request
 from churnguard.localdb import LocalServer, install_data, install_functions, start_server, stop_server
 from churnguard.sqlgen.files import run_template
 from churnguard.sqlgen.statements import SCORES_VIEW
-from training.data import load_customers, load_exported_customers
-from training.pipeline import TrainingResult, train
-from training.progress import Progress
-from training.synthetic import generate_customers, generate_messages
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from training.pipeline import TrainingResult
+    from training.progress import Progress
 
 DEFAULT_SEED = 1729
 DEFAULT_CUSTOMERS = 3333
@@ -111,6 +110,12 @@ def _workflow(
     step: _Steps,
     progress: Progress,
 ) -> DemoResult:
+    # Imported here, not at the top: `churnguard` builds every command's parser from this module's
+    # defaults, and the training stack (xgboost, scikit-learn, pandas) takes seconds to import.
+    from training.data import load_customers, load_exported_customers
+    from training.pipeline import train
+    from training.synthetic import generate_customers, generate_messages
+
     table = step(
         f"reading {data}" if data else f"generating {customer_count} synthetic customers and messages",
         lambda: load_customers(data) if data else generate_customers(customer_count, seed=seed),
@@ -158,6 +163,8 @@ def _demo_calls(client: PyMySqlClient, customers: pd.DataFrame, seed: int) -> li
     """The reference calls (when those customers exist) and customers from across the risk range,
     each with the latest message they have on file, picked reproducibly by seed.
     """
+    import numpy as np  # late, like the training stack in _workflow
+
     known = set(zip(customers["area_code"].astype(int), customers["phone"], strict=True))
     calls = [call for call in REFERENCE_CALLS if (call.area_code, call.phone) in known]
     taken = {(call.area_code, call.phone) for call in calls}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -281,3 +283,14 @@ def test_the_shipped_rules_path_can_be_overridden(capsys, engine_db_url, trained
         str(broken),
     )
     assert code == 2 and f"rules file {broken}: top level: missing field 'offers'" in err
+
+
+def test_the_cli_starts_without_importing_the_training_stack():
+    # Every `churnguard recommend` builds the whole parser first; importing xgboost, scikit-learn and
+    # pandas there cost about two seconds per call. A fresh interpreter shows what building it imports.
+    probe = (
+        "import sys; from churnguard.cli import build_parser; build_parser(); "
+        "print(sorted({'xgboost', 'sklearn', 'pandas', 'training.pipeline'} & set(sys.modules)))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
