@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from constructs import Construct
 
 from churnguard.bootstrap.seed import write_messages_csv
 from churnguard.constants import DATABASE_NAME
-from churnguard.sqlgen import render_deploy_sql
+from churnguard.sqlgen import SqlFile, render_deploy_sql
 from infra.asset_arns import asset_bucket_arn, asset_object_arn
 from infra.lambda_assets import stage_bundle
 from infra.nag import acknowledge, logical_id
@@ -37,24 +36,14 @@ SAMPLE_MESSAGES_END = datetime(2026, 1, 1)
 SAMPLE_MESSAGES_SPAN = timedelta(days=30)
 
 
-@dataclass(frozen=True)
-class DeploySql:
-    """One SQL file for the bundle, named so that sorting the names gives the apply order."""
-
-    name: str
-    text: str
-
-
-def deploy_sql_files(
-    metadata_path: Path, *, inference_mode: str, endpoint_name: str | None
-) -> list[DeploySql]:
-    """The SQL the bootstrap applies, in order: churnguard.sqlgen.render_deploy_sql's files, named so
-    that the bootstrap's name order is the rendered order."""
+def deploy_sql_files(metadata_path: Path, *, inference_mode: str, endpoint_name: str | None) -> list[SqlFile]:
+    """The SQL the bootstrap applies, in order: churnguard.sqlgen.render_deploy_sql's files, renamed
+    when needed so that sorting the names (the bootstrap's apply order) gives the rendered order."""
     rendered = render_deploy_sql(metadata_path, inference_mode=inference_mode, endpoint_name=endpoint_name)
     names = [file.name for file in rendered]
     if names != sorted(set(names)):
         names = [f"{(position + 1) * 10:03d}_{name}" for position, name in enumerate(names)]
-    return [DeploySql(name, file.text) for name, file in zip(names, rendered, strict=True)]
+    return [SqlFile(name, file.text) for name, file in zip(names, rendered, strict=True)]
 
 
 def write_seed_csv(directory: Path, *, rows: int, seed: int) -> Path:
@@ -105,7 +94,7 @@ def write_seed_messages_csv(directory: Path, *, rows: int, seed: int) -> Path:
     return path
 
 
-def sql_digest(files: Sequence[DeploySql]) -> str:
+def sql_digest(files: Sequence[SqlFile]) -> str:
     """sha256 over names and texts: changes exactly when what the bootstrap would apply changes."""
     digest = hashlib.sha256()
     for file in files:
@@ -121,7 +110,7 @@ class DatabaseBootstrap(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        sql_files: Sequence[DeploySql],
+        sql_files: Sequence[SqlFile],
         cluster_arn: str,
         admin_secret_arn: str,
         app_secret_arn: str,

@@ -11,7 +11,8 @@ from typing import Any
 from churnguard.bootstrap.seed import MESSAGE_COLUMNS
 from churnguard.customer_schema import COLUMN_NAMES
 from churnguard.sqlgen import render_deploy_sql
-from infra.bootstrap import DeploySql, sql_digest
+from churnguard.sqlgen.files import SqlFile
+from infra.bootstrap import sql_digest
 from infra.stack import SEED_DATA_RANDOM_SEED
 from tests.infra.conftest import PROD_OPTIONS, Synthesized
 
@@ -20,10 +21,10 @@ SEED_URI_VARIABLES = ("SEED_DATA_S3_URI", "SEED_MESSAGES_S3_URI")
 ASSET_BUCKET = "cdk-hnb659fds-assets-"  # CDK's default bootstrap bucket, where the seed CSVs go
 
 
-def bundled_sql(synth: Synthesized) -> list[DeploySql]:
+def bundled_sql(synth: Synthesized) -> list[SqlFile]:
     (_, function) = synth.function_with_handler(BOOTSTRAP_HANDLER)
     sql_dir = synth.asset_path(function["Properties"]["Code"]["S3Key"]) / "sql"
-    return [DeploySql(path.name, path.read_text(encoding="utf-8")) for path in sorted(sql_dir.glob("*.sql"))]
+    return [SqlFile(path.name, path.read_text(encoding="utf-8")) for path in sorted(sql_dir.glob("*.sql"))]
 
 
 def test_bundle_holds_the_rendered_sql_in_apply_order(

@@ -8,7 +8,7 @@ import pytest
 
 import infra.bootstrap as bootstrap
 from churnguard.sqlgen.files import SqlFile
-from infra.bootstrap import DeploySql, deploy_sql_files, sql_digest
+from infra.bootstrap import deploy_sql_files, sql_digest
 
 
 def render_as(files: list[SqlFile]):
@@ -23,7 +23,7 @@ def test_names_already_in_order_are_kept(monkeypatch: pytest.MonkeyPatch) -> Non
         bootstrap, "render_deploy_sql", render_as([SqlFile("10_a.sql", "A"), SqlFile("90_b.sql", "B")])
     )
     files = deploy_sql_files(Path("m.json"), inference_mode="endpoint", endpoint_name="e")
-    assert files == [DeploySql("10_a.sql", "A"), DeploySql("90_b.sql", "B")]
+    assert files == [SqlFile("10_a.sql", "A"), SqlFile("90_b.sql", "B")]
 
 
 def test_names_out_of_order_are_numbered_in_rendered_order(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -36,8 +36,8 @@ def test_names_out_of_order_are_numbered_in_rendered_order(monkeypatch: pytest.M
 
 
 def test_digest_changes_with_any_name_or_text() -> None:
-    base = [DeploySql("10_a.sql", "SELECT 1;")]
-    assert sql_digest(base) == sql_digest([DeploySql("10_a.sql", "SELECT 1;")])
-    assert sql_digest(base) != sql_digest([DeploySql("10_a.sql", "SELECT 2;")])
-    assert sql_digest(base) != sql_digest([DeploySql("11_a.sql", "SELECT 1;")])
-    assert sql_digest([DeploySql("a", "bc")]) != sql_digest([DeploySql("ab", "c")])
+    base = [SqlFile("10_a.sql", "SELECT 1;")]
+    assert sql_digest(base) == sql_digest([SqlFile("10_a.sql", "SELECT 1;")])
+    assert sql_digest(base) != sql_digest([SqlFile("10_a.sql", "SELECT 2;")])
+    assert sql_digest(base) != sql_digest([SqlFile("11_a.sql", "SELECT 1;")])
+    assert sql_digest([SqlFile("a", "bc")]) != sql_digest([SqlFile("ab", "c")])
