@@ -89,6 +89,11 @@ class Synthesized:
         return path
 
 
+def as_list(value: Any) -> list[Any]:
+    """An IAM policy field (Action, Resource) as a list: IAM allows a single value or a list."""
+    return value if isinstance(value, list) else [value]
+
+
 def cdk_json_context() -> dict[str, Any]:
     return dict(json.loads((REPO_ROOT / "cdk.json").read_text(encoding="utf-8"))["context"])
 

@@ -14,7 +14,7 @@ from churnguard.sqlgen import render_deploy_sql
 from churnguard.sqlgen.files import SqlFile
 from infra.bootstrap import sql_digest
 from infra.stack import SEED_DATA_RANDOM_SEED
-from tests.infra.conftest import PROD_OPTIONS, Synthesized
+from tests.infra.conftest import PROD_OPTIONS, Synthesized, as_list
 
 BOOTSTRAP_HANDLER = "handler.on_event"
 SEED_URI_VARIABLES = ("SEED_DATA_S3_URI", "SEED_MESSAGES_S3_URI")
@@ -93,11 +93,8 @@ def test_seed_data_is_uploaded_and_readable_by_bootstrap_and_aurora(prod_synth: 
     assert len(rows) == 1 + 50
     assert ["415", "358-1921"] in [row[2:4] for row in rows[1:]], "the reference high-risk customer"
     assert {row[-1] for row in rows[1:]} <= {"0", "1"}
-    key = uri["Fn::Sub"].rsplit("/", 1)[-1]
-    s3_role = prod_synth.only("AWS::RDS::DBClusterParameterGroup")[1]["Properties"]["Parameters"][
-        "aws_default_s3_role"
-    ]
-    for role_id in (function["Properties"]["Role"]["Fn::GetAtt"][0], s3_role["Fn::GetAtt"][0]):
+    key = asset_key(uri)
+    for role_id in seed_roles(prod_synth).values():
         reads = [
             s
             for s in prod_synth.role_statements(role_id)
@@ -200,7 +197,3 @@ def test_without_seed_data_nothing_is_uploaded_or_granted(default_synth: Synthes
     for role, role_id in seed_roles(default_synth).items():
         statements = default_synth.role_statements(role_id)
         assert ASSET_BUCKET not in json.dumps(statements), role
-
-
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from churnguard.constants import PROJECT_TAG_KEY, PROJECT_TAG_VALUE
-from tests.infra.conftest import Synthesized
+from tests.infra.conftest import Synthesized, as_list
 
 # The only actions allowed on Resource "*": each has no resource-level permissions in IAM.
 WILDCARD_RESOURCE_ACTIONS = {
@@ -27,10 +27,6 @@ def all_statements(synth: Synthesized) -> list[dict[str, Any]]:
             for policy in resource["Properties"].get("Policies", []):
                 statements += policy["PolicyDocument"]["Statement"]
     return statements
-
-
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
 
 
 def test_outputs(default_synth: Synthesized) -> None:
