@@ -25,7 +25,14 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 from training.data import load_customers  # noqa: E402
-from training.pipeline import DEFAULT_TRIAL_SELECTION, DEFAULT_TRIALS, TRIAL_SELECTIONS, train  # noqa: E402
+from training.pipeline import (  # noqa: E402
+    DEFAULT_SEED,
+    DEFAULT_TRIAL_SELECTION,
+    DEFAULT_TRIALS,
+    TRIAL_SELECTIONS,
+    train,
+)
+from training.split import SPLIT_RULES  # noqa: E402
 from training.synthetic import generate_customers  # noqa: E402
 
 PUBLIC_DATA = Path(REPO_ROOT, "..", "shared", "data", "churn-larose-3333.txt")
@@ -99,11 +106,9 @@ def summarise(runs: list[dict[str, object]]) -> dict[str, object]:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--trials", type=int, default=DEFAULT_TRIALS)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[1729], help="one run per seed")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[DEFAULT_SEED], help="one run per seed")
     parser.add_argument("--datasets", nargs="+", choices=DATASETS, default=list(DATASETS))
-    parser.add_argument(
-        "--splits", nargs="+", choices=("project", "reference"), default=["project", "reference"]
-    )
+    parser.add_argument("--splits", nargs="+", choices=SPLIT_RULES, default=list(SPLIT_RULES))
     parser.add_argument(
         "--trial-selection",
         choices=TRIAL_SELECTIONS,
