@@ -1,8 +1,8 @@
-"""What the model learned, in terms Marketing and the call centre can read.
+"""What the model learned, for the training report and metadata.json: per feature, total gain, cover
+and split count; the depth of the trees; the first tree's top splits.
 
-Per feature: total gain, cover and split count; the depth of the trees; the first tree's top splits;
-and per customer, the contribution of each feature to the score (xgboost's SHAP values), which the
-call-centre API reports as the customer's top churn drivers.
+Per-customer churn drivers for the call-centre API are computed from model.json in pure Python by
+churnguard.drivers, which needs no xgboost in Lambda.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import json
 from collections import Counter
 from typing import Any
 
-import numpy as np
 import xgboost as xgb
 
 
@@ -62,17 +61,3 @@ def first_tree_splits(booster: xgb.Booster, levels: int = 3) -> list[dict[str, A
         splits.append({"level": level, "feature": node["split"], "threshold": float(node["split_condition"])})
         frontier += [(child, level + 1) for child in node.get("children", [])]
     return splits
-
-
-def contributions(booster: xgb.Booster, matrix: xgb.DMatrix) -> np.ndarray:
-    """Per row, each feature's contribution to the log-odds, plus the bias as the last column."""
-    return booster.predict(matrix, pred_contribs=True)
-
-
-def top_drivers(
-    contribution_row: np.ndarray, feature_names: list[str], count: int = 3
-) -> list[tuple[str, float]]:
-    """The features that pushed this customer's churn score up the most (positive contributions only)."""
-    per_feature = contribution_row[: len(feature_names)]
-    order = np.argsort(-per_feature, kind="stable")
-    return [(feature_names[i], round(float(per_feature[i]), 6)) for i in order[:count] if per_feature[i] > 0]
