@@ -109,8 +109,9 @@ def local_function_files(metadata_path: str | Path) -> list[SqlFile]:
 def check_installed_signature(client: SqlClient, spec: FeatureSpec) -> None:
     """Fail unless the database's will_churn takes exactly the model's features, in the model's order.
 
-    A will_churn typed for another feature order accepts the call and scores garbage, so the bootstrap
-    and `local up` run this after installing, and anyone may run it before trusting the scores.
+    A will_churn typed for another feature order accepts the call and scores garbage, so `local up`
+    runs this after installing, and anyone may run it before trusting the scores. (The bootstrap does
+    not: it installs will_churn from the same metadata.json the signature would be checked against.)
     """
     rows = client.query(
         "SELECT PARAMETER_NAME AS name FROM information_schema.PARAMETERS"
