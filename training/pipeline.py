@@ -37,7 +37,7 @@ from training.data import validate_customers
 from training.evaluate import quality_metrics, roc_points
 from training.features import build_feature_spec, feature_matrix, labels, subset_spec
 from training.progress import Progress, SilentProgress
-from training.report import ReportInputs, write_report
+from training.report import REPORT_HTML, ReportInputs, write_report
 from training.search import HYPERPARAMETER_RANGES, SearchResult, Trial, search
 from training.split import SPLIT_RULES, Split, SplitRule, split_customers
 
@@ -84,7 +84,7 @@ class TrainingResult:
 
     @property
     def report_path(self) -> Path:
-        return self.out_dir / "report.html"
+        return self.out_dir / REPORT_HTML
 
 
 def train(

@@ -18,6 +18,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+REPORT_HTML = "report.html"
 # US census regions: a coarse grouping so per-segment error rates rest on enough customers.
 STATE_REGIONS: dict[str, str] = {
     **dict.fromkeys(["CT", "ME", "MA", "NH", "RI", "VT", "NJ", "NY", "PA"], "Northeast"),
@@ -109,7 +110,7 @@ def write_report(inputs: ReportInputs, out_dir: Path) -> Path:
         figure.savefig(out_dir / name, dpi=80, metadata={"Software": None})
         plt.close(figure)
     segments = segment_error_rates(inputs.test_customers, inputs.test_scores, inputs.cutoff)
-    path = out_dir / "report.html"
+    path = out_dir / REPORT_HTML
     path.write_text(_html(inputs, segments, list(images)), encoding="utf-8")
     return path
 
