@@ -55,7 +55,10 @@ class LaunchSettings:
                 f"--role-arn {self.role_arn!r} is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)"
             )
         if not 1 <= self.max_parallel_jobs <= self.max_jobs:
-            raise UserError("the tuning job needs 1 <= parallel jobs <= jobs")
+            raise UserError(
+                f"the tuning job needs 1 <= parallel jobs <= jobs, got {self.max_parallel_jobs} parallel "
+                f"and {self.max_jobs} jobs (--trials with --sagemaker sets the jobs)"
+            )
 
     @property
     def run_prefix(self) -> str:

@@ -153,6 +153,7 @@ def test_a_kms_key_encrypts_outputs_and_volumes() -> None:
         ({"bucket": "Not_A_Bucket"}, "--bucket"),
         ({"role_arn": "admin"}, "--role-arn"),
         ({"max_jobs": 1, "max_parallel_jobs": 2}, "parallel"),
+        ({"max_jobs": 1, "max_parallel_jobs": 2}, r"got 2 parallel and 1 jobs \(--trials with --sagemaker"),
     ],
 )
 def test_bad_launch_settings_are_user_errors(overrides: dict[str, Any], message: str) -> None:
