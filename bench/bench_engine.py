@@ -21,7 +21,7 @@ import xgboost
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from churnguard.db import connect  # noqa: E402
+from churnguard.db import PyMySqlClient, connect  # noqa: E402
 from churnguard.engine.decide import decide  # noqa: E402
 from churnguard.engine.recommend import Engine  # noqa: E402
 from churnguard.engine.request import validate_request  # noqa: E402
@@ -135,7 +135,7 @@ def bench_decide(engine: Engine, rows: list[dict]) -> None:
     emit("decide_per_call", (time.perf_counter() - started) / len(rows) * 1e6, "us", calls=len(rows))
 
 
-def bench_recommend(engine: Engine, client, rows: list[dict]) -> None:
+def bench_recommend(engine: Engine, client: PyMySqlClient, rows: list[dict]) -> None:
     latencies = []
     for index in range(RECOMMEND_CALLS):
         row = rows[(index * 7) % len(rows)]
