@@ -93,7 +93,7 @@ def run_up(args: argparse.Namespace) -> int:
     existing = read_state()
     if existing is not None:
         raise UserError(
-            f"a local database is already recorded ({existing.url.split('@')[-1]}): run `local down` first"
+            f"a local database is already recorded ({connect_hint(existing.url)}): run `local down` first"
         )
     _check_model_option(args)
     customers = _customers(args)
@@ -130,6 +130,7 @@ def run_up(args: argparse.Namespace) -> int:
 
 
 def connect_hint(url: str) -> str:
+    """The URL as people may see it: without the password (churnguard.db.DatabaseUrl's str())."""
     from churnguard.db import parse_url
 
     return str(parse_url(url))

@@ -67,7 +67,9 @@ def test_up_status_down_with_a_private_server(churnguard_home, trained_model_dir
     assert status.startswith("running") and "150 customers" in status
     assert server.url.split(":")[2].split("@")[0] not in status  # the password stays in the state file
     assert main(["local", "up", "--model", str(trained_model_dir)]) == 2  # already up: a clear error
-    assert "local down" in capsys.readouterr().err
+    refusal = capsys.readouterr().err
+    assert "local down" in refusal and f"127.0.0.1:{server.port}" in refusal
+    assert server.url.split(":")[2].split("@")[0] not in refusal
 
     assert main(["local", "down"]) == 0
     assert not Path(server.base_dir).exists()
