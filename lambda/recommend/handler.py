@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import logging
 import os
@@ -46,7 +47,19 @@ def data_api_client(*, cluster_arn: str, secret_arn: str, database: str) -> SqlC
     """The production client: the RDS Data API, authorised by the function's role and the app secret."""
     from churnguard.dataapi import DataApiClient
 
-    return DataApiClient.from_boto3(resource_arn=cluster_arn, secret_arn=secret_arn, database=database)
+    return DataApiClient(
+        rds_data_client(), resource_arn=cluster_arn, secret_arn=secret_arn, database=database
+    )
+
+
+@functools.cache
+def rds_data_client() -> Any:
+    """One boto3 rds-data client for the life of the execution environment: building one reads the
+    service model and sets up HTTPS, work a warm request need not repeat. boto3 clients are safe to
+    share, and the DataApiClient around it, which holds a request's transaction, is still per request."""
+    import boto3
+
+    return boto3.client("rds-data")
 
 
 # Tests replace this with a client on a local MariaDB; everything else runs as deployed.

@@ -263,3 +263,13 @@ print(len(engine.explainer.ensemble.trees), engine.rules.version)
         [sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO_ROOT, check=False
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
+
+
+def test_warm_requests_reuse_one_rds_data_client(monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    module = load_handler()
+    settings = {"cluster_arn": "arn:aws:rds:eu-west-1:123456789012:cluster:cg", "secret_arn": "arn:s"}
+    first = module.data_api_client(**settings, database="churnguard")
+    second = module.data_api_client(**settings, database="churnguard")
+    assert first is not second  # each request gets its own transaction state...
+    assert first._rds_data is second._rds_data  # ...over the one boto3 client built on the first request
