@@ -12,6 +12,7 @@ from churnguard.errors import UserError
 from churnguard.feature_spec import FeatureSpec, FeatureSpecError
 from churnguard.localdb import install_churnguard
 from churnguard.sqlgen import call_centre_sql, check_installed_signature, run_template, will_churn_call
+from churnguard.sqlgen.loading import insert_sql
 from training.synthetic import generate_customers, generate_messages
 
 pytestmark = pytest.mark.mariadb
@@ -164,11 +165,6 @@ def test_signature_check_fails_without_will_churn(sql_client, trained_model_dir)
         check_installed_signature(sql_client, spec_of(trained_model_dir))
 
 
-def insert_customer_sql() -> str:
-    placeholders = ", ".join(f"%({name})s" for name in COLUMN_NAMES)
-    return f"INSERT INTO customers ({', '.join(COLUMN_NAMES)}) VALUES ({placeholders})"
-
-
 def test_schema_matches_the_customer_columns_and_rejects_bad_rows(installed):
     columns = installed.query(
         "SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS"
@@ -183,12 +179,12 @@ def test_schema_matches_the_customer_columns_and_rejects_bad_rows(installed):
     row = installed.query("SELECT * FROM customers WHERE area_code = 415 AND phone = '358-1921'")[0]
     with pytest.raises(pymysql.err.IntegrityError):  # the key: same customer twice
         installed.execute(
-            insert_customer_sql(),
+            insert_sql("customers", COLUMN_NAMES),
             row,
         )
     with pytest.raises(pymysql.err.OperationalError, match="int_plan"):  # CHECK: yes/no only
         installed.execute(
-            insert_customer_sql(),
+            insert_sql("customers", COLUMN_NAMES),
             {**row, "phone": "000-0000", "int_plan": "yep"},
         )
 
