@@ -27,7 +27,7 @@ def find_template_files(cdk_out: Path) -> list[Path]:
     manifest = cdk_out / "manifest.json"
     files: list[Path] = []
     if manifest.is_file():
-        artifacts = json.loads(manifest.read_text(encoding="utf-8")).get("artifacts", {})
+        artifacts = _read_json(manifest, "cloud assembly manifest").get("artifacts", {})
         for artifact in artifacts.values():
             if artifact.get("type") == "aws:cloudformation:stack":
                 template_file = artifact.get("properties", {}).get("templateFile")
@@ -45,10 +45,15 @@ def find_template_files(cdk_out: Path) -> list[Path]:
 def read_templates(cdk_out: Path) -> list[StackTemplate]:
     templates = []
     for path in find_template_files(cdk_out):
-        try:
-            body = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as error:
-            raise UserError(f"template {path} is not valid JSON: {error}") from error
+        body = _read_json(path, "template")
         stack_name = path.name.removesuffix(".template.json")
         templates.append(StackTemplate(stack_name, path, body.get("Resources", {})))
     return templates
+
+
+def _read_json(path: Path, what: str) -> dict[str, Any]:
+    """A JSON file of the cloud assembly; a broken one (an interrupted synth) is named, not a traceback."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise UserError(f"{what} {path} is not valid JSON: {error}; run `make synth` again") from error

@@ -42,3 +42,10 @@ def test_broken_template_is_named(tmp_path: Path) -> None:
     (tmp_path / "broken.template.json").write_text("{", encoding="utf-8")
     with pytest.raises(UserError, match=r"broken\.template\.json is not valid JSON"):
         read_templates(tmp_path)
+
+
+def test_broken_manifest_is_named(tmp_path: Path) -> None:
+    write_assembly(tmp_path, {"churnguard": always_on_stack()})
+    (tmp_path / "manifest.json").write_text('{"artifacts": ', encoding="utf-8")
+    with pytest.raises(UserError, match=r"cloud assembly manifest .*manifest\.json is not valid JSON"):
+        find_template_files(tmp_path)
