@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -88,13 +89,11 @@ def run_demo(
     server: LocalServer | None = None
     try:
         server = step("starting a throwaway MariaDB server", lambda: start_server(server_dir))
-        client = connect(server.url)
-        admin = connect(f"{server.admin_url}{DATABASE_NAME}")
-        try:
+        with (
+            closing(connect(server.url)) as client,
+            closing(connect(f"{server.admin_url}{DATABASE_NAME}")) as admin,
+        ):
             return _workflow(client, admin, out_dir, data, customers, trials, seed, step, progress)
-        finally:
-            client.close()
-            admin.close()
     finally:
         step("stopping the server and deleting its files", lambda: _stop(server, server_dir))
 

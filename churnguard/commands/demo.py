@@ -41,6 +41,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.customers < 100:
         raise UserError(f"--customers must be at least 100 (got {args.customers})")
+    if args.trials < 1:
+        raise UserError(f"--trials must be at least 1 (got {args.trials})")
     started = time.perf_counter()
     result = run_demo(
         out_dir=args.out,

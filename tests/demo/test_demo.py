@@ -164,3 +164,15 @@ def test_report_renders_every_plot_in_headless_chromium(demo_run, tmp_path):
     assert rendered, "the page did not finish loading in chromium"
     loaded, total = int(rendered.group(1)), int(rendered.group(2))
     assert total >= 4 and loaded == total
+
+
+@pytest.mark.parametrize(("option", "value"), [("--trials", "0"), ("--customers", "99")])
+def test_bad_options_stop_before_any_server_starts(option, value, tmp_path, capsys):
+    saved_tempdir = tempfile.tempdir
+    tempfile.tempdir = str(tmp_path)
+    try:
+        assert main(["demo", "--out", str(tmp_path / "out"), option, value]) == 2
+    finally:
+        tempfile.tempdir = saved_tempdir
+    assert f"{option} must be at least" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
