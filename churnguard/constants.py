@@ -14,3 +14,10 @@ PROJECT_TAGS: dict[str, str] = {PROJECT_TAG_KEY: PROJECT_TAG_VALUE}
 XGBOOST_CONTAINER_VERSION = "3.0-5"
 
 DATABASE_NAME = "churnguard"
+
+# Defaults of every command that makes synthetic data or trains: one seed everywhere, and as many
+# customers as the public data set has.
+DEFAULT_SEED = 1729
+DEFAULT_SYNTHETIC_CUSTOMERS = 3333
+# Fewer customers leave too few churners for a stratified 70/20/10 split to mean anything.
+MIN_SYNTHETIC_CUSTOMERS = 100

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from churnguard.constants import DATABASE_NAME
+from churnguard.constants import DATABASE_NAME, DEFAULT_SEED, DEFAULT_SYNTHETIC_CUSTOMERS
 from churnguard.db import PyMySqlClient, connect
 from churnguard.engine.recommend import Engine, latest_message
 from churnguard.engine.request import validate_request
@@ -30,8 +30,6 @@ if TYPE_CHECKING:
     from training.pipeline import TrainingResult
     from training.progress import Progress
 
-DEFAULT_SEED = 1729
-DEFAULT_CUSTOMERS = 3333
 DEFAULT_TRIALS = 30
 # Besides the reference's two sample calls, the demo answers this many customers from each band of
 # the risk ranking (customers ordered by churn probability; bands as fractions of that order), each
@@ -76,7 +74,7 @@ def run_demo(
     *,
     out_dir: Path,
     data: Path | None = None,
-    customers: int = DEFAULT_CUSTOMERS,
+    customers: int = DEFAULT_SYNTHETIC_CUSTOMERS,
     trials: int = DEFAULT_TRIALS,
     seed: int = DEFAULT_SEED,
     progress: Progress,

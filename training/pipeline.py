@@ -19,7 +19,7 @@ import sklearn
 import xgboost as xgb
 
 from churnguard import __version__ as churnguard_version
-from churnguard.constants import XGBOOST_CONTAINER_VERSION
+from churnguard.constants import DEFAULT_SEED, XGBOOST_CONTAINER_VERSION
 from churnguard.errors import UserError
 from churnguard.feature_spec import FeatureSpec
 from training import artifacts, explain
@@ -42,7 +42,6 @@ from training.search import HYPERPARAMETER_RANGES, SearchResult, Trial, search
 from training.split import SPLIT_RULES, Split, SplitRule, split_customers
 
 DEFAULT_TRIALS = 40
-DEFAULT_SEED = 1729
 # The reduced model is kept when its validation AUC is at most this much below the full model's.
 DEFAULT_AUC_MARGIN = 0.005
 # Fewer churners than this in a part of the split make its AUC and cut-off meaningless.

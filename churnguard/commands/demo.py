@@ -7,13 +7,15 @@ import sys
 import time
 from pathlib import Path
 
+from churnguard.commands._options import check_synthetic_customers
 from churnguard.errors import UserError
 
 DEFAULT_OUT = Path("artifacts/demo")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from churnguard.demo import DEFAULT_CUSTOMERS, DEFAULT_SEED, DEFAULT_TRIALS
+    from churnguard.constants import DEFAULT_SEED, DEFAULT_SYNTHETIC_CUSTOMERS
+    from churnguard.demo import DEFAULT_TRIALS
 
     parser = subparsers.add_parser(
         "demo",
@@ -28,7 +30,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})"
     )
     parser.add_argument(
-        "--customers", type=int, default=DEFAULT_CUSTOMERS, help="how many synthetic customers without --data"
+        "--customers",
+        type=int,
+        default=DEFAULT_SYNTHETIC_CUSTOMERS,
+        help="how many synthetic customers without --data",
     )
     parser.add_argument("--trials", type=int, default=DEFAULT_TRIALS, help="hyper-parameter search trials")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the data, split and search")
@@ -39,8 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from churnguard.demo import format_answers, run_demo
     from training.progress import StreamProgress
 
-    if args.customers < 100:
-        raise UserError(f"--customers must be at least 100 (got {args.customers})")
+    check_synthetic_customers(args.customers, "--customers")
     if args.trials < 1:
         raise UserError(f"--trials must be at least 1 (got {args.trials})")
     started = time.perf_counter()

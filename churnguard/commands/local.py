@@ -13,10 +13,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from churnguard.commands._options import check_synthetic_customers
+from churnguard.constants import DEFAULT_SEED, DEFAULT_SYNTHETIC_CUSTOMERS
 from churnguard.errors import UserError
 
-DEFAULT_CUSTOMERS = 3333
-DEFAULT_SEED = 1729
 DEFAULT_TRIALS = 8
 
 
@@ -33,7 +33,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     up.add_argument("--model", type=Path, default=None, help="reuse a trained model folder (metadata.json)")
     up.add_argument("--db-url", default=None, help="use this existing database instead of starting one")
     up.add_argument(
-        "--customers", type=int, default=DEFAULT_CUSTOMERS, help="synthetic customers without --data"
+        "--customers",
+        type=int,
+        default=DEFAULT_SYNTHETIC_CUSTOMERS,
+        help="synthetic customers without --data",
     )
     up.add_argument("--trials", type=int, default=DEFAULT_TRIALS, help="search trials when training")
     up.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of synthetic data and training")
@@ -53,8 +56,7 @@ def _customers(args: argparse.Namespace) -> Any:
         from training.data import load_customers
 
         return load_customers(args.data)
-    if args.customers < 100:
-        raise UserError(f"--customers must be at least 100 (got {args.customers})")
+    check_synthetic_customers(args.customers, "--customers")
     from training.synthetic import generate_customers
 
     return generate_customers(args.customers, seed=args.seed)

@@ -7,9 +7,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from churnguard.commands._options import check_synthetic_customers
+from churnguard.constants import DEFAULT_SEED, DEFAULT_SYNTHETIC_CUSTOMERS
 from churnguard.errors import UserError
 
-DEFAULT_SYNTHETIC_ROWS = 3333
 # Training jobs the SageMaker tuning job may run when --trials is not given.
 DEFAULT_SAGEMAKER_JOBS = 20
 
@@ -26,11 +27,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, default=Path("artifacts/model"), help="output folder")
     parser.add_argument("--trials", type=int, default=None, help="hyper-parameter sets to try (default 40)")
     parser.add_argument(
-        "--seed", type=int, default=1729, help="seed of the split, the search and synthetic data"
+        "--seed", type=int, default=DEFAULT_SEED, help="seed of the split, the search and synthetic data"
     )
     parser.add_argument("--split", choices=("project", "reference"), default="project", help="split rule")
     parser.add_argument(
-        "--rows", type=int, default=DEFAULT_SYNTHETIC_ROWS, help="synthetic rows without --data"
+        "--rows", type=int, default=DEFAULT_SYNTHETIC_CUSTOMERS, help="synthetic rows without --data"
     )
     parser.add_argument("--offer-usd", type=float, default=50.0, help="cost of one incentive offer")
     parser.add_argument("--lost-customer-usd", type=float, default=500.0, help="cost of one lost customer")
@@ -58,8 +59,7 @@ def _customers(args: argparse.Namespace) -> Any:
         from training.data import load_customers
 
         return load_customers(args.data)
-    if args.rows < 100:
-        raise UserError(f"--rows must be at least 100 for a meaningful split (got {args.rows})")
+    check_synthetic_customers(args.rows, "--rows")
     from training.synthetic import generate_customers
 
     print(f"no --data given: training on {args.rows} synthetic customers (seed {args.seed})", file=sys.stderr)

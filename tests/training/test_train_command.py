@@ -48,3 +48,11 @@ def test_trial_selection_option_reaches_the_search(tmp_path: Path) -> None:
     assert main([*args, "--trial-selection", "auc"]) == 0
     metadata = json.loads((out / "metadata.json").read_text(encoding="utf-8"))
     assert metadata["search"]["trial_selection"] == "auc"
+
+
+def test_too_few_synthetic_rows_is_refused_naming_the_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["train", "--rows", "99", "--out", str(tmp_path / "model")]) == 2
+    assert "--rows must be at least 100 for a meaningful split (got 99)" in capsys.readouterr().err
+    assert not (tmp_path / "model").exists()
