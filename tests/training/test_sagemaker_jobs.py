@@ -131,6 +131,13 @@ def test_the_tuning_job_searches_the_local_ranges_for_validation_auc(launched: A
     }
     assert sent == {name: (float(low), float(high)) for name, (low, high, _) in HYPERPARAMETER_RANGES.items()}
     assert {item["Name"] for item in ranges["IntegerParameterRanges"]} == {"max_depth", "num_round"}
+    assert {item["Name"] for item in ranges["ContinuousParameterRanges"]} == {
+        "eta",
+        "min_child_weight",
+        "alpha",
+        "gamma",
+        "lambda",
+    }
     definition = request["TrainingJobDefinition"]
     assert definition["AlgorithmSpecification"]["TrainingImage"] == IMAGE
     assert definition["StaticHyperParameters"]["objective"] == "binary:logistic"

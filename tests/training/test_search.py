@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import xgboost as xgb
@@ -9,7 +11,7 @@ from sklearn.metrics import roc_auc_score
 
 from training.cutoff import CostModel, smoothed_optimal_cutoff
 from training.features import build_feature_spec, feature_matrix, labels
-from training.search import search
+from training.search import HYPERPARAMETER_RANGES, draw_hyperparameters, fit_once, search
 from training.split import stratified_split
 from training.synthetic import generate_customers
 
@@ -68,3 +70,23 @@ def test_the_cost_decides_even_against_the_auc(train_and_validation: Parts) -> N
     assert result.best.validation_cost == min(trial.validation_cost for trial in result.trials)
     by_auc = search(train, validation, trials=TRIALS, seed=11)
     assert result.best.validation_cost < auc_as_cost(by_auc.booster.predict(validation))
+
+
+def test_every_draw_stays_in_the_searched_ranges_including_gamma_and_lambda() -> None:
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        drawn = draw_hyperparameters(rng)
+        assert set(drawn) == set(HYPERPARAMETER_RANGES)
+        for name, (low, high, _) in HYPERPARAMETER_RANGES.items():
+            assert low <= drawn[name] <= high, (name, drawn[name])
+
+
+def test_drawn_gamma_and_lambda_reach_the_booster(train_and_validation: Parts) -> None:
+    # The regularisation the search chose must be what xgboost trained with, not just recorded.
+    train, validation = train_and_validation
+    hyperparameters = draw_hyperparameters(np.random.default_rng(8))
+    booster, trial = fit_once(hyperparameters, train, validation, seed=8)
+    tree_parameters = json.loads(booster.save_config())["learner"]["gradient_booster"]["tree_train_param"]
+    assert float(tree_parameters["gamma"]) == pytest.approx(hyperparameters["gamma"])
+    assert float(tree_parameters["lambda"]) == pytest.approx(hyperparameters["lambda"])
+    assert trial.hyperparameters == hyperparameters
