@@ -25,6 +25,7 @@ from churnguard.constants import DATABASE_NAME
 from churnguard.sqlgen import SqlFile, render_deploy_sql
 from infra.asset_arns import asset_bucket_arn, asset_object_arn
 from infra.lambda_assets import stage_bundle
+from infra.log_retention import LOG_RETENTION
 from infra.nag import acknowledge, logical_id
 from infra.vpc_function import VpcPythonFunction
 
@@ -165,7 +166,7 @@ class DatabaseBootstrap(Construct):
             "Provider",
             on_event_handler=self.handler.function,
             log_group=logs.LogGroup(
-                self, "ProviderLogs", retention=logs.RetentionDays.THREE_MONTHS, removal_policy=removal_policy
+                self, "ProviderLogs", retention=LOG_RETENTION, removal_policy=removal_policy
             ),
         )
         framework = self.provider.node.find_child("framework-onEvent")

@@ -20,6 +20,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from churnguard.constants import DATABASE_NAME
+from infra.log_retention import LOG_RETENTION
 from infra.nag import acknowledge
 
 # 3.08 is the first Aurora MySQL 3 release whose Serverless v2 capacity can scale to 0 ACU (auto-pause).
@@ -137,7 +138,7 @@ class Database(Construct):
             self,
             "ErrorLog",
             log_group_name=f"/aws/rds/cluster/{cluster_identifier}/{ERROR_LOG}",
-            retention=logs.RetentionDays.THREE_MONTHS,
+            retention=LOG_RETENTION,
             removal_policy=removal,
         )
         self.cluster.node.add_dependency(self.error_log_group)

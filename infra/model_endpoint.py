@@ -18,6 +18,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from infra.asset_arns import asset_object_arn
+from infra.log_retention import LOG_RETENTION
 from infra.nag import acknowledge
 from infra.xgboost_image import IMAGE_URI_KEY, REGISTRY_ACCOUNT_KEY, xgboost_image_mapping
 
@@ -156,7 +157,7 @@ class ModelEndpoint(Construct):
             self,
             "Logs",
             log_group_name=f"/aws/sagemaker/Endpoints/{endpoint_name}",
-            retention=logs.RetentionDays.THREE_MONTHS,
+            retention=LOG_RETENTION,
             removal_policy=removal_policy,
         )
         self.endpoint = sagemaker.CfnEndpoint(

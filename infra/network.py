@@ -12,6 +12,8 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from infra.log_retention import LOG_RETENTION
+
 
 class Network(Construct):
     """VPC, flow logs, S3 gateway endpoint and (isolated mode) the interface endpoints."""
@@ -43,7 +45,7 @@ class Network(Construct):
             self.private_subnet_type = ec2.SubnetType.PRIVATE_ISOLATED
 
         self.flow_log_group = logs.LogGroup(
-            self, "FlowLogs", retention=logs.RetentionDays.THREE_MONTHS, removal_policy=removal_policy
+            self, "FlowLogs", retention=LOG_RETENTION, removal_policy=removal_policy
         )
         self.vpc = ec2.Vpc(
             self,

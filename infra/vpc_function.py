@@ -16,6 +16,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from infra.log_retention import LOG_RETENTION
 from infra.nag import acknowledge
 
 # The runtime the handlers are written and tested for (docs/architecture.md, "AWS side").
@@ -43,9 +44,7 @@ class VpcPythonFunction(Construct):
         removal_policy: cdk.RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.log_group = logs.LogGroup(
-            self, "Logs", retention=logs.RetentionDays.THREE_MONTHS, removal_policy=removal_policy
-        )
+        self.log_group = logs.LogGroup(self, "Logs", retention=LOG_RETENTION, removal_policy=removal_policy)
         self.role = iam.Role(
             self,
             "Role",
