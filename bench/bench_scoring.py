@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import xgboost as xgb
+from public_data import PUBLIC_DATA
 
 from churnguard.db import PyMySqlClient, connect
 from churnguard.feature_spec import FeatureSpec
@@ -42,8 +43,6 @@ from churnguard.sqlgen import (
 )
 from training.synthetic import MESSAGES, generate_customers, generate_messages
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-PUBLIC_DATA = Path(REPO_ROOT, "..", "shared", "data", "churn-larose-3333.txt")
 SEED = 1729
 TARGET_ROWS_PER_S = 100_000
 

@@ -24,6 +24,8 @@ import pandas as pd
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
+from public_data import PUBLIC_DATA  # noqa: E402  (bench/, the script's own folder)
+
 from training.data import load_customers  # noqa: E402
 from training.pipeline import (  # noqa: E402
     DEFAULT_SEED,
@@ -35,7 +37,6 @@ from training.pipeline import (  # noqa: E402
 from training.split import SPLIT_RULES  # noqa: E402
 from training.synthetic import generate_customers  # noqa: E402
 
-PUBLIC_DATA = Path(REPO_ROOT, "..", "shared", "data", "churn-larose-3333.txt")
 DATASETS = ("larose-3333", "synthetic-3333")
 TARGET_TEST_AUC = 0.94
 TARGET_COST_PER_CUSTOMER = 13.0

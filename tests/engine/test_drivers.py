@@ -6,7 +6,6 @@ every feature kind (numeric, one-hot, sum), so the comparison covers real thresh
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -14,12 +13,9 @@ import numpy as np
 import pytest
 import xgboost
 
-from churnguard.customer_schema import CUSTOMER_COLUMNS
 from churnguard.drivers import DriverExplainer, ModelFileError, TreeEnsemble
 from churnguard.feature_spec import FeatureSpec, FeatureSpecError
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DATA = Path(REPO_ROOT, "..", "shared", "data", "churn-larose-3333.txt")
+from training.data import load_customers
 
 SPEC = FeatureSpec.from_json(
     [
@@ -42,32 +38,10 @@ SPEC = FeatureSpec.from_json(
 )
 
 
-def read_customers() -> list[dict[str, object]]:
-    """The data set's rows keyed by snake_case column, typed as the database returns them."""
-    assert DATA.is_file(), (
-        f"the public data set is expected at {DATA} (see ../shared/data/PROVENANCE-larose.md)"
-    )
-    with DATA.open(encoding="utf-8") as handle:
-        rows = list(csv.reader(handle, skipinitialspace=True))[1:]
-    customers = []
-    for row in rows:
-        record: dict[str, object] = {}
-        for column, raw in zip(CUSTOMER_COLUMNS, row, strict=True):
-            if column.type == "int":
-                record[column.name] = int(raw)
-            elif column.type == "decimal":
-                record[column.name] = float(raw)
-            elif column.type == "bool":
-                record[column.name] = raw.startswith("True")
-            else:
-                record[column.name] = raw
-        customers.append(record)
-    return customers
-
-
 @pytest.fixture(scope="module")
-def customers() -> list[dict[str, object]]:
-    return read_customers()
+def customers(public_data_path) -> list[dict[str, object]]:
+    """Every row of the public data set as the validating loader types it."""
+    return load_customers(public_data_path).to_dict("records")
 
 
 @pytest.fixture(scope="module")

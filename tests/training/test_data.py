@@ -18,9 +18,6 @@ from training.data import (
 )
 from training.synthetic import generate_customers
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-PUBLIC_DATA = Path(REPO_ROOT, "..", "shared", "data", "churn-larose-3333.txt")
-
 LONG_HEADER = ", ".join(column.public_name for column in CUSTOMER_COLUMNS)
 ABBREVIATED_HEADER = ", ".join(column.abbreviated_name for column in CUSTOMER_COLUMNS)
 ROW_A = (
@@ -50,8 +47,8 @@ def test_every_header_form_loads_to_snake_case_typed_columns(tmp_path: Path, hea
     assert str(customers["acc_length"].dtype) == "int64"
 
 
-def test_the_public_file_loads_with_its_known_counts() -> None:
-    customers = load_customers(PUBLIC_DATA)
+def test_the_public_file_loads_with_its_known_counts(public_data_path: Path) -> None:
+    customers = load_customers(public_data_path)
     assert len(customers) == 3333
     assert int(customers["churn"].sum()) == 483
     sample = customers.iloc[2]
