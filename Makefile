@@ -9,6 +9,8 @@ STAMP := $(VENV)/.installed
 OUT ?= artifacts/model
 CDK := npx --no-install cdk
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+# The build machines run Debian's Node 20, past jsii's end of support: the banner says nothing new on every synth.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export SAGEMAKER_SUPPRESS_V2_WARNING := 1
 # cdk.json runs `python3 app.py`: the project's interpreter must come first.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
