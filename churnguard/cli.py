@@ -65,6 +65,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as error:
         print(f"churnguard {args.command}: error: {error}", file=sys.stderr)
         return error.exit_code
+    except Exception as error:
+        # Missing or rejected AWS credentials and regions are the user's to fix: one line, no traceback.
+        from churnguard.aws_clients import missing_setup_message  # boto3 only when a command failed
+
+        message = missing_setup_message(error)
+        if message is None:
+            raise
+        print(f"churnguard {args.command}: error: {message}", file=sys.stderr)
+        return UserError.exit_code
     except KeyboardInterrupt:
         print(f"churnguard {args.command}: interrupted", file=sys.stderr)
         return 130
