@@ -46,7 +46,7 @@ def run_checks(
     checks: Sequence[tuple[str, Check]],
     *,
     hints: Mapping[str, str],
-    on_result: Callable[[CheckResult], None] = lambda result: None,
+    on_result: Callable[[CheckResult], None] | None = None,
     clock: Callable[[], float] = time.perf_counter,
 ) -> tuple[CheckResult, ...]:
     """Every check's result, in order; `on_result` sees each as soon as it is known (live output)."""
@@ -59,5 +59,6 @@ def run_checks(
             result = run_one(name, check, context, hints, clock)
             database_down = name == names.DATABASE_AWAKE and result.status == "fail"
         results.append(result)
-        on_result(result)
+        if on_result is not None:
+            on_result(result)
     return tuple(results)
