@@ -134,14 +134,15 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         r"endpoint\b.*\b(not found|does not exist|could not be found)"
-        r"|could not find endpoint|EndpointNotFound",
-        "the SageMaker endpoint does not exist or is still being created (a new endpoint takes minutes)",
+        r"|could not find endpoint|EndpointNotFound|ModelNotReady",
+        "the SageMaker endpoint does not exist or is still being created (a new endpoint takes minutes, "
+        "and a serverless one provisions on its first calls)",
         "aws sagemaker describe-endpoint --endpoint-name {endpoint} until EndpointStatus is InService, "
         "then rerun; if it is Failed, see its FailureReason and redeploy",
         _AI_CHECKS,
     ),
     Rule(
-        r"ModelError|ModelNotReady|InternalFailure",
+        r"ModelError|InternalFailure",
         "the SageMaker endpoint answered with an error",
         "read the endpoint's log group /aws/sagemaker/Endpoints/{endpoint}; redeploy if the model artifact "
         "is wrong",
