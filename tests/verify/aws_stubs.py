@@ -54,7 +54,8 @@ def records(*rows: dict[str, Any]) -> dict[str, Any]:
     first = [field(rows[0][label]) for label in labels] if rows else []
     return {
         "columnMetadata": [
-            {"name": label, "label": label, "typeName": kind} for label, (_, kind) in zip(labels, first)
+            {"name": label, "label": label, "typeName": kind}
+            for label, (_, kind) in zip(labels, first, strict=True)
         ],
         "records": [[field(row[label])[0] for label in labels] for row in rows],
         "numberOfRecordsUpdated": 0,
@@ -70,7 +71,8 @@ def data_api_error(code: str, message: str) -> dict[str, Any]:
 
 
 def aurora_error(code: int, message: str) -> dict[str, Any]:
-    """How the Data API carries a database error: BadRequestException, 'Database error code: N. Message: ...'."""
+    """How the Data API carries a database error: BadRequestException with
+    'Database error code: N. Message: ...'."""
     return data_api_error("BadRequestException", f"Database error code: {code}. Message: {message}")
 
 

@@ -159,7 +159,8 @@ def test_a_paused_cluster_is_waited_for_visibly_then_every_check_passes(deployme
         "execute_statement",
         data_api_error(
             "DatabaseResumingException",
-            "The Aurora DB instance is resuming after being auto-paused. Please wait a few seconds and try again.",
+            "The Aurora DB instance is resuming after being auto-paused. "
+            "Please wait a few seconds and try again.",
         ),
     )
     deployment.wake()
@@ -264,7 +265,8 @@ def test_a_missing_s3_role_is_named_and_verify_still_cleans_up(deployment):
         "execute_statement",
         aurora_error(
             63985,
-            "S3 API returned error: Both aurora_load_from_s3_role and aws_default_s3_role are not specified, please see documentation for more details",
+            "S3 API returned error: Both aurora_load_from_s3_role and aws_default_s3_role are not specified, "
+            "please see documentation for more details",
         ),
     )
     deployment.sql(updated())  # DROP scratch, even after the failure
@@ -292,7 +294,8 @@ def test_a_missing_s3_role_is_named_and_verify_still_cleans_up(deployment):
             "describe-endpoint --endpoint-name churnguard-dev-churn",
         ),
         (
-            "Access denied; you need (at least one of) the AWS_SAGEMAKER_ACCESS privilege(s) for this operation",
+            "Access denied; you need (at least one of) the AWS_SAGEMAKER_ACCESS privilege(s) "
+            "for this operation",
             "lacks the AWS_SAGEMAKER_ACCESS role",
             "GRANT AWS_SAGEMAKER_ACCESS TO 'churnguard_app'@'%'",
         ),
