@@ -34,7 +34,11 @@ MODEL_MISMATCH_FIX = (
 UNRECOGNISED_CAUSE = "not one of the failures churnguard recognises"
 UNRECOGNISED_FIX = "read the error above and docs/verify.md; rerun with the same options once fixed"
 
-_NETWORK = r"network connection|unable to connect|could not connect|connect timeout|timed out connecting"
+# Aurora's own words when it cannot reach a service (ERROR 1871, 1873, 1815 in AWS's network page).
+_NETWORK = (
+    r"network connection|unable to connect|could not connect|connect timeout|timed out connecting"
+    r"|Unable to initialize S3Stream"
+)
 _AI_CHECKS = frozenset({names.WILL_CHURN, names.CALL_CENTRE, names.RECOMMEND_API})
 
 
