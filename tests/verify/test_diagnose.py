@@ -28,8 +28,8 @@ BAD_REQUEST = (
         (
             names.S3_EXPORT_LOAD,
             "ERROR 1815 (HY000): Internal error: Unable to initialize S3Stream",
-            UNRECOGNISED_CAUSE,
-            "docs/verify.md",
+            "cannot reach Amazon S3",
+            "network=nat",
         ),
         (
             names.SENTIMENT,
