@@ -59,7 +59,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--model-dir",
         type=Path,
         default=None,
-        help="the model that was deployed (default: -c model_dir, the local server's, else "
+        help="the model that was deployed (default: -c model_dir on AWS, the local server's locally, else "
         f"{DEFAULT_MODEL_DIR})",
     )
     parser.add_argument("--area-code", type=int, default=None, help="test with this customer (with --phone)")
@@ -93,16 +93,18 @@ def requested_customer(args: argparse.Namespace) -> tuple[int, str] | None:
 
 
 def model_dir_for(args: argparse.Namespace, context: dict[str, str], local: bool) -> Path:
-    """--model-dir, then -c model_dir; locally then what `churnguard recommend` would use."""
-    explicit = args.model_dir or (Path(context["model_dir"]) if context.get("model_dir") else None)
+    """The model to compare with. On AWS: --model-dir, then the deploy's -c model_dir, then
+    artifacts/model. Locally the deploy's context does not apply: --model-dir, then what `churnguard
+    recommend` would use (the model `local up` installed)."""
     if local:
         from churnguard.commands.recommend import model_dir
 
-        return model_dir(explicit)
-    directory = explicit or DEFAULT_MODEL_DIR
+        return model_dir(args.model_dir)
+    directory = args.model_dir or Path(context.get("model_dir") or DEFAULT_MODEL_DIR)
     if not (directory / "metadata.json").is_file():
         raise UserError(
-            f"no trained model in {directory} (metadata.json missing): pass the deployed one with --model-dir"
+            f"no trained model in {directory} (metadata.json missing): pass the model you deployed with "
+            "--model-dir (make verify OUT=<folder>)"
         )
     return directory
 

@@ -153,10 +153,9 @@ RULES: tuple[Rule, ...] = (
         _AI_CHECKS,
     ),
     Rule(
-        r"signature|out of step|Incorrect number of arguments",
+        r"will_churn signature|out of step|Incorrect number of arguments",
         "the database's will_churn was installed from another model than the one verify was given",
         MODEL_MISMATCH_FIX,
-        frozenset({names.BOOTSTRAP_SQL, names.WILL_CHURN, names.CALL_CENTRE}),
     ),
     Rule(
         r"disagrees with the model",
@@ -184,7 +183,8 @@ RULES: tuple[Rule, ...] = (
     Rule(
         r"command denied to user",
         "the application user lacks a privilege on the churnguard schema",
-        "redeploy (the bootstrap grants SELECT, INSERT, EXECUTE on churnguard.*); locally: local up",
+        "redeploy (the bootstrap grants SELECT, INSERT, EXECUTE on churnguard.*); locally: "
+        "churnguard local down && churnguard local up",
     ),
     Rule(
         r"no customer",

@@ -176,6 +176,7 @@ def test_will_churn_of_another_model_fails_signature_and_agreement(verify_databa
     assert "disagrees with the model" in checks["will_churn"]["detail"]
     assert "make deploy OUT=" in checks["will_churn"]["fix"]
     assert checks["call_centre_statement"]["status"] == "fail"
+    assert "make deploy OUT=" in checks["recommend_api"]["fix"]
 
 
 def test_revoked_execute_fails_sentiment_with_the_privilege_cause(verify_database, capsys):
