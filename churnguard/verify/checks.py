@@ -62,6 +62,12 @@ class VerifyContext:
             self._customer = _find_customer(self)
         return self._customer
 
+    def test_phone(self) -> str | None:
+        """The test customer's phone, the one phone number verify may show, once known."""
+        if self._customer is not None:
+            return str(self._customer["phone"])
+        return self.requested_customer[1] if self.requested_customer else None
+
     def customer_or_skip(self) -> Row:
         try:
             return self.customer()

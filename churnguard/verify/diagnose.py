@@ -90,6 +90,25 @@ RULES: tuple[Rule, ...] = (
         "run verify again in a minute; to keep the cluster awake deploy with -c min_acu=0.5",
     ),
     Rule(
+        r"DatabaseUnavailable",
+        "the cluster's writer instance is not available (being created, modified, rebooted or failing over)",
+        "aws rds describe-db-clusters --db-cluster-identifier {stack} --query 'DBClusters[0].Status' "
+        "until it says available, then rerun",
+    ),
+    Rule(
+        r"StatementTimeout",
+        "a statement ran longer than the Data API's 45 s call limit",
+        "rerun (a cold Aurora ML call or a large export can take longer the first time); if it keeps "
+        "happening, export fewer rows than the whole customers table",
+    ),
+    Rule(
+        r"Access denied for user",
+        "the application user cannot log in: it does not exist, or its password is not the one in "
+        "AppSecretArn (the bootstrap sets it on every deploy)",
+        "redeploy (make deploy with the same CDK_ARGS) and read the bootstrap function's log group if "
+        "it fails; locally check the URL's user and password",
+    ),
+    Rule(
         r"HttpEndpointNotEnabled",
         "the RDS Data API is not enabled on the cluster",
         "redeploy (the stack enables it), or: aws rds enable-http-endpoint --resource-arn <ClusterArn>",

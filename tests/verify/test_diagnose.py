@@ -135,6 +135,19 @@ BAD_REQUEST = (
             "another model",
             "--model-dir",
         ),
+        (
+            names.DATABASE_AWAKE,
+            "DatabaseUnavailableException: The writer instance in the DB cluster isn't available.",
+            "writer instance is not available",
+            "--db-cluster-identifier churnguard-prod",
+        ),
+        (names.S3_EXPORT_LOAD, "StatementTimeoutException: request timed out", "45 s", "rerun"),
+        (
+            names.DATABASE_AWAKE,
+            "Database error code: 1045. Message: Access denied for user 'churnguard_app'@'10.0.3.17'",
+            "cannot log in",
+            "redeploy",
+        ),
     ],
 )
 def test_each_known_failure_gets_its_cause_and_fix(check, text, cause, fix):
