@@ -212,9 +212,10 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         r"HTTP 403",
-        "the Function URL refused the signed request: your identity lacks lambda:InvokeFunctionUrl on the "
-        "API function, or your clock is off",
-        "use the deploying identity or grant lambda:InvokeFunctionUrl on the function; sync the clock",
+        "the Function URL refused the signed request: your identity lacks lambda:InvokeFunctionUrl (and, "
+        "for URLs created since October 2025, lambda:InvokeFunction) on the API function, or your clock "
+        "is off",
+        "use the deploying identity, or allow it both actions on the function; sync the clock",
         frozenset({names.RECOMMEND_API}),
     ),
     Rule(
