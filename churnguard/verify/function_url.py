@@ -16,7 +16,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 
 SERVICE = "lambda"
-DEFAULT_TIMEOUT_S = 35.0
+DEFAULT_TIMEOUT_S = 60.0
 
 Opener = Callable[..., Any]
 
