@@ -114,7 +114,26 @@ RULES: tuple[Rule, ...] = (
         "redeploy (the stack enables it), or: aws rds enable-http-endpoint --resource-arn <ClusterArn>",
     ),
     Rule(
-        r"AccessDeniedException|not authorized to perform",
+        r"not authorized to perform: comprehend:",
+        "the cluster's Comprehend role may not call comprehend:DetectSentiment/BatchDetectSentiment",
+        "redeploy (the stack grants both to the role it names in aws_default_comprehend_role); if the "
+        "parameter names another role, point it at the stack's",
+    ),
+    Rule(
+        r"not authorized to perform: sagemaker:",
+        "the cluster's SageMaker role may not invoke the endpoint (it is granted on the endpoint by name)",
+        "redeploy; check that the endpoint is {endpoint} and that aws_default_sagemaker_role names the "
+        "stack's role",
+    ),
+    Rule(
+        r"not authorized to perform: s3:|S3 API returned error: Access Denied",
+        "the cluster's S3 role may not read or write the export location (it is allowed only the data "
+        "bucket's exports/, imports/ and tmp/ prefixes)",
+        "redeploy; export only under those prefixes of the stack's DataBucketName",
+    ),
+    Rule(
+        r"\(AccessDeniedException\) when calling the \w+ operation|not authorized to perform: "
+        r"(rds-data|secretsmanager):",
         "your AWS identity may not call the Data API or read the stack's secrets",
         "use credentials allowed rds-data:ExecuteStatement on the cluster and secretsmanager:GetSecretValue "
         "on AppSecretArn and AdminSecretArn (the identity that deployed has both)",

@@ -148,6 +148,20 @@ BAD_REQUEST = (
             "cannot log in",
             "redeploy",
         ),
+        (
+            names.SENTIMENT,
+            "Database error code: 1871. Message: Comprehend API returned error: AccessDeniedException: "
+            "User: arn:aws:sts::1:assumed-role/x/y is not authorized to perform: comprehend:DetectSentiment",
+            "Comprehend role may not call",
+            "aws_default_comprehend_role",
+        ),
+        (
+            names.WILL_CHURN,
+            "User: arn:aws:sts::1:assumed-role/x/y is not authorized to perform: sagemaker:InvokeEndpoint",
+            "SageMaker role may not invoke",
+            "churnguard-prod-churn",
+        ),
+        (names.S3_EXPORT_LOAD, "S3 API returned error: Access Denied", "S3 role may not", "DataBucketName"),
     ],
 )
 def test_each_known_failure_gets_its_cause_and_fix(check, text, cause, fix):
