@@ -170,6 +170,15 @@ RULES: tuple[Rule, ...] = (
     _grant_rule(r"AWS_LOAD_S3_ACCESS|LOAD FROM S3 privilege", "AWS_LOAD_S3_ACCESS"),
     _grant_rule(r"AWS_SELECT_S3_ACCESS|SELECT INTO S3 privilege", "AWS_SELECT_S3_ACCESS"),
     Rule(
+        r"secure-file-priv|Can't create/write to file|Errcode",
+        "the database server cannot write verify's export file: the local export writes on the server's "
+        "own disk, so a remote server, one running as another OS user, or one limited by secure_file_priv "
+        "cannot use verify's temporary folder",
+        "verify the server `churnguard local up` started (--local), or run verify on the server's machine "
+        "as the user the server runs as",
+        frozenset({names.S3_EXPORT_LOAD}),
+    ),
+    Rule(
         r"the FILE privilege",
         "the database user lacks the FILE privilege, which the local export and load need",
         "use --local (it uses the admin URL `local up` recorded) or pass --admin-db-url with root's URL",

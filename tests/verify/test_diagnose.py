@@ -162,6 +162,18 @@ BAD_REQUEST = (
             "churnguard-prod-churn",
         ),
         (names.S3_EXPORT_LOAD, "S3 API returned error: Access Denied", "S3 role may not", "DataBucketName"),
+        (
+            names.S3_EXPORT_LOAD,
+            "(1, 'Can\\'t create/write to file \\'/tmp/churnguard-verify-x/customers.csv\\' (Errcode: 2)')",
+            "cannot write verify's export file",
+            "--local",
+        ),
+        (
+            names.S3_EXPORT_LOAD,
+            "(1290, 'The MariaDB server is running with the --secure-file-priv option')",
+            "secure_file_priv",
+            "--local",
+        ),
     ],
 )
 def test_each_known_failure_gets_its_cause_and_fix(check, text, cause, fix):
