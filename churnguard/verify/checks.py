@@ -57,7 +57,7 @@ class VerifyContext:
     _customer: Row | None = field(default=None, init=False)
 
     def customer(self) -> Row:
-        """The test customer's row with its will_churn score, looked up once."""
+        """The test customer's row (every customer column), looked up once."""
         if self._customer is None:
             self._customer = _find_customer(self)
         return self._customer
