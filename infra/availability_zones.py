@@ -1,4 +1,4 @@
-"""Which Availability Zones an isolated network uses: two in which AWS offers every interface endpoint it needs.
+"""The Availability Zones of an isolated network: two in which AWS offers every interface endpoint it needs.
 
 Interface endpoint services are not offered in every Availability Zone of a region (Comprehend's
 documentation says so of its own endpoint), and CloudFormation only finds out when it creates the
@@ -122,8 +122,9 @@ def choose_zones(
         if _missing_services(zone, offered)
     )
     raise ZoneCheckError(
-        f"network=isolated needs {ZONE_COUNT} availability zones of {region} offering the interface endpoints "
-        f"for {', '.join(offered)}, but only {len(complete)} do ({lacking or 'no zones available'}); {NAT_HINT}"
+        f"network=isolated needs {ZONE_COUNT} availability zones of {region} offering the interface "
+        f"endpoints for {', '.join(offered)}, but only {len(complete)} do "
+        f"({lacking or 'no zones available'}); {NAT_HINT}"
     )
 
 
@@ -178,9 +179,7 @@ def availability_zones_for(
     *, network: str, needs_sagemaker_runtime: bool, requested: Sequence[str] = ()
 ) -> list[str] | None:
     """The stack's zones (None: CloudFormation chooses), the reason printed on stderr for the deployer."""
-    plan = plan_zones(
-        network=network, needs_sagemaker_runtime=needs_sagemaker_runtime, requested=requested
-    )
+    plan = plan_zones(network=network, needs_sagemaker_runtime=needs_sagemaker_runtime, requested=requested)
     if network == "isolated":
         print(f"churnguard: {plan.note}", file=sys.stderr)
     return list(plan.zones) if plan.zones is not None else None

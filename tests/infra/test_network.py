@@ -1,4 +1,4 @@
-"""The VPC: one NAT gateway by default, isolated with interface endpoints by option, flow logs, S3 endpoint."""
+"""The VPC: one NAT gateway by default, interface endpoints when isolated, flow logs, S3 endpoint."""
 
 from __future__ import annotations
 
