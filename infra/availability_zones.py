@@ -70,21 +70,31 @@ def usable_zones(ec2: Any) -> list[str]:
 
 
 def offered_zones(ec2: Any, region: str, services: Sequence[str]) -> dict[str, set[str]]:
-    """For each service suffix, the zones where its interface endpoint can be created (empty: not offered)."""
-    names = {service_name(region, suffix): suffix for suffix in services}
-    offered: dict[str, set[str]] = {suffix: set() for suffix in services}
-    request: dict[str, Any] = {"ServiceNames": sorted(names)}
-    while True:
-        response = ec2.describe_vpc_endpoint_services(**request)
-        for detail in response.get("ServiceDetails", []):
-            suffix = names.get(detail.get("ServiceName", ""))
-            types = {entry.get("ServiceType") for entry in detail.get("ServiceType", [])}
-            if suffix is not None and "Interface" in types:
-                offered[suffix].update(detail.get("AvailabilityZones", []))
-        token = response.get("NextToken")
-        if not token:
-            return offered
-        request["NextToken"] = token
+    """For each service suffix, the zones where its interface endpoint can be created (empty: not offered).
+
+    One call per service: EC2 refuses the whole request with InvalidServiceName when one named service
+    does not exist in the region, and asking separately tells which one it is.
+    """
+    offered: dict[str, set[str]] = {}
+    for suffix in services:
+        name = service_name(region, suffix)
+        offered[suffix] = set()
+        request: dict[str, Any] = {"ServiceNames": [name]}
+        while True:
+            try:
+                response = ec2.describe_vpc_endpoint_services(**request)
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") == "InvalidServiceName":
+                    break
+                raise
+            for detail in response.get("ServiceDetails", []):
+                types = {entry.get("ServiceType") for entry in detail.get("ServiceType", [])}
+                if detail.get("ServiceName") == name and "Interface" in types:
+                    offered[suffix].update(detail.get("AvailabilityZones", []))
+            if not response.get("NextToken"):
+                break
+            request["NextToken"] = response["NextToken"]
+    return offered
 
 
 def choose_zones(
