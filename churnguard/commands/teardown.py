@@ -107,7 +107,8 @@ def _print_outcome(outcome: SweepOutcome, prices: PriceTable, *, dry_run: bool) 
     for leftover in outcome.not_ours:
         print(f"  not touched (named like the project, lacks its tags): {leftover.describe()}")
     if not (outcome.planned or outcome.removed or outcome.left_alone or outcome.failed):
-        print("  nothing to remove" if not dry_run else "  nothing would be removed")
+        other = " else" if outcome.kept else ""
+        print(f"  nothing{other} to remove" if not dry_run else f"  nothing{other} would be removed")
 
 
 def _print_check(check: FinalCheck, prices: PriceTable) -> None:

@@ -64,8 +64,8 @@ def monthly_cost(leftover: Leftover, prices: PriceTable) -> MonthlyCost:
 
 
 def money(usd: float) -> str:
-    """Cents, or more digits for amounts under a cent (a near-empty log group)."""
-    return f"${usd:.2f}" if usd >= 0.01 or usd == 0 else f"${usd:.6f}"
+    """Cents; a near-empty bucket or log group costs "under $0.01" rather than a misleading $0.00."""
+    return "under $0.01" if 0 < usd < 0.005 else f"${usd:.2f}"
 
 
 def describe_with_cost(leftover: Leftover, prices: PriceTable) -> str:

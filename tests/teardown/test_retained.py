@@ -95,7 +95,7 @@ def test_prod_retained_resources_are_kept_and_each_named_with_its_monthly_cost(
     assert "(Enabled): $1.00/month (1 customer managed key x $1.00/month)" in out
     assert f"  log group {ERROR_LOG} (stored): $0.00/month (0.000000 GB stored x $0.03/GB-month)" in out
     assert f"  log group {API_LOG} (stored): $0.00/month" in out
-    assert f"  S3 bucket {BUCKET} (exists): $0.000000/month" in out
+    assert f"  S3 bucket {BUCKET} (exists): under $0.01/month (0.000004 GB stored x $0.023/GB-month)" in out
     assert f"  DB cluster snapshot {SNAPSHOT} (available): not priced: 1 GB; Aurora backup storage" in out
     assert f"kept (a stage=prod stack retains it): Secrets Manager secret {APP_SECRET}" in out
     assert "not-a-real-password" not in out
