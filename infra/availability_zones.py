@@ -33,6 +33,9 @@ BASE_ENDPOINT_SERVICES = ("comprehend", "rds-data", "secretsmanager")
 SAGEMAKER_RUNTIME_SERVICE = "sagemaker.runtime"
 ZONE_COUNT = 2
 NAT_HINT = "or deploy with -c network=nat (one NAT gateway, no interface endpoints)"
+# The check runs inside the app with boto3's default credential chain; `cdk deploy --profile P` does not
+# hand P to the app, so the profile must be in the environment.
+PROFILE_HINT = "with `cdk deploy --profile P`, export AWS_PROFILE=P instead so the app uses it too"
 
 ClientFactory = Callable[..., Any]
 
@@ -146,6 +149,17 @@ def _complete_zones(zones: Sequence[str], offered: Mapping[str, set[str]]) -> li
     return [zone for zone in zones if not _missing_services(zone, offered)]
 
 
+def _same_account(sts: Any, account: str) -> None:
+    """Zone names differ between accounts (us-east-1a is not the same zone everywhere): the check must
+    ask as the account the CDK CLI deploys to."""
+    asked_as = sts.get_caller_identity()["Account"]
+    if asked_as != account:
+        raise ZoneCheckError(
+            f"the zone check's credentials are for account {asked_as}, but cdk deploys to {account}; "
+            f"{PROFILE_HINT}"
+        )
+
+
 def plan_zones(
     *,
     network: str,
@@ -168,15 +182,17 @@ def plan_zones(
             "were NOT checked; `cdk deploy` with credentials checks them before deploying",
         )
     services = endpoint_services(needs_sagemaker_runtime=needs_sagemaker_runtime)
-    ec2 = client_factory("ec2", region_name=region)
+    account = environ["CDK_DEFAULT_ACCOUNT"]
     try:
+        _same_account(client_factory("sts", region_name=region), account)
+        ec2 = client_factory("ec2", region_name=region)
         zones = usable_zones(ec2)
         offered = offered_zones(ec2, region, services)
     except (ClientError, BotoCoreError) as error:
         raise ZoneCheckError(
             f"could not check which availability zones of {region} offer the interface endpoints "
             f"network=isolated needs ({error}); allow ec2:DescribeAvailabilityZones and "
-            f"ec2:DescribeVpcEndpointServices, {NAT_HINT}"
+            f"ec2:DescribeVpcEndpointServices ({PROFILE_HINT}), {NAT_HINT}"
         ) from None
     chosen = choose_zones(region, zones, offered, requested)
     return ZonePlan(

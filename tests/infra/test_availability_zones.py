@@ -74,14 +74,25 @@ def service_answer(suffix: str, zones: Sequence[str]) -> dict[str, Any]:
     }
 
 
-class StubbedEc2:
-    """An EC2 client whose answers are queued in the order the check asks."""
+def fake_client(service: str) -> Any:
+    return boto3.client(
+        service, region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing"
+    )
 
-    def __init__(self) -> None:
-        self.client = boto3.client(
-            "ec2", region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing"
-        )
+
+class StubbedEc2:
+    """EC2 (and STS) clients whose answers are queued in the order the check asks."""
+
+    def __init__(self, caller_account: str = DEPLOY_ENV["CDK_DEFAULT_ACCOUNT"]) -> None:
+        self.client = fake_client("ec2")
         self.stubber = Stubber(self.client)
+        self.sts = fake_client("sts")
+        self.sts_stubber = Stubber(self.sts)
+        self.sts_stubber.add_response(
+            "get_caller_identity",
+            {"UserId": "AROAEXAMPLE:deployer", "Account": caller_account, "Arn": "arn:aws:sts::x:assumed"},
+        )
+        self.sts_stubber.activate()
         self.asked_for: list[tuple[str, dict[str, Any]]] = []
 
     def offer(self, offered: dict[str, Sequence[str] | None], zones: Sequence[str] = ZONES) -> None:
@@ -107,7 +118,7 @@ class StubbedEc2:
 
     def factory(self, service: str, *, region_name: str) -> Any:
         self.asked_for.append((service, {"region_name": region_name}))
-        return self.client
+        return self.sts if service == "sts" else self.client
 
 
 @pytest.fixture
@@ -139,7 +150,7 @@ def test_isolated_deploy_takes_the_first_two_zones_offering_every_endpoint(ec2: 
     chosen = plan(ec2)
     assert chosen.zones == ("us-east-1b", "us-east-1c")
     assert "us-east-1b, us-east-1c offer every interface endpoint" in chosen.note
-    assert ec2.asked_for == [("ec2", {"region_name": REGION})], "asks EC2 in the deploy region"
+    assert ec2.asked_for == [("sts", {"region_name": REGION}), ("ec2", {"region_name": REGION})]
 
 
 def test_in_database_mode_does_not_ask_about_the_sagemaker_runtime(ec2: StubbedEc2) -> None:
@@ -205,6 +216,15 @@ def test_access_denied_stops_before_deploying_with_the_permissions_to_add(ec2: S
         plan(ec2)
     assert "UnauthorizedOperation" in str(raised.value)
     assert "ec2:DescribeVpcEndpointServices" in str(raised.value)
+
+
+def test_credentials_of_another_account_stop_before_asking_ec2() -> None:
+    other = StubbedEc2(caller_account="210987654321")
+    with pytest.raises(ZoneCheckError) as raised:
+        plan(other)
+    assert "credentials are for account 210987654321, but cdk deploys to 123456789012" in str(raised.value)
+    assert "export AWS_PROFILE" in str(raised.value)
+    assert other.asked_for == [("sts", {"region_name": REGION})], "zone names differ between accounts"
 
 
 def test_without_credentials_nothing_is_asked_and_the_note_says_unchecked() -> None:
