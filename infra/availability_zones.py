@@ -5,8 +5,9 @@ documentation says so of its own endpoint), and CloudFormation only finds out wh
 endpoint, after the VPC, the subnets and the other endpoints: the deploy would fail half-way and roll
 back. So before anything is built, when the CDK CLI has credentials and a concrete account/region,
 EC2 is asked which zones offer each service (`DescribeVpcEndpointServices`, the call Comprehend's
-page tells you to run) and the stack is built in two zones that offer all of them, or synthesis
-stops with a message naming the zone and the service. Without credentials (`make synth` on a
+page tells you to run), as the account the CLI deploys to (zone names differ between accounts, so
+STS confirms the account first), and the stack is built in two zones that offer all of them, or
+synthesis stops with a message naming the zone and the service. Without credentials (`make synth` on a
 laptop, CI) nothing can be asked: the stack stays environment-agnostic and CloudFormation picks the
 region's first two zones at deploy time, unchecked; the message says so.
 
