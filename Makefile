@@ -68,9 +68,11 @@ bench: $(STAMP)
 	bash scripts/install-system-packages mariadb-server
 	$(PY) bench/run_all.py $(ARGS)
 
-lint: $(STAMP)
+# ruff, then cfn-lint on the templates of both network modes (synthesized from $(OUT), no credentials).
+lint: $(STAMP) $(OUT)/metadata.json
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(PY) -m infra.template_lint --model-dir $(OUT)
 
 clean:
 	rm -rf cdk.out artifacts .pytest_cache .ruff_cache

@@ -37,11 +37,13 @@ SEED_ROWS_RANGE = (10, 5000)
 
 _INSTANCE_CLASS = re.compile(r"^[a-z][a-z0-9-]*\.[0-9]*x?[a-z0-9]+$")
 _ENDPOINT_INSTANCE_TYPE = re.compile(r"^ml\.[a-z][a-z0-9-]*\.[0-9]*x?[a-z0-9]+$")
+# An Availability Zone name such as us-east-1a or eu-central-1b (not a Local Zone or a zone id).
+_AVAILABILITY_ZONE = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-[0-9]+[a-z]$")
 
 # The defaults cdk.json also states; repeated here so a missing cdk.json entry still synthesizes.
 DEFAULTS: dict[str, Any] = {
     "stage": "dev",
-    "network": "isolated",
+    "network": "nat",
     "capacity": "serverless",
     "instance_class": "r6g.large",
     "min_acu": 0,
@@ -56,6 +58,7 @@ DEFAULTS: dict[str, Any] = {
     "seed_sample_data": False,
     "seed_rows": 200,
     "backup_retention_days": 7,
+    "availability_zones": "",
 }
 
 
@@ -83,6 +86,7 @@ class StackOptions:
     seed_sample_data: bool
     seed_rows: int
     backup_retention_days: int
+    availability_zones: tuple[str, ...] = ()
 
     @property
     def is_prod(self) -> bool:
@@ -138,6 +142,7 @@ def validate_options(raw: Mapping[str, Any], *, repo_root: Path = REPO_ROOT) -> 
         seed_sample_data=_boolean(raw, "seed_sample_data"),
         seed_rows=_integer(raw, "seed_rows", *SEED_ROWS_RANGE),
         backup_retention_days=_integer(raw, "backup_retention_days", *BACKUP_RETENTION_DAYS_RANGE),
+        availability_zones=_zones(raw, "availability_zones"),
     )
 
 
@@ -146,6 +151,27 @@ def _choice(raw: Mapping[str, Any], key: str, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
         raise OptionError(f"option {key}={raw[key]!r} is not allowed; use one of: {', '.join(allowed)}")
     return value
+
+
+def _zones(raw: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    """Empty (choose automatically) or two distinct zone names of one region: "us-east-1a,us-east-1b"."""
+    value = raw[key]
+    parts = value if isinstance(value, list | tuple) else str(value or "").split(",")
+    zones = tuple(str(part).strip().lower() for part in parts if str(part).strip())
+    if not zones:
+        return ()
+    regions = {zone[:-1] for zone in zones}
+    if (
+        len(zones) != 2
+        or len(set(zones)) != 2
+        or len(regions) != 1
+        or not all(_AVAILABILITY_ZONE.match(zone) for zone in zones)
+    ):
+        raise OptionError(
+            f"option {key}={value!r} is not valid; use two zones of one region, such as "
+            "us-east-1a,us-east-1b, or leave it empty to have them chosen"
+        )
+    return zones
 
 
 def _boolean(raw: Mapping[str, Any], key: str) -> bool:

@@ -1,18 +1,35 @@
-"""The VPC: two AZs, private subnets only by default, and the endpoints Aurora ML and the Lambdas call.
+"""The VPC: two AZs, private subnets for the database and the Lambdas, and their one way out.
 
-Nothing in churnguard needs the internet: Aurora reaches SageMaker and Comprehend, the Lambdas reach
-the RDS Data API and Secrets Manager, all through VPC endpoints. `network=nat` trades the interface
-endpoints' hourly cost for one NAT gateway for accounts that prefer that.
+`network=nat` (default): the private subnets' only route out is one NAT gateway in a public subnet.
+That is the path AWS's Aurora user guide names for a private cluster's outbound calls ("Enabling
+network communication from Amazon Aurora to other AWS services"); Comprehend, which Aurora ML calls for
+sentiment, is not among the services it offers VPC endpoints as the alternative for (docs/infra.md
+quotes the pages). `network=isolated`: no route out at all; interface endpoints for Comprehend, the
+RDS Data API, Secrets Manager and (endpoint mode) the SageMaker runtime, for accounts that forbid
+internet egress, in zones checked to offer every one (infra/availability_zones.py).
+Both keep the free S3 gateway endpoint.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from infra.availability_zones import ZONE_COUNT, endpoint_services
 from infra.log_retention import LOG_RETENTION
+
+# For each service suffix infra/availability_zones.py checks: the endpoint's construct id (kept stable,
+# it names the CloudFormation resource) and CDK's constant for the service.
+INTERFACE_SERVICES = {
+    "comprehend": ("Comprehend", ec2.InterfaceVpcEndpointAwsService.COMPREHEND),
+    "rds-data": ("RdsData", ec2.InterfaceVpcEndpointAwsService.RDS_DATA),
+    "secretsmanager": ("SecretsManager", ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER),
+    "sagemaker.runtime": ("SageMakerRuntime", ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_RUNTIME),
+}
 
 
 class Network(Construct):
@@ -26,7 +43,9 @@ class Network(Construct):
         use_nat_gateway: bool,
         needs_sagemaker_runtime: bool,
         removal_policy: cdk.RemovalPolicy,
+        availability_zones: Sequence[str] | None = None,
     ) -> None:
+        """`availability_zones`: the zones to use (checked ones); None leaves CloudFormation to pick two."""
         super().__init__(scope, construct_id)
         if use_nat_gateway:
             subnets = [
@@ -51,7 +70,9 @@ class Network(Construct):
             self,
             "Vpc",
             ip_addresses=ec2.IpAddresses.cidr("10.40.0.0/16"),
-            max_azs=2,
+            # CDK accepts one of the two: checked zones, or "any two" (Fn::GetAZs at deploy time).
+            availability_zones=list(availability_zones) if availability_zones else None,
+            max_azs=None if availability_zones else ZONE_COUNT,
             nat_gateways=1 if use_nat_gateway else 0,
             subnet_configuration=subnets,
             flow_logs={
@@ -77,14 +98,8 @@ class Network(Construct):
                 description="churnguard interface endpoints: HTTPS from the churnguard security groups only",
                 allow_all_outbound=False,
             )
-            services = {
-                "Comprehend": ec2.InterfaceVpcEndpointAwsService.COMPREHEND,
-                "RdsData": ec2.InterfaceVpcEndpointAwsService.RDS_DATA,
-                "SecretsManager": ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
-            }
-            if needs_sagemaker_runtime:
-                services["SageMakerRuntime"] = ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_RUNTIME
-            for name, service in services.items():
+            for suffix in endpoint_services(needs_sagemaker_runtime=needs_sagemaker_runtime):
+                name, service = INTERFACE_SERVICES[suffix]
                 self.interface_endpoints[name] = self.vpc.add_interface_endpoint(
                     name,
                     service=service,
@@ -98,8 +113,9 @@ class Network(Construct):
         """A security group with no ingress whose only egress is HTTPS.
 
         Egress names no address because the S3 gateway endpoint's prefix list id is region-specific
-        and this stack is synthesized without a region; in isolated mode the route tables only lead to
-        the VPC endpoints and the S3 gateway, so HTTPS cannot leave AWS's network anyway.
+        and this stack is synthesized without a region. In isolated mode the route tables only lead to
+        the VPC endpoints and the S3 gateway, so HTTPS cannot leave AWS's network anyway; in nat mode
+        HTTPS is the only traffic the NAT gateway forwards for these groups.
         """
         group = ec2.SecurityGroup(
             self, construct_id, vpc=self.vpc, description=description, allow_all_outbound=False

@@ -17,6 +17,7 @@ from constructs import Construct
 
 from churnguard.constants import DATABASE_NAME
 from infra.api import RecommendApi
+from infra.availability_zones import availability_zones_for
 from infra.bootstrap import DatabaseBootstrap, deploy_sql_files, write_seed_csv, write_seed_messages_csv
 from infra.config import StackOptions
 from infra.data_bucket import DataBucket
@@ -53,6 +54,11 @@ class ChurnguardStack(cdk.Stack):
             use_nat_gateway=options.network == "nat",
             needs_sagemaker_runtime=options.has_endpoint,
             removal_policy=removal,
+            availability_zones=availability_zones_for(
+                network=options.network,
+                needs_sagemaker_runtime=options.has_endpoint,
+                requested=options.availability_zones,
+            ),
         )
         subnets = self.network.private_subnets
         database_security_group = self.network.https_client_security_group(

@@ -7,10 +7,13 @@ import argparse
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
+from churnguard.aws_clients import NO_CREDENTIALS_HELP
 from churnguard.constants import NAME_PREFIX, PROJECT_TAGS
+from churnguard.cost.prices import PriceTable, load_price_table
 from churnguard.errors import UserError
 from churnguard.teardown.cdk_destroy import cdk_destroy_command, find_project_root, run_cdk_destroy
-from churnguard.teardown.clients import NO_CREDENTIALS_HELP, AwsClients, clients_for
+from churnguard.teardown.clients import AwsClients, clients_for
+from churnguard.teardown.costs import describe_with_cost, total_text
 from churnguard.teardown.leftovers import StackFinder
 from churnguard.teardown.sweep import FinalCheck, SweepOutcome, final_check, live_stack_names, sweep
 
@@ -20,13 +23,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "teardown",
         help="destroy the stacks and remove everything else the project created",
         description="Runs `cdk destroy --all --force`, then removes the SageMaker jobs, endpoints, models, "
-        "training artifacts, log groups, manual snapshots, buckets and keys that carry the project's tags "
-        "AND name prefix (nothing else), then exits 1 listing anything still billable.",
+        "training artifacts, log groups, manual snapshots, buckets, secrets and keys that carry the "
+        "project's tags AND name prefix (nothing else); what a stage=prod stack retains is kept unless "
+        "--delete-retained. Lists everything still there with its monthly cost; exits 1 when anything "
+        "billable is left that was not kept on purpose.",
     )
     parser.add_argument("--dry-run", action="store_true", help="list what would be removed; remove nothing")
     parser.add_argument("--region", default=None, help="AWS region (default: AWS_REGION / your profile's)")
     parser.add_argument(
         "--skip-cdk", action="store_true", help="do not run `cdk destroy`; only sweep and check"
+    )
+    parser.add_argument(
+        "--delete-retained",
+        action="store_true",
+        help="also remove what a stage=prod stack retains on purpose (final snapshot, buckets, KMS key, "
+        "app secret, log groups); without it they are kept and listed with their monthly cost",
     )
     parser.add_argument(
         "-c",
@@ -42,7 +53,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         aws = clients_for(boto3.Session(region_name=args.region))
-        return _teardown(aws, dry_run=args.dry_run, skip_cdk=args.skip_cdk, context=args.context)
+        return _teardown(
+            aws,
+            dry_run=args.dry_run,
+            skip_cdk=args.skip_cdk,
+            context=args.context,
+            delete_retained=args.delete_retained,
+        )
     except NoCredentialsError as error:
         raise UserError(NO_CREDENTIALS_HELP) from error
     except ClientError as error:
@@ -51,7 +68,9 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"could not talk to AWS: {error}") from error
 
 
-def _teardown(aws: AwsClients, *, dry_run: bool, skip_cdk: bool, context: list[str]) -> int:
+def _teardown(
+    aws: AwsClients, *, dry_run: bool, skip_cdk: bool, context: list[str], delete_retained: bool
+) -> int:
     tags = ", ".join(f"{key}={value}" for key, value in PROJECT_TAGS.items())
     if not skip_cdk:
         root = find_project_root()
@@ -63,17 +82,21 @@ def _teardown(aws: AwsClients, *, dry_run: bool, skip_cdk: bool, context: list[s
             print(f"running: {command} (in {root}, region {aws.region})", flush=True)
             run_cdk_destroy(aws.region, root, context)
     print(f"Sweeping {aws.region} for resources named {NAME_PREFIX}… AND tagged {tags}")
-    outcome = sweep(aws, dry_run=dry_run, live_stacks=live_stack_names(aws))
-    _print_outcome(outcome, dry_run=dry_run)
+    outcome = sweep(aws, dry_run=dry_run, live_stacks=live_stack_names(aws), delete_retained=delete_retained)
+    prices = load_price_table()
+    _print_outcome(outcome, prices, dry_run=dry_run)
     if dry_run:
         print("dry run: nothing was removed")
         return 0
-    check = final_check(aws)
-    _print_check(check)
+    check = final_check(aws, delete_retained=delete_retained)
+    _print_check(check, prices)
     return 0 if check.clean else 1
 
 
-def _print_outcome(outcome: SweepOutcome, *, dry_run: bool) -> None:
+def _print_outcome(outcome: SweepOutcome, prices: PriceTable, *, dry_run: bool) -> None:
+    for leftover in outcome.kept:
+        verb = "would keep" if dry_run else "kept"
+        print(f"  {verb} (a stage=prod stack retains it): {describe_with_cost(leftover, prices)}")
     for leftover in outcome.planned:
         print(f"  would {leftover.action}: {leftover.describe()}")
     for leftover in outcome.removed:
@@ -85,17 +108,34 @@ def _print_outcome(outcome: SweepOutcome, *, dry_run: bool) -> None:
     for leftover in outcome.not_ours:
         print(f"  not touched (named like the project, lacks its tags): {leftover.describe()}")
     if not (outcome.planned or outcome.removed or outcome.left_alone or outcome.failed):
-        print("  nothing to remove" if not dry_run else "  nothing would be removed")
+        other = " else" if outcome.kept else ""
+        print(f"  nothing{other} to remove" if not dry_run else f"  nothing{other} would be removed")
 
 
-def _print_check(check: FinalCheck) -> None:
+def _print_check(check: FinalCheck, prices: PriceTable) -> None:
+    """Every resource still there, by name, with its monthly cost; "nothing billable left" only when
+    nothing billable is, kept on purpose or not."""
     for leftover in check.going_away:
-        print(f"  being deleted by AWS: {leftover.describe()}")
+        if leftover.billable:
+            print(f"  being deleted by AWS: {describe_with_cost(leftover, prices)} until it is gone")
+        else:
+            print(f"  being deleted by AWS, not billed: {leftover.describe()}")
     for leftover in check.not_billable:
         print(f"  still there, not billed: {leftover.describe()}")
-    if check.clean:
+    if check.kept:
+        print(
+            f"Final check: KEPT ON PURPOSE, STILL BILLING {total_text(check.kept, prices)} "
+            f"({len(check.kept)} resources a stage=prod stack retains; `--delete-retained` removes them):"
+        )
+        for leftover in check.kept:
+            print(f"  {describe_with_cost(leftover, prices)}")
+    if check.billable:
+        print(f"Final check: STILL BILLABLE, {total_text(check.billable, prices)}:")
+        for leftover in check.billable:
+            print(f"  {describe_with_cost(leftover, prices)}")
+    elif check.kept:
+        print("Final check: no other billable resources.")
+    elif any(leftover.billable for leftover in check.going_away):
+        print("Final check: nothing billable left once AWS finishes the deletions above.")
+    else:
         print("Final check: nothing billable left.")
-        return
-    print("Final check: STILL BILLABLE:")
-    for leftover in check.billable:
-        print(f"  {leftover.describe()}")

@@ -17,6 +17,9 @@ from pathlib import Path
 from churnguard.errors import UserError
 
 CDK_DESTROY = ["npx", "--no-install", "cdk", "destroy", "--all", "--force"]
+# `cdk destroy` synthesizes the app first; deleting a stack must not hinge on which Availability Zones
+# offer the isolated network's endpoints today, so the stack skips that check (infra/availability_zones.py).
+SKIP_ZONE_CHECK_ENV = "CHURNGUARD_SKIP_ZONE_CHECK"
 
 Runner = Callable[..., subprocess.CompletedProcess]
 
@@ -35,6 +38,7 @@ def cdk_environment(region: str) -> dict[str, str]:
     the `python3 app.py` in cdk.json runs with the project's virtual environment."""
     env = dict(os.environ)
     env.update(AWS_REGION=region, AWS_DEFAULT_REGION=region, CDK_DEFAULT_REGION=region)
+    env[SKIP_ZONE_CHECK_ENV] = "1"
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     return env
 

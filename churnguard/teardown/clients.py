@@ -1,4 +1,4 @@
-"""The AWS clients the teardown uses, all from one session pinned to one region."""
+"""The AWS clients the teardown uses, all from one session pinned to one region, each call bounded in time."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import boto3
 
-from churnguard.aws_clients import NO_CREDENTIALS_HELP, NO_REGION_HELP
+from churnguard.aws_clients import NO_CREDENTIALS_HELP, NO_REGION_HELP, aws_client
 from churnguard.errors import UserError
 
 
@@ -20,6 +20,7 @@ class AwsClients:
     rds: Any
     kms: Any
     cloudformation: Any
+    secretsmanager: Any
 
 
 def clients_for(session: boto3.Session) -> AwsClients:
@@ -28,12 +29,18 @@ def clients_for(session: boto3.Session) -> AwsClients:
         raise UserError(NO_REGION_HELP)
     if session.get_credentials() is None:
         raise UserError(NO_CREDENTIALS_HELP)
+    region = session.region_name
+
+    def client(service: str) -> Any:
+        return aws_client(service, session=session, region_name=region)
+
     return AwsClients(
-        region=session.region_name,
-        sagemaker=session.client("sagemaker"),
-        s3=session.client("s3"),
-        logs=session.client("logs"),
-        rds=session.client("rds"),
-        kms=session.client("kms"),
-        cloudformation=session.client("cloudformation"),
+        region=region,
+        sagemaker=client("sagemaker"),
+        s3=client("s3"),
+        logs=client("logs"),
+        rds=client("rds"),
+        kms=client("kms"),
+        cloudformation=client("cloudformation"),
+        secretsmanager=client("secretsmanager"),
     )

@@ -27,6 +27,15 @@ from churnguard.teardown.ownership import (
 GOING_AWAY_STATES = frozenset(
     {"Deleting", "Stopping", "deleting", "DELETE_IN_PROGRESS", "PendingDeletion", "Stopped"}
 )
+# What a stage=prod stack keeps when it is deleted (RemovalPolicy RETAIN, and SNAPSHOT for the cluster,
+# in infra/): log groups, the app secret, the KMS key, both buckets, the final cluster snapshot.
+# The sweep keeps them unless asked to delete them too; the final check names each with its cost.
+RETAINED_BY_PROD = frozenset(
+    {"log group", "Secrets Manager secret", "KMS key", "S3 bucket", "DB cluster snapshot"}
+)
+STAGE_TAG = "stage"
+PROD_STAGE = "prod"
+GIGABYTE = 1024**3
 
 
 @dataclass(frozen=True)
@@ -41,6 +50,10 @@ class Leftover:
     stack: str | None = None
     details: dict[str, str] = field(default_factory=dict, compare=False)
     owned: bool = True
+    # What it stores (log group, bucket, snapshot, artifacts), for its monthly cost; None when not measured.
+    stored_gb: float | None = field(default=None, compare=False)
+    # Kept on purpose by a stage=prod stack (RETAINED_BY_PROD and tagged stage=prod).
+    retained: bool = False
 
     @classmethod
     def tagged(
@@ -53,8 +66,10 @@ class Leftover:
         action: str,
         tags: dict[str, str],
         details: dict[str, str] | None = None,
+        stored_gb: float | None = None,
     ) -> Leftover:
-        """A resource whose tags say whether it is the project's and which stack (if any) made it."""
+        """A resource whose tags say whether it is the project's, which stack (if any) made it and
+        whether a prod stack retained it on purpose."""
         return cls(
             kind,
             name,
@@ -64,6 +79,8 @@ class Leftover:
             tags.get(CLOUDFORMATION_STACK_TAG),
             details or {},
             has_project_tags(tags),
+            stored_gb,
+            kind in RETAINED_BY_PROD and tags.get(STAGE_TAG) == PROD_STAGE,
         )
 
     @property
@@ -180,6 +197,16 @@ class SageMakerResourceFinder:
             aws.sagemaker.delete_model(ModelName=leftover.name)
 
 
+def _stored_bytes(aws: AwsClients, bucket: str, prefix: str = "") -> int | None:
+    """Bytes held by every object version under the prefix (what S3 bills); None when there is none."""
+    total, count = 0, 0
+    for page in aws.s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix):
+        for version in page.get("Versions", []):
+            total += int(version.get("Size", 0))
+            count += 1
+    return total if count else None
+
+
 def _delete_object_versions(aws: AwsClients, bucket: str, prefix: str = "") -> None:
     """Deletes every object version and delete marker under the prefix (plain objects have version "null")."""
     batch: list[dict[str, str]] = []
@@ -217,12 +244,12 @@ class TrainingArtifactFinder:
                 continue
             prefix = f"{output.path.strip('/')}/{name}/".lstrip("/")
             try:
-                listing = aws.s3.list_objects_v2(Bucket=output.netloc, Prefix=prefix, MaxKeys=1)
+                stored = _stored_bytes(aws, output.netloc, prefix)
             except ClientError as error:
                 if error.response["Error"]["Code"] == "NoSuchBucket":
                     continue
                 raise
-            if listing.get("KeyCount", 0):
+            if stored is not None:
                 found.append(
                     Leftover(
                         self.kind,
@@ -231,6 +258,7 @@ class TrainingArtifactFinder:
                         True,
                         "delete objects",
                         details={"bucket": output.netloc, "prefix": prefix},
+                        stored_gb=stored / GIGABYTE,
                     )
                 )
         return found
@@ -259,7 +287,15 @@ class LogGroupFinder:
             arn = group.get("logGroupArn") or group["arn"].removesuffix(":*")
             tags = tags_as_dict(aws.logs.list_tags_for_resource(resourceArn=arn).get("tags", {}))
             found.append(
-                Leftover.tagged(self.kind, name, "stored", billable=True, action="delete", tags=tags)
+                Leftover.tagged(
+                    self.kind,
+                    name,
+                    "stored",
+                    billable=True,
+                    action="delete",
+                    tags=tags,
+                    stored_gb=int(group.get("storedBytes", 0)) / GIGABYTE,
+                )
             )
         return found
 
@@ -293,6 +329,7 @@ class ClusterSnapshotFinder:
                     billable=True,
                     action="delete",
                     tags=tags,
+                    stored_gb=float(snapshot.get("AllocatedStorage", 0)),  # GiB of the cluster volume
                 )
             )
         return found
@@ -329,6 +366,7 @@ class BucketFinder:
                     billable=True,
                     action="empty and delete",
                     tags=tags,
+                    stored_gb=(_stored_bytes(aws, name) or 0) / GIGABYTE,
                 )
             )
         return found
@@ -336,6 +374,43 @@ class BucketFinder:
     def remove(self, aws: AwsClients, leftover: Leftover) -> None:
         _delete_object_versions(aws, leftover.name)
         aws.s3.delete_bucket(Bucket=leftover.name)
+
+
+class SecretFinder:
+    """Secrets Manager secrets: deleted with a 7-day recovery window (the minimum AWS allows).
+
+    CloudFormation names a secret after its construct (`DatabaseAppUserSecret9C33AA81-AbCdEf`), not the
+    project, so the secret's description ("churnguard: application database user ...") or the stack that
+    made it (`aws:cloudformation:stack-name` = churnguard-prod) stands for its name, as for KMS keys.
+    A secret costs $0.40 a month, and a prod stack retains the app user's one.
+    """
+
+    kind = "Secrets Manager secret"
+
+    def find(self, aws: AwsClients) -> list[Leftover]:
+        found = []
+        secrets = _pages(aws.secretsmanager, "list_secrets", "SecretList", IncludePlannedDeletion=True)
+        for secret in secrets:
+            tags = tags_as_dict(secret.get("Tags"))
+            labels = [secret["Name"], secret.get("Description", ""), tags.get(CLOUDFORMATION_STACK_TAG, "")]
+            if not any(has_project_name(label) for label in labels):
+                continue
+            state = "PendingDeletion" if secret.get("DeletedDate") else "exists"
+            found.append(
+                Leftover.tagged(
+                    self.kind,
+                    secret["Name"],
+                    state,
+                    billable=True,
+                    action="delete with a 7-day recovery window",
+                    tags=tags,
+                    details={"arn": secret["ARN"]},
+                )
+            )
+        return found
+
+    def remove(self, aws: AwsClients, leftover: Leftover) -> None:
+        aws.secretsmanager.delete_secret(SecretId=leftover.details["arn"], RecoveryWindowInDays=7)
 
 
 class KmsKeyFinder:
@@ -421,7 +496,7 @@ class ClusterFinder:
 
 def sweep_finders() -> list[Finder]:
     """What the sweep removes, in a safe order: stop spending first, then endpoints before their configs
-    and models, S3 artifacts before the buckets holding them."""
+    and models, S3 artifacts before the buckets holding them, secrets before the key encrypting them."""
     return [
         SageMakerJobFinder(tuning=True),
         SageMakerJobFinder(tuning=False),
@@ -432,6 +507,7 @@ def sweep_finders() -> list[Finder]:
         LogGroupFinder(),
         ClusterSnapshotFinder(),
         BucketFinder(),
+        SecretFinder(),
         KmsKeyFinder(),
     ]
 

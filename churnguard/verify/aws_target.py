@@ -17,10 +17,9 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-from churnguard.aws_clients import aws_client
+from churnguard.aws_clients import NO_CREDENTIALS_HELP, aws_client
 from churnguard.dataapi import DataApiClient
 from churnguard.errors import UserError
-from churnguard.teardown.clients import NO_CREDENTIALS_HELP
 from churnguard.verify.checks import VerifyFailure
 from churnguard.verify.function_url import Opener, post_json
 from churnguard.verify.stack_outputs import StackOutputs, read_outputs

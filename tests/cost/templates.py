@@ -19,8 +19,8 @@ def interface_endpoint(service: str) -> dict[str, Any]:
     }
 
 
-def idle_default_stack() -> dict[str, Any]:
-    """The default options: paused Serverless v2, serverless endpoint, 4 interface endpoints, no NAT."""
+def idle_isolated_stack() -> dict[str, Any]:
+    """network=isolated, other options default: paused Serverless v2, serverless endpoint, 4 endpoints."""
     return {
         "Resources": {
             "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {}},

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from churnguard.cli import main
-from tests.cost.templates import always_on_stack, idle_default_stack, write_assembly
+from tests.cost.templates import always_on_stack, idle_isolated_stack, write_assembly
 
 
 def test_json_flag_prints_one_json_object_as_the_last_line(
     tmp_path: Path, price_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assembly = write_assembly(tmp_path / "cdk.out", {"churnguard": idle_default_stack()})
+    assembly = write_assembly(tmp_path / "cdk.out", {"churnguard": idle_isolated_stack()})
 
     assert main(["cost", "--templates", str(assembly), "--prices", str(price_file), "--json"]) == 0
 
@@ -27,7 +27,7 @@ def test_json_flag_prints_one_json_object_as_the_last_line(
 def test_default_output_is_the_text_report_with_shipped_prices(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assembly = write_assembly(tmp_path / "cdk.out", {"churnguard": idle_default_stack()})
+    assembly = write_assembly(tmp_path / "cdk.out", {"churnguard": idle_isolated_stack()})
 
     assert main(["cost", "--templates", str(assembly), "--max-usd-per-hour", "0.10"]) == 0
 

@@ -10,12 +10,12 @@ import pytest
 from churnguard.cost.prices import PriceTable
 from churnguard.cost.report import build_report, render_text, to_json
 from churnguard.cost.templates import read_templates
-from tests.cost.templates import always_on_stack, idle_default_stack, write_assembly
+from tests.cost.templates import always_on_stack, idle_isolated_stack, write_assembly
 
 
-def test_default_stack_idle_cost_matches_hand_computed_figure(tmp_path: Path, prices: PriceTable) -> None:
+def test_isolated_stack_idle_cost_matches_hand_computed_figure(tmp_path: Path, prices: PriceTable) -> None:
     report = build_report(
-        read_templates(write_assembly(tmp_path, {"churnguard": idle_default_stack()})), prices
+        read_templates(write_assembly(tmp_path, {"churnguard": idle_isolated_stack()})), prices
     )
 
     # 4 interface endpoints x 2 AZs x $0.01       = 0.08 per hour
@@ -47,7 +47,7 @@ def test_always_on_stack_idle_cost_matches_hand_computed_figure(tmp_path: Path, 
 
 
 def test_serverless_v2_minimum_capacity_is_billed_while_idle(tmp_path: Path, prices: PriceTable) -> None:
-    stack = idle_default_stack()
+    stack = idle_isolated_stack()
     stack["Resources"]["Cluster"]["Properties"]["ServerlessV2ScalingConfiguration"]["MinCapacity"] = 0.5
     report = build_report(read_templates(write_assembly(tmp_path, {"churnguard": stack})), prices)
 
@@ -57,7 +57,7 @@ def test_serverless_v2_minimum_capacity_is_billed_while_idle(tmp_path: Path, pri
 
 def test_resources_of_every_stack_in_the_assembly_are_added(tmp_path: Path, prices: PriceTable) -> None:
     assembly = write_assembly(
-        tmp_path, {"churnguard": idle_default_stack(), "churnguard-nat": always_on_stack()}
+        tmp_path, {"churnguard": idle_isolated_stack(), "churnguard-nat": always_on_stack()}
     )
     report = build_report(read_templates(assembly), prices)
 
@@ -87,7 +87,7 @@ def test_unknown_types_and_unknown_sizes_are_listed_not_counted(tmp_path: Path, 
 
 def test_text_report_shows_each_line_totals_and_reference(tmp_path: Path, prices: PriceTable) -> None:
     report = build_report(
-        read_templates(write_assembly(tmp_path, {"churnguard": idle_default_stack()})), prices
+        read_templates(write_assembly(tmp_path, {"churnguard": idle_isolated_stack()})), prices
     )
     text = render_text(report)
 

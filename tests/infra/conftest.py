@@ -1,8 +1,9 @@
 """Synthesized stacks shared by the infra tests: each configuration is synthesized once per session.
 
 Synthesis goes through jsii and takes seconds, so three configurations cover every option branch:
-the defaults (through `python app.py`, exactly as the CDK CLI runs it, with no AWS credentials),
-a production configuration with every non-default choice, and in-database inference.
+the defaults (network=nat, through `python app.py`, exactly as the CDK CLI runs it, with no AWS
+credentials), a production configuration with every non-default choice (network=isolated among
+them), and in-database inference on the isolated network (three interface endpoints, no SageMaker).
 Each synthesis runs the cdk-nag plugin; an unacknowledged finding makes the fixture, and so every
 test that uses it, fail.
 """
@@ -26,7 +27,7 @@ STACK_PROD = "churnguard-prod"
 
 PROD_OPTIONS = {
     "stage": "prod",
-    "network": "nat",
+    "network": "isolated",
     "capacity": "provisioned",
     "instance_class": "r6g.large",
     "endpoint_mode": "realtime",
@@ -153,7 +154,12 @@ def prod_synth(trained_model_dir: Path, tmp_path_factory: pytest.TempPathFactory
 
 @pytest.fixture(scope="session")
 def in_database_synth(trained_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
-    context = {**cdk_json_context(), "inference_mode": "in_database", "model_dir": str(trained_model_dir)}
+    context = {
+        **cdk_json_context(),
+        "inference_mode": "in_database",
+        "network": "isolated",
+        "model_dir": str(trained_model_dir),
+    }
     return synthesize_in_process(context, tmp_path_factory.mktemp("cdk-in-database"))
 
 

@@ -23,7 +23,8 @@ def test_cdk_json_states_every_default() -> None:
 
 def test_defaults_are_the_cheap_private_configuration() -> None:
     chosen = options_from_context(lambda key: None, repo_root=Path("/repo"))
-    assert (chosen.stage, chosen.network, chosen.capacity) == ("dev", "isolated", "serverless")
+    assert (chosen.stage, chosen.network, chosen.capacity) == ("dev", "nat", "serverless")
+    assert chosen.availability_zones == (), "zones are chosen (and checked) at deploy time"
     assert chosen.min_acu == 0 and chosen.has_endpoint
     assert chosen.endpoint_mode == "serverless" and not chosen.seed_sample_data
     assert chosen.model_dir == Path("/repo/artifacts/model")
@@ -73,6 +74,10 @@ def test_absolute_model_dir_is_kept() -> None:
             "backup_retention_days='0' is not allowed; use a whole number from 1 to 35",
         ),
         ("seed_rows", "1.5", "seed_rows='1.5' is not allowed"),
+        ("availability_zones", "us-east-1a", "availability_zones='us-east-1a' is not valid; use two zones"),
+        ("availability_zones", "us-east-1a,us-west-2a", "availability_zones='us-east-1a,us-west-2a' is not"),
+        ("availability_zones", "use1-az1,use1-az2", "availability_zones='use1-az1,use1-az2' is not valid"),
+        ("availability_zones", "us-east-1a,us-east-1a", "availability_zones='us-east-1a,us-east-1a' is not"),
     ],
 )
 def test_invalid_option_is_rejected_naming_it(key: str, value: str, expected: str) -> None:
@@ -91,3 +96,15 @@ def test_json_booleans_from_cdk_json_are_accepted() -> None:
     assert options(seed_sample_data=True).seed_sample_data is True
     with pytest.raises(OptionError, match="option seed_rows=True is not a whole number"):
         options(seed_rows=True)
+
+
+def test_availability_zones_accept_a_comma_list_or_a_json_list() -> None:
+    assert options(availability_zones=" us-east-1a, us-east-1c ").availability_zones == (
+        "us-east-1a",
+        "us-east-1c",
+    )
+    assert options(availability_zones=["eu-west-1b", "eu-west-1c"]).availability_zones == (
+        "eu-west-1b",
+        "eu-west-1c",
+    )
+    assert options(availability_zones="").availability_zones == ()

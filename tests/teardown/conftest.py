@@ -39,6 +39,7 @@ PROJECT_LEFTOVERS = {
     ("S3 bucket", "churnguard-data-bucket"),
     ("KMS key", "alias/churnguard-data"),
     ("KMS key", "churnguard: Aurora storage and database secrets"),
+    ("Secrets Manager secret", "DatabaseAppUserSecret9C33AA81-AbCdEfGh"),
 }
 
 # Named like the project but lacking its tags: reported as "not touched", never removed.
@@ -51,7 +52,11 @@ NAMED_LIKE_THE_PROJECT = {
     ("DB cluster snapshot", "churnguard-manual"),
     ("S3 bucket", "churnguard-untagged-bucket"),
     ("KMS key", "churnguard: made by hand, untagged"),
+    ("Secrets Manager secret", "churnguard-by-hand"),
 }
+# The description CDK's app-user secret carries (infra/database.py); CloudFormation names the secret
+# after its construct, so the description is what says it is the project's.
+APP_SECRET_DESCRIPTION = "churnguard: application database user (Data API, call centre, API)"
 
 
 @pytest.fixture
@@ -160,6 +165,14 @@ def _bucket(s3: Any, name: str, tags: list[dict[str, str]], keys: list[str]) -> 
         s3.put_object(Bucket=name, Key=key, Body=b"artifact")
 
 
+def _secret(name: str, description: str, tags: list[dict[str, str]]) -> str:
+    secrets = boto3.client("secretsmanager", region_name=REGION)
+    created = secrets.create_secret(
+        Name=name, Description=description, SecretString='{"password": "not-a-real-password-2"}', Tags=tags
+    )
+    return created["ARN"]
+
+
 def seed_account() -> None:
     """Leftovers of the project (PROJECT_LEFTOVERS) next to look-alikes the sweep must not touch."""
     sagemaker = boto3.client("sagemaker", region_name=REGION)
@@ -210,6 +223,7 @@ def seed_account() -> None:
     key_id = kms.create_key(Tags=[{"TagKey": "project", "TagValue": "churnguard"}])["KeyMetadata"]["KeyId"]
     kms.create_alias(AliasName="alias/churnguard-data", TargetKeyId=key_id)
     kms.create_key(Description="churnguard: Aurora storage and database secrets", Tags=KMS_PROJECT)
+    _secret("DatabaseAppUserSecret9C33AA81-AbCdEfGh", APP_SECRET_DESCRIPTION, PROJECT)
 
     # Someone else's: untagged with our prefix, tagged with another prefix, our prefix but another tag value,
     # a longer word that merely starts with our prefix, and SageMaker's shared log group.
@@ -234,6 +248,8 @@ def seed_account() -> None:
     kms.create_alias(AliasName="alias/billing-key", TargetKeyId=key_id)
     kms.create_key(Description="billing: invoices", Tags=KMS_PROJECT)
     kms.create_key(Description="churnguard: made by hand, untagged")
+    _secret("churnguard-by-hand", "made by hand, untagged", [])
+    _secret("billing-db-password", "billing: invoices database", PROJECT)
 
 
 def kind_and_name(leftover: Leftover) -> tuple[str, str]:
@@ -259,7 +275,9 @@ def inventory() -> dict[str, set[str]]:
         objects |= {
             f"{bucket}/{item['Key']}" for item in s3.list_objects_v2(Bucket=bucket).get("Contents", [])
         }
+    secrets = boto3.client("secretsmanager", region_name=REGION)
     return {
+        "secrets": {secret["Name"] for secret in secrets.list_secrets()["SecretList"]},  # not deleted
         "endpoints": {item["EndpointName"] for item in sagemaker.list_endpoints()["Endpoints"]},
         "endpoint configs": {
             item["EndpointConfigName"] for item in sagemaker.list_endpoint_configs()["EndpointConfigs"]

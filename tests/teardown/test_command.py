@@ -36,10 +36,11 @@ def test_sweep_and_final_check_exit_0_when_nothing_is_left(
     out = capsys.readouterr().out
     assert "delete: SageMaker endpoint churnguard-endpoint (InService)" in out
     assert "empty and delete: S3 bucket churnguard-data-bucket" in out
-    assert "Final check: nothing billable left." in out
+    assert "being deleted by AWS: Secrets Manager secret DatabaseAppUserSecret9C33AA81-AbCdEfGh" in out
+    assert "Final check: nothing billable left once AWS finishes the deletions above." in out
     assert "not touched (named like the project, lacks its tags): S3 bucket churnguard-untagged-bucket" in out
     assert "billing" not in out and "churnguardian" not in out
-    assert "not-a-real-password-1" not in out
+    assert "not-a-real-password" not in out
     assert "churnguard-endpoint" not in inventory()["endpoints"]
 
 
@@ -113,9 +114,10 @@ def test_exit_1_lists_what_is_still_billable(
     assert main(["teardown", "--skip-cdk", "--region", REGION]) == 1
 
     out = capsys.readouterr().out
-    assert "Final check: STILL BILLABLE:" in out
-    assert "CloudFormation stack churnguard (DELETE_FAILED)" in out
-    assert "DB cluster churnguard-db (available)" in out
+    assert "Final check: STILL BILLABLE, 2 not priced:" in out
+    assert "CloudFormation stack churnguard (DELETE_FAILED): not priced: its resources bill" in out
+    assert "DB cluster churnguard-db (available): not priced: billed per instance- or ACU-hour" in out
+    assert "nothing billable left" not in out
     assert "not-a-real-password-1" not in out
 
 

@@ -41,6 +41,7 @@ REMOVED_BY_KIND = {
     },
     "snapshots": {"churnguard-final-snapshot"},
     "keys": {"alias/churnguard-data", "churnguard: Aurora storage and database secrets"},
+    "secrets": {"DatabaseAppUserSecret9C33AA81-AbCdEfGh"},
 }
 
 
