@@ -1,7 +1,8 @@
 """The recommendation API: lambda/recommend behind a Lambda Function URL that only IAM-signed calls reach.
 
 The call-centre back end signs its requests (SigV4) with a role that is granted lambda:InvokeFunctionUrl
-on this function; there is no anonymous access. The function reads Aurora through the Data API as
+and lambda:InvokeFunction on this function (AWS requires both for function URLs created since
+October 2025: docs/infra.md); there is no anonymous access. The function reads Aurora through the Data API as
 the app user and explains scores with the model's trees bundled beside it.
 """
 
