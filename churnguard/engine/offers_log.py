@@ -1,7 +1,8 @@
 """Writes the offers log (sql/20_offers.sql): each answer given, and later whether the customer stayed.
 
-Values are always bound parameters. Writing an answer is one INSERT done inside the caller's
-transaction, so it commits together with the decision or not at all.
+Values are always bound parameters. Writing an answer is one INSERT in its own transaction (with
+the read-back of its id), so it is either wholly there or not at all. A degraded answer (no
+sentiment, or no churn score) is written with NULL for what is missing and `degraded` = 1.
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ REASON_MAX_CHARS = 1000
 
 INSERT_OFFER_SQL = """
 INSERT INTO offers_log (
-    created_at, area_code, phone, sentiment, confidence, churn_probability, drivers,
+    created_at, area_code, phone, sentiment, confidence, churn_probability, degraded, drivers,
     rules_version, rule_name, reason, experiment, arm, offer, offer_cost_usd
 ) VALUES (
     UTC_TIMESTAMP(6), %(area_code)s, %(phone)s, %(sentiment)s, %(confidence)s, %(churn_probability)s,
-    %(drivers)s, %(rules_version)s, %(rule_name)s, %(reason)s, %(experiment)s, %(arm)s, %(offer)s,
-    %(offer_cost_usd)s
+    %(degraded)s, %(drivers)s, %(rules_version)s, %(rule_name)s, %(reason)s, %(experiment)s, %(arm)s,
+    %(offer)s, %(offer_cost_usd)s
 )
 """
 
@@ -36,9 +37,9 @@ class OffersLogError(UserError):
 class OfferRecord:
     area_code: int
     phone: str
-    sentiment: str
-    confidence: float
-    churn_probability: float
+    sentiment: str | None
+    confidence: float | None
+    churn_probability: float | None
     drivers: Sequence[dict[str, Any]]
     rules_version: str
     rule_name: str
@@ -47,6 +48,11 @@ class OfferRecord:
     arm: str | None
     offer: str
     offer_cost_usd: float
+
+    @property
+    def degraded(self) -> bool:
+        """Whether the answer was made without the sentiment or without the churn score."""
+        return self.sentiment is None or self.churn_probability is None
 
 
 def insert_offer(client: SqlClient, record: OfferRecord) -> int:
@@ -59,6 +65,7 @@ def insert_offer(client: SqlClient, record: OfferRecord) -> int:
             "sentiment": record.sentiment,
             "confidence": record.confidence,
             "churn_probability": record.churn_probability,
+            "degraded": 1 if record.degraded else 0,
             "drivers": json.dumps(list(record.drivers), sort_keys=True),
             "rules_version": record.rules_version,
             "rule_name": record.rule_name,
