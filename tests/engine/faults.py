@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import signal
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -103,7 +104,18 @@ class SpareServer:
         return self.server.url
 
     def freeze(self) -> None:
+        """SIGSTOP, and wait until every thread has stopped (the signal is delivered asynchronously)."""
         os.kill(self.server.pid, signal.SIGSTOP)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not self._stopped():
+            time.sleep(0.01)
+
+    def _stopped(self) -> bool:
+        states = []
+        for task in Path(f"/proc/{self.server.pid}/task").iterdir():
+            with suppress(FileNotFoundError):  # a thread that ended meanwhile
+                states.append((task / "stat").read_text().rsplit(")", 1)[1].split()[0])
+        return all(state in ("T", "t") for state in states)
 
     def thaw(self) -> None:
         os.kill(self.server.pid, signal.SIGCONT)
