@@ -21,6 +21,7 @@ import pymysql
 import pymysql.cursors
 
 from churnguard.engine.deadline import DatabaseTimeout, Deadline
+from churnguard.engine.failures import DatabaseUnreachable
 from churnguard.errors import UserError
 from churnguard.sql_client import Params, Row
 
@@ -233,13 +234,13 @@ def connect(
         if is_timeout(error):
             if deadline is not None:
                 raise deadline.expired("connecting") from None
-            raise UserError(
+            raise DatabaseUnreachable(
                 f"cannot connect to {parts}: the server did not answer within {read_timeout:g} s"
             ) from None
         code = error.args[0] if error.args else None
         reason = error.args[1] if len(error.args) > 1 else str(error)
         hint = " (is the server up? try `churnguard local status`)" if code == 2003 else ""
-        raise UserError(f"cannot connect to {parts}: {reason}{hint}") from None
+        raise DatabaseUnreachable(f"cannot connect to {parts}: {reason}{hint}") from None
     # The greeting may have used a shortened timeout; later statements start from the full ones.
     connection._read_timeout, connection._write_timeout = read_timeout, write_timeout
     return PyMySqlClient(connection, parts, deadline=deadline)

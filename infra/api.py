@@ -28,7 +28,7 @@ BUNDLED_MODEL_FILES = ("metadata.json", "model.json")
 # for a 300-tree model, measured by bench/bench_engine.py) with room to spare, so a slow database is
 # the handler's own 503, never Lambda cutting the invocation off with a bare 502.
 COLD_START_ALLOWANCE_S = 5
-API_TIMEOUT_S = math.ceil(longest_api_wait_s(DEFAULT_ANSWER_TIMEOUT_S) + COLD_START_ALLOWANCE_S)
+API_TIMEOUT_S = math.floor(longest_api_wait_s(DEFAULT_ANSWER_TIMEOUT_S) + COLD_START_ALLOWANCE_S) + 1
 
 
 class RecommendApi(Construct):

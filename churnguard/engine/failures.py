@@ -14,6 +14,7 @@ import sys
 from typing import Literal
 
 from churnguard.engine.deadline import DatabaseTimeout
+from churnguard.errors import UserError
 
 FailureKind = Literal["timeout", "resuming", "connection", "statement"]
 
@@ -23,12 +24,18 @@ _DATA_API_TIMEOUTS = frozenset({"StatementTimeoutException"})
 _DATA_API_RESUMING = frozenset({"DatabaseResumingException"})
 
 
+class DatabaseUnreachable(UserError):
+    """The database refused or dropped the connection before any statement (churnguard.db.connect)."""
+
+
 def failure_kind(error: BaseException) -> FailureKind | None:
     """`statement` (the database refused this one statement), `timeout` (no answer in time),
     `resuming` (a paused Aurora cluster is waking up), `connection` (the database or the service in
     front of it is unreachable or failed), or None: not a database failure at all (a bug)."""
     if isinstance(error, DatabaseTimeout):
         return "timeout"
+    if isinstance(error, DatabaseUnreachable):
+        return "connection"
     dataapi = sys.modules.get("churnguard.dataapi")
     if dataapi is not None and isinstance(error, dataapi.DatabaseStillResuming):
         return "resuming"
