@@ -1,0 +1,169 @@
+"""Call-centre load benchmark: N concurrent callers against a local MariaDB, then an audit of the offers log.
+
+Each caller is a thread with its own connection, as each Lambda execution environment or CLI process
+has, making `--calls` answers in a row, each under the default 5-s answer deadline. Reports
+throughput, p50/p99 latency and errors, then checks that the offers log holds exactly one row per
+answered call (no answer lost, none doubled, no row without an answer).
+
+Setup (not timed): a throwaway MariaDB server, 2,000 synthetic customers (seed 1729), a model
+trained on them with 4 search trials. Prints one JSON line per figure, with the conditions (threads,
+calls, CPUs, load average) in each, because the machine is shared.
+
+    .venv/bin/python bench/bench_load.py [--threads 16] [--calls 500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+from churnguard.db import PyMySqlClient, connect  # noqa: E402
+from churnguard.engine.deadline import DEFAULT_ANSWER_TIMEOUT_S, Deadline  # noqa: E402
+from churnguard.engine.recommend import Engine  # noqa: E402
+from churnguard.engine.request import validate_request  # noqa: E402
+from churnguard.localdb import install_churnguard, start_server, stop_server  # noqa: E402
+from training.pipeline import train  # noqa: E402
+from training.synthetic import generate_customers, generate_messages  # noqa: E402
+
+SEED = 1729
+CUSTOMERS = 2000
+TRIALS = 4
+MESSAGES = ("You morons! You charged me extra again!", "How do I dial Morocco?", "Thanks, all good now.")
+
+
+def conditions(threads: int, calls: int) -> dict[str, object]:
+    return {
+        "threads": threads,
+        "calls_per_thread": calls,
+        "cpus": os.cpu_count(),
+        "load_average_1m": round(os.getloadavg()[0], 2),
+        "database": "local MariaDB",
+    }
+
+
+def emit(name: str, value: float, unit: str, **extra: object) -> None:
+    print(
+        json.dumps({"benchmark": "load", "name": name, "value": round(value, 6), "unit": unit, **extra}),
+        flush=True,
+    )
+
+
+class Caller(threading.Thread):
+    """One agent's desk: its own connection, `calls` answers in a row, every outcome kept."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        url: str,
+        customers: list[tuple[int, str]],
+        index: int,
+        calls: int,
+        start: threading.Barrier,
+    ) -> None:
+        super().__init__(name=f"caller-{index}")
+        self.engine, self.url, self.customers = engine, url, customers
+        self.index, self.calls, self.start_line = index, calls, start
+        self.latencies_ms: list[float] = []
+        self.offer_ids: list[int] = []
+        self.errors: Counter[str] = Counter()
+
+    def run(self) -> None:
+        client: PyMySqlClient = connect(self.url)
+        try:
+            self.start_line.wait()
+            for call in range(self.calls):
+                area_code, phone = self.customers[(self.index * 7919 + call * 31) % len(self.customers)]
+                request = validate_request(area_code, phone, MESSAGES[call % len(MESSAGES)])
+                started = time.perf_counter()
+                try:
+                    with client.deadline(Deadline.after(DEFAULT_ANSWER_TIMEOUT_S)):
+                        answer = self.engine.recommend(client, request)
+                except Exception as error:  # counted by type: the figure is "errors", not a crash
+                    self.errors[type(error).__name__] += 1
+                    client.close()
+                    client = connect(self.url)
+                    continue
+                self.latencies_ms.append((time.perf_counter() - started) * 1000)
+                self.offer_ids.append(int(answer["offer_id"]))
+        finally:
+            client.close()
+
+
+def run_load(engine: Engine, url: str, threads: int, calls: int) -> None:
+    audit = connect(url)
+    customers = [
+        (int(row["area_code"]), str(row["phone"]))
+        for row in audit.query("SELECT area_code, phone FROM customers")
+    ]
+    before = int(audit.query("SELECT COUNT(*) AS n FROM offers_log")[0]["n"])
+    start = threading.Barrier(threads)
+    callers = [Caller(engine, url, customers, index, calls, start) for index in range(threads)]
+    started = time.perf_counter()
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join()
+    seconds = time.perf_counter() - started
+
+    latencies = sorted(latency for caller in callers for latency in caller.latencies_ms)
+    answered = [offer_id for caller in callers for offer_id in caller.offer_ids]
+    errors: Counter[str] = sum((caller.errors for caller in callers), Counter())
+    logged = [int(row["id"]) for row in audit.query("SELECT id FROM offers_log ORDER BY id")][before:]
+    audit.close()
+    answered_ids, logged_ids = Counter(answered), Counter(logged)
+    lost = sum((answered_ids - logged_ids).values())  # shown to an agent, not in the log
+    duplicated = sum(count - 1 for count in answered_ids.values() if count > 1)
+    unanswered_rows = sum((logged_ids - answered_ids).values())  # in the log, never shown
+
+    context = conditions(threads, calls)
+    emit("throughput", len(answered) / seconds, "answers/s", **context)
+    emit("latency_p50", statistics.median(latencies), "ms", **context)
+    emit("latency_p99", latencies[max(0, round(0.99 * len(latencies)) - 1)], "ms", **context)
+    emit("latency_max", latencies[-1], "ms", **context)
+    emit("errors", sum(errors.values()), "calls", by_type=dict(errors), **context)
+    emit("answered", len(answered), "calls", **context)
+    emit("offers_log_rows", len(logged), "rows", **context)
+    emit("lost", lost, "answers", **context)
+    emit("duplicated", duplicated, "answers", **context)
+    emit("rows_without_answer", unanswered_rows, "rows", **context)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=16, help="concurrent callers (default 16)")
+    parser.add_argument("--calls", type=int, default=500, help="answers per caller (default 500)")
+    args = parser.parse_args(argv)
+    customers = generate_customers(CUSTOMERS, seed=SEED)
+    with tempfile.TemporaryDirectory(prefix="bench-load-") as scratch:
+        model_dir = Path(scratch) / "model"
+        train(customers, model_dir, trials=TRIALS, seed=SEED)
+        engine = Engine.load(model_dir)
+        server = start_server()
+        try:
+            client = connect(server.url)
+            install_churnguard(
+                client,
+                model_dir=model_dir,
+                customers=customers,
+                messages=generate_messages(customers, seed=SEED),
+            )
+            client.close()
+            run_load(engine, server.url, args.threads, args.calls)
+        finally:
+            stop_server(server)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
