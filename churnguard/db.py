@@ -112,6 +112,14 @@ class PyMySqlClient:
         with self._bounded("a statement"), self._connection.cursor() as cursor:
             return int(cursor.execute(sql, _bindable(params)))
 
+    def insert_returning_id(self, sql: str, params: Params | None = None) -> int:
+        """Run one INSERT and return the AUTO_INCREMENT id it generated, read from the server's reply
+        to the INSERT itself (no LAST_INSERT_ID round trip). Outside a transaction the INSERT commits
+        as it runs: the row is wholly there or not at all, in one round trip."""
+        with self._bounded("a statement"), self._connection.cursor() as cursor:
+            cursor.execute(sql, _bindable(params))
+            return int(cursor.lastrowid)
+
     def executemany(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> int:
         """Run one statement for many parameter sets; PyMySQL batches multi-row INSERT ... VALUES."""
         if not rows:

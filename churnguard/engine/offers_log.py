@@ -1,8 +1,10 @@
 """Writes the offers log (sql/20_offers.sql): each answer given, and later whether the customer stayed.
 
-Values are always bound parameters. Writing an answer is one INSERT in its own transaction (with
-the read-back of its id), so it is either wholly there or not at all. A degraded answer (no
-sentiment, or no churn score) is written with NULL for what is missing and `degraded` = 1.
+Values are always bound parameters. Writing an answer is one INSERT, wholly there or not at all: a
+client that reads the new row's id from the INSERT's own reply (churnguard.db) runs it alone, in
+autocommit; any other (the RDS Data API, whose calls may each land on another connection) runs it
+in a transaction with the LAST_INSERT_ID() read-back. A degraded answer (no sentiment, or no churn
+score) is written with NULL for what is missing and `degraded` = 1.
 """
 
 from __future__ import annotations
@@ -57,26 +59,28 @@ class OfferRecord:
 
 def insert_offer(client: SqlClient, record: OfferRecord) -> int:
     """Append one answer; returns its id. Call inside `client.transaction()` (the id is per connection)."""
-    client.execute(
-        INSERT_OFFER_SQL,
-        {
-            "area_code": record.area_code,
-            "phone": record.phone,
-            "sentiment": record.sentiment,
-            "confidence": record.confidence,
-            "churn_probability": record.churn_probability,
-            "degraded": 1 if record.degraded else 0,
-            "drivers": json.dumps(list(record.drivers), sort_keys=True),
-            "rules_version": record.rules_version,
-            "rule_name": record.rule_name,
-            "reason": record.reason[:REASON_MAX_CHARS],
-            "experiment": record.experiment,
-            "arm": record.arm,
-            "offer": record.offer,
-            "offer_cost_usd": round(record.offer_cost_usd, 2),
-        },
-    )
+    client.execute(INSERT_OFFER_SQL, offer_params(record))
     return int(client.query("SELECT LAST_INSERT_ID() AS id")[0]["id"])
+
+
+def offer_params(record: OfferRecord) -> dict[str, Any]:
+    """The INSERT's bound parameters for one answer."""
+    return {
+        "area_code": record.area_code,
+        "phone": record.phone,
+        "sentiment": record.sentiment,
+        "confidence": record.confidence,
+        "churn_probability": record.churn_probability,
+        "degraded": 1 if record.degraded else 0,
+        "drivers": json.dumps(list(record.drivers), sort_keys=True),
+        "rules_version": record.rules_version,
+        "rule_name": record.rule_name,
+        "reason": record.reason[:REASON_MAX_CHARS],
+        "experiment": record.experiment,
+        "arm": record.arm,
+        "offer": record.offer,
+        "offer_cost_usd": round(record.offer_cost_usd, 2),
+    }
 
 
 def record_outcome(client: SqlClient, offer_id: int, *, retained: bool) -> bool:

@@ -23,7 +23,7 @@ from typing import Any
 from churnguard.drivers import DEFAULT_TOP_DRIVERS, DriverExplainer
 from churnguard.engine.decide import decide
 from churnguard.engine.failures import error_code, failure_kind
-from churnguard.engine.offers_log import OfferRecord, insert_offer
+from churnguard.engine.offers_log import INSERT_OFFER_SQL, OfferRecord, insert_offer, offer_params
 from churnguard.engine.request import COMPREHEND_MAX_BYTES, CallRequest
 from churnguard.engine.rules import SENTIMENTS, Rules, load_rules
 from churnguard.errors import UserError
@@ -56,16 +56,17 @@ class ScoringError(UserError):
 
 
 class RecordUnconfirmed(UserError):
-    """The connection failed while committing the answer's row: it may or may not be in the log.
+    """The connection failed while the answer's row was being committed: it may or may not be in the log.
 
     The answer is not shown (an offer is made only once its row is known to be committed); the
-    message names the offer id so the log can be checked.
+    message names the offer id, when it was read before the commit, so the log can be checked.
     """
 
-    def __init__(self, offer_id: int, code: str) -> None:
+    def __init__(self, offer_id: int | None, code: str) -> None:
+        which = f"offer {offer_id}, " if offer_id is not None else ""
         super().__init__(
-            f"the database did not confirm that the answer was recorded (offer {offer_id}, {code} "
-            "during the commit): no offer to make; try again"
+            f"the database did not confirm that the answer was recorded ({which}{code} while writing "
+            "it): no offer to make; try again"
         )
         self.offer_id = offer_id
 
@@ -238,9 +239,23 @@ class Engine:
 
 
 def record_answer(client: SqlClient, record: OfferRecord) -> int:
-    """Write the answer's row in a transaction of its own and return its id, or raise: the caller
-    shows the answer only after this returns. A failure before the commit rolls the row back; a
-    connection lost during the commit itself is RecordUnconfirmed (the row may be there)."""
+    """Write the answer's row and return its id, or raise: the caller shows the answer only after
+    this returns, so an answer shown is in the log exactly once.
+
+    With a client that reads the id from the INSERT's own reply (churnguard.db), the INSERT runs
+    alone and commits as it runs; otherwise it runs in a transaction with the id read back. Either
+    way one round trip is in doubt: when the connection fails while the INSERT (autocommit) or the
+    COMMIT is under way, the row may or may not be there, and RecordUnconfirmed says so (naming the
+    offer when its id was read). A failure anywhere else leaves no row.
+    """
+    insert_returning_id = getattr(client, "insert_returning_id", None)
+    if insert_returning_id is not None:
+        try:
+            return int(insert_returning_id(INSERT_OFFER_SQL, offer_params(record)))
+        except Exception as error:
+            if failure_kind(error) in ("connection", "timeout"):
+                raise RecordUnconfirmed(None, error_code(error)) from error
+            raise
     offer_id = None
     try:
         with client.transaction():

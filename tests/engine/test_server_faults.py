@@ -38,11 +38,17 @@ def offers(url: str) -> int:
 
 class Sabotaged:
     """Passes every call through to the real client and runs `sabotage` right after the first
-    statement whose text contains `after` (e.g. the offers-log INSERT, before the commit)."""
+    statement whose text contains `after` (e.g. the offers-log INSERT, before the commit).
 
-    def __init__(self, inner: PyMySqlClient, after: str, sabotage) -> None:
+    Without `autocommit` it hides the client's one-round-trip INSERT, so the engine records the
+    answer the way it does over the Data API: BEGIN, INSERT, LAST_INSERT_ID(), COMMIT.
+    """
+
+    def __init__(self, inner: PyMySqlClient, after: str, sabotage, *, autocommit: bool = False) -> None:
         self.inner, self.after, self.sabotage, self.done = inner, after, sabotage, False
         self.transaction, self.close = inner.transaction, inner.close
+        if autocommit:
+            self.insert_returning_id = inner.insert_returning_id
 
     def _then(self, sql: str) -> None:
         if not self.done and self.after in sql:
@@ -110,49 +116,57 @@ def test_a_timeout_out_of_range_is_refused(capsys, spare_server: SpareServer, tr
     assert code == 2 and "--timeout must be between 0.1 and 60 seconds" in err
 
 
-def test_a_database_frozen_mid_call_times_out_and_the_answer_is_not_recorded(
-    engine: Engine, spare_server: SpareServer
-):
-    """Frozen after the sentiment was read, before the answer is written: the next wait hits the
-    deadline, the connection is dropped, nothing is recorded, even once the server runs again."""
-    before = offers(spare_server.url)
+def frozen_during(spare_server: SpareServer, engine: Engine, after: str, expected, *, autocommit: bool):
+    """Freeze the server right after the statement containing `after`, under a 1-s deadline; returns
+    the error raised and the offers-log ids once the server runs again."""
     client = connect(spare_server.url)
-    victim = Sabotaged(client, "aws_comprehend_detect_sentiment", spare_server.freeze)
+    victim = Sabotaged(client, after, spare_server.freeze, autocommit=autocommit)
     started = time.monotonic()
     try:
-        with client.deadline(Deadline.after(1.0)), pytest.raises(DatabaseTimeout, match="within 1 s"):
+        with client.deadline(Deadline.after(1.0)), pytest.raises(expected) as raised:
             engine.recommend(victim, validate_request(*ANGRY))
     finally:
         spare_server.thaw()
         client.close()
     assert victim.done and time.monotonic() - started < HANG
-    assert offers(spare_server.url) == before
-
-
-def test_a_database_frozen_during_the_commit_names_the_offer_it_could_not_confirm(
-    engine: Engine, spare_server: SpareServer
-):
-    """Frozen once the row is written and its id read, before the commit is acknowledged: the
-    answer is not shown, and the error names the offer, which the server may still commit when it
-    runs again (the COMMIT was sent). The log then holds it once, never twice (docs/engine.md)."""
-    before = offers(spare_server.url)
-    client = connect(spare_server.url)
-    victim = Sabotaged(client, "LAST_INSERT_ID", spare_server.freeze)
-    try:
-        with client.deadline(Deadline.after(1.0)), pytest.raises(RecordUnconfirmed) as raised:
-            engine.recommend(victim, validate_request(*ANGRY))
-    finally:
-        spare_server.thaw()
-        client.close()
-    assert f"(offer {raised.value.offer_id}, DatabaseTimeout during the commit)" in str(raised.value)
-    time.sleep(0.5)  # let the thawed server finish whatever it had received
+    time.sleep(0.5)  # let the thawed server finish whatever it had received before it stopped
     admin = connect(spare_server.url)
     try:
-        ids = [row["id"] for row in admin.query("SELECT id FROM offers_log ORDER BY id")]
+        return raised.value, [row["id"] for row in admin.query("SELECT id FROM offers_log ORDER BY id")]
     finally:
         admin.close()
-    assert len(ids) in (before, before + 1)
-    assert ids.count(raised.value.offer_id) <= 1 and (len(ids) == before or ids[-1] == raised.value.offer_id)
+
+
+@pytest.mark.parametrize("autocommit", [True, False], ids=["one-round-trip insert", "transaction"])
+def test_a_database_frozen_before_the_answer_is_written_times_out_and_records_nothing(
+    engine: Engine, spare_server: SpareServer, autocommit: bool
+):
+    """Frozen after the score was read: the sentiment's wait hits the deadline, nothing is recorded,
+    even once the server runs again."""
+    before = offers(spare_server.url)
+    error, ids = frozen_during(spare_server, engine, "will_churn", DatabaseTimeout, autocommit=autocommit)
+    assert "did not answer within 1 s" in str(error)
+    assert len(ids) == before
+
+
+@pytest.mark.parametrize(
+    ("autocommit", "after", "named"),
+    [(True, "aws_comprehend_detect_sentiment", False), (False, "LAST_INSERT_ID", True)],
+    ids=["during the one-round-trip insert", "during the commit"],
+)
+def test_a_database_frozen_while_the_answer_is_written_says_it_is_unconfirmed_and_never_doubles_it(
+    engine: Engine, spare_server: SpareServer, autocommit: bool, after: str, named: bool
+):
+    """Frozen while the row's INSERT (autocommit) or COMMIT is on its way: the answer is not shown,
+    and the error says the row may be there, which it is once the thawed server runs what it had
+    received. The log then holds it once, never twice (docs/engine.md)."""
+    before = offers(spare_server.url)
+    error, ids = frozen_during(spare_server, engine, after, RecordUnconfirmed, autocommit=autocommit)
+    assert "did not confirm that the answer was recorded" in str(error)
+    assert (error.offer_id is not None) == named
+    assert len(ids) in (before, before + 1) and len(set(ids)) == len(ids)
+    if named and len(ids) == before + 1:
+        assert ids[-1] == error.offer_id
 
 
 def test_a_database_killed_mid_call_leaves_nothing_half_written_and_recovers_on_restart(
