@@ -100,7 +100,13 @@ class Caller(threading.Thread):
             client.close()
 
 
-def run_load(engine: Engine, url: str, threads: int, calls: int) -> None:
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (/proc/PID/stat, Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_load(engine: Engine, url: str, server_pid: int, threads: int, calls: int) -> None:
     audit = connect(url)
     customers = [
         (int(row["area_code"]), str(row["phone"]))
@@ -110,11 +116,14 @@ def run_load(engine: Engine, url: str, threads: int, calls: int) -> None:
     start = threading.Barrier(threads)
     callers = [Caller(engine, url, customers, index, calls, start) for index in range(threads)]
     started = time.perf_counter()
+    cpu_started = (time.process_time(), process_cpu_seconds(server_pid))
     for caller in callers:
         caller.start()
     for caller in callers:
         caller.join()
     seconds = time.perf_counter() - started
+    client_cpu = time.process_time() - cpu_started[0]
+    server_cpu = process_cpu_seconds(server_pid) - cpu_started[1]
 
     latencies = sorted(latency for caller in callers for latency in caller.latencies_ms)
     answered = [offer_id for caller in callers for offer_id in caller.offer_ids]
@@ -131,6 +140,10 @@ def run_load(engine: Engine, url: str, threads: int, calls: int) -> None:
     emit("latency_p50", statistics.median(latencies), "ms", **context)
     emit("latency_p99", latencies[max(0, round(0.99 * len(latencies)) - 1)], "ms", **context)
     emit("latency_max", latencies[-1], "ms", **context)
+    # CPU per answer does not depend on what else the shared machine runs, unlike the latencies:
+    # two cores divided by their sum is the throughput an idle 2-core machine could sustain.
+    emit("client_cpu_per_answer", client_cpu / len(answered) * 1000, "ms", **context)
+    emit("server_cpu_per_answer", server_cpu / len(answered) * 1000, "ms", **context)
     emit("errors", sum(errors.values()), "calls", by_type=dict(errors), **context)
     emit("answered", len(answered), "calls", **context)
     emit("offers_log_rows", len(logged), "rows", **context)
@@ -159,7 +172,7 @@ def main(argv: list[str]) -> int:
                 messages=generate_messages(customers, seed=SEED),
             )
             client.close()
-            run_load(engine, server.url, args.threads, args.calls)
+            run_load(engine, server.url, server.pid, args.threads, args.calls)
         finally:
             stop_server(server)
     return 0

@@ -63,6 +63,11 @@ def offers_report(client: SqlClient, *, since: date | None = None) -> dict[str, 
             "this database has no offers log: apply sql/20_offers.sql (`churnguard local up` and the "
             "deployed bootstrap do)"
         )
+    if not int(client.query(DEGRADED_COLUMN_SQL)[0]["n"]):
+        raise UserError(
+            "this offers log predates degraded answers (no column 'degraded'): apply sql/20_offers.sql "
+            "again to upgrade it in place (`churnguard local up` and the deployed bootstrap do)"
+        )
     params = {"since": (since or date(1970, 1, 1)).isoformat()}
     by_rule = [
         {
