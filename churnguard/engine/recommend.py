@@ -233,7 +233,8 @@ class Engine:
         sentiment = str(row[SENTIMENT]).strip().upper() if row.get(SENTIMENT) is not None else None
         confidence = _probability(row.get("confidence"))
         if sentiment not in SENTIMENTS or confidence is None:
-            shown = f"{_shown(row.get(SENTIMENT))} with confidence {_shown(row.get('confidence'))}"
+            label, score = row.get(SENTIMENT), row.get("confidence")
+            shown = "nothing" if label is None and score is None else f"{_shown(label)} ({_shown(score)})"
             return None, None, _missing(SENTIMENT, f"returned {shown}", "no usable value")
         return sentiment, confidence, None
 

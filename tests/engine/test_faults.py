@@ -105,7 +105,9 @@ def test_a_function_answering_null_is_missing_too(engine: Engine, client: PyMySq
     with failing_functions(faulty_db_url, *SENTIMENT_FUNCTIONS, returns_null=True):
         answer = engine.recommend(client, validate_request(*ANGRY))
     assert answer["degraded"] is True and answer["sentiment"] is None
-    assert "returned nothing with confidence nothing" in answer["missing"][0]["reason"]
+    assert answer["missing"][0]["reason"].startswith(
+        "no sentiment: the sentiment service (Amazon Comprehend, called by the database) returned nothing;"
+    )
 
 
 def test_neither_part_is_an_error_and_records_nothing(
