@@ -9,20 +9,23 @@ Setup (not timed): a throwaway MariaDB server, 2,000 synthetic customers (seed 1
 trained on them with 4 search trials. Prints one JSON line per figure, with the conditions (threads,
 calls, CPUs, load average) in each, because the machine is shared.
 
-    .venv/bin/python bench/bench_load.py [--threads 16] [--calls 500]
+    .venv/bin/python bench/bench_load.py [--threads 16] [--calls 500] [--callers-as threads|processes]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
+import resource
 import statistics
 import sys
 import tempfile
 import threading
 import time
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -42,8 +45,9 @@ TRIALS = 4
 MESSAGES = ("You morons! You charged me extra again!", "How do I dial Morocco?", "Thanks, all good now.")
 
 
-def conditions(threads: int, calls: int) -> dict[str, object]:
+def conditions(threads: int, calls: int, mode: str) -> dict[str, object]:
     return {
+        "callers_as": mode,
         "threads": threads,
         "calls_per_thread": calls,
         "cpus": os.cpu_count(),
@@ -59,45 +63,81 @@ def emit(name: str, value: float, unit: str, **extra: object) -> None:
     )
 
 
-class Caller(threading.Thread):
+@dataclass
+class Outcome:
+    """What one caller saw: the latency and offer id of every answer, and its errors by type."""
+
+    latencies_ms: list[float] = field(default_factory=list)
+    offer_ids: list[int] = field(default_factory=list)
+    errors: Counter[str] = field(default_factory=Counter)
+
+
+def make_calls(
+    engine: Engine, url: str, customers: list[tuple[int, str]], index: int, calls: int, start
+) -> Outcome:
     """One agent's desk: its own connection, `calls` answers in a row, every outcome kept."""
+    outcome = Outcome()
+    client: PyMySqlClient = connect(url)
+    try:
+        start.wait()
+        for call in range(calls):
+            area_code, phone = customers[(index * 7919 + call * 31) % len(customers)]
+            request = validate_request(area_code, phone, MESSAGES[call % len(MESSAGES)])
+            started = time.perf_counter()
+            try:
+                with client.deadline(Deadline.after(DEFAULT_ANSWER_TIMEOUT_S)):
+                    answer = engine.recommend(client, request)
+            except Exception as error:  # counted by type: the figure is "errors", not a crash
+                outcome.errors[type(error).__name__] += 1
+                client.close()
+                client = connect(url)
+                continue
+            outcome.latencies_ms.append((time.perf_counter() - started) * 1000)
+            outcome.offer_ids.append(int(answer["offer_id"]))
+    finally:
+        client.close()
+    return outcome
 
-    def __init__(
-        self,
-        engine: Engine,
-        url: str,
-        customers: list[tuple[int, str]],
-        index: int,
-        calls: int,
-        start: threading.Barrier,
-    ) -> None:
-        super().__init__(name=f"caller-{index}")
-        self.engine, self.url, self.customers = engine, url, customers
-        self.index, self.calls, self.start_line = index, calls, start
-        self.latencies_ms: list[float] = []
-        self.offer_ids: list[int] = []
-        self.errors: Counter[str] = Counter()
 
-    def run(self) -> None:
-        client: PyMySqlClient = connect(self.url)
-        try:
-            self.start_line.wait()
-            for call in range(self.calls):
-                area_code, phone = self.customers[(self.index * 7919 + call * 31) % len(self.customers)]
-                request = validate_request(area_code, phone, MESSAGES[call % len(MESSAGES)])
-                started = time.perf_counter()
-                try:
-                    with client.deadline(Deadline.after(DEFAULT_ANSWER_TIMEOUT_S)):
-                        answer = self.engine.recommend(client, request)
-                except Exception as error:  # counted by type: the figure is "errors", not a crash
-                    self.errors[type(error).__name__] += 1
-                    client.close()
-                    client = connect(self.url)
-                    continue
-                self.latencies_ms.append((time.perf_counter() - started) * 1000)
-                self.offer_ids.append(int(answer["offer_id"]))
-        finally:
-            client.close()
+def run_threads(engine: Engine, url: str, customers: list[tuple[int, str]], callers: int, calls: int):
+    """Callers as threads of this process (they share its interpreter lock); returns the outcomes and
+    the client CPU seconds they used."""
+    start = threading.Barrier(callers)
+    outcomes: list[Outcome] = [Outcome() for _ in range(callers)]
+
+    def desk(index: int) -> None:
+        outcomes[index] = make_calls(engine, url, customers, index, calls, start)
+
+    cpu = time.process_time()
+    threads = [threading.Thread(target=desk, args=(index,)) for index in range(callers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes, time.process_time() - cpu
+
+
+def _desk_process(queue, engine: Engine, url: str, customers, index: int, calls: int, start) -> None:
+    queue.put(make_calls(engine, url, customers, index, calls, start))
+
+
+def run_processes(engine: Engine, url: str, customers: list[tuple[int, str]], callers: int, calls: int):
+    """Callers as processes of their own, as Lambda execution environments or CLI calls are; returns
+    the outcomes and the client CPU seconds they used."""
+    context = multiprocessing.get_context("fork")
+    start, queue = context.Barrier(callers), context.Queue()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    processes = [
+        context.Process(target=_desk_process, args=(queue, engine, url, customers, index, calls, start))
+        for index in range(callers)
+    ]
+    for process in processes:
+        process.start()
+    outcomes = [queue.get() for _ in processes]
+    for process in processes:
+        process.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return outcomes, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
 
 
 def process_cpu_seconds(pid: int) -> float:
@@ -106,28 +146,23 @@ def process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_load(engine: Engine, url: str, server_pid: int, threads: int, calls: int) -> None:
+def run_load(engine: Engine, url: str, server_pid: int, threads: int, calls: int, mode: str) -> None:
     audit = connect(url)
     customers = [
         (int(row["area_code"]), str(row["phone"]))
         for row in audit.query("SELECT area_code, phone FROM customers")
     ]
     before = int(audit.query("SELECT COUNT(*) AS n FROM offers_log")[0]["n"])
-    start = threading.Barrier(threads)
-    callers = [Caller(engine, url, customers, index, calls, start) for index in range(threads)]
+    run = run_threads if mode == "threads" else run_processes
     started = time.perf_counter()
-    cpu_started = (time.process_time(), process_cpu_seconds(server_pid))
-    for caller in callers:
-        caller.start()
-    for caller in callers:
-        caller.join()
+    server_cpu = process_cpu_seconds(server_pid)
+    outcomes, client_cpu = run(engine, url, customers, threads, calls)
     seconds = time.perf_counter() - started
-    client_cpu = time.process_time() - cpu_started[0]
-    server_cpu = process_cpu_seconds(server_pid) - cpu_started[1]
+    server_cpu = process_cpu_seconds(server_pid) - server_cpu
 
-    latencies = sorted(latency for caller in callers for latency in caller.latencies_ms)
-    answered = [offer_id for caller in callers for offer_id in caller.offer_ids]
-    errors: Counter[str] = sum((caller.errors for caller in callers), Counter())
+    latencies = sorted(latency for outcome in outcomes for latency in outcome.latencies_ms)
+    answered = [offer_id for outcome in outcomes for offer_id in outcome.offer_ids]
+    errors: Counter[str] = sum((outcome.errors for outcome in outcomes), Counter())
     logged = [int(row["id"]) for row in audit.query("SELECT id FROM offers_log ORDER BY id")][before:]
     audit.close()
     answered_ids, logged_ids = Counter(answered), Counter(logged)
@@ -135,7 +170,7 @@ def run_load(engine: Engine, url: str, server_pid: int, threads: int, calls: int
     duplicated = sum(count - 1 for count in answered_ids.values() if count > 1)
     unanswered_rows = sum((logged_ids - answered_ids).values())  # in the log, never shown
 
-    context = conditions(threads, calls)
+    context = conditions(threads, calls, mode)
     emit("throughput", len(answered) / seconds, "answers/s", **context)
     emit("latency_p50", statistics.median(latencies), "ms", **context)
     emit("latency_p99", latencies[max(0, round(0.99 * len(latencies)) - 1)], "ms", **context)
@@ -156,6 +191,13 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=16, help="concurrent callers (default 16)")
     parser.add_argument("--calls", type=int, default=500, help="answers per caller (default 500)")
+    parser.add_argument(
+        "--callers-as",
+        choices=("threads", "processes"),
+        default="threads",
+        help="threads of one process (default; they share its interpreter lock) or processes of their "
+        "own, as Lambda execution environments are",
+    )
     args = parser.parse_args(argv)
     customers = generate_customers(CUSTOMERS, seed=SEED)
     with tempfile.TemporaryDirectory(prefix="bench-load-") as scratch:
@@ -172,7 +214,7 @@ def main(argv: list[str]) -> int:
                 messages=generate_messages(customers, seed=SEED),
             )
             client.close()
-            run_load(engine, server.url, server.pid, args.threads, args.calls)
+            run_load(engine, server.url, server.pid, args.threads, args.calls, args.callers_as)
         finally:
             stop_server(server)
     return 0
