@@ -8,12 +8,17 @@ cluster answers the first call with DatabaseResumingException; calls are retried
 times while it wakes up, never past the client's Deadline when it has one (a call-centre answer
 cannot wait for a resume: it gets DatabaseStillResuming at once, with the seconds to wait before
 trying again). Every HTTPS call is bounded by the boto3 client's connect and read timeouts
-(churnguard.aws_clients). Parameter values are never logged nor put into error messages.
+(churnguard.aws_clients); with a Deadline, the caller also stops waiting for a call the moment the
+deadline passes (botocore's timeouts are per client, not per call, so the call runs on a worker
+thread and is left to end on its own timeouts). Parameter values are never logged nor put into
+error messages.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime as dt
+import functools
 import logging
 import math
 import re
@@ -251,7 +256,7 @@ class DataApiClient:
             if self._deadline is not None:
                 self._deadline.wait_limit(None)
             try:
-                return method(**request)
+                return self._invoke(method, request)
             except ClientError as error:
                 # Matched by code, not by the modeled class: the Lambda runtime's botocore may predate it.
                 if error.response.get("Error", {}).get("Code") != RESUMING_ERROR:
@@ -268,5 +273,30 @@ class DataApiClient:
             f"try again in {RESUME_RETRY_AFTER_S} s"
         )
 
+    def _invoke(self, method: Callable[..., dict[str, Any]], request: dict[str, Any]) -> dict[str, Any]:
+        """One HTTPS call; with a deadline, waited for only until it passes (DatabaseTimeout).
+
+        A call given up on keeps running on its worker until its own timeouts end it; its answer is
+        dropped. Given up on during a COMMIT, the caller cannot know whether it committed: the
+        engine reports that (churnguard.engine.recommend.RecordUnconfirmed).
+        """
+        if self._deadline is None:
+            return method(**request)
+        future = _call_workers().submit(method, **request)
+        try:
+            return future.result(timeout=self._deadline.wait_limit(None))
+        except concurrent.futures.TimeoutError:
+            raise self._deadline.expired("waiting for the RDS Data API") from None
+
     def _may_wait(self, delay: float) -> bool:
         return self._deadline is None or self._deadline.remaining() > delay
+
+
+# Enough for one answer's calls in flight plus a few given up on and still ending on their timeouts.
+_CALL_WORKERS = 4
+
+
+@functools.cache
+def _call_workers() -> concurrent.futures.ThreadPoolExecutor:
+    """The threads deadline-bound calls run on, shared by every client of the process."""
+    return concurrent.futures.ThreadPoolExecutor(max_workers=_CALL_WORKERS, thread_name_prefix="data-api")

@@ -24,7 +24,7 @@ MODEL_DIR_IN_BUNDLE = "model"
 # What the recommend handler reads: the feature spec and cut-off, and the trees for the drivers.
 BUNDLED_MODEL_FILES = ("metadata.json", "model.json")
 # Seconds. The function's timeout is the longest the handler waits on the database for one answer
-# (12 s with the default 5-s budget) plus a cold start (loading the rules and the trees: under 1 s
+# (5.5 s with the default 5-s budget) plus a cold start (loading the rules and the trees: under 1 s
 # for a 300-tree model, measured by bench/bench_engine.py) with room to spare, so a slow database is
 # the handler's own 503, never Lambda cutting the invocation off with a bare 502.
 COLD_START_ALLOWANCE_S = 5

@@ -89,11 +89,14 @@ def answer_timeout(explicit: float | None = None, environ: Mapping[str, str] | N
 # The recommend API's Data API client: an endpoint that does not accept the connection in 2 s is not
 # going to; a call may read for as long as the whole budget.
 API_CONNECT_TIMEOUT_S = 2.0
+# Between the deadline passing and the handler answering: dropping the call waited for, logging,
+# building the response.
+API_WRAP_UP_S = 0.5
 
 
 def longest_api_wait_s(budget_s: float) -> float:
     """The longest the recommend API can wait on the database for one answer with budget `budget_s`:
-    no call starts after the deadline, and the one in flight when it passes waits at most its connect
-    and read timeouts (the read timeout is the budget; the API's client makes one attempt per call).
-    The API Lambda's timeout must exceed this, or a slow database is a bare 502 from Lambda."""
-    return budget_s + API_CONNECT_TIMEOUT_S + budget_s
+    the Data API client stops waiting for any call when the deadline passes (churnguard.dataapi), so
+    the budget plus the moment it takes to give up. The API Lambda's timeout must exceed this (plus a
+    cold start), or a slow database is a bare 502 from Lambda instead of the handler's 503."""
+    return budget_s + API_WRAP_UP_S

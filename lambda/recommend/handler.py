@@ -11,8 +11,8 @@ sentiment is available) or 503 (the database did not answer in time, is unreacha
 Aurora cluster resuming: then with Retry-After); nothing is recorded when a call fails.
 
 Time: each answer has a budget ($CHURNGUARD_ANSWER_TIMEOUT_S, default 5 s, never more than the
-invocation's remaining time allows): no Data API call starts after it, each call's connect and read
-timeouts are bounded, and a resuming cluster is not waited for. The function's timeout
+invocation's remaining time allows): no Data API call is waited for past it, each call's connect and
+read timeouts are bounded too, and a resuming cluster is not waited for. The function's timeout
 (infra/api.py) exceeds the longest wait this allows (churnguard.engine.deadline.longest_api_wait_s).
 
 Environment: CLUSTER_ARN and APP_SECRET_ARN (the RDS Data API's cluster and the app user's secret),
@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from churnguard.constants import DATABASE_NAME
-from churnguard.engine.deadline import API_CONNECT_TIMEOUT_S, Deadline, answer_timeout
+from churnguard.engine.deadline import API_CONNECT_TIMEOUT_S, Deadline, answer_timeout, longest_api_wait_s
 from churnguard.engine.failures import error_code, failure_kind
 from churnguard.engine.recommend import Engine, RecordUnconfirmed, ScoringError, UnknownCustomerError
 from churnguard.engine.request import validate_request
@@ -134,11 +134,11 @@ def respond(
 
 def answer_deadline(context: Any) -> Deadline:
     """The answer's deadline: the configured budget, cut so that the longest wait it allows
-    (longest_api_wait_s: budget, plus one call in flight) ends before the invocation's own timeout."""
+    (longest_api_wait_s) ends before the invocation's own timeout, with a margin to answer."""
     budget = answer_timeout()
     remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
     if remaining_ms is not None:
-        usable = (remaining_ms() / 1000 - INVOCATION_MARGIN_S - API_CONNECT_TIMEOUT_S) / 2
+        usable = remaining_ms() / 1000 - INVOCATION_MARGIN_S - (longest_api_wait_s(budget) - budget)
         budget = max(0.1, min(budget, usable))
     return Deadline.after(budget)
 

@@ -4,6 +4,8 @@ resuming cluster is waited for only while the deadline allows, and from_boto3 bu
 
 from __future__ import annotations
 
+import time
+
 import boto3
 import pytest
 from botocore.stub import Stubber
@@ -66,6 +68,29 @@ def test_a_resume_longer_than_the_deadline_allows_is_not_waited_for(rds_data):
         api.query("SELECT 1")
     assert sleeps == [] and raised.value.retry_after_s == 15
     assert failure_kind(raised.value) == "resuming"
+
+
+class SlowRdsData:
+    """An rds-data client whose calls take `seconds` (a Data API stuck on a stalled cluster)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def execute_statement(self, **_request):
+        time.sleep(self.seconds)
+        return {"records": [], "columnMetadata": []}
+
+
+def test_a_call_is_given_up_on_when_the_deadline_passes_not_when_its_read_timeout_does():
+    api = DataApiClient(SlowRdsData(3.0), **ARNS, deadline=Deadline.after(0.3))
+    started = time.monotonic()
+    with pytest.raises(DatabaseTimeout, match=r"within 0\.3 s \(waiting for the RDS Data API\)"):
+        api.query("SELECT 1")
+    assert time.monotonic() - started < 2.0  # well before the call's own 3 s
+
+
+def test_without_a_deadline_a_call_is_waited_for():
+    assert DataApiClient(SlowRdsData(0.2), **ARNS).query("SELECT 1") == []
 
 
 def test_from_boto3_builds_a_bounded_client(monkeypatch):

@@ -264,7 +264,7 @@ def test_the_api_client_is_bounded_and_the_lambda_outlasts_its_longest_wait(envi
     assert longest_api_wait_s(DEFAULT_ANSWER_TIMEOUT_S) + COLD_START_ALLOWANCE_S < API_TIMEOUT_S
 
 
-@pytest.mark.parametrize(("remaining_ms", "budget"), [(18_000, 5.0), (9_000, 3.0), (2_000, 0.1)])
+@pytest.mark.parametrize(("remaining_ms", "budget"), [(11_000, 5.0), (4_000, 2.5), (1_000, 0.1)])
 def test_the_budget_never_outlasts_the_invocation(environment, remaining_ms, budget):
     api = load_handler()
     deadline = api.answer_deadline(SimpleNamespace(get_remaining_time_in_millis=lambda: remaining_ms))
