@@ -172,7 +172,16 @@ def parse_body(event: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+    """The Function URL's entry point: every outcome is an HTTP answer of ours, a bug included (500,
+    its stack logged), never an unhandled exception that Lambda turns into a bare 502."""
     request_id = getattr(context, "aws_request_id", "-")
+    try:
+        return answer(event, context, request_id)
+    except Exception as error:
+        return failed(request_id, error)
+
+
+def answer(event: Mapping[str, Any], context: Any, request_id: str) -> dict[str, Any]:
     method = event.get("requestContext", {}).get("http", {}).get("method", "POST")
     if method != "POST":
         return respond(405, {"error": f"use POST, not {method}"})

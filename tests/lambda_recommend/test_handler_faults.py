@@ -145,6 +145,19 @@ def test_a_bug_is_a_500_with_its_type_and_stack_logged_but_no_customer_data(envi
     assert "database" not in caplog.text.split("internal error")[1].split("\n")[0]
 
 
+def test_a_bug_while_loading_the_engine_is_a_500_too(environment, caplog, monkeypatch):
+    api = load_handler()
+
+    def broken_engine():
+        raise AttributeError("'NoneType' object has no attribute 'trees'")
+
+    monkeypatch.setattr(api, "engine", broken_engine)
+    with caplog.at_level(logging.INFO):
+        response, body, _ = post(api)
+    assert response["statusCode"] == 500 and "nothing was recorded" in body["error"]
+    assert "internal error AttributeError" in caplog.text and "in broken_engine" in caplog.text
+
+
 # The Data API's side, with the real DataApiClient the handler builds, on botocore's Stubber.
 
 
