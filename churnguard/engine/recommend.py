@@ -52,7 +52,8 @@ class UnknownCustomerError(UserError):
 
 
 class ScoringError(UserError):
-    """The database answered, but with neither a usable score nor a usable sentiment (nothing is recorded)."""
+    """The database answered, but with neither a usable score nor a usable sentiment, or with more
+    than one customer for the key: no answer can be made (nothing is recorded)."""
 
 
 class RecordUnconfirmed(UserError):

@@ -206,7 +206,7 @@ def answer(event: Mapping[str, Any], context: Any, request_id: str) -> dict[str,
         LOGGER.info("request %s: unknown customer", request_id)
         return respond(404, {"error": str(error)})
     except ScoringError as error:
-        LOGGER.error("request %s: no score and no sentiment; nothing recorded", request_id)
+        LOGGER.error("request %s: no usable answer from the database; nothing recorded", request_id)
         return respond(502, {"error": str(error)})
     except RecordUnconfirmed as error:
         LOGGER.error("request %s: commit of offer %s unconfirmed", request_id, error.offer_id)
