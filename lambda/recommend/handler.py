@@ -69,7 +69,7 @@ def data_api_client(*, cluster_arn: str, secret_arn: str, database: str, deadlin
     from churnguard.dataapi import DataApiClient
 
     return DataApiClient(
-        rds_data_client(deadline.seconds),
+        rds_data_client(answer_timeout()),  # the configured budget: one client, however the deadline is cut
         resource_arn=cluster_arn,
         secret_arn=secret_arn,
         database=database,

@@ -271,8 +271,8 @@ def test_warm_requests_reuse_one_rds_data_client(monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     module = load_handler()
     settings = {"cluster_arn": "arn:aws:rds:eu-west-1:123456789012:cluster:cg", "secret_arn": "arn:s"}
-    deadline = Deadline.after(5)
-    first = module.data_api_client(**settings, database="churnguard", deadline=deadline)
-    second = module.data_api_client(**settings, database="churnguard", deadline=deadline)
+    first = module.data_api_client(**settings, database="churnguard", deadline=Deadline.after(5))
+    # A deadline cut short by the invocation's remaining time still shares the one client.
+    second = module.data_api_client(**settings, database="churnguard", deadline=Deadline.after(2.3))
     assert first is not second  # each request gets its own transaction state...
     assert first._rds_data is second._rds_data  # ...over the one boto3 client built on the first request
