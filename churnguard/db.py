@@ -146,15 +146,16 @@ class PyMySqlClient:
             self._in_transaction = False
 
     def _rollback(self) -> None:
-        """Roll back after a failure, without hiding that failure: when the connection is gone the
-        server has already discarded the transaction, and a second error would only mask the first."""
+        """Roll back after a failure, without hiding that failure: a connection that is gone, or
+        that fails to roll back, is closed, and the server discards the transaction of a closed
+        connection; a second error would only mask the first."""
         if not self._connection.open:
             return
         try:
             with self._bounded("the rollback"):
                 self._connection.rollback()
         except (pymysql.err.Error, DatabaseTimeout):
-            self._connection.close()
+            self.close()
 
     @contextmanager
     def _bounded(self, what: str) -> Iterator[None]:
