@@ -95,6 +95,19 @@ def test_a_frozen_database_is_a_one_line_timeout_not_a_hang(
     assert offers(spare_server.url) == before + 1
 
 
+def test_by_default_a_frozen_database_is_given_five_seconds(
+    capsys, spare_server: SpareServer, trained_model_dir, monkeypatch
+):
+    monkeypatch.delenv("CHURNGUARD_ANSWER_TIMEOUT_S", raising=False)
+    spare_server.freeze()
+    try:
+        code, _, err, seconds = cli(capsys, spare_server.url, trained_model_dir)
+    finally:
+        spare_server.thaw()
+    assert code == 2 and "the database did not answer within 5 s" in err
+    assert 4 < seconds < HANG  # it did wait for the database, up to its budget, not for ever
+
+
 def test_the_timeout_comes_from_the_environment_by_default(
     capsys, spare_server: SpareServer, trained_model_dir, monkeypatch
 ):
