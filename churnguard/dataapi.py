@@ -5,12 +5,20 @@ with typed Field values, and `%%` a literal `%`; statements without parameters a
 as PyMySQL does. Rows come back as dicts keyed by column label, DECIMAL as Decimal and
 DATE/DATETIME/TIMESTAMP as date/datetime, like PyMySQL's. An auto-paused Aurora Serverless v2
 cluster answers the first call with DatabaseResumingException; calls are retried a bounded number of
-times while it wakes up. Parameter values are never logged nor put into error messages.
+times while it wakes up, never past the client's Deadline when it has one (a call-centre answer
+cannot wait for a resume: it gets DatabaseStillResuming at once, with the seconds to wait before
+trying again). Every HTTPS call is bounded by the boto3 client's connect and read timeouts
+(churnguard.aws_clients); with a Deadline, the caller also stops waiting for a call the moment the
+deadline passes (botocore's timeouts are per client, not per call, so the call runs on a worker
+thread and is left to end on its own timeouts). Parameter values are never logged nor put into
+error messages.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime as dt
+import functools
 import logging
 import math
 import re
@@ -20,9 +28,10 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 
+from churnguard.aws_clients import aws_client
+from churnguard.engine.deadline import Deadline
 from churnguard.sql_client import Params, Row
 
 LOGGER = logging.getLogger(__name__)
@@ -30,6 +39,11 @@ LOGGER = logging.getLogger(__name__)
 RESUMING_ERROR = "DatabaseResumingException"
 # Aurora Serverless v2 resumes in about 15 s; these waits add up to about a minute before giving up.
 DEFAULT_RESUME_DELAYS_S: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 15.0, 15.0, 15.0)
+# What a caller that cannot wait is told to wait before trying again (the resume's usual length).
+RESUME_RETRY_AFTER_S = 15
+# The Data API ends a statement after 45 s on its own; a read timeout above that lets its answer
+# (an error naming the timeout) arrive instead of a bare socket timeout.
+DEFAULT_READ_TIMEOUT_S = 50.0
 _PLACEHOLDER = re.compile(r"%\((?P<name>[A-Za-z_][A-Za-z0-9_]*)\)s|%%|%")
 _INT64 = range(-(2**63), 2**63)
 _DATETIME_TYPES = frozenset({"DATETIME", "TIMESTAMP"})
@@ -40,7 +54,11 @@ class DataApiParameterError(ValueError):
 
 
 class DatabaseStillResuming(RuntimeError):
-    """The cluster did not finish resuming within the retry budget."""
+    """The cluster did not finish resuming within the retry budget; `retry_after_s` says when to try again."""
+
+    def __init__(self, message: str, *, retry_after_s: int = RESUME_RETRY_AFTER_S) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 def to_named_parameters(sql: str, params: Params | None) -> tuple[str, list[dict[str, Any]]]:
@@ -159,6 +177,7 @@ class DataApiClient:
         database: str | None = None,
         resume_delays_s: Sequence[float] = DEFAULT_RESUME_DELAYS_S,
         sleep: Callable[[float], None] = time.sleep,
+        deadline: Deadline | None = None,
     ) -> None:
         self._rds_data = rds_data
         self._target: dict[str, str] = {"resourceArn": resource_arn, "secretArn": secret_arn}
@@ -166,12 +185,24 @@ class DataApiClient:
             self._target["database"] = database
         self._resume_delays_s = tuple(resume_delays_s)
         self._sleep = sleep
+        self._deadline = deadline
         self._transaction_id: str | None = None
 
     @classmethod
-    def from_boto3(cls, *, resource_arn: str, secret_arn: str, database: str | None = None) -> DataApiClient:
+    def from_boto3(
+        cls,
+        *,
+        resource_arn: str,
+        secret_arn: str,
+        database: str | None = None,
+        read_timeout: float = DEFAULT_READ_TIMEOUT_S,
+    ) -> DataApiClient:
+        """A client on a bounded boto3 `rds-data` client (connect and read timeouts, standard retries)."""
         return cls(
-            boto3.client("rds-data"), resource_arn=resource_arn, secret_arn=secret_arn, database=database
+            aws_client("rds-data", read_timeout=read_timeout),
+            resource_arn=resource_arn,
+            secret_arn=secret_arn,
+            database=database,
         )
 
     def query(self, sql: str, params: Params | None = None) -> list[Row]:
@@ -214,23 +245,58 @@ class DataApiClient:
         return self._call("execute_statement", **request)
 
     def _call(self, operation: str, **request: Any) -> dict[str, Any]:
-        """Call `operation`, waiting while a paused cluster resumes; other errors pass through."""
+        """Call `operation`, waiting while a paused cluster resumes; other errors pass through.
+
+        With a deadline, no call starts after it (DatabaseTimeout) and no resume wait reaches past it
+        (DatabaseStillResuming at once): what the caller cannot wait for, it is told to retry.
+        """
         method = getattr(self._rds_data, operation)
+        waited = 0.0
         for attempt, delay in enumerate((*self._resume_delays_s, None), start=1):
+            if self._deadline is not None:
+                self._deadline.wait_limit(None)
             try:
-                return method(**request)
+                return self._invoke(method, request)
             except ClientError as error:
                 # Matched by code, not by the modeled class: the Lambda runtime's botocore may predate it.
                 if error.response.get("Error", {}).get("Code") != RESUMING_ERROR:
                     raise
-                if delay is None:
+                if delay is None or not self._may_wait(delay):
                     break
                 LOGGER.info(
                     "cluster is resuming; %s attempt %d, retrying in %.0f s", operation, attempt, delay
                 )
                 self._sleep(delay)
-        waited = sum(self._resume_delays_s)
+                waited += delay
         raise DatabaseStillResuming(
-            f"the Aurora cluster was still resuming after {len(self._resume_delays_s) + 1} attempts "
-            f"over {waited:.0f} s; try again in a minute"
+            f"the Aurora cluster was still resuming after {attempt} attempts over {waited:.0f} s; "
+            f"try again in {RESUME_RETRY_AFTER_S} s"
         )
+
+    def _invoke(self, method: Callable[..., dict[str, Any]], request: dict[str, Any]) -> dict[str, Any]:
+        """One HTTPS call; with a deadline, waited for only until it passes (DatabaseTimeout).
+
+        A call given up on keeps running on its worker until its own timeouts end it; its answer is
+        dropped. Given up on during a COMMIT, the caller cannot know whether it committed: the
+        engine reports that (churnguard.engine.recommend.RecordUnconfirmed).
+        """
+        if self._deadline is None:
+            return method(**request)
+        future = _call_workers().submit(method, **request)
+        try:
+            return future.result(timeout=self._deadline.wait_limit(None))
+        except concurrent.futures.TimeoutError:
+            raise self._deadline.expired("waiting for the RDS Data API") from None
+
+    def _may_wait(self, delay: float) -> bool:
+        return self._deadline is None or self._deadline.remaining() > delay
+
+
+# Enough for one answer's calls in flight plus a few given up on and still ending on their timeouts.
+_CALL_WORKERS = 4
+
+
+@functools.cache
+def _call_workers() -> concurrent.futures.ThreadPoolExecutor:
+    """The threads deadline-bound calls run on, shared by every client of the process."""
+    return concurrent.futures.ThreadPoolExecutor(max_workers=_CALL_WORKERS, thread_name_prefix="data-api")

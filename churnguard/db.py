@@ -2,6 +2,10 @@
 
 Used against the local MariaDB stand-in and any MySQL-compatible server a DBA points us at. The URL
 comes from `--db-url`, then `$CHURNGUARD_DB_URL`, then the state file `churnguard local up` writes.
+Every wait is bounded: connecting (`connect_timeout`, which with PyMySQL covers the TCP connect
+only), and every read and write on the socket, the server's greeting included (`read_timeout`,
+`write_timeout`), so a stopped server raises instead of hanging. A call-centre answer also gives the
+client a Deadline: each wait is then cut to what is left of it and its expiry is a DatabaseTimeout.
 """
 
 from __future__ import annotations
@@ -16,11 +20,21 @@ from urllib.parse import unquote, urlsplit
 import pymysql
 import pymysql.cursors
 
+from churnguard.engine.deadline import DatabaseTimeout, Deadline
+from churnguard.engine.failures import DatabaseUnreachable
 from churnguard.errors import UserError
 from churnguard.sql_client import Params, Row
 
 DB_URL_ENV = "CHURNGUARD_DB_URL"
 DEFAULT_PORT = 3306
+# Seconds. Connecting either works at once or not at all; a single statement of a bulk command
+# (loading customers, rescoring every one of them) may legitimately run for minutes, never for
+# a quarter of an hour. A call-centre answer is bounded far tighter by its Deadline.
+DEFAULT_CONNECT_TIMEOUT_S = 10.0
+DEFAULT_READ_TIMEOUT_S = 900.0
+DEFAULT_WRITE_TIMEOUT_S = 900.0
+# PyMySQL's client-side error numbers (CR_*, 2000-2999) mean the connection itself failed.
+_CLIENT_ERRORS = range(2000, 3000)
 
 
 @dataclass(frozen=True)
@@ -65,42 +79,103 @@ class PyMySqlClient:
     parameters, PyMySQL binds `%(name)s` placeholders by quoting the values itself.
     """
 
-    def __init__(self, connection: pymysql.connections.Connection, url: DatabaseUrl) -> None:
+    def __init__(
+        self,
+        connection: pymysql.connections.Connection,
+        url: DatabaseUrl,
+        *,
+        deadline: Deadline | None = None,
+    ) -> None:
         self._connection = connection
         self.url = url
         self._in_transaction = False
+        self._deadline = deadline
+        # The socket timeouts the connection was opened with; a deadline only ever shortens them.
+        self._read_timeout = connection._read_timeout
+        self._write_timeout = connection._write_timeout
+
+    @contextmanager
+    def deadline(self, deadline: Deadline) -> Iterator[None]:
+        """Bound every statement inside the block by `deadline` (for a client reused across answers)."""
+        previous, self._deadline = self._deadline, deadline
+        try:
+            yield
+        finally:
+            self._deadline = previous
 
     def query(self, sql: str, params: Params | None = None) -> list[Row]:
-        with self._connection.cursor() as cursor:
+        with self._bounded("a query"), self._connection.cursor() as cursor:
             cursor.execute(sql, _bindable(params))
             return list(cursor.fetchall())
 
     def execute(self, sql: str, params: Params | None = None) -> int:
-        with self._connection.cursor() as cursor:
+        with self._bounded("a statement"), self._connection.cursor() as cursor:
             return int(cursor.execute(sql, _bindable(params)))
+
+    def insert_returning_id(self, sql: str, params: Params | None = None) -> int:
+        """Run one INSERT and return the AUTO_INCREMENT id it generated, read from the server's reply
+        to the INSERT itself (no LAST_INSERT_ID round trip). Outside a transaction the INSERT commits
+        as it runs: the row is wholly there or not at all, in one round trip."""
+        with self._bounded("a statement"), self._connection.cursor() as cursor:
+            cursor.execute(sql, _bindable(params))
+            return int(cursor.lastrowid)
 
     def executemany(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> int:
         """Run one statement for many parameter sets; PyMySQL batches multi-row INSERT ... VALUES."""
         if not rows:
             return 0
-        with self._connection.cursor() as cursor:
+        with self._bounded("a batch"), self._connection.cursor() as cursor:
             return int(cursor.executemany(sql, [dict(row) for row in rows]))
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
         if self._in_transaction:
             raise RuntimeError("transactions do not nest")
-        self._connection.begin()
+        with self._bounded("starting a transaction"):
+            self._connection.begin()
         self._in_transaction = True
         try:
             yield
         except BaseException:
-            self._connection.rollback()
+            self._rollback()
             raise
         else:
-            self._connection.commit()
+            with self._bounded("the commit"):
+                self._connection.commit()
         finally:
             self._in_transaction = False
+
+    def _rollback(self) -> None:
+        """Roll back after a failure, without hiding that failure: a connection that is gone, or
+        that fails to roll back, is closed, and the server discards the transaction of a closed
+        connection; a second error would only mask the first."""
+        if not self._connection.open:
+            return
+        try:
+            with self._bounded("the rollback"):
+                self._connection.rollback()
+        except (pymysql.err.Error, DatabaseTimeout):
+            self.close()
+
+    @contextmanager
+    def _bounded(self, what: str) -> Iterator[None]:
+        """Cut the socket timeouts to what is left of the deadline; a wait it ends is a DatabaseTimeout."""
+        if self._deadline is None:
+            yield
+            return
+        limit = self._deadline.wait_limit(None)
+        connection = self._connection
+        connection._read_timeout = min(limit, self._read_timeout or limit)
+        connection._write_timeout = min(limit, self._write_timeout or limit)
+        try:
+            yield
+        except pymysql.err.OperationalError as error:
+            if is_timeout(error):
+                raise self._deadline.expired(f"waiting for {what}") from None
+            raise
+        finally:
+            connection._read_timeout = self._read_timeout
+            connection._write_timeout = self._write_timeout
 
     def close(self) -> None:
         if self._connection.open:
@@ -119,9 +194,37 @@ def _bindable(params: Params | None) -> dict[str, Any] | None:
     return None if params is None else dict(params)
 
 
-def connect(url: str, *, connect_timeout: float = 10.0) -> PyMySqlClient:
-    """Open a client on `url`; a refused connection or unknown database becomes a UserError."""
+def is_timeout(error: BaseException) -> bool:
+    """Whether a PyMySQL error is a socket wait that timed out (PyMySQL raises it as 'lost connection')."""
+    return isinstance(error, pymysql.err.OperationalError) and isinstance(error.__context__, TimeoutError)
+
+
+def is_connection_failure(error: BaseException) -> bool:
+    """Whether a PyMySQL error means the connection failed (lost, refused, timed out), rather than the
+    server refusing one statement (a SIGNAL, an unknown table, a function that raised)."""
+    if isinstance(error, pymysql.err.InterfaceError):
+        return True
+    code = error.args[0] if isinstance(error, pymysql.err.Error) and error.args else None
+    return isinstance(code, int) and code in _CLIENT_ERRORS
+
+
+def connect(
+    url: str,
+    *,
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT_S,
+    read_timeout: float = DEFAULT_READ_TIMEOUT_S,
+    write_timeout: float = DEFAULT_WRITE_TIMEOUT_S,
+    deadline: Deadline | None = None,
+) -> PyMySqlClient:
+    """Open a client on `url`; a refused connection or unknown database becomes a UserError.
+
+    With a `deadline`, connecting (TCP and the server's greeting) waits at most what is left of it,
+    and the client bounds every later statement by it too.
+    """
     parts = parse_url(url)
+    if deadline is not None:
+        connect_timeout = deadline.wait_limit(connect_timeout)
+    handshake_timeout = read_timeout if deadline is None else deadline.wait_limit(read_timeout)
     try:
         connection = pymysql.connect(
             host=parts.host,
@@ -133,13 +236,23 @@ def connect(url: str, *, connect_timeout: float = 10.0) -> PyMySqlClient:
             autocommit=True,
             cursorclass=pymysql.cursors.DictCursor,
             connect_timeout=connect_timeout,
+            read_timeout=handshake_timeout,
+            write_timeout=write_timeout if deadline is None else handshake_timeout,
         )
     except pymysql.err.OperationalError as error:
+        if is_timeout(error):
+            if deadline is not None:
+                raise deadline.expired("connecting") from None
+            raise DatabaseUnreachable(
+                f"cannot connect to {parts}: the server did not answer within {read_timeout:g} s"
+            ) from None
         code = error.args[0] if error.args else None
         reason = error.args[1] if len(error.args) > 1 else str(error)
         hint = " (is the server up? try `churnguard local status`)" if code == 2003 else ""
-        raise UserError(f"cannot connect to {parts}: {reason}{hint}") from None
-    return PyMySqlClient(connection, parts)
+        raise DatabaseUnreachable(f"cannot connect to {parts}: {reason}{hint}") from None
+    # The greeting may have used a shortened timeout; later statements start from the full ones.
+    connection._read_timeout, connection._write_timeout = read_timeout, write_timeout
+    return PyMySqlClient(connection, parts, deadline=deadline)
 
 
 def resolve_url(explicit: str | None) -> str:

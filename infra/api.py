@@ -8,6 +8,7 @@ the app user and explains scores with the model's trees bundled beside it.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -16,12 +17,19 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from churnguard.constants import DATABASE_NAME
+from churnguard.engine.deadline import DEFAULT_ANSWER_TIMEOUT_S, longest_api_wait_s
 from infra.lambda_assets import stage_bundle
 from infra.vpc_function import VpcPythonFunction
 
 MODEL_DIR_IN_BUNDLE = "model"
 # What the recommend handler reads: the feature spec and cut-off, and the trees for the drivers.
 BUNDLED_MODEL_FILES = ("metadata.json", "model.json")
+# Seconds. The function's timeout is the longest the handler waits on the database for one answer
+# (5.5 s with the default 5-s budget) plus a cold start (loading the rules and the trees: under 1 s
+# for a 300-tree model, measured by bench/bench_engine.py) with room to spare, so a slow database is
+# the handler's own 503, never Lambda cutting the invocation off with a bare 502.
+COLD_START_ALLOWANCE_S = 5
+API_TIMEOUT_S = math.floor(longest_api_wait_s(DEFAULT_ANSWER_TIMEOUT_S) + COLD_START_ALLOWANCE_S) + 1
 
 
 class RecommendApi(Construct):
@@ -64,7 +72,7 @@ class RecommendApi(Construct):
             vpc=vpc,
             subnets=subnets,
             security_group=security_group,
-            timeout=cdk.Duration.seconds(30),
+            timeout=cdk.Duration.seconds(API_TIMEOUT_S),
             memory_mb=512,
             removal_policy=removal_policy,
         )

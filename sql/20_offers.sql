@@ -1,17 +1,20 @@
 -- The offers log: every answer the incentive engine gave, and what became of the customer afterwards.
--- One row per answer (churnguard recommend / the recommend API), written in the same transaction as
--- the decision, so a failed call leaves no row. Outcomes are recorded later (churnguard offers
--- record-outcome) and let `churnguard offers report` compare retention between experiment arms.
--- Runs unchanged on Aurora MySQL 3 (MySQL 8.0) and MariaDB 10.11; safe to apply again.
+-- One row per answer (churnguard recommend / the recommend API), written in its own transaction
+-- once the answer is decided, so a failed call leaves no row. `degraded` is 1 when the database
+-- could give only part of what the rules need: then `sentiment` and `confidence` (Comprehend
+-- failed) or `churn_probability` (the churn model failed) are NULL. Outcomes are recorded later
+-- (churnguard offers record-outcome) and let `churnguard offers report` compare retention between
+-- experiment arms. Runs unchanged on Aurora MySQL 3 (MySQL 8.0) and MariaDB 10.11; safe to apply again.
 
 CREATE TABLE IF NOT EXISTS offers_log (
     id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
     created_at DATETIME(6) NOT NULL,
     area_code INT NOT NULL,
     phone CHAR(8) NOT NULL,
-    sentiment VARCHAR(16) NOT NULL,
-    confidence DOUBLE NOT NULL,
-    churn_probability DOUBLE NOT NULL,
+    sentiment VARCHAR(16) NULL,
+    confidence DOUBLE NULL,
+    churn_probability DOUBLE NULL,
+    degraded TINYINT(1) NOT NULL DEFAULT 0,
     drivers TEXT NOT NULL,
     rules_version VARCHAR(64) NOT NULL,
     rule_name VARCHAR(64) NOT NULL,
@@ -24,6 +27,35 @@ CREATE TABLE IF NOT EXISTS offers_log (
     KEY offers_log_customer (area_code, phone),
     KEY offers_log_rule_arm (rule_name, arm)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4;
+
+-- Upgrade of an offers log created before degraded answers existed (its three scores NOT NULL, no
+-- `degraded` column). CREATE TABLE IF NOT EXISTS leaves such a table as it is, MySQL 8.0 has no
+-- ADD COLUMN IF NOT EXISTS, and the bootstrap refuses anything that drops data; so a procedure
+-- checks information_schema and, only when `degraded` is missing, relaxes the three columns to
+-- NULL and adds `degraded` (0 for every existing row: they were all complete answers). No row or
+-- value is lost; applying this file again finds the column and changes nothing. The ALTER rebuilds
+-- the table in place while it stays readable and writable (InnoDB online DDL).
+DROP PROCEDURE IF EXISTS churnguard_upgrade_offers_log;
+
+CREATE PROCEDURE churnguard_upgrade_offers_log()
+    MODIFIES SQL DATA
+    COMMENT 'churnguard: add offers_log.degraded to a log created before it existed'
+BEGIN
+    IF NOT EXISTS (
+        SELECT 1 FROM information_schema.COLUMNS
+        WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'offers_log' AND COLUMN_NAME = 'degraded'
+    ) THEN
+        ALTER TABLE offers_log
+            MODIFY COLUMN sentiment VARCHAR(16) NULL,
+            MODIFY COLUMN confidence DOUBLE NULL,
+            MODIFY COLUMN churn_probability DOUBLE NULL,
+            ADD COLUMN degraded TINYINT(1) NOT NULL DEFAULT 0 AFTER churn_probability;
+    END IF;
+END;
+
+CALL churnguard_upgrade_offers_log();
+
+DROP PROCEDURE IF EXISTS churnguard_upgrade_offers_log;
 
 CREATE TABLE IF NOT EXISTS offer_outcomes (
     offer_id BIGINT UNSIGNED NOT NULL,

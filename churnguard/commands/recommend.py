@@ -2,7 +2,8 @@
 
 A thin shell over churnguard.engine.recommend: it parses the options, opens the database (by default
 the one `churnguard local up` started) and prints the engine's answer, which is also recorded in the
-offers log.
+offers log. The whole command answers or fails within its time budget (--timeout, default 5 s): a
+database that does not answer in time is a one-line error, never a hang.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from churnguard.drivers import DEFAULT_TOP_DRIVERS
+from churnguard.engine.deadline import ANSWER_TIMEOUT_ENV, DEFAULT_ANSWER_TIMEOUT_S
 from churnguard.errors import UserError
 
 MODEL_DIR_ENV = "CHURNGUARD_MODEL_DIR"
@@ -52,6 +54,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=DEFAULT_TOP_DRIVERS,
         help=f"churn drivers to show (default {DEFAULT_TOP_DRIVERS})",
     )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="answer or fail within this many seconds when the database is slow or does not answer "
+        f"(default ${ANSWER_TIMEOUT_ENV}, else {DEFAULT_ANSWER_TIMEOUT_S:g})",
+    )
     parser.set_defaults(func=run)
 
 
@@ -86,9 +96,11 @@ def _local_server_models() -> list[Path]:
 def run(args: argparse.Namespace) -> int:
     from churnguard.db import connect, resolve_url
     from churnguard.engine.database_errors import database_errors
+    from churnguard.engine.deadline import Deadline, answer_timeout
     from churnguard.engine.recommend import Engine, latest_message
     from churnguard.engine.request import validate_customer_key, validate_request
 
+    deadline = Deadline.after(answer_timeout(args.timeout))
     if args.top < 1:
         raise UserError(f"--top must be at least 1 (got {args.top})")
     area_code, phone = validate_customer_key(args.area_code, args.phone)
@@ -96,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
     if message is not None:
         validate_request(area_code, phone, message)  # refuse bad input before opening anything
     engine = Engine.load(model_dir(args.model), rules_path=args.rules, top_drivers=args.top)
-    client = connect(resolve_url(args.db_url))
+    client = connect(resolve_url(args.db_url), deadline=deadline)
     try:
         with database_errors("recommend", secrets=[phone, message or ""]):
             if message is None:
@@ -107,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
                         "phone number"
                     )
         request = validate_request(area_code, phone, message)
-        with database_errors("recommend", secrets=[phone, message]):
+        with database_errors("recommend", secrets=[phone, message], outcome="nothing was recorded"):
             answer = engine.recommend(client, request)
     finally:
         client.close()
@@ -120,11 +132,17 @@ def run(args: argparse.Namespace) -> int:
 def format_answer(answer: dict[str, Any]) -> str:
     """The answer as an agent reads it: the offer first, then why, then the drivers."""
     arm = f" (experiment {answer['experiment']}, arm {answer['arm']})" if answer["arm"] else ""
+    probability = answer["churn_probability"]
+    sentiment = (
+        f"sentiment {answer['sentiment']} (confidence {answer['confidence']:.3f})"
+        if answer["sentiment"] is not None
+        else "sentiment unknown"
+    )
     lines = [
         f"Offer: {answer['offer_description']} [{answer['offer']}]{arm}",
         f"Rule:  {answer['rule']}: {answer['reason']}",
-        f"Churn probability {answer['churn_probability']:.3f}; sentiment {answer['sentiment']} "
-        f"(confidence {answer['confidence']:.3f})",
+        *(f"DEGRADED: {part['reason']}" for part in answer["missing"]),
+        f"Churn probability {'unknown' if probability is None else f'{probability:.3f}'}; {sentiment}",
         "Top churn drivers (log-odds):",
     ]
     for driver in answer["drivers"]:

@@ -27,8 +27,9 @@ def redact(text: str, secrets: Sequence[str]) -> str:
 
 
 @contextmanager
-def database_errors(what: str, *, secrets: Sequence[str] = ()) -> Iterator[None]:
-    """Re-raise PyMySQL errors inside the block as DatabaseError: '<what> failed: database error N: ...'."""
+def database_errors(what: str, *, secrets: Sequence[str] = (), outcome: str = "") -> Iterator[None]:
+    """Re-raise PyMySQL errors inside the block as DatabaseError: '<what> failed: database error N: ...',
+    followed by `outcome` (e.g. "nothing was recorded") when given."""
     import pymysql  # late: only the CLI, which has the driver, uses this
 
     try:
@@ -37,4 +38,5 @@ def database_errors(what: str, *, secrets: Sequence[str] = ()) -> Iterator[None]
         code = error.args[0] if error.args and isinstance(error.args[0], int) else None
         reason = str(error.args[1]) if len(error.args) > 1 else type(error).__name__
         label = f"database error {code}" if code is not None else "database error"
-        raise DatabaseError(f"{what} failed: {label}: {redact(reason, secrets)}") from None
+        after = f"; {outcome}" if outcome else ""
+        raise DatabaseError(f"{what} failed: {label}: {redact(reason, secrets)}{after}") from None

@@ -3,6 +3,9 @@
 Pure and deterministic: the same rules, scores and customer always give the same decision, including
 the experiment arm, which is drawn from a hash of the experiment and the customer key (not from a
 random generator), so a customer who calls twice stays in one arm and a rerun reproduces every draw.
+A degraded answer (no sentiment, or no churn score) is decided by the rules that need only what is
+there: `score_only_rules` or `sentiment_only_rules` in the sentiment rules' place, then the customer
+rules and `otherwise` as always.
 """
 
 from __future__ import annotations
@@ -29,17 +32,40 @@ class Decision:
 def decide(
     rules: Rules,
     *,
-    sentiment: str,
-    confidence: float,
-    churn_probability: float,
+    sentiment: str | None,
+    confidence: float | None,
+    churn_probability: float | None,
     customer: Mapping[str, Any],
 ) -> Decision:
     """The first applicable rule's decision: sentiment rules, then customer rules, then `otherwise`.
 
     `customer` is the customer's row (column name to value); it must hold `area_code` and `phone`,
-    the key the experiment arm is drawn from, and the columns the customer rules test.
+    the key the experiment arm is drawn from, and the columns the customer rules test. A sentiment
+    of None (with its confidence) or a churn probability of None is a part the database could not
+    give: the matching degraded rules replace the sentiment rules.
     """
+    if sentiment is None or confidence is None:
+        scores = "sentiment unknown, churn probability " + (
+            "unknown" if churn_probability is None else f"{churn_probability:.3f}"
+        )
+        first = None if churn_probability is None else _score_only(rules, churn_probability)
+        return first or _customer_or_otherwise(rules, customer, scores, "score-only")
+    if churn_probability is None:
+        scores = f"sentiment {sentiment} (confidence {confidence:.3f}), churn probability unknown"
+        first = _sentiment_only(rules, sentiment, confidence)
+        return first or _customer_or_otherwise(rules, customer, scores, "sentiment-only")
     scores = f"sentiment {sentiment} (confidence {confidence:.3f}), churn probability {churn_probability:.3f}"
+    first = _sentiment_rules(rules, sentiment, confidence, churn_probability, customer)
+    return first or _customer_or_otherwise(rules, customer, scores, "sentiment")
+
+
+def _sentiment_rules(
+    rules: Rules,
+    sentiment: str,
+    confidence: float,
+    churn_probability: float,
+    customer: Mapping[str, Any],
+) -> Decision | None:
     for rule in rules.sentiment_rules:
         if sentiment != rule.sentiment or not confidence > rule.confidence_above:
             continue
@@ -58,6 +84,38 @@ def decide(
             experiment=band.experiment.name,
             arm=arm.name,
         )
+    return None
+
+
+def _score_only(rules: Rules, churn_probability: float) -> Decision | None:
+    for rule in rules.score_only_rules:
+        if churn_probability > rule.risk_above:
+            return Decision(
+                rule=rule.rule,
+                reason=f"sentiment unknown; churn probability {churn_probability:.3f} > {rule.risk_above:g}",
+                offer=rules.offers[rule.offer],
+            )
+    return None
+
+
+def _sentiment_only(rules: Rules, sentiment: str, confidence: float) -> Decision | None:
+    for rule in rules.sentiment_only_rules:
+        if sentiment == rule.sentiment and confidence > rule.confidence_above:
+            return Decision(
+                rule=rule.rule,
+                reason=(
+                    f"churn probability unknown; sentiment {sentiment} with confidence "
+                    f"{confidence:.3f} > {rule.confidence_above:g}"
+                ),
+                offer=rules.offers[rule.offer],
+            )
+    return None
+
+
+def _customer_or_otherwise(
+    rules: Rules, customer: Mapping[str, Any], scores: str, first_kind: str
+) -> Decision:
+    """The first customer rule that holds, else `otherwise`; the reason says which rules came first."""
     for customer_rule in rules.customer_rules:
         if all(condition.holds(customer) for condition in customer_rule.conditions):
             tests = " and ".join(
@@ -65,12 +123,12 @@ def decide(
             )
             return Decision(
                 rule=customer_rule.rule,
-                reason=f"{scores}: no sentiment rule applies; {tests}",
+                reason=f"{scores}: no {first_kind} rule applies; {tests}",
                 offer=rules.offers[customer_rule.offer],
             )
     return Decision(
         rule=rules.otherwise_rule,
-        reason=f"{scores}: no sentiment or customer rule applies",
+        reason=f"{scores}: no {first_kind} or customer rule applies",
         offer=rules.offers[rules.otherwise_offer],
     )
 

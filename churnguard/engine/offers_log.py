@@ -1,7 +1,10 @@
 """Writes the offers log (sql/20_offers.sql): each answer given, and later whether the customer stayed.
 
-Values are always bound parameters. Writing an answer is one INSERT done inside the caller's
-transaction, so it commits together with the decision or not at all.
+Values are always bound parameters. Writing an answer is one INSERT, wholly there or not at all: a
+client that reads the new row's id from the INSERT's own reply (churnguard.db) runs it alone, in
+autocommit; any other (the RDS Data API, whose calls may each land on another connection) runs it
+in a transaction with the LAST_INSERT_ID() read-back. A degraded answer (no sentiment, or no churn
+score) is written with NULL for what is missing and `degraded` = 1.
 """
 
 from __future__ import annotations
@@ -18,12 +21,12 @@ REASON_MAX_CHARS = 1000
 
 INSERT_OFFER_SQL = """
 INSERT INTO offers_log (
-    created_at, area_code, phone, sentiment, confidence, churn_probability, drivers,
+    created_at, area_code, phone, sentiment, confidence, churn_probability, degraded, drivers,
     rules_version, rule_name, reason, experiment, arm, offer, offer_cost_usd
 ) VALUES (
     UTC_TIMESTAMP(6), %(area_code)s, %(phone)s, %(sentiment)s, %(confidence)s, %(churn_probability)s,
-    %(drivers)s, %(rules_version)s, %(rule_name)s, %(reason)s, %(experiment)s, %(arm)s, %(offer)s,
-    %(offer_cost_usd)s
+    %(degraded)s, %(drivers)s, %(rules_version)s, %(rule_name)s, %(reason)s, %(experiment)s, %(arm)s,
+    %(offer)s, %(offer_cost_usd)s
 )
 """
 
@@ -36,9 +39,9 @@ class OffersLogError(UserError):
 class OfferRecord:
     area_code: int
     phone: str
-    sentiment: str
-    confidence: float
-    churn_probability: float
+    sentiment: str | None
+    confidence: float | None
+    churn_probability: float | None
     drivers: Sequence[dict[str, Any]]
     rules_version: str
     rule_name: str
@@ -48,28 +51,36 @@ class OfferRecord:
     offer: str
     offer_cost_usd: float
 
+    @property
+    def degraded(self) -> bool:
+        """Whether the answer was made without the sentiment or without the churn score."""
+        return self.sentiment is None or self.churn_probability is None
+
 
 def insert_offer(client: SqlClient, record: OfferRecord) -> int:
     """Append one answer; returns its id. Call inside `client.transaction()` (the id is per connection)."""
-    client.execute(
-        INSERT_OFFER_SQL,
-        {
-            "area_code": record.area_code,
-            "phone": record.phone,
-            "sentiment": record.sentiment,
-            "confidence": record.confidence,
-            "churn_probability": record.churn_probability,
-            "drivers": json.dumps(list(record.drivers), sort_keys=True),
-            "rules_version": record.rules_version,
-            "rule_name": record.rule_name,
-            "reason": record.reason[:REASON_MAX_CHARS],
-            "experiment": record.experiment,
-            "arm": record.arm,
-            "offer": record.offer,
-            "offer_cost_usd": round(record.offer_cost_usd, 2),
-        },
-    )
+    client.execute(INSERT_OFFER_SQL, offer_params(record))
     return int(client.query("SELECT LAST_INSERT_ID() AS id")[0]["id"])
+
+
+def offer_params(record: OfferRecord) -> dict[str, Any]:
+    """The INSERT's bound parameters for one answer."""
+    return {
+        "area_code": record.area_code,
+        "phone": record.phone,
+        "sentiment": record.sentiment,
+        "confidence": record.confidence,
+        "churn_probability": record.churn_probability,
+        "degraded": 1 if record.degraded else 0,
+        "drivers": json.dumps(list(record.drivers), sort_keys=True),
+        "rules_version": record.rules_version,
+        "rule_name": record.rule_name,
+        "reason": record.reason[:REASON_MAX_CHARS],
+        "experiment": record.experiment,
+        "arm": record.arm,
+        "offer": record.offer,
+        "offer_cost_usd": round(record.offer_cost_usd, 2),
+    }
 
 
 def record_outcome(client: SqlClient, offer_id: int, *, retained: bool) -> bool:

@@ -1,9 +1,13 @@
 """From a customer's message to an offer: the engine behind `churnguard recommend` and the recommend API.
 
-One call: check the input, run the call-centre statement (customer, churn probability, sentiment,
-confidence) with bound parameters, apply the rules, explain the score with the customer's top churn
-drivers and write the answer to the offers log, all in one transaction, so a failure anywhere leaves
-no row behind. Imports only the standard library and churnguard's pure-Python modules: it runs in Lambda.
+One call: check the input, ask the database for the customer and the churn probability, then for the
+message's sentiment and confidence (separate statements with bound parameters, so a failing
+SageMaker endpoint or Comprehend call loses only its own part), apply the rules to what is there,
+explain the score with the customer's top churn drivers and write the answer to the offers log in a
+transaction of its own. An answer is returned only once its row is committed; a failure before
+that leaves no row. Only an unknown customer, or neither part available, is an error: with one part
+missing the answer is degraded, says what is missing and why, and is logged as degraded.
+Imports only the standard library and churnguard's pure-Python modules: it runs in Lambda.
 """
 
 from __future__ import annotations
@@ -18,18 +22,29 @@ from typing import Any
 
 from churnguard.drivers import DEFAULT_TOP_DRIVERS, DriverExplainer
 from churnguard.engine.decide import decide
-from churnguard.engine.offers_log import OfferRecord, insert_offer
+from churnguard.engine.failures import error_code, failure_kind
+from churnguard.engine.offers_log import INSERT_OFFER_SQL, OfferRecord, insert_offer, offer_params
 from churnguard.engine.request import COMPREHEND_MAX_BYTES, CallRequest
-from churnguard.engine.rules import Rules, load_rules
+from churnguard.engine.rules import SENTIMENTS, Rules, load_rules
 from churnguard.errors import UserError
-from churnguard.sql_client import SqlClient
-from churnguard.sqlgen.statements import call_centre_sql
+from churnguard.sql_client import Row, SqlClient
+from churnguard.sqlgen.statements import customer_score_sql, customer_sql, sentiment_sql
 
 LOG = logging.getLogger(__name__)
 
 # Above this gap between the database's churn probability and the one the drivers' trees give, the
 # model bundle that explains the score is not the model that made it: the answer says so.
 SCORE_MISMATCH_TOLERANCE = 0.01
+SCORE = "churn_probability"
+SENTIMENT = "sentiment"
+# What the agent is told each missing part means for the answer.
+_WITHOUT = {
+    SCORE: "no churn score: the churn model (called by the database) {why}; the offer is based on "
+    "the message's sentiment and the customer's record only",
+    SENTIMENT: "no sentiment: the sentiment service (Amazon Comprehend, called by the database) {why}; "
+    "the offer is based on the churn score and the customer's record only: judge the customer's "
+    "mood yourself",
+}
 
 
 class UnknownCustomerError(UserError):
@@ -37,7 +52,36 @@ class UnknownCustomerError(UserError):
 
 
 class ScoringError(UserError):
-    """The database answered, but without a usable score or sentiment (nothing is recorded)."""
+    """The database answered, but with neither a usable score nor a usable sentiment, or with more
+    than one customer for the key: no answer can be made (nothing is recorded)."""
+
+
+class RecordUnconfirmed(UserError):
+    """The connection failed while the answer's row was being committed: it may or may not be in the log.
+
+    The answer is not shown (an offer is made only once its row is known to be committed); the
+    message names the offer id, when it was read before the commit, so the log can be checked.
+    """
+
+    def __init__(self, offer_id: int | None, code: str) -> None:
+        which = f"offer {offer_id}, " if offer_id is not None else ""
+        super().__init__(
+            f"the database did not confirm that the answer was recorded ({which}{code} while writing "
+            "it): no offer to make; try again"
+        )
+        self.offer_id = offer_id
+
+
+@dataclass(frozen=True)
+class MissingPart:
+    """A part of the answer the database could not give: which, why (for the agent), and the error code."""
+
+    part: str
+    reason: str
+    code: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"part": self.part, "reason": self.reason}
 
 
 @dataclass(frozen=True)
@@ -46,7 +90,7 @@ class Engine:
 
     rules: Rules
     explainer: DriverExplainer
-    call_centre_sql: str
+    customer_score_sql: str
     top_drivers: int = DEFAULT_TOP_DRIVERS
 
     @classmethod
@@ -68,66 +112,65 @@ class Engine:
         return cls(
             rules=load_rules(rules_path),
             explainer=explainer,
-            call_centre_sql=call_centre_sql(explainer.spec),
+            customer_score_sql=customer_score_sql(explainer.spec),
             top_drivers=top_drivers,
         )
 
     def recommend(self, client: SqlClient, request: CallRequest) -> dict[str, Any]:
         """The answer for one validated request, recorded in the offers log; see docs/engine.md."""
         started = time.perf_counter()
-        params = {"area_code": request.area_code, "phone": request.phone, "message": request.message}
-        with client.transaction():
-            rows = client.query(self.call_centre_sql, params)
-            if not rows:
-                raise UnknownCustomerError(
-                    f"no customer with area code {request.area_code} and that phone number"
-                )
-            if len(rows) > 1:
-                raise ScoringError(
-                    f"{len(rows)} customers share area code {request.area_code} and that phone"
-                )
-            row = rows[0]
-            scores = _scores(row)
-            decision = decide(self.rules, customer=row, **scores)
-            top_drivers, explained = self.explainer.explain(row, top=self.top_drivers)
-            drivers = [driver.to_json() for driver in top_drivers]
-            offer_id = insert_offer(
-                client,
-                OfferRecord(
-                    area_code=int(row["area_code"]),
-                    phone=str(row["phone"]),
-                    sentiment=scores["sentiment"],
-                    confidence=scores["confidence"],
-                    churn_probability=scores["churn_probability"],
-                    drivers=drivers,
-                    rules_version=self.rules.version,
-                    rule_name=decision.rule,
-                    reason=decision.reason,
-                    experiment=decision.experiment,
-                    arm=decision.arm,
-                    offer=decision.offer.key,
-                    offer_cost_usd=decision.offer.cost_usd,
-                ),
+        row, probability, missing_score = self._customer_and_score(client, request)
+        sentiment, confidence, missing_sentiment = self._sentiment(client, request)
+        missing = [part for part in (missing_score, missing_sentiment) if part is not None]
+        if len(missing) == 2:
+            raise ScoringError(
+                "neither the churn score nor the sentiment is available ("
+                + "; ".join(f"{part.part}: {part.code}" for part in missing)
+                + "): is the model endpoint or Comprehend reachable from the database? Nothing was recorded"
             )
+        decision = decide(
+            self.rules,
+            sentiment=sentiment,
+            confidence=confidence,
+            churn_probability=probability,
+            customer=row,
+        )
+        top_drivers, explained = self.explainer.explain(row, top=self.top_drivers)
+        drivers = [driver.to_json() for driver in top_drivers]
+        record = OfferRecord(
+            area_code=int(row["area_code"]),
+            phone=str(row["phone"]),
+            sentiment=sentiment,
+            confidence=confidence,
+            churn_probability=probability,
+            drivers=drivers,
+            rules_version=self.rules.version,
+            rule_name=decision.rule,
+            reason=decision.reason,
+            experiment=decision.experiment,
+            arm=decision.arm,
+            offer=decision.offer.key,
+            offer_cost_usd=decision.offer.cost_usd,
+        )
+        offer_id = record_answer(client, record)
         notes = []
         if request.message_truncated:
             notes.append(
                 f"message was {request.original_message_bytes} bytes of UTF-8; only the first "
                 f"{COMPREHEND_MAX_BYTES} bytes (whole characters) were read for sentiment"
             )
-        if abs(explained - scores["churn_probability"]) > SCORE_MISMATCH_TOLERANCE:
+        if probability is not None and abs(explained - probability) > SCORE_MISMATCH_TOLERANCE:
             notes.append(
                 f"the drivers come from a model that scores this customer {explained:.3f}, not "
-                f"{scores['churn_probability']:.3f}: the deployed model and the bundled model.json differ"
+                f"{probability:.3f}: the deployed model and the bundled model.json differ"
             )
         LOG.info(
-            "offer %s: rule=%s offer=%s arm=%s churn_probability=%.3f sentiment=%s in %.0f ms",
+            "offer %s: rule=%s offer=%s arm=%s missing=%s in %.0f ms",
             offer_id,
             decision.rule,
             decision.offer.key,
             decision.arm,
-            scores["churn_probability"],
-            scores["sentiment"],
+            ",".join(f"{part.part}({part.code})" for part in missing) or "none",
             (time.perf_counter() - started) * 1000,
         )
         return {
@@ -136,9 +179,11 @@ class Engine:
             "offer_cost_usd": decision.offer.cost_usd,
             "rule": decision.rule,
             "reason": decision.reason,
-            "churn_probability": scores["churn_probability"],
-            "sentiment": scores["sentiment"],
-            "confidence": scores["confidence"],
+            "churn_probability": probability,
+            "sentiment": sentiment,
+            "confidence": confidence,
+            "degraded": bool(missing),
+            "missing": [part.to_json() for part in missing],
             "drivers": drivers,
             "arm": decision.arm,
             "experiment": decision.experiment,
@@ -148,6 +193,90 @@ class Engine:
             "message_truncated": request.message_truncated,
             "notes": notes,
         }
+
+    def _customer_and_score(
+        self, client: SqlClient, request: CallRequest
+    ) -> tuple[Row, float | None, MissingPart | None]:
+        """The customer's row and churn probability; when will_churn fails, the row alone."""
+        key = {"area_code": request.area_code, "phone": request.phone}
+        missing = None
+        try:
+            rows = client.query(self.customer_score_sql, key)
+        except Exception as error:
+            if failure_kind(error) != "statement":
+                raise
+            missing = _missing(SCORE, f"failed ({error_code(error)})", error_code(error))
+            rows = client.query(customer_sql(), key)
+        if not rows:
+            raise UnknownCustomerError(
+                f"no customer with area code {request.area_code} and that phone number"
+            )
+        if len(rows) > 1:
+            raise ScoringError(f"{len(rows)} customers share area code {request.area_code} and that phone")
+        row = rows[0]
+        if missing is not None:
+            return row, None, missing
+        probability = _probability(row.get(SCORE))
+        if probability is None:
+            return row, None, _missing(SCORE, f"returned {_shown(row.get(SCORE))}", "no usable value")
+        return row, probability, None
+
+    def _sentiment(
+        self, client: SqlClient, request: CallRequest
+    ) -> tuple[str | None, float | None, MissingPart | None]:
+        """The message's sentiment and confidence, or what kept the database from giving them."""
+        try:
+            (row,) = client.query(sentiment_sql(), {"message": request.message})
+        except Exception as error:
+            if failure_kind(error) != "statement":
+                raise
+            return None, None, _missing(SENTIMENT, f"failed ({error_code(error)})", error_code(error))
+        sentiment = str(row[SENTIMENT]).strip().upper() if row.get(SENTIMENT) is not None else None
+        confidence = _probability(row.get("confidence"))
+        if sentiment not in SENTIMENTS or confidence is None:
+            label, score = row.get(SENTIMENT), row.get("confidence")
+            shown = "nothing" if label is None and score is None else f"{_shown(label)} ({_shown(score)})"
+            return None, None, _missing(SENTIMENT, f"returned {shown}", "no usable value")
+        return sentiment, confidence, None
+
+
+def record_answer(client: SqlClient, record: OfferRecord) -> int:
+    """Write the answer's row and return its id, or raise: the caller shows the answer only after
+    this returns, so an answer shown is in the log exactly once.
+
+    With a client that reads the id from the INSERT's own reply (churnguard.db), the INSERT runs
+    alone and commits as it runs; otherwise it runs in a transaction with the id read back. Either
+    way one round trip is in doubt: when the connection fails while the INSERT (autocommit) or the
+    COMMIT is under way, the row may or may not be there, and RecordUnconfirmed says so (naming the
+    offer when its id was read). A failure anywhere else leaves no row.
+    """
+    insert_returning_id = getattr(client, "insert_returning_id", None)
+    if insert_returning_id is not None:
+        try:
+            return int(insert_returning_id(INSERT_OFFER_SQL, offer_params(record)))
+        except Exception as error:
+            if failure_kind(error) in ("connection", "timeout"):
+                raise RecordUnconfirmed(None, error_code(error)) from error
+            raise
+    offer_id = None
+    try:
+        with client.transaction():
+            offer_id = insert_offer(client, record)
+    except Exception as error:
+        if offer_id is not None and failure_kind(error) in ("connection", "timeout"):
+            raise RecordUnconfirmed(offer_id, error_code(error)) from error
+        raise
+    return offer_id
+
+
+def _missing(part: str, why: str, code: str) -> MissingPart:
+    LOG.warning("answer degraded: no %s (%s)", part, code)
+    return MissingPart(part=part, reason=_WITHOUT[part].format(why=why), code=code)
+
+
+def _shown(value: Any) -> str:
+    """A returned value as the agent may see it: short, and no message text can be in a score."""
+    return "nothing" if value is None else repr(value)[:40]
 
 
 LATEST_MESSAGE_SQL = """
@@ -164,25 +293,10 @@ def latest_message(client: SqlClient, *, area_code: int, phone: str) -> str | No
     return str(rows[0]["message"]) if rows else None
 
 
-def _scores(row: dict[str, Any]) -> dict[str, Any]:
-    """churn_probability, sentiment and confidence from the statement's row, checked for sense."""
-    missing = [key for key in ("churn_probability", "sentiment", "confidence") if row.get(key) is None]
-    if missing:
-        raise ScoringError(
-            f"the call-centre statement returned no {' or '.join(missing)} (is the model endpoint or "
-            "Comprehend reachable from the database?); nothing was recorded"
-        )
-    probability = _probability(row["churn_probability"], "churn_probability")
-    confidence = _probability(row["confidence"], "confidence")
-    sentiment = str(row["sentiment"]).strip().upper()
-    return {"churn_probability": probability, "sentiment": sentiment, "confidence": confidence}
-
-
-def _probability(value: Any, name: str) -> float:
+def _probability(value: Any) -> float | None:
+    """A number in [0, 1] from the database, or None for anything else (NULL, text, out of range)."""
     try:
         number = float(value) if isinstance(value, int | float | Decimal | str) else math.nan
     except ValueError:
         number = math.nan
-    if not 0.0 <= number <= 1.0:
-        raise ScoringError(f"the call-centre statement returned {name} {value!r}, not a probability")
-    return number
+    return number if 0.0 <= number <= 1.0 else None

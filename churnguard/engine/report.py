@@ -2,6 +2,8 @@
 
 Reads the offers log and the recorded outcomes (sql/20_offers.sql). Retention per arm comes with a
 95% Wilson interval, so Marketing can see whether a difference between arms is more than noise.
+Degraded answers (made without the sentiment or without the churn score) are counted per rule and
+in total, by what was missing, so a Comprehend or endpoint outage shows up in the numbers.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from churnguard.sql_client import SqlClient
 WILSON_Z_95 = 1.959964
 
 OFFERS_BY_RULE_SQL = """
-SELECT rule_name, arm, offer, COUNT(*) AS offers, SUM(offer_cost_usd) AS cost_usd
+SELECT rule_name, arm, offer, COUNT(*) AS offers, SUM(offer_cost_usd) AS cost_usd,
+       SUM(degraded) AS degraded
 FROM offers_log
 WHERE created_at >= %(since)s
 GROUP BY rule_name, arm, offer
@@ -33,6 +36,19 @@ GROUP BY log.experiment, log.arm, log.offer
 ORDER BY log.experiment, log.arm, log.offer
 """
 
+DEGRADED_SQL = """
+SELECT COUNT(*) AS offers, COALESCE(SUM(degraded), 0) AS degraded,
+       COALESCE(SUM(degraded = 1 AND sentiment IS NULL), 0) AS without_sentiment,
+       COALESCE(SUM(degraded = 1 AND churn_probability IS NULL), 0) AS without_score
+FROM offers_log
+WHERE created_at >= %(since)s
+"""
+
+DEGRADED_COLUMN_SQL = """
+SELECT COUNT(*) AS n FROM information_schema.COLUMNS
+WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'offers_log' AND COLUMN_NAME = 'degraded'
+"""
+
 TABLES_SQL = """
 SELECT TABLE_NAME AS name FROM information_schema.TABLES
 WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN ('offers_log', 'offer_outcomes')
@@ -47,6 +63,11 @@ def offers_report(client: SqlClient, *, since: date | None = None) -> dict[str, 
             "this database has no offers log: apply sql/20_offers.sql (`churnguard local up` and the "
             "deployed bootstrap do)"
         )
+    if not int(client.query(DEGRADED_COLUMN_SQL)[0]["n"]):
+        raise UserError(
+            "this offers log predates degraded answers (no column 'degraded'): apply sql/20_offers.sql "
+            "again to upgrade it in place (`churnguard local up` and the deployed bootstrap do)"
+        )
     params = {"since": (since or date(1970, 1, 1)).isoformat()}
     by_rule = [
         {
@@ -55,9 +76,11 @@ def offers_report(client: SqlClient, *, since: date | None = None) -> dict[str, 
             "offer": row["offer"],
             "offers": int(row["offers"]),
             "cost_usd": round(float(row["cost_usd"]), 2),
+            "degraded": int(row["degraded"]),
         }
         for row in client.query(OFFERS_BY_RULE_SQL, params)
     ]
+    totals = client.query(DEGRADED_SQL, params)[0]
     retention = []
     for row in client.query(RETENTION_BY_ARM_SQL, params):
         outcomes, retained = int(row["outcomes"]), int(row["retained"])
@@ -79,6 +102,11 @@ def offers_report(client: SqlClient, *, since: date | None = None) -> dict[str, 
         "since": params["since"],
         "total_offers": sum(item["offers"] for item in by_rule),
         "total_cost_usd": round(sum(item["cost_usd"] for item in by_rule), 2),
+        "degraded": {
+            "offers": int(totals["degraded"]),
+            "without_sentiment": int(totals["without_sentiment"]),
+            "without_score": int(totals["without_score"]),
+        },
         "by_rule": by_rule,
         "retention_by_arm": retention,
     }
@@ -99,15 +127,18 @@ def wilson_interval(successes: int, trials: int, z: float = WILSON_Z_95) -> tupl
 
 def format_report(report: dict[str, Any]) -> str:
     """The report as aligned text tables for a terminal."""
+    degraded = report["degraded"]
     lines = [
         f"Offers since {report['since']}: {report['total_offers']}, cost ${report['total_cost_usd']:,.2f}",
+        f"Degraded answers: {degraded['offers']} ({degraded['without_sentiment']} without sentiment, "
+        f"{degraded['without_score']} without churn score)",
         "",
-        f"{'rule':<36} {'arm':<12} {'offer':<20} {'offers':>7} {'cost USD':>11}",
+        f"{'rule':<36} {'arm':<12} {'offer':<20} {'offers':>7} {'degraded':>9} {'cost USD':>11}",
     ]
     for item in report["by_rule"]:
         lines.append(
             f"{item['rule']:<36} {item['arm'] or '-':<12} {item['offer']:<20} "
-            f"{item['offers']:>7} {item['cost_usd']:>11,.2f}"
+            f"{item['offers']:>7} {item['degraded']:>9} {item['cost_usd']:>11,.2f}"
         )
     if not report["by_rule"]:
         lines.append("(no offers recorded)")

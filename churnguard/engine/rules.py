@@ -4,6 +4,8 @@ JSON, not YAML, because the recommend Lambda ships no YAML library. A mistake in
 key, a band with two bounds, a threshold that is not a number, an offer that does not exist) stops the
 load with an error naming the rule and the field, instead of quietly giving the wrong offer later.
 The file format is documented in docs/engine.md; churnguard/rules/default.json is the default.
+When the database could give only the churn score or only the sentiment, `score_only_rules` or
+`sentiment_only_rules` take the sentiment rules' place (see churnguard.engine.decide).
 """
 
 from __future__ import annotations
@@ -25,7 +27,18 @@ _TEXT_COLUMN_TYPES = frozenset({"text", "yes_no"})
 # Rule, offer, experiment and arm names are logged and stored in offers_log's VARCHAR(64) columns.
 MAX_NAME_CHARS = 64
 
-_TOP_KEYS = {"version", "description", "offers", "sentiment_rules", "customer_rules", "otherwise"}
+_TOP_KEYS = {
+    "version",
+    "description",
+    "offers",
+    "sentiment_rules",
+    "score_only_rules",
+    "sentiment_only_rules",
+    "customer_rules",
+    "otherwise",
+}
+_SCORE_ONLY_KEYS = {"rule", "risk_above", "offer"}
+_SENTIMENT_ONLY_KEYS = {"rule", "sentiment", "confidence_above", "offer"}
 _OFFER_KEYS = {"description", "cost_usd", "note"}
 _SENTIMENT_RULE_KEYS = {"sentiment", "confidence_above", "risk_bands"}
 _BAND_KEYS = {"rule", "risk_below", "risk_up_to", "offer", "experiment"}
@@ -95,6 +108,26 @@ class SentimentRule:
 
 
 @dataclass(frozen=True)
+class ScoreOnlyRule:
+    """For an answer without sentiment: applies when the churn probability is strictly above `risk_above`."""
+
+    rule: str
+    risk_above: float
+    offer: str
+
+
+@dataclass(frozen=True)
+class SentimentOnlyRule:
+    """For an answer without a churn score: applies when the sentiment matches with confidence
+    strictly above `confidence_above`."""
+
+    rule: str
+    sentiment: str
+    confidence_above: float
+    offer: str
+
+
+@dataclass(frozen=True)
 class Condition:
     """One test on a customer column, e.g. cust_service_calls at_least 4, or int_plan equals "no"."""
 
@@ -137,10 +170,18 @@ class Rules:
     customer_rules: tuple[CustomerRule, ...]
     otherwise_rule: str
     otherwise_offer: str
+    score_only_rules: tuple[ScoreOnlyRule, ...] = ()
+    sentiment_only_rules: tuple[SentimentOnlyRule, ...] = ()
 
     def rule_names(self) -> list[str]:
         names = [band.rule for rule in self.sentiment_rules for band in rule.risk_bands]
-        return [*names, *(rule.rule for rule in self.customer_rules), self.otherwise_rule]
+        return [
+            *names,
+            *(rule.rule for rule in self.score_only_rules),
+            *(rule.rule for rule in self.sentiment_only_rules),
+            *(rule.rule for rule in self.customer_rules),
+            self.otherwise_rule,
+        ]
 
 
 def load_rules(path: str | Path | None = None) -> Rules:
@@ -202,6 +243,14 @@ class _RulesParser:
                     "field 'sentiment' overlaps an earlier sentiment rule for the same sentiment",
                 )
             seen_sentiments.add(rule.sentiment)
+        score_only_rules = tuple(
+            self.parse_score_only_rule(item, position, offers)
+            for position, item in enumerate(self.list_field(data, "score_only_rules", where))
+        )
+        sentiment_only_rules = tuple(
+            self.parse_sentiment_only_rule(item, position, offers)
+            for position, item in enumerate(self.list_field(data, "sentiment_only_rules", where))
+        )
         customer_rules = tuple(
             self.parse_customer_rule(item, position, offers)
             for position, item in enumerate(self.list_field(data, "customer_rules", where))
@@ -217,6 +266,8 @@ class _RulesParser:
             customer_rules=customer_rules,
             otherwise_rule=otherwise_rule,
             otherwise_offer=self.offer_ref(otherwise, f"otherwise ({otherwise_rule})", offers),
+            score_only_rules=score_only_rules,
+            sentiment_only_rules=sentiment_only_rules,
         )
 
     def check_keys(self, data: Any, where: str, *, allowed: set[str], required: set[str]) -> None:
@@ -283,9 +334,8 @@ class _RulesParser:
             offers[key] = Offer(key=key, description=item["description"].strip(), cost_usd=cost)
         return offers
 
-    def parse_sentiment_rule(self, data: Any, position: int, offers: Mapping[str, Offer]) -> SentimentRule:
-        where = f"sentiment_rules[{position}]"
-        self.check_keys(data, where, allowed=_SENTIMENT_RULE_KEYS, required=_SENTIMENT_RULE_KEYS)
+    def sentiment_threshold(self, data: dict[str, Any], where: str) -> tuple[str, float, str]:
+        """The `sentiment` and `confidence_above` fields of a rule, and `where` with the sentiment."""
         sentiment = data["sentiment"]
         if sentiment not in SENTIMENTS:
             raise self.fail(
@@ -297,6 +347,36 @@ class _RulesParser:
             raise self.fail(
                 where, "field 'confidence_above' is 1: no confidence is above it, the rule never applies"
             )
+        return sentiment, confidence, where
+
+    def parse_score_only_rule(self, data: Any, position: int, offers: Mapping[str, Offer]) -> ScoreOnlyRule:
+        where = f"score_only_rules[{position}]"
+        self.check_keys(data, where, allowed=_SCORE_ONLY_KEYS, required=_SCORE_ONLY_KEYS)
+        rule = self.rule_name(data, where)
+        where = f"{where} ({rule})"
+        risk_above = self.number(data, "risk_above", where, low=0.0, high=1.0)
+        if risk_above >= 1.0:
+            raise self.fail(where, "field 'risk_above' is 1: no churn probability is above it")
+        return ScoreOnlyRule(rule=rule, risk_above=risk_above, offer=self.offer_ref(data, where, offers))
+
+    def parse_sentiment_only_rule(
+        self, data: Any, position: int, offers: Mapping[str, Offer]
+    ) -> SentimentOnlyRule:
+        where = f"sentiment_only_rules[{position}]"
+        self.check_keys(data, where, allowed=_SENTIMENT_ONLY_KEYS, required=_SENTIMENT_ONLY_KEYS)
+        rule = self.rule_name(data, where)
+        sentiment, confidence, where = self.sentiment_threshold(data, f"{where} ({rule})")
+        return SentimentOnlyRule(
+            rule=rule,
+            sentiment=sentiment,
+            confidence_above=confidence,
+            offer=self.offer_ref(data, where, offers),
+        )
+
+    def parse_sentiment_rule(self, data: Any, position: int, offers: Mapping[str, Offer]) -> SentimentRule:
+        where = f"sentiment_rules[{position}]"
+        self.check_keys(data, where, allowed=_SENTIMENT_RULE_KEYS, required=_SENTIMENT_RULE_KEYS)
+        sentiment, confidence, where = self.sentiment_threshold(data, where)
         bands_data = data["risk_bands"]
         if not isinstance(bands_data, list) or not bands_data:
             raise self.fail(where, "field 'risk_bands' must be a non-empty list")

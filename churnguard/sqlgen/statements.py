@@ -23,16 +23,37 @@ def call_centre_sql(spec: FeatureSpec) -> str:
     """One customer's columns, churn probability and the sentiment of the message being handled.
 
     Parameters: %(area_code)s, %(phone)s, %(message)s, bound by the client (a quote or a backslash in
-    the message is data, never SQL).
+    the message is data, never SQL). The engine asks for the same things in separate statements
+    (customer_score_sql, sentiment_sql) so that one failing service does not lose the other's part.
     """
-    columns = ",\n  ".join(f"c.{quote_identifier(name)}" for name in COLUMN_NAMES)
+    return _customer_select([f"{will_churn_call(spec, 'c')} AS churn_probability", *_SENTIMENT_COLUMNS])
+
+
+def customer_score_sql(spec: FeatureSpec) -> str:
+    """One customer's columns and churn probability (will_churn); %(area_code)s, %(phone)s."""
+    return _customer_select([f"{will_churn_call(spec, 'c')} AS churn_probability"])
+
+
+def customer_sql() -> str:
+    """One customer's columns alone, for when will_churn fails; %(area_code)s, %(phone)s."""
+    return _customer_select([])
+
+
+def sentiment_sql() -> str:
+    """The sentiment and its confidence for %(message)s (Comprehend on Aurora, the local stand-ins)."""
+    return "SELECT\n  " + ",\n  ".join(_SENTIMENT_COLUMNS)
+
+
+_SENTIMENT_COLUMNS = (
+    f"aws_comprehend_detect_sentiment(%(message)s, '{SENTIMENT_LANGUAGE}') AS sentiment",
+    f"aws_comprehend_detect_sentiment_confidence(%(message)s, '{SENTIMENT_LANGUAGE}') AS confidence",
+)
+
+
+def _customer_select(extra_columns: list[str]) -> str:
+    columns = ",\n  ".join([*(f"c.{quote_identifier(name)}" for name in COLUMN_NAMES), *extra_columns])
     return (
-        f"SELECT\n  {columns},\n"
-        f"  {will_churn_call(spec, 'c')} AS churn_probability,\n"
-        f"  aws_comprehend_detect_sentiment(%(message)s, '{SENTIMENT_LANGUAGE}') AS sentiment,\n"
-        f"  aws_comprehend_detect_sentiment_confidence(%(message)s, '{SENTIMENT_LANGUAGE}') AS confidence\n"
-        f"FROM customers AS c\n"
-        f"WHERE c.area_code = %(area_code)s AND c.phone = %(phone)s"
+        f"SELECT\n  {columns}\nFROM customers AS c\nWHERE c.area_code = %(area_code)s AND c.phone = %(phone)s"
     )
 
 

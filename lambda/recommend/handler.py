@@ -2,15 +2,24 @@
 
 POST a JSON body {"area_code": 415, "phone": "358-1921", "message": "..."}; the answer is the same
 JSON object `churnguard recommend --json` prints (offer, rule, reason, churn_probability, sentiment,
-confidence, drivers, arm, ...), recorded in the offers log. Errors are JSON {"error": "..."} with
+confidence, drivers, arm, degraded, missing, ...), recorded in the offers log. An answer without
+the sentiment or without the churn score (Comprehend or the model endpoint failed) is still a 200,
+with "degraded": true and "missing" saying what and why. Errors are JSON {"error": "..."} with
 400 (bad request), 404 (unknown customer), 405 (not POST), 500 (the bundled model, rules or
-environment are unusable), 502 (the database returned no usable score or sentiment) or 503 (database
-unavailable); nothing is recorded when a call fails.
+environment are unusable, or a bug: its type and stack are logged), 502 (neither the score nor the
+sentiment is available) or 503 (the database did not answer in time, is unreachable, or is a paused
+Aurora cluster resuming: then with Retry-After); nothing is recorded when a call fails.
+
+Time: each answer has a budget ($CHURNGUARD_ANSWER_TIMEOUT_S, default 5 s, never more than the
+invocation's remaining time allows): no Data API call is waited for past it, each call's connect and
+read timeouts are bounded too, and a resuming cluster is not waited for. The function's timeout
+(infra/api.py) exceeds the longest wait this allows (churnguard.engine.deadline.longest_api_wait_s).
 
 Environment: CLUSTER_ARN and APP_SECRET_ARN (the RDS Data API's cluster and the app user's secret),
 DATABASE_NAME (default churnguard), MODEL_DIR (metadata.json + model.json; relative to this folder,
 default "model"), RULES_FILE (optional; default: churnguard/rules/default.json in the bundle).
-Logs carry the request id, rule, offer, arm and timings, never the phone number or the message.
+Logs carry the request id, rule, offer, arm, what was missing and timings, never the phone number or
+the message; a database failure is logged by type and error code, a bug by type and stack.
 Imports: standard library, boto3 and churnguard's pure-Python modules only.
 """
 
@@ -22,12 +31,15 @@ import functools
 import json
 import logging
 import os
+import traceback
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from churnguard.constants import DATABASE_NAME
-from churnguard.engine.recommend import Engine, ScoringError, UnknownCustomerError
+from churnguard.engine.deadline import API_CONNECT_TIMEOUT_S, Deadline, answer_timeout, longest_api_wait_s
+from churnguard.engine.failures import error_code, failure_kind
+from churnguard.engine.recommend import Engine, RecordUnconfirmed, ScoringError, UnknownCustomerError
 from churnguard.engine.request import validate_request
 from churnguard.errors import UserError
 from churnguard.sql_client import SqlClient
@@ -39,27 +51,45 @@ HERE = Path(__file__).resolve().parent
 DEFAULT_MODEL_DIR = "model"
 REQUEST_FIELDS = ("area_code", "phone", "message")
 JSON_HEADERS = {"content-type": "application/json", "cache-control": "no-store"}
+# Kept back from the invocation's remaining time: building the response and logging after the last
+# database call, so Lambda's own timeout never cuts an answer off.
+INVOCATION_MARGIN_S = 1.0
+# What a caller is told to wait before retrying when the cluster is resuming and the error says nothing.
+DEFAULT_RETRY_AFTER_S = 15
 
 ClientFactory = Callable[..., SqlClient]
 
 
-def data_api_client(*, cluster_arn: str, secret_arn: str, database: str) -> SqlClient:
-    """The production client: the RDS Data API, authorised by the function's role and the app secret."""
+def data_api_client(*, cluster_arn: str, secret_arn: str, database: str, deadline: Deadline) -> SqlClient:
+    """The production client: the RDS Data API, authorised by the function's role and the app secret.
+
+    It does not wait for a paused cluster to resume (about 15 s, longer than an agent can wait):
+    the caller gets 503 with Retry-After at once.
+    """
     from churnguard.dataapi import DataApiClient
 
     return DataApiClient(
-        rds_data_client(), resource_arn=cluster_arn, secret_arn=secret_arn, database=database
+        rds_data_client(answer_timeout()),  # the configured budget: one client, however the deadline is cut
+        resource_arn=cluster_arn,
+        secret_arn=secret_arn,
+        database=database,
+        resume_delays_s=(),
+        deadline=deadline,
     )
 
 
 @functools.cache
-def rds_data_client() -> Any:
+def rds_data_client(read_timeout_s: float) -> Any:
     """One boto3 rds-data client for the life of the execution environment: building one reads the
     service model and sets up HTTPS, work a warm request need not repeat. boto3 clients are safe to
-    share, and the DataApiClient around it, which holds a request's transaction, is still per request."""
-    import boto3
+    share, and the DataApiClient around it, which holds a request's transaction, is still per request.
+    One attempt per call: within a budget of seconds a retry only moves the failure later (the caller
+    retries on 503)."""
+    from churnguard.aws_clients import aws_client
 
-    return boto3.client("rds-data")
+    return aws_client(
+        "rds-data", connect_timeout=API_CONNECT_TIMEOUT_S, read_timeout=read_timeout_s, max_attempts=1
+    )
 
 
 # Tests replace this with a client on a local MariaDB; everything else runs as deployed.
@@ -96,8 +126,21 @@ def client_settings() -> dict[str, str]:
     }
 
 
-def respond(status: int, body: Mapping[str, Any]) -> dict[str, Any]:
-    return {"statusCode": status, "headers": JSON_HEADERS, "body": json.dumps(body)}
+def respond(
+    status: int, body: Mapping[str, Any], *, headers: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    return {"statusCode": status, "headers": {**JSON_HEADERS, **(headers or {})}, "body": json.dumps(body)}
+
+
+def answer_deadline(context: Any) -> Deadline:
+    """The answer's deadline: the configured budget, cut so that the longest wait it allows
+    (longest_api_wait_s) ends before the invocation's own timeout, with a margin to answer."""
+    budget = answer_timeout()
+    remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
+    if remaining_ms is not None:
+        usable = remaining_ms() / 1000 - INVOCATION_MARGIN_S - (longest_api_wait_s(budget) - budget)
+        budget = max(0.1, min(budget, usable))
+    return Deadline.after(budget)
 
 
 class BadRequest(UserError):
@@ -129,7 +172,16 @@ def parse_body(event: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+    """The Function URL's entry point: every outcome is an HTTP answer of ours, a bug included (500,
+    its stack logged), never an unhandled exception that Lambda turns into a bare 502."""
     request_id = getattr(context, "aws_request_id", "-")
+    try:
+        return answer(event, context, request_id)
+    except Exception as error:
+        return failed(request_id, error)
+
+
+def answer(event: Mapping[str, Any], context: Any, request_id: str) -> dict[str, Any]:
     method = event.get("requestContext", {}).get("http", {}).get("method", "POST")
     if method != "POST":
         return respond(405, {"error": f"use POST, not {method}"})
@@ -142,33 +194,69 @@ def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     try:
         loaded = engine()
         settings = client_settings()
+        deadline = answer_deadline(context)
     except UserError as error:  # the bundle's model, rules or environment are wrong: a deployment problem
         LOGGER.error("request %s: misconfigured: %s", request_id, error)
         return respond(500, {"error": "the recommendation service is misconfigured; see its logs"})
     client = None
     try:
-        client = CLIENT_FACTORY(**settings)
+        client = CLIENT_FACTORY(**settings, deadline=deadline)
         result = loaded.recommend(client, request)
     except UnknownCustomerError as error:
         LOGGER.info("request %s: unknown customer", request_id)
         return respond(404, {"error": str(error)})
     except ScoringError as error:
-        LOGGER.error("request %s: unusable score (%s); nothing recorded", request_id, type(error).__name__)
+        LOGGER.error("request %s: no usable answer from the database; nothing recorded", request_id)
         return respond(502, {"error": str(error)})
-    except Exception as error:  # the database or the Data API failed; the transaction rolled back
-        # Only the type: a driver's message may quote the values it was given.
-        LOGGER.error(
-            "request %s: database call failed (%s); nothing recorded", request_id, type(error).__name__
-        )
-        return respond(503, {"error": "the database is unavailable; nothing was recorded, try again"})
+    except RecordUnconfirmed as error:
+        LOGGER.error("request %s: commit of offer %s unconfirmed", request_id, error.offer_id)
+        return respond(503, {"error": str(error)})
+    except Exception as error:  # the transaction, if any, rolled back: nothing was recorded
+        return failed(request_id, error)
     finally:
         if client is not None:
             client.close()
     LOGGER.info(
-        "request %s: offer %s (rule %s, arm %s)",
+        "request %s: offer %s (rule %s, arm %s, missing %s)",
         request_id,
         result["offer_id"],
         result["rule"],
         result["arm"],
+        ",".join(part["part"] for part in result["missing"]) or "none",
     )
     return respond(200, result)
+
+
+def failed(request_id: str, error: Exception) -> dict[str, Any]:
+    """The response for an exception the engine let through: the database's failures are 503 (with
+    Retry-After for a resuming cluster); anything else is a bug, logged with its stack and 500.
+    Only the type, the error code and the stack are logged: an exception's text may quote the values
+    it was given (the phone number, the message)."""
+    kind = failure_kind(error)
+    if kind is None:
+        stack = "".join(traceback.format_list(traceback.extract_tb(error.__traceback__)))
+        LOGGER.error(
+            "request %s: internal error %s; nothing recorded\n%s", request_id, type(error).__name__, stack
+        )
+        return respond(500, {"error": "internal error in the recommendation service; nothing was recorded"})
+    LOGGER.error(
+        "request %s: database %s (%s, %s); nothing recorded",
+        request_id,
+        kind,
+        type(error).__name__,
+        error_code(error),
+    )
+    if kind == "resuming":
+        retry_after = int(getattr(error, "retry_after_s", DEFAULT_RETRY_AFTER_S))
+        return respond(
+            503,
+            {"error": f"the database is resuming from a pause; {_NOTHING_RECORDED} in {retry_after} s"},
+            headers={"retry-after": str(retry_after)},
+        )
+    if kind == "timeout":
+        late = f"the database did not answer in time; {_NOTHING_RECORDED}"
+        return respond(503, {"error": str(error) if isinstance(error, UserError) else late})
+    return respond(503, {"error": f"the database is unavailable; {_NOTHING_RECORDED}"})
+
+
+_NOTHING_RECORDED = "nothing was recorded, try again"

@@ -11,6 +11,7 @@ import pytest
 
 from churnguard.db import PyMySqlClient, connect
 from churnguard.engine.recommend import Engine
+from tests.engine.faults import faulty_db_url, spare_server  # noqa: F401  (fixtures, registered here)
 from tests.fixtures.mariadb import scratch_database
 
 CUSTOMER_ROWS = 400

@@ -167,13 +167,22 @@ def test_redaction_blanks_the_phone_and_the_message():
     )
 
 
-def record(rule: str, offer: str, cost: float, experiment: str | None = None, arm: str | None = None):
+def record(
+    rule: str,
+    offer: str,
+    cost: float,
+    experiment: str | None = None,
+    arm: str | None = None,
+    *,
+    sentiment: str | None = "NEGATIVE",
+    churn_probability: float | None = 0.6,
+):
     return OfferRecord(
         area_code=415,
         phone="358-1921",
-        sentiment="NEGATIVE",
-        confidence=0.9,
-        churn_probability=0.6,
+        sentiment=sentiment,
+        confidence=None if sentiment is None else 0.9,
+        churn_probability=churn_probability,
         drivers=[],
         rules_version="test",
         rule_name=rule,
@@ -201,6 +210,9 @@ def test_offers_report_counts_costs_and_retention_by_arm(capsys, sql_client, mar
                 ids[arm].append(
                     insert_offer(sql_client, record("negative_medium_risk", arm, cost, "exp", arm))
                 )
+        insert_offer(sql_client, record("high_risk_sentiment_unknown", "credit_5", 5, sentiment=None))
+        for _ in range(2):
+            insert_offer(sql_client, record("negative_risk_unknown", "credit_5", 5, churn_probability=None))
     outcomes = [(ids["credit_15"][0], "yes"), (ids["credit_15"][1], "yes"), (ids["credit_15"][2], "no")]
     outcomes += [(ids["credit_5"][0], "no"), (ids["credit_5"][0], "yes")]  # the second corrects the first
     for offer_id, retained in outcomes:
@@ -221,23 +233,18 @@ def test_offers_report_counts_costs_and_retention_by_arm(capsys, sql_client, mar
     code, out, _ = run(capsys, "offers", "report", "--json", "--db-url", url)
     assert code == 0
     report = json.loads(out)
-    assert report["total_offers"] == 9 and report["total_cost_usd"] == 3 * 25 + 4 * 15 + 2 * 5
-    assert report["by_rule"] == [
-        {"rule": "negative_high_risk", "arm": None, "offer": "credit_25", "offers": 3, "cost_usd": 75.0},
-        {
-            "rule": "negative_medium_risk",
-            "arm": "credit_15",
-            "offer": "credit_15",
-            "offers": 4,
-            "cost_usd": 60.0,
-        },
-        {
-            "rule": "negative_medium_risk",
-            "arm": "credit_5",
-            "offer": "credit_5",
-            "offers": 2,
-            "cost_usd": 10.0,
-        },
+    assert report["total_offers"] == 12 and report["total_cost_usd"] == 3 * 25 + 4 * 15 + 2 * 5 + 3 * 5
+    assert report["degraded"] == {"offers": 3, "without_sentiment": 1, "without_score": 2}
+    rows = [
+        (r["rule"], r["arm"], r["offer"], r["offers"], r["cost_usd"], r["degraded"])
+        for r in report["by_rule"]
+    ]
+    assert rows == [
+        ("high_risk_sentiment_unknown", None, "credit_5", 1, 5.0, 1),
+        ("negative_high_risk", None, "credit_25", 3, 75.0, 0),
+        ("negative_medium_risk", "credit_15", "credit_15", 4, 60.0, 0),
+        ("negative_medium_risk", "credit_5", "credit_5", 2, 10.0, 0),
+        ("negative_risk_unknown", None, "credit_5", 2, 10.0, 2),
     ]
     fifteen, five = report["retention_by_arm"]
     assert (fifteen["arm"], fifteen["offers"], fifteen["outcomes"], fifteen["retained"]) == (
@@ -253,6 +260,7 @@ def test_offers_report_counts_costs_and_retention_by_arm(capsys, sql_client, mar
 
     code, out, _ = run(capsys, "offers", "report", "--db-url", url)
     assert "negative_medium_risk" in out and "66.7%" in out
+    assert "Degraded answers: 3 (1 without sentiment, 2 without churn score)" in out
 
     code, _, err = run(
         capsys, "offers", "record-outcome", "--offer-id", "999999", "--retained", "yes", "--db-url", url

@@ -38,6 +38,14 @@ CASES = [
     ("MIXED", 0.99, 0.10, 9, "no", "frequent_caller_without_intl_plan", "intl_minutes_1000"),
     ("NEUTRAL", 0.99, 0.90, 3, "no", "no_rule_matched", "none"),
     ("NEUTRAL", 0.99, 0.90, 5, "yes", "no_rule_matched", "none"),
+    # degraded, no sentiment (Comprehend failed): above 0.8 a $5 credit, then the customer rules
+    (None, None, 0.81, 1, "no", "high_risk_sentiment_unknown", "credit_5"),
+    (None, None, 0.80, 4, "no", "frequent_caller_without_intl_plan", "intl_minutes_1000"),
+    (None, None, 0.10, 1, "no", "no_rule_matched", "none"),
+    # degraded, no churn score (the model failed): a confidently negative message gets $5
+    ("NEGATIVE", 0.71, None, 1, "no", "negative_risk_unknown", "credit_5"),
+    ("NEGATIVE", 0.70, None, 4, "no", "frequent_caller_without_intl_plan", "intl_minutes_1000"),
+    ("POSITIVE", 0.99, None, 1, "no", "no_rule_matched", "none"),
 ]
 
 
@@ -89,6 +97,37 @@ def test_reason_states_the_thresholds_from_the_file():
     medium = decide(RULES, sentiment="NEGATIVE", confidence=0.9, churn_probability=0.6, customer=customer())
     assert "0.600 <= 0.8 and > 0.4" in medium.reason
     assert f"experiment credit_15_vs_5 assigned arm {medium.arm}" in medium.reason
+
+
+def test_degraded_reasons_say_what_is_unknown_and_which_rules_were_tried():
+    no_sentiment = decide(RULES, sentiment=None, confidence=None, churn_probability=0.93, customer=customer())
+    assert no_sentiment.reason == "sentiment unknown; churn probability 0.930 > 0.8"
+    no_score = decide(
+        RULES, sentiment="NEGATIVE", confidence=0.9, churn_probability=None, customer=customer()
+    )
+    assert no_score.reason == "churn probability unknown; sentiment NEGATIVE with confidence 0.900 > 0.7"
+    frequent = decide(
+        RULES, sentiment="POSITIVE", confidence=0.9, churn_probability=None, customer=customer(calls=6)
+    )
+    assert frequent.reason == (
+        "sentiment POSITIVE (confidence 0.900), churn probability unknown: no sentiment-only rule "
+        "applies; cust_service_calls 6 >= 4 and int_plan no = no"
+    )
+    nothing = decide(RULES, sentiment=None, confidence=None, churn_probability=0.2, customer=customer())
+    assert nothing.reason == (
+        "sentiment unknown, churn probability 0.200: no score-only or customer rule applies"
+    )
+
+
+def test_a_degraded_answer_never_enters_an_experiment():
+    """Arms must compare like with like: a medium-risk angry customer without a score is no draw."""
+    for risk in (0.45, 0.6, 0.75):
+        decision = decide(RULES, sentiment=None, confidence=None, churn_probability=risk, customer=customer())
+        assert decision.experiment is None and decision.arm is None
+    decision = decide(
+        RULES, sentiment="NEGATIVE", confidence=0.9, churn_probability=None, customer=customer()
+    )
+    assert decision.experiment is None and decision.arm is None
 
 
 def test_experiment_arm_is_the_same_for_a_customer_on_every_call():

@@ -31,6 +31,27 @@ def test_default_rules_load_with_their_version_and_thresholds():
     ]
 
 
+def test_the_default_degraded_rules_load():
+    rules = load_rules()
+    (score_only,) = rules.score_only_rules
+    assert (score_only.rule, score_only.risk_above, score_only.offer) == (
+        "high_risk_sentiment_unknown",
+        0.8,
+        "credit_5",
+    )
+    (sentiment_only,) = rules.sentiment_only_rules
+    assert (sentiment_only.sentiment, sentiment_only.confidence_above, sentiment_only.offer) == (
+        "NEGATIVE",
+        0.7,
+        "credit_5",
+    )
+
+
+def test_files_without_degraded_rules_still_load():
+    rules = parse_rules(mutated(lambda d: [d.pop("score_only_rules"), d.pop("sentiment_only_rules")]))
+    assert rules.score_only_rules == () and rules.sentiment_only_rules == ()
+
+
 def test_the_service_call_threshold_is_stated_once_in_the_default_file():
     text = resources.files("churnguard.rules").joinpath("default.json").read_text(encoding="utf-8")
     assert text.count('"at_least"') == 1
@@ -187,6 +208,50 @@ MISTAKES = [
         "offer name with a dash",
         lambda d: d["offers"].update({"credit-5": d["offers"]["credit_5"]}),
         ["offers.credit-5", "an offer name must be letters, digits and _"],
+    ),
+    # the degraded rules (an answer without sentiment, or without a churn score)
+    (
+        "score-only threshold as text",
+        lambda d: d["score_only_rules"][0].update(risk_above="0.8"),
+        ["score_only_rules[0] (high_risk_sentiment_unknown)", "field 'risk_above' must be a number"],
+    ),
+    (
+        "score-only threshold of 1",
+        lambda d: d["score_only_rules"][0].update(risk_above=1),
+        ["score_only_rules[0]", "field 'risk_above' is 1: no churn probability is above it"],
+    ),
+    (
+        "score-only rule with risk bands",
+        lambda d: d["score_only_rules"][0].update(risk_bands=[]),
+        ["score_only_rules[0]", "unknown field 'risk_bands'"],
+    ),
+    (
+        "sentiment-only rule for an unknown sentiment",
+        lambda d: d["sentiment_only_rules"][0].update(sentiment="FURIOUS"),
+        ["sentiment_only_rules[0] (negative_risk_unknown)", "field 'sentiment' must be one of"],
+    ),
+    (
+        "sentiment-only rule without its threshold",
+        lambda d: d["sentiment_only_rules"][0].pop("confidence_above"),
+        ["sentiment_only_rules[0]", "missing field 'confidence_above'"],
+    ),
+    (
+        "sentiment-only rule with an unknown offer",
+        lambda d: d["sentiment_only_rules"][0].update(offer="credit_50"),
+        [
+            "sentiment_only_rules[0] (negative_risk_unknown) (NEGATIVE)",
+            "'credit_50' is not one of the offers",
+        ],
+    ),
+    (
+        "degraded rule named like a full one",
+        lambda d: d["score_only_rules"][0].update(rule="negative_high_risk"),
+        ["score_only_rules[0]", "the name 'negative_high_risk' is used twice"],
+    ),
+    (
+        "degraded rules not a list",
+        lambda d: d.update(score_only_rules={"rule": "x"}),
+        ["top level", "field 'score_only_rules' must be a list"],
     ),
 ]
 

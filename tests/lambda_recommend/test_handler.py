@@ -24,6 +24,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from churnguard.db import connect, parse_url
+from churnguard.engine.deadline import Deadline
 
 pytestmark = pytest.mark.mariadb
 
@@ -80,13 +81,14 @@ def api(aws, engine_db_url):
     parts = parse_url(engine_db_url)
     calls = []
 
-    def secret_backed_client(*, cluster_arn: str, secret_arn: str, database: str):
+    def secret_backed_client(*, cluster_arn: str, secret_arn: str, database: str, deadline: Deadline):
         calls.append({"cluster_arn": cluster_arn, "secret_arn": secret_arn, "database": database})
         credentials = json.loads(
             boto3.client("secretsmanager").get_secret_value(SecretId=secret_arn)["SecretString"]
         )
         return connect(
-            f"mysql://{credentials['username']}:{credentials['password']}@{parts.host}:{parts.port}/{database}"
+            f"mysql://{credentials['username']}:{credentials['password']}@{parts.host}:{parts.port}/{database}",
+            deadline=deadline,
         )
 
     module.CLIENT_FACTORY = secret_backed_client
@@ -193,7 +195,7 @@ def test_a_failing_data_api_gets_503_and_records_nothing(api, engine_db_url, cap
         status, answer = post(api, HIGH_RISK)
     assert status == 503 and "nothing was recorded" in answer["error"]
     assert offers(engine_db_url) == before
-    assert "database call failed (ClientError)" in caplog.text
+    assert "database statement (ClientError, BadRequestException)" in caplog.text
 
 
 def test_a_connection_lost_mid_call_gets_503_and_records_nothing(api, engine_db_url, mariadb_url):
@@ -269,7 +271,8 @@ def test_warm_requests_reuse_one_rds_data_client(monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     module = load_handler()
     settings = {"cluster_arn": "arn:aws:rds:eu-west-1:123456789012:cluster:cg", "secret_arn": "arn:s"}
-    first = module.data_api_client(**settings, database="churnguard")
-    second = module.data_api_client(**settings, database="churnguard")
+    first = module.data_api_client(**settings, database="churnguard", deadline=Deadline.after(5))
+    # A deadline cut short by the invocation's remaining time still shares the one client.
+    second = module.data_api_client(**settings, database="churnguard", deadline=Deadline.after(2.3))
     assert first is not second  # each request gets its own transaction state...
     assert first._rds_data is second._rds_data  # ...over the one boto3 client built on the first request
