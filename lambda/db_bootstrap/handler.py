@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 
+from churnguard.aws_clients import aws_client
 from churnguard.bootstrap import (
     AppUser,
     BootstrapError,
@@ -46,6 +46,8 @@ for _noisy in ("botocore", "boto3", "urllib3"):
     logging.getLogger(_noisy).setLevel(max(logging.INFO, logging.getLogger(_noisy).level))
 
 HANDLER_DIR = Path(__file__).resolve().parent
+# Seconds a Data API call is read for: its 45-s statement limit plus the time its answer takes.
+DATA_API_READ_TIMEOUT_S = 60.0
 REQUIRED_ENV = ("CLUSTER_ARN", "ADMIN_SECRET_ARN", "APP_SECRET_ARN")
 
 
@@ -82,7 +84,9 @@ class HandlerSettings:
 def on_event(event: Mapping[str, Any], context: object) -> dict[str, Any]:
     """The Provider framework's entry point: one CloudFormation lifecycle event for the resource."""
     settings = HandlerSettings.from_environ(os.environ)
-    rds_data = boto3.client("rds-data")
+    # The Data API ends a statement after 45 s (docs/bootstrap.md): a read never waits longer than
+    # that plus its answer, and the function's 10-minute timeout bounds the whole event.
+    rds_data = aws_client("rds-data", read_timeout=DATA_API_READ_TIMEOUT_S)
 
     def open_client(database: str | None) -> DataApiClient:
         return DataApiClient(
@@ -96,8 +100,8 @@ def on_event(event: Mapping[str, Any], context: object) -> dict[str, Any]:
         event,
         settings,
         open_client=open_client,
-        secretsmanager=boto3.client("secretsmanager"),
-        s3=boto3.client("s3"),
+        secretsmanager=aws_client("secretsmanager"),
+        s3=aws_client("s3"),
         aurora=True,
     )
 

@@ -31,7 +31,7 @@ APP_SECRET_VALUE = json.dumps({"username": "churnguard_app", "password": APP_PAS
 
 
 class StubbedAws:
-    """One stubbed client per service, handed out by a replacement for boto3.client."""
+    """One stubbed client per service, handed out by a replacement for the handler's aws_client."""
 
     def __init__(self) -> None:
         self.clients: dict[str, Any] = {}
@@ -87,7 +87,7 @@ def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> StubbedAws:
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("DATABASE_NAME", raising=False)
     stubbed = StubbedAws()
-    monkeypatch.setattr(handler.boto3, "client", stubbed.client)
+    monkeypatch.setattr(handler, "aws_client", stubbed.client)
     for stubber in stubbed.stubbers.values():
         stubber.activate()
     yield stubbed
