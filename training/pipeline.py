@@ -354,7 +354,7 @@ def _cross_validation_summary(
     best = run.search.best.trial
     return {
         **fold_spread(cv_churn, run.out_of_fold, cv.folds, cutoff, costs),
-        "rounds_per_fold": list(best.fold_rounds),
+        "cv_rounds": best.cv_rounds,
         "final_rounds": best.best_round_count,
     }
 
@@ -396,7 +396,7 @@ def _metadata(
             "rows": len(cv.rows),
             "stratified": True,
             "seed": seed,
-            "rounds_rule": "mean early-stopped best rounds of the folds x folds / (folds - 1), <= num_round",
+            "rounds_rule": "best round of the folds' mean AUC x folds / (folds - 1), <= num_round",
             "spread": "mean and sample standard deviation over the folds' held-out rows",
             **{name: _cross_validation_summary(run, churn, cv, costs) for name, run in runs.items()},
             "chosen": chosen_name,
@@ -423,7 +423,7 @@ def _metadata(
             "first_trial": dict(REFERENCE_HYPERPARAMETERS),
             "ranges": {name: [low, high] for name, (low, high, _) in HYPERPARAMETER_RANGES.items()},
             "objective_metric": "mean cross-validated AUC",
-            "early_stopping": f"{EARLY_STOPPING_ROUNDS} rounds without AUC gain on each fold's held-out rows",
+            "early_stopping": f"{EARLY_STOPPING_ROUNDS} rounds without gain in the folds' mean held-out AUC",
             "trial_selection": trial_selection,
             "trial_selection_rule": (
                 "lowest out-of-fold cost at the smoothed cut-off, then highest mean cross-validated AUC"
@@ -471,7 +471,7 @@ def _report_cross_validation(cross_validation: dict[str, Any]) -> list[dict[str,
                 "cost per customer mean": f"${cost['mean']:.2f}",
                 "cost per customer std": f"${cost['std']:.2f}",
                 "cost per customer per fold": ", ".join(f"${value:.2f}" for value in cost["per_fold"]),
-                "rounds per fold": ", ".join(str(value) for value in figures["rounds_per_fold"]),
+                "rounds (folds)": figures["cv_rounds"],
                 "final rounds": figures["final_rounds"],
             }
         )

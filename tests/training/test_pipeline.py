@@ -74,7 +74,7 @@ def test_metadata_shows_the_spread_over_every_fold(trained_model_dir: Path) -> N
             assert figures[name]["std"] == pytest.approx(np.std(per_fold, ddof=1), abs=1e-6)
         assert all(0.5 < auc <= 1 for auc in figures["auc"]["per_fold"])
         assert figures["auc"]["std"] > 0 and figures["cost_per_customer"]["std"] > 0
-        assert len(figures["rounds_per_fold"]) == CV_FOLDS
+        assert 1 <= figures["cv_rounds"] <= figures["final_rounds"]
         assert figures["final_rounds"] == metadata["metrics"][model]["rounds"]
         # The model's cross-validated AUC is the mean over its folds.
         assert metadata["metrics"][model]["validation_auc"] == pytest.approx(figures["auc"]["mean"], abs=1e-6)

@@ -12,13 +12,14 @@ from sklearn.metrics import roc_auc_score
 from training.cutoff import CostModel, smoothed_optimal_cutoff
 from training.features import build_feature_spec, feature_matrix, labels
 from training.search import (
+    EARLY_STOPPING_ROUNDS,
     HYPERPARAMETER_RANGES,
     REFERENCE_HYPERPARAMETERS,
     Fold,
+    booster_params,
     cross_validate,
     draw_hyperparameters,
     final_round_count,
-    fit_once,
     make_folds,
     search,
 )
@@ -58,7 +59,36 @@ def test_every_row_is_scored_by_the_fold_model_that_did_not_train_on_it(folds: t
     ]
     assert result.trial.fold_aucs == pytest.approx(expected)
     assert result.trial.validation_auc == pytest.approx(np.mean(expected))
-    assert len(result.trial.fold_rounds) == FOLDS
+    # Every fold model stopped at the same round, the one with the best mean held-out AUC.
+    assert {booster.num_boosted_rounds() for booster in result.fold_boosters} == {result.trial.cv_rounds}
+
+
+def test_the_folds_stop_together_at_the_round_with_the_best_mean_auc(folds: tuple[Fold, ...]) -> None:
+    hyperparameters = {**REFERENCE_HYPERPARAMETERS, "eta": 0.6, "num_round": 60}
+    result = cross_validate(hyperparameters, folds, ROWS, seed=2)
+    rounds = result.trial.cv_rounds
+    assert rounds + EARLY_STOPPING_ROUNDS <= 60  # it did stop early, so the curve below is what it saw
+    churn = _churn(folds)
+    # Each fold trained on its own for as long as the search looked (best round + the patience).
+    alone = [
+        xgb.train(
+            booster_params(hyperparameters, 2), fold.train, num_boost_round=rounds + EARLY_STOPPING_ROUNDS
+        )
+        for fold in folds
+    ]
+    mean_curve = [
+        np.mean(
+            [
+                roc_auc_score(
+                    churn[fold.held_out_rows], booster.predict(fold.held_out, iteration_range=(0, count))
+                )
+                for fold, booster in zip(folds, alone, strict=True)
+            ]
+        )
+        for count in range(1, rounds + EARLY_STOPPING_ROUNDS + 1)
+    ]
+    assert int(np.argmax(mean_curve)) + 1 == rounds
+    assert mean_curve[rounds - 1] == pytest.approx(result.trial.validation_auc, abs=1e-6)
 
 
 def test_without_a_cost_the_highest_mean_fold_auc_wins(folds: tuple[Fold, ...]) -> None:
@@ -116,12 +146,12 @@ def test_the_reference_trial_is_cross_validated_first(folds: tuple[Fold, ...]) -
     assert result.trials[0].hyperparameters == REFERENCE_HYPERPARAMETERS
 
 
-def test_the_final_model_gets_the_mean_fold_rounds_scaled_to_all_rows() -> None:
-    # 5 folds each trained on 4/5 of the rows: the mean 20 rounds becomes 25 on all of them.
-    assert final_round_count([18, 20, 22, 19, 21], folds=5, most_rounds=100) == 25
-    assert final_round_count([2, 3], folds=2, most_rounds=100) == 5
-    assert final_round_count([90, 100], folds=5, most_rounds=100) == 100  # never above num_round
-    assert final_round_count([1, 1, 1, 1, 1], folds=5, most_rounds=100) == 1
+def test_the_final_model_gets_the_cross_validated_rounds_scaled_to_all_rows() -> None:
+    # 5 folds each trained on 4/5 of the rows: 20 rounds become 25 on all of them.
+    assert final_round_count(20, folds=5, most_rounds=100) == 25
+    assert final_round_count(3, folds=2, most_rounds=100) == 6
+    assert final_round_count(90, folds=5, most_rounds=100) == 100  # never above num_round
+    assert final_round_count(1, folds=5, most_rounds=100) == 1
 
 
 def test_every_draw_stays_in_the_searched_ranges_including_gamma_and_lambda() -> None:
@@ -136,11 +166,12 @@ def test_every_draw_stays_in_the_searched_ranges_including_gamma_and_lambda() ->
 def test_drawn_gamma_and_lambda_reach_the_booster(folds: tuple[Fold, ...]) -> None:
     # The regularisation the search chose must be what xgboost trained with, not just recorded.
     hyperparameters = draw_hyperparameters(np.random.default_rng(8))
-    booster, _, rounds = fit_once(hyperparameters, folds[0].train, folds[0].held_out, seed=8)
-    tree_parameters = json.loads(booster.save_config())["learner"]["gradient_booster"]["tree_train_param"]
-    assert float(tree_parameters["gamma"]) == pytest.approx(hyperparameters["gamma"])
-    assert float(tree_parameters["lambda"]) == pytest.approx(hyperparameters["lambda"])
-    assert booster.num_boosted_rounds() == rounds
+    result = cross_validate(hyperparameters, folds, ROWS, seed=8)
+    for booster in result.fold_boosters:
+        tree_parameters = json.loads(booster.save_config())["learner"]["gradient_booster"]["tree_train_param"]
+        assert float(tree_parameters["gamma"]) == pytest.approx(hyperparameters["gamma"])
+        assert float(tree_parameters["lambda"]) == pytest.approx(hyperparameters["lambda"])
+    assert result.trial.hyperparameters == hyperparameters
 
 
 def test_a_fold_restricted_to_some_columns_trains_on_those_only() -> None:
