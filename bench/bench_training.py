@@ -11,6 +11,11 @@ Targets (issues 5 and 14), for the reduced model on the public data: on the refe
 >= 0.94 and cost <= $13 per test customer (`meets_targets`, per run); on the project split over seeds
 1-10, mean test AUC >= 0.93, lowest >= 0.90 and mean cost below $16.64 per test customer
 (`meets_project_targets`, on the summary line).
+
+`--nested-folds K` judges the selection procedure itself without touching any test row: for each
+seed, the project split's non-test rows are cut into K outer folds; the whole pipeline (search,
+reduced set, cut-off) runs on K - 1 of them and its model is scored, at its own cut-off, on the
+held-out one. Changes to the selection were chosen on these figures (docs/training.md).
 """
 
 from __future__ import annotations
@@ -23,14 +28,19 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import xgboost as xgb
+from sklearn.metrics import roc_auc_score
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 from public_data import PUBLIC_DATA  # noqa: E402  (bench/, the script's own folder)
 
+from training.cutoff import CostModel, cost_at  # noqa: E402
 from training.data import load_customers  # noqa: E402
+from training.features import feature_matrix, labels  # noqa: E402
 from training.pipeline import (  # noqa: E402
     DEFAULT_SEED,
     DEFAULT_TRIAL_SELECTION,
@@ -38,7 +48,7 @@ from training.pipeline import (  # noqa: E402
     TRIAL_SELECTIONS,
     train,
 )
-from training.split import SPLIT_RULES  # noqa: E402
+from training.split import SPLIT_RULES, split_customers, stratified_folds  # noqa: E402
 from training.synthetic import generate_customers  # noqa: E402
 
 DATASETS = ("larose-3333", "synthetic-3333")
@@ -127,6 +137,63 @@ def summarise(runs: list[dict[str, object]]) -> dict[str, object]:
     return summary
 
 
+def data_set(name: str, seed: int) -> pd.DataFrame:
+    """The public file, or 3,333 synthetic customers generated with the run's seed."""
+    return load_customers(PUBLIC_DATA) if name == "larose-3333" else generate_customers(3333, seed)
+
+
+def bench_nested(
+    dataset: str, customers: pd.DataFrame, folds: int, trials: int, seed: int, trial_selection: str
+) -> list[dict[str, object]]:
+    """One line per outer fold of the project split's non-test rows (see --nested-folds)."""
+    churn = labels(customers)
+    parts = split_customers(customers, "project", seed)
+    non_test = np.sort(np.concatenate([parts.train, parts.validation]))
+    # A seed apart from the pipeline's own folds, so outer and inner folds do not line up.
+    outer_folds = stratified_folds(churn[non_test], folds, seed + 100)
+    lines = []
+    for number, held_out in enumerate(outer_folds, start=1):
+        inner, outer = np.setdiff1d(non_test, non_test[held_out]), non_test[held_out]
+        with tempfile.TemporaryDirectory() as out_dir:
+            result = train(
+                customers.iloc[inner].reset_index(drop=True),
+                Path(out_dir),
+                trials=trials,
+                seed=seed,
+                trial_selection=trial_selection,
+            )
+        matrix = feature_matrix(customers.iloc[outer], result.feature_spec)
+        scores = result.booster.predict(xgb.DMatrix(matrix, feature_names=result.feature_spec.names))
+        cost = cost_at(churn[outer], scores, result.metadata["cutoff"], CostModel())
+        lines.append(
+            {
+                "nested": True,
+                "dataset": dataset,
+                "seed": seed,
+                "outer_fold": number,
+                "trials": trials,
+                "trial_selection": trial_selection,
+                "outer_rows": len(outer),
+                "outer_auc": round(float(roc_auc_score(churn[outer], scores)), 4),
+                "outer_cost_per_customer": round(cost / len(outer), 4),
+                "rounds": result.metadata["hyperparameters"]["rounds"],
+                "features": len(result.feature_spec.names),
+            }
+        )
+    return lines
+
+
+def summarise_nested(lines: list[dict[str, object]]) -> dict[str, object]:
+    summary: dict[str, object] = {"summary": True, "nested": True, "runs": len(lines)}
+    for name in ("outer_auc", "outer_cost_per_customer", "rounds"):
+        values = [float(line[name]) for line in lines]  # type: ignore[arg-type]
+        summary[name] = {
+            "mean": round(statistics.fmean(values), 4),
+            "std": round(statistics.stdev(values), 4),
+        }
+    return summary
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--trials", type=int, default=DEFAULT_TRIALS)
@@ -139,13 +206,29 @@ def main(argv: list[str]) -> int:
         default=DEFAULT_TRIAL_SELECTION,
         help="how the search picks its trial: validation cost (default) or validation AUC (the former rule)",
     )
+    parser.add_argument(
+        "--nested-folds",
+        type=int,
+        default=0,
+        help="judge the selection on K outer folds of the non-test rows instead (project split)",
+    )
     args = parser.parse_args(argv)
+    if args.nested_folds:
+        for dataset in args.datasets:
+            lines = []
+            for seed in args.seeds:
+                customers = data_set(dataset, seed)
+                for line in bench_nested(
+                    dataset, customers, args.nested_folds, args.trials, seed, args.trial_selection
+                ):
+                    lines.append(line)
+                    print(json.dumps(line), flush=True)
+            print(json.dumps({"dataset": dataset, **summarise_nested(lines)}), flush=True)
+        return 0
     for dataset in args.datasets:
         runs: dict[str, list[dict[str, object]]] = {split: [] for split in args.splits}
         for seed in args.seeds:
-            customers = (
-                load_customers(PUBLIC_DATA) if dataset == "larose-3333" else generate_customers(3333, seed)
-            )
+            customers = data_set(dataset, seed)
             for split in args.splits:
                 runs[split].append(
                     bench_one(dataset, customers, split, args.trials, seed, args.trial_selection)
