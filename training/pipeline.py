@@ -165,8 +165,9 @@ def train(
         full_matrix, full_spec, churn, cv, parts.test, trials, seed, progress, rank_by_cost
     )
     full = searcher.run("full model", full_spec)
-    # The reduced set is what the shipped full model splits on; inside each fold the reduced model gets
-    # what that fold's full model split on, so its cross-validation never saw its held-out rows twice.
+    # The reduced set is what the shipped full model splits on. Inside each fold the reduced model gets
+    # what that fold's full model split on: the feature choice a fold is judged by never saw the rows
+    # that judge it.
     reduced_spec = subset_spec(full_spec, explain.used_features(full.booster) or set(full_spec.names))
     reduced = searcher.run(
         "reduced model",
