@@ -38,13 +38,26 @@ from training.evaluate import quality_metrics, roc_points
 from training.features import build_feature_spec, feature_matrix, labels, subset_spec
 from training.progress import Progress, SilentProgress
 from training.report import REPORT_HTML, ReportInputs, write_report
-from training.search import HYPERPARAMETER_RANGES, SearchResult, Trial, search
-from training.split import SPLIT_RULES, Split, SplitRule, split_customers
+from training.search import (
+    EARLY_STOPPING_ROUNDS,
+    HYPERPARAMETER_RANGES,
+    REFERENCE_HYPERPARAMETERS,
+    SearchResult,
+    Trial,
+    fit_final,
+    make_folds,
+    search,
+)
+from training.selection import choose_from_out_of_fold, fold_spread
+from training.split import SPLIT_RULES, SplitRule, split_customers, stratified_folds
 
 DEFAULT_TRIALS = 40
-# The reduced model is kept when its validation AUC is at most this much below the full model's.
+# The reduced model is kept when its mean cross-validated AUC is at most this much below the full model's.
 DEFAULT_AUC_MARGIN = 0.005
-# Fewer churners than this in a part of the split make its AUC and cut-off meaningless.
+# Folds of the cross-validation over the non-test rows: 5 keeps 80% of them in each fold's training
+# part and gives about 600 held-out customers per fold on the public data set.
+CV_FOLDS = 5
+# Fewer churners than this in the test part or a fold make its AUC and cut-off meaningless.
 MIN_CHURNERS_PER_PART = 5
 # How the search picks its winning trial (training/search.py): "cost" = lowest validation cost at the
 # model's smoothed cut-off, AUC breaking ties; "auc" = highest validation AUC (the reference's way).
@@ -54,12 +67,17 @@ DEFAULT_TRIAL_SELECTION = "cost"
 
 @dataclass(frozen=True)
 class ModelRun:
-    """One searched model (full or reduced) and its scores on each part of the split."""
+    """One searched model (full or reduced): its cross-validation and the final booster's test scores."""
 
     spec: FeatureSpec
     search: SearchResult
-    validation_scores: np.ndarray
+    # Trained on every non-test row with the chosen hyper-parameters and the rounds the folds found.
+    booster: xgb.Booster
     test_scores: np.ndarray
+
+    @property
+    def out_of_fold(self) -> np.ndarray:
+        return self.search.best.out_of_fold
 
 
 @dataclass(frozen=True)
@@ -86,6 +104,14 @@ class TrainingResult:
         return self.out_dir / REPORT_HTML
 
 
+@dataclass(frozen=True)
+class CrossValidationRows:
+    """The non-test rows (positions in the customer table) and each fold's held-out part of them."""
+
+    rows: np.ndarray
+    folds: tuple[np.ndarray, ...]
+
+
 def train(
     customers: pd.DataFrame,
     out_dir: Path,
@@ -99,7 +125,12 @@ def train(
     progress: Progress | None = None,
     trial_selection: str = DEFAULT_TRIAL_SELECTION,
 ) -> TrainingResult:
-    """Train, explain, choose and package a churn model from a validated customer table."""
+    """Train, explain, choose and package a churn model from a validated customer table.
+
+    The test part of the split is held back; hyper-parameters, the reduced feature set and the cut-off
+    are chosen by CV_FOLDS-fold cross-validation over every other row, and the model shipped is trained
+    on all of those rows.
+    """
     progress = progress or SilentProgress()
     if trial_selection not in TRIAL_SELECTIONS:
         raise UserError(
@@ -115,47 +146,65 @@ def train(
     customers = validate_customers(customers)
     churn = labels(customers)
     parts = split_customers(customers, split, seed)
-    _check_parts(churn, parts)
+    cv_rows = np.sort(np.concatenate([parts.train, parts.validation]))
+    cv = CrossValidationRows(cv_rows, stratified_folds(churn[cv_rows], CV_FOLDS, seed))
+    _check_parts(churn, parts.test, cv)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
 
-    validation_churn = churn[parts.validation]
+    cv_churn = churn[cv.rows]
 
-    def validation_cost(scores: np.ndarray) -> float:
-        # The cost the pipeline itself would incur on the validation rows with this model.
-        return smoothed_optimal_cutoff(validation_churn, scores, costs)[1]
+    def out_of_fold_cost(scores: np.ndarray) -> float:
+        # The cost the pipeline itself would incur over the out-of-fold scores with this model.
+        return smoothed_optimal_cutoff(cv_churn, scores, costs)[1]
 
-    rank_by_cost = validation_cost if trial_selection == "cost" else None
-    full_spec = build_feature_spec(customers.iloc[parts.train])
-    full = _search_model(
-        customers, churn, parts, full_spec, "full model", trials, seed, progress, rank_by_cost
+    rank_by_cost = out_of_fold_cost if trial_selection == "cost" else None
+    full_spec = build_feature_spec(customers.iloc[cv.rows])
+    full_matrix = feature_matrix(customers, full_spec)
+    searcher = ModelSearcher(
+        full_matrix, full_spec, churn, cv, parts.test, trials, seed, progress, rank_by_cost
     )
-    used = explain.used_features(full.search.booster) or set(full_spec.names)
-    reduced_spec = subset_spec(full_spec, used)
-    reduced = _search_model(
-        customers, churn, parts, reduced_spec, "reduced model", trials, seed, progress, rank_by_cost
+    full = searcher.run("full model", full_spec)
+    # The reduced set is what the shipped full model splits on. Inside each fold the reduced model gets
+    # what that fold's full model split on: the feature choice a fold is judged by never saw the rows
+    # that judge it.
+    reduced_spec = subset_spec(full_spec, explain.used_features(full.booster) or set(full_spec.names))
+    reduced = searcher.run(
+        "reduced model",
+        reduced_spec,
+        columns_per_fold=[
+            _columns(full_spec, explain.used_features(booster) or set(full_spec.names))
+            for booster in full.search.best.fold_boosters
+        ],
     )
-    keep_reduced = reduced.search.best.validation_auc >= full.search.best.validation_auc - auc_margin
-    chosen = reduced if keep_reduced else full
+    runs = {"full": full, "reduced": reduced}
+    choice = choose_from_out_of_fold(
+        cv_churn,
+        cv.folds,
+        {name: run.out_of_fold for name, run in runs.items()},
+        auc_margin=auc_margin,
+        costs=costs,
+    )
+    chosen = runs[choice.model]
 
-    progress.begin("choosing the cut-off and writing the artifacts")
-    # The cut-off is chosen on the validation rows and its cost measured on the untouched test rows.
-    cutoff, cost_on_validation = smoothed_optimal_cutoff(validation_churn, chosen.validation_scores, costs)
+    progress.begin("writing the artifacts")
     test_churn = churn[parts.test]
     best_on_test_cutoff, best_on_test_cost = optimal_cutoff(test_churn, chosen.test_scores, costs)
-    at_cutoff = cost_at(test_churn, chosen.test_scores, cutoff, costs)
+    at_cutoff = cost_at(test_churn, chosen.test_scores, choice.cutoff, costs)
     metadata = _metadata(
         customers=customers,
         churn=churn,
-        parts=parts,
+        test=parts.test,
+        cv=cv,
         split=split,
         seed=seed,
         trials=trials,
         trial_selection=trial_selection,
         auc_margin=auc_margin,
-        runs={"full": full, "reduced": reduced},
-        chosen_name="reduced" if keep_reduced else "full",
-        cutoff=cutoff,
+        runs=runs,
+        chosen_name=choice.model,
+        cutoff=choice.cutoff,
+        costs=costs,
         cost={
             "at_cutoff": at_cutoff,
             "do_nothing": do_nothing_cost(test_churn, costs),
@@ -163,100 +212,125 @@ def train(
             "per_customer": round(at_cutoff / len(parts.test), 4),
             "offer_usd": costs.offer_usd,
             "lost_customer_usd": costs.lost_customer_usd,
-            "cutoff_chosen_on": "validation",
+            "cutoff_chosen_on": "out_of_fold",
             "cutoff_choice": {
-                "rule": "lowest validation cost averaged over neighbouring cut-offs",
+                "rule": "lowest out-of-fold cost averaged over neighbouring cut-offs",
                 "half_width": SMOOTHING_HALF_WIDTH,
-                "validation_cost": cost_on_validation,
-                "validation_rows": len(parts.validation),
+                "validation_cost": choice.validation_cost,
+                "validation_rows": len(cv.rows),
             },
             "best_on_test": {"cutoff": best_on_test_cutoff, "cost": best_on_test_cost},
         },
     )
-    artifacts.write_model_files(chosen.search.booster, out_dir)
+    artifacts.write_model_files(chosen.booster, out_dir)
     artifacts.write_metadata(metadata, out_dir)
     write_report(
         ReportInputs(
             summary=_report_summary(metadata),
-            importance=explain.feature_importance(chosen.search.booster, chosen.spec.names),
-            tree_depths=explain.tree_depths(chosen.search.booster),
-            first_tree_splits=explain.first_tree_splits(chosen.search.booster),
-            roc={
-                name: roc_points(test_churn, run.test_scores)
-                for name, run in (("full", full), ("reduced", reduced))
-            },
+            cross_validation=_report_cross_validation(metadata["cross_validation"]),
+            importance=explain.feature_importance(chosen.booster, chosen.spec.names),
+            tree_depths=explain.tree_depths(chosen.booster),
+            first_tree_splits=explain.first_tree_splits(chosen.booster),
+            roc={name: roc_points(test_churn, run.test_scores) for name, run in runs.items()},
             cutoff_grid=CUTOFF_GRID,
             cost_curve=cost_curve(test_churn, chosen.test_scores, costs),
-            cutoff=cutoff,
+            cutoff=choice.cutoff,
             test_customers=customers.iloc[parts.test],
             test_scores=chosen.test_scores,
         ),
         out_dir,
     )
-    progress.end(f"cut-off {cutoff:.2f}, {metadata['metrics']['chosen']} model")
-    return TrainingResult(out_dir, metadata, chosen.search.booster, chosen.spec)
+    progress.end(f"cut-off {choice.cutoff:.2f}, {choice.model} model")
+    return TrainingResult(out_dir, metadata, chosen.booster, chosen.spec)
 
 
-def _check_parts(churn: np.ndarray, parts: Split) -> None:
-    for name, rows in (("train", parts.train), ("validation", parts.validation), ("test", parts.test)):
+def _check_parts(churn: np.ndarray, test: np.ndarray, cv: CrossValidationRows) -> None:
+    named = [("test part", test)] + [
+        (f"cross-validation fold {number}", cv.rows[rows]) for number, rows in enumerate(cv.folds, start=1)
+    ]
+    for name, rows in named:
         churners = int(churn[rows].sum())
         if churners < MIN_CHURNERS_PER_PART or churners == len(rows):
             raise UserError(
-                f"the {name} part has {churners} churners among {len(rows)} customers: need at least "
-                f"{MIN_CHURNERS_PER_PART} churners and some non-churners in every part (use more data)"
+                f"the {name} has {churners} churners among {len(rows)} customers: need at least "
+                f"{MIN_CHURNERS_PER_PART} churners and some non-churners in the test part and in each of "
+                f"the {CV_FOLDS} cross-validation folds (use more data)"
             )
 
 
-def _search_model(
-    customers: pd.DataFrame,
-    churn: np.ndarray,
-    parts: Split,
-    spec: FeatureSpec,
-    label: str,
-    trials: int,
-    seed: int,
-    progress: Progress,
-    validation_cost: Callable[[np.ndarray], float] | None,
-) -> ModelRun:
-    matrix = feature_matrix(customers, spec)
+def _columns(spec: FeatureSpec, keep: set[str]) -> np.ndarray:
+    return np.array([position for position, name in enumerate(spec.names) if name in keep])
 
-    def dmatrix(rows: np.ndarray) -> xgb.DMatrix:
-        return xgb.DMatrix(matrix[rows], label=churn[rows], feature_names=spec.names)
 
-    def report_trial(number: int, _trial: Trial, best: Trial) -> None:
-        progress.advance(number, _describe(best))
+@dataclass(frozen=True)
+class ModelSearcher:
+    """Runs the cross-validated search for one feature set and trains its final model."""
 
-    progress.begin(f"searching the {label} ({len(spec.names)} features)", trials)
-    result = search(
-        dmatrix(parts.train),
-        dmatrix(parts.validation),
-        trials=trials,
-        seed=seed,
-        on_trial=report_trial,
-        validation_cost=validation_cost,
-    )
-    progress.end(_describe(result.best))
-    return ModelRun(
-        spec=spec,
-        search=result,
-        validation_scores=result.booster.predict(dmatrix(parts.validation)),
-        test_scores=result.booster.predict(dmatrix(parts.test)),
-    )
+    full_matrix: np.ndarray
+    full_spec: FeatureSpec
+    churn: np.ndarray
+    cv: CrossValidationRows
+    test: np.ndarray
+    trials: int
+    seed: int
+    progress: Progress
+    out_of_fold_cost: Callable[[np.ndarray], float] | None
+
+    def run(
+        self, label: str, spec: FeatureSpec, columns_per_fold: list[np.ndarray] | None = None
+    ) -> ModelRun:
+        columns = _columns(self.full_spec, set(spec.names))
+        cv_matrix = self.full_matrix[self.cv.rows]
+        cv_churn = self.churn[self.cv.rows]
+        folds = make_folds(
+            cv_matrix,
+            cv_churn,
+            self.full_spec.names,
+            self.cv.folds,
+            columns_per_fold if columns_per_fold is not None else [columns] * len(self.cv.folds),
+        )
+
+        def report_trial(number: int, _trial: Trial, best: Trial) -> None:
+            self.progress.advance(number, _describe(best))
+
+        self.progress.begin(
+            f"searching the {label} ({len(spec.names)} features, {CV_FOLDS}-fold cross-validation)",
+            self.trials,
+        )
+        result = search(
+            folds,
+            len(self.cv.rows),
+            trials=self.trials,
+            seed=self.seed,
+            on_trial=report_trial,
+            validation_cost=self.out_of_fold_cost,
+        )
+        self.progress.end(_describe(result.best.trial))
+        best = result.best.trial
+        booster = fit_final(
+            best.hyperparameters,
+            best.best_round_count,
+            xgb.DMatrix(cv_matrix[:, columns], label=cv_churn, feature_names=spec.names),
+            self.seed,
+        )
+        test_matrix = xgb.DMatrix(self.full_matrix[np.ix_(self.test, columns)], feature_names=spec.names)
+        return ModelRun(spec=spec, search=result, booster=booster, test_scores=booster.predict(test_matrix))
 
 
 def _describe(best: Trial) -> str:
-    auc = f"best validation AUC {best.validation_auc:.4f}"
-    return auc if best.validation_cost is None else f"{auc}, validation cost ${best.validation_cost:,.0f}"
+    auc = f"best cross-validated AUC {best.validation_auc:.4f}"
+    return auc if best.validation_cost is None else f"{auc}, out-of-fold cost ${best.validation_cost:,.0f}"
 
 
 def _model_summary(run: ModelRun, test_churn: np.ndarray) -> dict[str, Any]:
+    best = run.search.best.trial
     return {
         **quality_metrics(test_churn, run.test_scores),
-        "validation_auc": round(run.search.best.validation_auc, 6),
-        "validation_cost": run.search.best.validation_cost,
+        "validation_auc": round(best.validation_auc, 6),
+        "validation_cost": best.validation_cost,
         "features": len(run.spec.names),
-        "hyperparameters": run.search.best.hyperparameters,
-        "rounds": run.search.best.best_round_count,
+        "hyperparameters": best.hyperparameters,
+        "rounds": best.best_round_count,
     }
 
 
@@ -272,11 +346,26 @@ def library_versions() -> dict[str, str]:
     }
 
 
+def _cross_validation_summary(
+    run: ModelRun, churn: np.ndarray, cv: CrossValidationRows, costs: CostModel
+) -> dict[str, Any]:
+    """The fold-wise spread of one model's AUC and cost, each model at its own out-of-fold cut-off."""
+    cv_churn = churn[cv.rows]
+    cutoff, _ = smoothed_optimal_cutoff(cv_churn, run.out_of_fold, costs)
+    best = run.search.best.trial
+    return {
+        **fold_spread(cv_churn, run.out_of_fold, cv.folds, cutoff, costs),
+        "cv_rounds": best.cv_rounds,
+        "final_rounds": best.best_round_count,
+    }
+
+
 def _metadata(
     *,
     customers: pd.DataFrame,
     churn: np.ndarray,
-    parts: Split,
+    test: np.ndarray,
+    cv: CrossValidationRows,
     split: str,
     seed: int,
     trials: int,
@@ -285,10 +374,11 @@ def _metadata(
     runs: dict[str, ModelRun],
     chosen_name: str,
     cutoff: float,
+    costs: CostModel,
     cost: dict[str, Any],
 ) -> dict[str, Any]:
     chosen = runs[chosen_name]
-    test_churn = churn[parts.test]
+    test_churn = churn[test]
     return {
         "schema_version": artifacts.METADATA_SCHEMA_VERSION,
         "features": chosen.spec.names,
@@ -299,40 +389,51 @@ def _metadata(
             **{name: _model_summary(run, test_churn) for name, run in runs.items()},
             "chosen": chosen_name,
             "auc_margin": auc_margin,
-            "chosen_on": "validation_auc",
+            "chosen_on": "mean cross-validated AUC",
         },
         "cost": cost,
+        "cross_validation": {
+            "folds": len(cv.folds),
+            "rows": len(cv.rows),
+            "stratified": True,
+            "seed": seed,
+            "rounds_rule": "best round of the folds' mean AUC x folds / (folds - 1), <= num_round",
+            "spread": "mean and sample standard deviation over the folds' held-out rows",
+            **{name: _cross_validation_summary(run, churn, cv, costs) for name, run in runs.items()},
+            "chosen": chosen_name,
+        },
         "data": {
             "fingerprint": artifacts.data_fingerprint(customers),
             "rows": len(customers),
             "churn_rate": round(float(churn.mean()), 6),
             "split": split,
-            "train_rows": len(parts.train),
-            "validation_rows": len(parts.validation),
-            "test_rows": len(parts.test),
+            # The shipped model trains on every non-test row; each of them is scored out of fold once.
+            "train_rows": len(cv.rows),
+            "validation_rows": len(cv.rows),
+            "test_rows": len(test),
         },
         "versions": library_versions(),
         "seed": seed,
         "hyperparameters": {
-            **chosen.search.best.hyperparameters,
+            **chosen.search.best.trial.hyperparameters,
             "objective": "binary:logistic",
-            "rounds": chosen.search.best.best_round_count,
+            "rounds": chosen.search.best.trial.best_round_count,
         },
         "search": {
             "trials": trials,
+            "first_trial": dict(REFERENCE_HYPERPARAMETERS),
             "ranges": {name: [low, high] for name, (low, high, _) in HYPERPARAMETER_RANGES.items()},
-            "objective_metric": "validation:auc",
+            "objective_metric": "mean cross-validated AUC",
+            "early_stopping": f"{EARLY_STOPPING_ROUNDS} rounds without gain in the folds' mean held-out AUC",
             "trial_selection": trial_selection,
             "trial_selection_rule": (
-                "lowest validation cost at the smoothed cut-off, then highest validation AUC"
+                "lowest out-of-fold cost at the smoothed cut-off, then highest mean cross-validated AUC"
                 if trial_selection == "cost"
-                else "highest validation AUC"
+                else "highest mean cross-validated AUC"
             ),
         },
         "importance": [
-            row
-            for row in explain.feature_importance(chosen.search.booster, chosen.spec.names)
-            if row["splits"] > 0
+            row for row in explain.feature_importance(chosen.booster, chosen.spec.names) if row["splits"] > 0
         ],
     }
 
@@ -343,11 +444,36 @@ def _report_summary(metadata: dict[str, Any]) -> dict[str, Any]:
         "chosen model": f"{metrics['chosen']} ({len(metadata['features'])} features)",
         "test AUC full": metrics["full"]["test_auc"],
         "test AUC reduced": metrics["reduced"]["test_auc"],
-        "cut-off": metadata["cutoff"],
+        "cut-off (chosen on out-of-fold scores)": metadata["cutoff"],
         "cost at cut-off (test)": f"${cost['at_cutoff']:,.0f} (${cost['per_customer']:.2f} per customer)",
         "cost of doing nothing (test)": f"${cost['do_nothing']:,.0f}",
         "test rows": cost["test_rows"],
+        "rows the model trained on": metadata["data"]["train_rows"],
         "split": metadata["data"]["split"],
         "seed": metadata["seed"],
         "data fingerprint": metadata["data"]["fingerprint"],
     }
+
+
+def _report_cross_validation(cross_validation: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per model: the spread over the folds, so a reader sees how much to trust the figures."""
+    rows = []
+    for name in ("full", "reduced"):
+        figures = cross_validation[name]
+        auc, cost = figures["auc"], figures["cost_per_customer"]
+        rows.append(
+            {
+                "model": name + (" (chosen)" if cross_validation["chosen"] == name else ""),
+                "folds": cross_validation["folds"],
+                "AUC mean": auc["mean"],
+                "AUC std": auc["std"],
+                "AUC per fold": ", ".join(f"{value:.3f}" for value in auc["per_fold"]),
+                "cut-off": figures["cutoff"],
+                "cost per customer mean": f"${cost['mean']:.2f}",
+                "cost per customer std": f"${cost['std']:.2f}",
+                "cost per customer per fold": ", ".join(f"${value:.2f}" for value in cost["per_fold"]),
+                "rounds (folds)": figures["cv_rounds"],
+                "final rounds": figures["final_rounds"],
+            }
+        )
+    return rows

@@ -54,6 +54,8 @@ class ReportInputs:
     """Everything the report shows; built by the pipeline."""
 
     summary: dict[str, Any]
+    # One row per model (full, reduced): AUC and cost per customer across the cross-validation folds.
+    cross_validation: list[dict[str, Any]]
     importance: list[dict[str, Any]]
     tree_depths: dict[int, int]
     first_tree_splits: list[dict[str, Any]]
@@ -202,6 +204,10 @@ td,th{{border:1px solid #ccc;padding:3px 8px;text-align:left}}img{{max-width:48%
 </head><body>
 <h1>churnguard training report</h1>
 <h2>Summary</h2>{_table(summary_rows)}
+<h2>Cross-validation (non-test rows)</h2>
+<p>Hyper-parameters, the reduced feature set and the cut-off were chosen on these folds; the spread
+between folds shows how far the test figures of one split may move on other customers.</p>
+{_table(inputs.cross_validation)}
 <h2>Plots</h2>{figures}
 <h2>Error rates by segment (test set, at the cut-off)</h2>
 <p>Large differences between groups of one segment mean the model treats those customers differently.</p>

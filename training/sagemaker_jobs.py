@@ -162,7 +162,12 @@ def training_job_request(settings: LaunchSettings, image: str, seed: int) -> dic
 
 
 def tuning_job_request(settings: LaunchSettings, image: str, seed: int) -> dict[str, Any]:
-    """CreateHyperParameterTuningJob over HYPERPARAMETER_RANGES, maximising validation AUC."""
+    """CreateHyperParameterTuningJob over HYPERPARAMETER_RANGES, maximising validation AUC.
+
+    Each job is judged on the one validation part, not on the local search's five folds: the tuner
+    reads only metrics the built-in algorithm computes on its validation channel (docs/training.md,
+    "What the SageMaker tuning job cannot do the local way").
+    """
     continuous = [
         {"Name": name, "MinValue": str(low), "MaxValue": str(high), "ScalingType": "Auto"}
         for name, (low, high, is_integer) in HYPERPARAMETER_RANGES.items()

@@ -7,7 +7,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import StratifiedKFold, train_test_split
 
 SplitRule = Literal["project", "reference"]
 SPLIT_RULES: tuple[str, ...] = ("project", "reference")
@@ -53,3 +53,13 @@ def split_customers(customers: pd.DataFrame, rule: SplitRule, seed: int) -> Spli
     if rule == "reference":
         return reference_split(customers)
     raise ValueError(f"unknown split rule {rule!r}: use one of {', '.join(SPLIT_RULES)}")
+
+
+def stratified_folds(churn: np.ndarray, folds: int, seed: int) -> tuple[np.ndarray, ...]:
+    """The held-out row positions of each of `folds` stratified, seeded folds (each row in exactly one).
+
+    Stratified like the split, so every fold holds its share of the churners and its AUC and cost mean
+    the same thing.
+    """
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    return tuple(np.sort(held_out) for _, held_out in splitter.split(np.zeros(len(churn)), churn))

@@ -1,14 +1,22 @@
-"""The training run end to end: metadata contents, the reduced-model rule, the report, determinism."""
+"""The training run end to end: metadata, cross-validation, the final model, the report, determinism."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
+import xgboost as xgb
 
 from churnguard.errors import UserError
-from training.pipeline import train
+from churnguard.feature_spec import FeatureSpec
+from tests.fixtures.model import FIXTURE_ROWS, FIXTURE_SEED
+from training.artifacts import model_json_bytes
+from training.features import feature_matrix, labels
+from training.pipeline import CV_FOLDS, train
+from training.search import fit_final
+from training.split import split_customers
 from training.synthetic import generate_customers
 
 REQUIRED_KEYS = {
@@ -40,12 +48,58 @@ def test_metadata_holds_every_field_the_other_parts_read(trained_model_dir: Path
     assert metadata["seed"] == 1729
 
 
-def test_the_cut_off_is_chosen_on_validation_rows_with_the_smoothed_rule(trained_model_dir: Path) -> None:
+def test_the_cut_off_is_chosen_on_every_non_test_row_out_of_fold(trained_model_dir: Path) -> None:
     metadata = json.loads((trained_model_dir / "metadata.json").read_text())
     choice = metadata["cost"]["cutoff_choice"]
-    assert metadata["cost"]["cutoff_chosen_on"] == "validation"
-    assert choice["half_width"] == 3 and choice["validation_rows"] == metadata["data"]["validation_rows"]
+    assert metadata["cost"]["cutoff_chosen_on"] == "out_of_fold"
+    assert choice["half_width"] == 3
+    assert choice["validation_rows"] == metadata["data"]["validation_rows"] == FIXTURE_ROWS - 200
     assert choice["validation_cost"] > 0
+    assert metadata["cross_validation"][metadata["metrics"]["chosen"]]["cutoff"] == metadata["cutoff"]
+
+
+def test_metadata_shows_the_spread_over_every_fold(trained_model_dir: Path) -> None:
+    metadata = json.loads((trained_model_dir / "metadata.json").read_text())
+    cross_validation = metadata["cross_validation"]
+    assert cross_validation["folds"] == CV_FOLDS == 5
+    assert cross_validation["rows"] == metadata["data"]["train_rows"] == FIXTURE_ROWS - 200
+    assert cross_validation["chosen"] == metadata["metrics"]["chosen"]
+    for model in ("full", "reduced"):
+        figures = cross_validation[model]
+        assert sum(figures["rows_per_fold"]) == cross_validation["rows"]
+        for name in ("auc", "cost_per_customer"):
+            per_fold = figures[name]["per_fold"]
+            assert len(per_fold) == CV_FOLDS
+            assert figures[name]["mean"] == pytest.approx(np.mean(per_fold), abs=1e-6)
+            assert figures[name]["std"] == pytest.approx(np.std(per_fold, ddof=1), abs=1e-6)
+        assert all(0.5 < auc <= 1 for auc in figures["auc"]["per_fold"])
+        assert figures["auc"]["std"] > 0 and figures["cost_per_customer"]["std"] > 0
+        assert 1 <= figures["cv_rounds"] <= figures["final_rounds"]
+        assert figures["final_rounds"] == metadata["metrics"][model]["rounds"]
+        # The model's cross-validated AUC is the mean over its folds.
+        assert metadata["metrics"][model]["validation_auc"] == pytest.approx(figures["auc"]["mean"], abs=1e-6)
+
+
+def test_the_shipped_model_is_trained_on_every_non_test_row(trained_model_dir: Path) -> None:
+    metadata = json.loads((trained_model_dir / "metadata.json").read_text())
+    customers = generate_customers(FIXTURE_ROWS, seed=FIXTURE_SEED)
+    parts = split_customers(customers, "project", FIXTURE_SEED)
+    spec = FeatureSpec.from_json(metadata["feature_spec"])
+    hyperparameters = metadata["metrics"][metadata["metrics"]["chosen"]]["hyperparameters"]
+
+    def model_trained_on(rows: np.ndarray) -> bytes:
+        train_matrix = xgb.DMatrix(
+            feature_matrix(customers.iloc[rows], spec),
+            label=labels(customers.iloc[rows]),
+            feature_names=spec.names,
+        )
+        return model_json_bytes(
+            fit_final(hyperparameters, metadata["hyperparameters"]["rounds"], train_matrix, 1729)
+        )
+
+    shipped = (trained_model_dir / "model.json").read_bytes()
+    assert model_trained_on(np.sort(np.concatenate([parts.train, parts.validation]))) == shipped
+    assert model_trained_on(parts.train) != shipped
 
 
 def test_each_search_kept_its_cheapest_trial_on_validation_rows(trained_model_dir: Path) -> None:
@@ -77,6 +131,10 @@ def test_the_report_shows_plots_and_error_rates_by_segment(trained_model_dir: Pa
     for segment in ("Northeast", "Midwest", "South", "West", "int_plan", "vmail_plan"):
         assert segment in report
     assert "358-1921" not in report  # no phone numbers in reports
+    assert "Cross-validation" in report
+    for model in ("full", "reduced"):
+        per_fold = json.loads((trained_model_dir / "metadata.json").read_text())["cross_validation"][model]
+        assert ", ".join(f"{value:.3f}" for value in per_fold["auc"]["per_fold"]) in report
 
 
 @pytest.fixture(scope="module")

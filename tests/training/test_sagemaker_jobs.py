@@ -104,6 +104,16 @@ def test_the_training_job_uses_the_pinned_builtin_image_and_project_names(launch
     assert IMAGE.endswith("/sagemaker-xgboost:3.0-5")
     assert request["HyperParameters"]["objective"] == "binary:logistic"
     assert request["HyperParameters"]["eval_metric"] == "auc"
+    # The reference notebook's fixed hyper-parameters, the local search's first trial, as the baseline.
+    assert {
+        name: request["HyperParameters"][name] for name in ("eta", "max_depth", "gamma", "subsample")
+    } == {
+        "eta": "0.2",
+        "max_depth": "5",
+        "gamma": "4.0",
+        "subsample": "0.8",
+    }
+    assert request["HyperParameters"]["num_round"] == "100"
     assert request["RoleArn"] == ROLE
     assert (
         request["OutputDataConfig"]["S3OutputPath"]

@@ -1,4 +1,4 @@
-"""Which trial the hyper-parameter search keeps: lowest validation cost first, or highest validation AUC."""
+"""The cross-validated search: out-of-fold scores, which trial wins, and the final model's rounds."""
 
 from __future__ import annotations
 
@@ -11,65 +11,147 @@ from sklearn.metrics import roc_auc_score
 
 from training.cutoff import CostModel, smoothed_optimal_cutoff
 from training.features import build_feature_spec, feature_matrix, labels
-from training.search import HYPERPARAMETER_RANGES, draw_hyperparameters, fit_once, search
-from training.split import stratified_split
+from training.search import (
+    EARLY_STOPPING_ROUNDS,
+    HYPERPARAMETER_RANGES,
+    REFERENCE_HYPERPARAMETERS,
+    Fold,
+    booster_params,
+    cross_validate,
+    draw_hyperparameters,
+    final_round_count,
+    make_folds,
+    search,
+)
+from training.split import stratified_folds
 from training.synthetic import generate_customers
 
-TRIALS = 6
-Parts = tuple[xgb.DMatrix, xgb.DMatrix]
+TRIALS = 5
+FOLDS = 4
+ROWS = 800
 
 
 @pytest.fixture(scope="module")
-def train_and_validation() -> Parts:
-    customers = generate_customers(800, seed=3)
+def folds() -> tuple[Fold, ...]:
+    customers = generate_customers(ROWS, seed=3)
     churn = labels(customers)
-    parts = stratified_split(churn, seed=3)
-    spec = build_feature_spec(customers.iloc[parts.train])
-    matrix = feature_matrix(customers, spec)
-
-    def dmatrix(rows: np.ndarray) -> xgb.DMatrix:
-        return xgb.DMatrix(matrix[rows], label=churn[rows], feature_names=spec.names)
-
-    return dmatrix(parts.train), dmatrix(parts.validation)
+    spec = build_feature_spec(customers)
+    held_out = stratified_folds(churn, FOLDS, seed=3)
+    return make_folds(feature_matrix(customers, spec), churn, spec.names, held_out)
 
 
-def test_without_a_cost_the_highest_validation_auc_wins(train_and_validation: Parts) -> None:
-    train, validation = train_and_validation
-    result = search(train, validation, trials=TRIALS, seed=11)
+def _churn(folds: tuple[Fold, ...]) -> np.ndarray:
+    churn = np.empty(ROWS)
+    for fold in folds:
+        churn[fold.held_out_rows] = fold.held_out.get_label()
+    return churn
+
+
+def test_every_row_is_scored_by_the_fold_model_that_did_not_train_on_it(folds: tuple[Fold, ...]) -> None:
+    result = cross_validate(dict(REFERENCE_HYPERPARAMETERS), folds, ROWS, seed=2)
+    assert result.out_of_fold.shape == (ROWS,) and not np.isnan(result.out_of_fold).any()
+    for fold, booster in zip(folds, result.fold_boosters, strict=True):
+        assert fold.train.num_row() + fold.held_out.num_row() == ROWS
+        assert np.array_equal(result.out_of_fold[fold.held_out_rows], booster.predict(fold.held_out))
+    churn = _churn(folds)
+    expected = [
+        roc_auc_score(churn[fold.held_out_rows], result.out_of_fold[fold.held_out_rows]) for fold in folds
+    ]
+    assert result.trial.fold_aucs == pytest.approx(expected)
+    assert result.trial.validation_auc == pytest.approx(np.mean(expected))
+    # Every fold model stopped at the same round, the one with the best mean held-out AUC.
+    assert {booster.num_boosted_rounds() for booster in result.fold_boosters} == {result.trial.cv_rounds}
+
+
+def test_the_folds_stop_together_at_the_round_with_the_best_mean_auc(folds: tuple[Fold, ...]) -> None:
+    hyperparameters = {**REFERENCE_HYPERPARAMETERS, "eta": 0.6, "num_round": 60}
+    result = cross_validate(hyperparameters, folds, ROWS, seed=2)
+    rounds = result.trial.cv_rounds
+    assert rounds + EARLY_STOPPING_ROUNDS <= 60  # it did stop early, so the curve below is what it saw
+    churn = _churn(folds)
+    # Each fold trained on its own for as long as the search looked (best round + the patience).
+    alone = [
+        xgb.train(
+            booster_params(hyperparameters, 2), fold.train, num_boost_round=rounds + EARLY_STOPPING_ROUNDS
+        )
+        for fold in folds
+    ]
+    mean_curve = [
+        np.mean(
+            [
+                roc_auc_score(
+                    churn[fold.held_out_rows], booster.predict(fold.held_out, iteration_range=(0, count))
+                )
+                for fold, booster in zip(folds, alone, strict=True)
+            ]
+        )
+        for count in range(1, rounds + EARLY_STOPPING_ROUNDS + 1)
+    ]
+    assert int(np.argmax(mean_curve)) + 1 == rounds
+    assert mean_curve[rounds - 1] == pytest.approx(result.trial.validation_auc, abs=1e-6)
+
+
+def test_without_a_cost_the_highest_mean_fold_auc_wins(folds: tuple[Fold, ...]) -> None:
+    result = search(folds, ROWS, trials=TRIALS, seed=11)
     aucs = [trial.validation_auc for trial in result.trials]
-    assert result.best == result.trials[int(np.argmax(aucs))]
+    assert result.best.trial == result.trials[int(np.argmax(aucs))]
     assert all(trial.validation_cost is None for trial in result.trials)
+    assert len(result.trials) == TRIALS
 
 
-def test_with_a_cost_the_cheapest_trial_wins_and_its_booster_is_kept(train_and_validation: Parts) -> None:
-    train, validation = train_and_validation
-    churn = validation.get_label().astype(np.int64)
+def test_with_a_cost_the_cheapest_trial_wins_with_its_out_of_fold_scores(folds: tuple[Fold, ...]) -> None:
+    churn = _churn(folds)
 
-    def validation_cost(scores: np.ndarray) -> float:
+    def out_of_fold_cost(scores: np.ndarray) -> float:
         return smoothed_optimal_cutoff(churn, scores, CostModel())[1]
 
-    result = search(train, validation, trials=TRIALS, seed=11, validation_cost=validation_cost)
+    result = search(folds, ROWS, trials=TRIALS, seed=11, validation_cost=out_of_fold_cost)
     cheapest = min(trial.validation_cost for trial in result.trials)
-    assert result.best.validation_cost == cheapest
-    # Among equally cheap trials the higher validation AUC wins.
+    assert result.best.trial.validation_cost == cheapest
+    # Among equally cheap trials the higher mean fold AUC wins.
     tied = [trial for trial in result.trials if trial.validation_cost == cheapest]
-    assert result.best.validation_auc == max(trial.validation_auc for trial in tied)
-    assert validation_cost(result.booster.predict(validation)) == cheapest
+    assert result.best.trial.validation_auc == max(trial.validation_auc for trial in tied)
+    assert out_of_fold_cost(result.best.out_of_fold) == cheapest
 
 
-def test_the_cost_decides_even_against_the_auc(train_and_validation: Parts) -> None:
-    # A "cost" that is the AUC itself makes the worst-ranking trial the winner: proof that the cost,
+def test_the_cost_decides_even_against_the_auc(folds: tuple[Fold, ...]) -> None:
+    # A "cost" that is the pooled AUC itself makes the worst-ranking trial win: proof that the cost,
     # not the AUC, picks the trial when a cost is given.
-    train, validation = train_and_validation
-    churn = validation.get_label()
+    churn = _churn(folds)
 
     def auc_as_cost(scores: np.ndarray) -> float:
         return float(roc_auc_score(churn, scores))
 
-    result = search(train, validation, trials=TRIALS, seed=11, validation_cost=auc_as_cost)
-    assert result.best.validation_cost == min(trial.validation_cost for trial in result.trials)
-    by_auc = search(train, validation, trials=TRIALS, seed=11)
-    assert result.best.validation_cost < auc_as_cost(by_auc.booster.predict(validation))
+    result = search(folds, ROWS, trials=TRIALS, seed=11, validation_cost=auc_as_cost)
+    by_auc = search(folds, ROWS, trials=TRIALS, seed=11)
+    assert result.best.trial.validation_cost == min(trial.validation_cost for trial in result.trials)
+    assert result.best.trial.validation_cost < auc_as_cost(by_auc.best.out_of_fold)
+
+
+def test_the_reference_hyper_parameters_are_the_first_trial() -> None:
+    assert REFERENCE_HYPERPARAMETERS == {
+        "eta": 0.2,
+        "min_child_weight": 6.0,
+        "alpha": 0.0,
+        "max_depth": 5,
+        "num_round": 100,
+        "gamma": 4.0,
+        "lambda": 1.0,
+        "subsample": 0.8,
+    }
+
+
+def test_the_reference_trial_is_cross_validated_first(folds: tuple[Fold, ...]) -> None:
+    result = search(folds, ROWS, trials=2, seed=11)
+    assert result.trials[0].hyperparameters == REFERENCE_HYPERPARAMETERS
+
+
+def test_the_final_model_gets_the_cross_validated_rounds_scaled_to_all_rows() -> None:
+    # 5 folds each trained on 4/5 of the rows: 20 rounds become 25 on all of them.
+    assert final_round_count(20, folds=5, most_rounds=100) == 25
+    assert final_round_count(3, folds=2, most_rounds=100) == 6
+    assert final_round_count(90, folds=5, most_rounds=100) == 100  # never above num_round
+    assert final_round_count(1, folds=5, most_rounds=100) == 1
 
 
 def test_every_draw_stays_in_the_searched_ranges_including_gamma_and_lambda() -> None:
@@ -81,12 +163,24 @@ def test_every_draw_stays_in_the_searched_ranges_including_gamma_and_lambda() ->
             assert low <= drawn[name] <= high, (name, drawn[name])
 
 
-def test_drawn_gamma_and_lambda_reach_the_booster(train_and_validation: Parts) -> None:
+def test_drawn_gamma_and_lambda_reach_the_booster(folds: tuple[Fold, ...]) -> None:
     # The regularisation the search chose must be what xgboost trained with, not just recorded.
-    train, validation = train_and_validation
     hyperparameters = draw_hyperparameters(np.random.default_rng(8))
-    booster, trial = fit_once(hyperparameters, train, validation, seed=8)
-    tree_parameters = json.loads(booster.save_config())["learner"]["gradient_booster"]["tree_train_param"]
-    assert float(tree_parameters["gamma"]) == pytest.approx(hyperparameters["gamma"])
-    assert float(tree_parameters["lambda"]) == pytest.approx(hyperparameters["lambda"])
-    assert trial.hyperparameters == hyperparameters
+    result = cross_validate(hyperparameters, folds, ROWS, seed=8)
+    for booster in result.fold_boosters:
+        tree_parameters = json.loads(booster.save_config())["learner"]["gradient_booster"]["tree_train_param"]
+        assert float(tree_parameters["gamma"]) == pytest.approx(hyperparameters["gamma"])
+        assert float(tree_parameters["lambda"]) == pytest.approx(hyperparameters["lambda"])
+    assert result.trial.hyperparameters == hyperparameters
+
+
+def test_a_fold_restricted_to_some_columns_trains_on_those_only() -> None:
+    customers = generate_customers(300, seed=4)
+    churn = labels(customers)
+    spec = build_feature_spec(customers)
+    held_out = stratified_folds(churn, 3, seed=4)
+    keep = [np.array([0, 1]), np.array([2]), np.array([0, 5, 9])]
+    restricted = make_folds(feature_matrix(customers, spec), churn, spec.names, held_out, keep)
+    for fold, columns in zip(restricted, keep, strict=True):
+        assert fold.train.feature_names == [spec.names[column] for column in columns]
+        assert isinstance(fold.held_out, xgb.DMatrix) and fold.held_out.num_col() == len(columns)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from training.split import reference_split, split_customers, stratified_split
+from training.split import reference_split, split_customers, stratified_folds, stratified_split
 from training.synthetic import generate_customers
 
 
@@ -41,3 +41,16 @@ def test_reference_split_ignores_a_non_default_index() -> None:
     customers = generate_customers(100, seed=9)
     relabelled = customers.set_axis(pd.RangeIndex(1_000, 1_100))
     assert reference_split(relabelled).test.tolist() == reference_split(customers).test.tolist()
+
+
+def test_folds_hold_out_every_row_once_with_the_churn_rate_kept() -> None:
+    churn = np.arange(1_000) % 7 == 0  # 143 churners
+    folds = stratified_folds(churn, 5, seed=3)
+    assert len(folds) == 5
+    assert sorted(np.concatenate(folds).tolist()) == list(range(1_000))
+    for rows in folds:
+        assert len(rows) == 200
+        assert abs(churn[rows].sum() - churn.mean() * 200) <= 1
+    again, other = stratified_folds(churn, 5, seed=3), stratified_folds(churn, 5, seed=4)
+    assert all(np.array_equal(first, second) for first, second in zip(folds, again, strict=True))
+    assert not np.array_equal(folds[0], other[0])

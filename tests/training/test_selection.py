@@ -1,0 +1,60 @@
+"""Choices made on out-of-fold scores, on an example small enough to work out by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from training.cutoff import CostModel
+from training.selection import OutOfFoldChoice, choose_from_out_of_fold, fold_aucs, fold_spread
+
+# Ten non-test customers in two folds; churners at rows 0, 3 (fold 1) and 5, 9 (fold 2).
+CHURN = np.array([1, 0, 0, 1, 0, 1, 0, 0, 0, 1])
+FOLDS = (np.arange(0, 5), np.arange(5, 10))
+COSTS = CostModel(offer_usd=50, lost_customer_usd=500)
+# The full model ranks every churner first in both folds.
+FULL = np.where(CHURN == 1, 0.9, 0.1)
+# The reduced model does too in fold 1; in fold 2 the churner at row 9 (0.3) sits below a stayer (0.4).
+REDUCED = np.array([0.9, 0.1, 0.1, 0.9, 0.1, 0.9, 0.4, 0.1, 0.1, 0.3])
+SCORES = {"full": FULL, "reduced": REDUCED}
+
+
+def test_fold_aucs_are_measured_on_each_held_out_fold() -> None:
+    assert fold_aucs(CHURN, FULL, FOLDS) == [1.0, 1.0]
+    # Fold 2: 2 churners x 3 stayers = 6 pairs, one (0.3 below 0.4) in the wrong order.
+    assert fold_aucs(CHURN, REDUCED, FOLDS) == pytest.approx([1.0, 5 / 6])
+
+
+def test_the_reduced_model_is_kept_within_the_margin_of_mean_fold_auc() -> None:
+    # Mean fold AUC: full 1.0, reduced 11/12 = 0.9167.
+    kept = choose_from_out_of_fold(CHURN, FOLDS, SCORES, auc_margin=0.1, costs=COSTS)
+    assert kept.model == "reduced"
+    dropped = choose_from_out_of_fold(CHURN, FOLDS, SCORES, auc_margin=0.05, costs=COSTS)
+    assert dropped.model == "full"
+
+
+def test_the_cut_off_comes_from_every_out_of_fold_score_of_the_chosen_model() -> None:
+    # Full model: any cut-off in (0.1, 0.9] offers the 4 churners only ($200); the smoothed rule takes
+    # the first cut-off whose +-3 neighbours all stay in that valley, 0.14.
+    assert choose_from_out_of_fold(CHURN, FOLDS, SCORES, auc_margin=0.05, costs=COSTS) == OutOfFoldChoice(
+        "full", 0.14, 200.0
+    )
+    # Reduced model, pooled over both folds: (0.1, 0.3] offers 4 churners and the stayer at 0.4 ($250);
+    # above 0.3 the churner at 0.3 is lost ($650 or more). Fold 1 alone would cost only $100 there.
+    assert choose_from_out_of_fold(CHURN, FOLDS, SCORES, auc_margin=0.1, costs=COSTS) == OutOfFoldChoice(
+        "reduced", 0.14, 250.0
+    )
+
+
+def test_the_spread_gives_mean_sample_std_and_each_fold() -> None:
+    spread = fold_spread(CHURN, REDUCED, FOLDS, 0.14, COSTS)
+    # At 0.14: fold 1 offers 2 customers ($100 / 5 = $20 each); fold 2 offers 3 ($150 / 5 = $30 each).
+    assert spread["cost_per_customer"] == {
+        "mean": 25.0,
+        "std": pytest.approx(7.071068),
+        "per_fold": [20.0, 30.0],
+    }
+    assert spread["auc"]["mean"] == pytest.approx(11 / 12, abs=1e-6)
+    assert spread["auc"]["std"] == pytest.approx((1 - 5 / 6) / np.sqrt(2), abs=1e-6)
+    assert spread["auc"]["per_fold"] == [1.0, pytest.approx(5 / 6, abs=1e-6)]
+    assert spread["rows_per_fold"] == [5, 5] and spread["cutoff"] == 0.14
