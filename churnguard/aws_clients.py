@@ -20,6 +20,26 @@ DEFAULT_READ_TIMEOUT_S = 20.0
 # Total attempts, the first included (botocore's standard mode counts them this way).
 DEFAULT_MAX_ATTEMPTS = 3
 
+NO_CREDENTIALS_HELP = (
+    "no AWS credentials found: set AWS_PROFILE (after `aws sso login` or `aws configure`) or "
+    "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY for the account the stack was deployed to, then rerun"
+)
+NO_REGION_HELP = "no AWS region: pass --region or set AWS_REGION / AWS_DEFAULT_REGION"
+REJECTED_CREDENTIALS_HELP = (
+    "AWS rejected the credentials ({code}): they have expired or belong to no account; refresh them "
+    "(`aws sso login`, or new access keys) and rerun"
+)
+# Error codes AWS services answer with when the caller's credentials are expired or unknown.
+REJECTED_CREDENTIAL_CODES = frozenset(
+    {
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "InvalidClientTokenId",
+        "UnrecognizedClientException",
+        "RequestExpired",
+    }
+)
+
 
 def bounded_config(
     *,
@@ -50,3 +70,22 @@ def aws_client(
     )
     factory = session if session is not None else boto3
     return factory.client(service_name, region_name=region_name, config=config)
+
+
+def missing_setup_message(error: BaseException) -> str | None:
+    """The one-line fix when `error` means the AWS credentials or region are missing or rejected.
+
+    Lets every command turn botocore's missing-setup errors (which otherwise surface as a long
+    traceback from deep inside an upload or a waiter) into the sentence a person can act on.
+    """
+    from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError, PartialCredentialsError
+
+    if isinstance(error, NoCredentialsError | PartialCredentialsError):
+        return NO_CREDENTIALS_HELP
+    if isinstance(error, NoRegionError):
+        return NO_REGION_HELP
+    if isinstance(error, ClientError):
+        code = error.response.get("Error", {}).get("Code", "")
+        if code in REJECTED_CREDENTIAL_CODES:
+            return REJECTED_CREDENTIALS_HELP.format(code=code)
+    return None

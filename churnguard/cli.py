@@ -17,6 +17,22 @@ from churnguard import __version__, commands
 from churnguard.errors import UserError
 
 
+class DefaultsHelpFormatter(argparse.HelpFormatter):
+    """Appends "(default: X)" to an option's help when it has a default worth showing.
+
+    argparse's own ArgumentDefaultsHelpFormatter also prints "(default: None)" and "(default: False)"
+    for flags and optional inputs, and repeats defaults a help text already states.
+    """
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        help_text = action.help or ""
+        default = action.default
+        shown = default not in (None, False, argparse.SUPPRESS) and not isinstance(default, bool)
+        if not shown or "default" in help_text or not action.option_strings:
+            return help_text
+        return f"{help_text} (default: %(default)s)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="churnguard",
@@ -29,7 +45,17 @@ def build_parser() -> argparse.ArgumentParser:
             continue
         module = importlib.import_module(f"{commands.__name__}.{module_info.name}")
         module.register(subparsers)
+    _show_defaults(parser)
     return parser
+
+
+def _show_defaults(parser: argparse.ArgumentParser) -> None:
+    """Every command's and sub-command's help shows its options' defaults (DefaultsHelpFormatter)."""
+    parser.formatter_class = DefaultsHelpFormatter
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for subparser in action.choices.values():
+                _show_defaults(subparser)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -39,6 +65,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as error:
         print(f"churnguard {args.command}: error: {error}", file=sys.stderr)
         return error.exit_code
+    except Exception as error:
+        # Missing or rejected AWS credentials and regions are the user's to fix: one line, no traceback.
+        from churnguard.aws_clients import missing_setup_message  # boto3 only when a command failed
+
+        message = missing_setup_message(error)
+        if message is None:
+            raise
+        print(f"churnguard {args.command}: error: {message}", file=sys.stderr)
+        return UserError.exit_code
     except KeyboardInterrupt:
         print(f"churnguard {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -53,9 +53,11 @@ class DemoCall:
 
 
 # The reference notebook's two sample calls, with its messages, as the issue tracker quotes them.
+# The synthetic table plants these two customers with the profiles below (training.synthetic); in a
+# real customer file they are whoever has those numbers, labelled by the risk the model measures.
 REFERENCE_CALLS: tuple[DemoCall, ...] = (
-    DemoCall(415, "358-1921", "You morons! You charged me extra again!", "reference call, high risk"),
-    DemoCall(408, "375-9999", "How do I dial Morocco?", "reference call, low risk"),
+    DemoCall(415, "358-1921", "You morons! You charged me extra again!", "planted demo customer, high risk"),
+    DemoCall(408, "375-9999", "How do I dial Morocco?", "planted demo customer, low risk"),
 )
 
 
@@ -80,9 +82,20 @@ def run_demo(
     progress: Progress,
 ) -> DemoResult:
     """Run every step against a private MariaDB server that is always stopped and deleted afterwards."""
+    # Imported here, not at the top: `churnguard` builds every command's parser from this module's
+    # defaults, and the training stack (xgboost, scikit-learn, pandas) takes seconds to import.
+    from training.data import load_customers
+    from training.synthetic import generate_customers
+
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     step = _Steps(progress)
+    # The input is read and validated before anything is started or written: a missing or malformed
+    # file stops the demo with the loader's error, not after a server has been set up for nothing.
+    table = step(
+        f"reading {data}" if data else f"generating {customers} synthetic customers and messages",
+        lambda: load_customers(data) if data else generate_customers(customers, seed=seed),
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
     server_dir = Path(tempfile.mkdtemp(prefix="churnguard-demo-"))
     server: LocalServer | None = None
     try:
@@ -91,7 +104,17 @@ def run_demo(
             closing(connect(server.url)) as client,
             closing(connect(f"{server.admin_url}{DATABASE_NAME}")) as admin,
         ):
-            return _workflow(client, admin, out_dir, data, customers, trials, seed, step, progress)
+            return _workflow(
+                client,
+                admin,
+                out_dir,
+                table,
+                planted=data is None,
+                trials=trials,
+                seed=seed,
+                step=step,
+                progress=progress,
+            )
     finally:
         step("stopping the server and deleting its files", lambda: _stop(server, server_dir))
 
@@ -100,23 +123,18 @@ def _workflow(
     client: PyMySqlClient,
     admin: PyMySqlClient,
     out_dir: Path,
-    data: Path | None,
-    customer_count: int,
+    table: pd.DataFrame,
+    *,
+    planted: bool,
     trials: int,
     seed: int,
     step: _Steps,
     progress: Progress,
 ) -> DemoResult:
-    # Imported here, not at the top: `churnguard` builds every command's parser from this module's
-    # defaults, and the training stack (xgboost, scikit-learn, pandas) takes seconds to import.
-    from training.data import load_customers, load_exported_customers
+    from training.data import load_exported_customers  # late: see run_demo
     from training.pipeline import train
-    from training.synthetic import generate_customers, generate_messages
+    from training.synthetic import generate_messages
 
-    table = step(
-        f"reading {data}" if data else f"generating {customer_count} synthetic customers and messages",
-        lambda: load_customers(data) if data else generate_customers(customer_count, seed=seed),
-    )
     messages = generate_messages(table, seed=seed)
     step(
         "creating the schema and loading customers and messages",
@@ -135,7 +153,7 @@ def _workflow(
         "installing will_churn, one-hot helpers and the sentiment functions",
         lambda: install_functions(client, training.metadata_path),
     )
-    calls = _demo_calls(client, table, seed)
+    calls = _demo_calls(client, table, seed, planted=planted)
     engine = Engine.load(training.out_dir)
     answers = step(
         f"answering {len(calls)} calls with the call-centre statement and the incentive engine",
@@ -156,20 +174,36 @@ def _export(admin: PyMySqlClient, export_path: Path) -> None:
     run_template(admin, "export_customers.local.sql", {"path": str(export_path.resolve())})
 
 
-def _demo_calls(client: PyMySqlClient, customers: pd.DataFrame, seed: int) -> list[DemoCall]:
+def _demo_calls(
+    client: PyMySqlClient, customers: pd.DataFrame, seed: int, *, planted: bool
+) -> list[DemoCall]:
     """The reference calls (when those customers exist) and customers from across the risk range,
     each with the latest message they have on file, picked reproducibly by seed.
+
+    The reference calls are labelled as planted demo customers on synthetic data; on a real customer
+    file (`planted=False`) by the band of the risk ranking the model puts them in.
     """
     import numpy as np  # late, like the training stack in _workflow
 
     known = set(zip(customers["area_code"].astype(int), customers["phone"], strict=True))
     calls = [call for call in REFERENCE_CALLS if (call.area_code, call.phone) in known]
     taken = {(call.area_code, call.phone) for call in calls}
-    scores = client.query(
+    ranked = client.query(
         f"SELECT area_code, phone, churn_probability FROM {SCORES_VIEW}"
         " ORDER BY churn_probability, area_code, phone"
     )
-    scores = [row for row in scores if (int(row["area_code"]), row["phone"]) not in taken]
+    if not planted:
+        rank = {(int(row["area_code"]), row["phone"]): i for i, row in enumerate(ranked)}
+        calls = [
+            DemoCall(
+                call.area_code,
+                call.phone,
+                call.message,
+                f"reference call, {_band_of(rank[(call.area_code, call.phone)] / len(ranked))}",
+            )
+            for call in calls
+        ]
+    scores = [row for row in ranked if (int(row["area_code"]), row["phone"]) not in taken]
     rng = np.random.default_rng(seed)
     for band, (low, high) in RISK_BANDS.items():
         positions = np.arange(int(low * len(scores)), int(high * len(scores)))
@@ -183,6 +217,11 @@ def _demo_calls(client: PyMySqlClient, customers: pd.DataFrame, seed: int) -> li
             if message:
                 calls.append(DemoCall(area_code, phone, message, band))
     return calls
+
+
+def _band_of(fraction: float) -> str:
+    """The RISK_BANDS name for a position in the risk ranking (0 = lowest risk, below 1)."""
+    return next(band for band, (low, high) in RISK_BANDS.items() if low <= fraction < high)
 
 
 def _stop(server: LocalServer | None, server_dir: Path) -> None:

@@ -21,6 +21,9 @@ from churnguard.errors import UserError
 from churnguard.sql_client import SqlClient
 
 MYSQL_NULL = "\\N"  # how SELECT ... INTO OUTFILE writes NULL
+# The key of DataFrame.attrs that says how load_customers read the file, and its value for an export.
+SOURCE_FORMAT = "source_format"
+EXPORT_FORMAT = "headerless table export"
 PHONE_PATTERN = re.compile(r"^\d{3}-\d{4}$")
 STATE_PATTERN = re.compile(r"^[A-Z]{2}$")
 YES_NO_VALUES = {"yes": "yes", "no": "no"}
@@ -45,12 +48,22 @@ class DataValidationError(UserError):
 
 
 def load_customers(path: str | Path) -> pd.DataFrame:
-    """The customer table in `path` (CSV with a header), validated and typed; raises DataValidationError."""
+    """The customer table in `path`, validated and typed; raises DataValidationError.
+
+    A CSV with a header, or a headerless table export (see `looks_like_export_row`), which is read
+    with `load_exported_customers` and marked `table.attrs[SOURCE_FORMAT] == EXPORT_FORMAT` so the
+    command can say how it read the file.
+    """
     path = Path(path)
     lines = _read_csv_lines(path, skipinitialspace=True)
     if not lines:
         raise DataValidationError(str(path), ["the file is empty: expected a header line and customer rows"])
     (_, header), rows = lines[0], lines[1:]
+    if looks_like_export_row(header):
+        # Our own export (the demo's, or Aurora's SELECT INTO OUTFILE S3 copied down): read it as one.
+        table = load_exported_customers(path)
+        table.attrs[SOURCE_FORMAT] = EXPORT_FORMAT
+        return table
     columns, problems = _map_header(header)
     if problems:
         raise DataValidationError(str(path), problems)
@@ -58,6 +71,20 @@ def load_customers(path: str | Path) -> pd.DataFrame:
         (f"row {number} (line {line})", record) for number, (line, record) in enumerate(rows, start=1)
     ]
     return _table_from_records(numbered, columns, len(header), str(path))
+
+
+def looks_like_export_row(cells: Sequence[str]) -> bool:
+    """Whether a file's first line is a customer row in the schema's column order, not a header.
+
+    That is what `SELECT ... INTO OUTFILE` writes (and the demo's export): one value per schema column,
+    none of them a known column title, and a phone number where the schema has the phone column.
+    """
+    if len(cells) != len(COLUMN_NAMES):
+        return False
+    if any(cell.strip().lower() in _HEADER_ALIASES for cell in cells):
+        return False
+    phone = cells[COLUMN_NAMES.index("phone")].strip().strip('"')
+    return bool(PHONE_PATTERN.match(phone))
 
 
 def load_exported_customers(path: str | Path) -> pd.DataFrame:
@@ -93,17 +120,19 @@ def _table_from_records(
     numbered: Sequence[tuple[str, list[str]]], columns: dict[int, str], width: int, source: str
 ) -> pd.DataFrame:
     """Typed table from labelled records of `width` values; `columns` maps positions to schema columns."""
-    problems: list[str] = []
+    problems: list[tuple[int, str]] = []
     texts: dict[str, list[str]] = {name: [] for name in COLUMN_NAMES}
     labels: list[str] = []
-    for label, record in numbered:
+    positions: list[int] = []
+    for record_position, (label, record) in enumerate(numbered):
         if len(record) != width:
-            problems.append(f"{label}: {len(record)} values for {width} columns")
+            problems.append((record_position, f"{label}: {len(record)} values for {width} columns"))
             continue
         labels.append(label)
+        positions.append(record_position)
         for position, name in columns.items():
             texts[name].append(record[position].strip())
-    return _typed_table(texts, source, problems, row_labels=labels)
+    return _typed_table(texts, source, problems, row_labels=labels, row_positions=positions)
 
 
 def load_customers_from_db(client: SqlClient) -> pd.DataFrame:
@@ -167,18 +196,33 @@ def _map_header(header: Sequence[str]) -> tuple[dict[int, str], list[str]]:
 
 
 def _typed_table(
-    texts: dict[str, list[str]], source: str, problems: list[str], *, row_labels: Sequence[str]
+    texts: dict[str, list[str]],
+    source: str,
+    problems: list[tuple[int, str]],
+    *,
+    row_labels: Sequence[str],
+    row_positions: Sequence[int] | None = None,
 ) -> pd.DataFrame:
-    typed: dict[str, list[Any]] = {}
-    for name in COLUMN_NAMES:
-        column = COLUMNS_BY_NAME[name]
-        typed[name] = [
-            _parse(column.type, name, text, label, problems)
-            for text, label in zip(texts[name], row_labels, strict=True)
-        ]
-    problems += _key_problems(typed["area_code"], typed["phone"], row_labels)
+    """The typed table, or every problem in it (with those already found) listed in row order.
+
+    `row_positions` places each row among the records `problems` refer to (default: one after another),
+    so a person reads the problems top to bottom, as the file is laid out.
+    """
+    positions = list(row_positions) if row_positions is not None else list(range(len(row_labels)))
+    typed: dict[str, list[Any]] = {name: [] for name in COLUMN_NAMES}
+    for row, (label, position) in enumerate(zip(row_labels, positions, strict=True)):
+        row_problems: list[str] = []
+        for name in COLUMN_NAMES:
+            typed[name].append(
+                _parse(COLUMNS_BY_NAME[name].type, name, texts[name][row], label, row_problems)
+            )
+        problems += [(position, problem) for problem in row_problems]
+    duplicates = _key_problems(typed["area_code"], typed["phone"], row_labels)
+    problems += [(positions[row], problem) for row, problem in duplicates]
     if problems:
-        raise DataValidationError(source, problems)
+        raise DataValidationError(
+            source, [problem for _, problem in sorted(problems, key=lambda item: item[0])]
+        )
     if not row_labels:
         raise DataValidationError(source, ["no customer rows: the table has a header only"])
     frame = pd.DataFrame(typed)
@@ -232,19 +276,24 @@ def _parse(kind: str, name: str, text: str, label: str, problems: list[str]) -> 
     return text
 
 
-def _key_problems(area_codes: Iterable[Any], phones: Iterable[Any], row_labels: Sequence[str]) -> list[str]:
-    """Customers that appear more than once (same area code and phone)."""
+def _key_problems(
+    area_codes: Iterable[Any], phones: Iterable[Any], row_labels: Sequence[str]
+) -> list[tuple[int, str]]:
+    """(row, problem) for customers that appear more than once (same area code and phone)."""
     first_seen: dict[tuple[Any, Any], str] = {}
-    problems: list[str] = []
+    problems: list[tuple[int, str]] = []
     key_names = "/".join(CUSTOMER_KEY)
-    for area_code, phone, label in zip(area_codes, phones, row_labels, strict=True):
+    for row, (area_code, phone, label) in enumerate(zip(area_codes, phones, row_labels, strict=True)):
         if area_code is None or phone is None:
             continue
         key = (area_code, phone)
         if key in first_seen:
             problems.append(
-                f"{label}, columns {key_names}: duplicate customer {area_code}/{phone} "
-                f"(first at {first_seen[key]})"
+                (
+                    row,
+                    f"{label}, columns {key_names}: duplicate customer {area_code}/{phone} "
+                    f"(first at {first_seen[key]})",
+                )
             )
         else:
             first_seen[key] = label

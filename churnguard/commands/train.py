@@ -56,9 +56,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _customers(args: argparse.Namespace) -> Any:
     if args.data is not None:
-        from training.data import load_customers
+        from training.data import EXPORT_FORMAT, SOURCE_FORMAT, load_customers
 
-        return load_customers(args.data)
+        customers = load_customers(args.data)
+        if customers.attrs.get(SOURCE_FORMAT) == EXPORT_FORMAT:
+            print(
+                f"{args.data} has no header line: read as a table export (SELECT ... INTO OUTFILE, "
+                "the schema's column order)",
+                file=sys.stderr,
+            )
+        return customers
     check_synthetic_customers(args.rows, "--rows")
     from training.synthetic import generate_customers
 

@@ -7,12 +7,8 @@ from typing import Any
 
 import boto3
 
+from churnguard.aws_clients import NO_CREDENTIALS_HELP, NO_REGION_HELP
 from churnguard.errors import UserError
-
-NO_CREDENTIALS_HELP = (
-    "no AWS credentials found: set AWS_PROFILE (after `aws sso login` or `aws configure`) or "
-    "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY for the account the stack was deployed to, then rerun"
-)
 
 
 @dataclass(frozen=True)
@@ -29,7 +25,7 @@ class AwsClients:
 def clients_for(session: boto3.Session) -> AwsClients:
     """Clients for every service the sweep reads; refuses early without a region or credentials."""
     if not session.region_name:
-        raise UserError("no AWS region: pass --region or set AWS_REGION / AWS_DEFAULT_REGION")
+        raise UserError(NO_REGION_HELP)
     if session.get_credentials() is None:
         raise UserError(NO_CREDENTIALS_HELP)
     return AwsClients(

@@ -178,3 +178,26 @@ def test_bad_options_stop_before_any_server_starts(option, value, tmp_path, caps
         tempfile.tempdir = saved_tempdir
     assert f"{option} must be at least" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_missing_data_file_stops_before_any_server_starts(tmp_path, capsys):
+    saved_tempdir = tempfile.tempdir
+    tempfile.tempdir = str(tmp_path)
+    try:
+        exit_code = main(["demo", "--out", str(tmp_path / "out"), "--data", str(tmp_path / "missing.csv")])
+    finally:
+        tempfile.tempdir = saved_tempdir
+    assert exit_code == 2
+    assert "missing.csv" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []  # no server folder, no output folder
+
+
+def test_real_customers_are_labelled_by_measured_risk_not_as_planted(public_data_path, tmp_path):
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout):
+        exit_code = main(["demo", "--out", str(tmp_path), "--data", str(public_data_path), "--trials", "2"])
+    assert exit_code == 0
+    rows = [_row(stdout.getvalue(), customer) for customer in ("415 358-1921", "408 375-9999")]
+    for row in rows:
+        assert "planted" not in row
+        assert re.search(r"reference call, (lower half|50-90th percentile|top 10%) of risk", row), row

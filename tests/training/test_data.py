@@ -229,3 +229,42 @@ def test_an_in_memory_table_is_checked_like_a_file() -> None:
         validate_customers(floats)
     assert "row 5, column 'area_code': '415.5' is not a whole number" in caught.value.problems
     assert "row 7, column 'day_mins': empty value (or NULL)" in caught.value.problems
+
+
+def test_problems_are_listed_in_row_order_as_the_file_reads(tmp_path: Path) -> None:
+    bad_minutes_late = ROW_B.replace("299.4", "lots")
+    bad_plan_early = ROW_A.replace("no, yes, 25", "maybe, yes, 25")
+    short_row = ROW_A.rsplit(",", 1)[0]
+    path = write(tmp_path, LONG_HEADER, bad_plan_early, short_row, bad_minutes_late)
+    with pytest.raises(DataValidationError) as caught:
+        load_customers(path)
+    assert caught.value.problems == [
+        "row 1 (line 2), column 'int_plan': 'maybe' is not yes or no",
+        "row 2 (line 3): 20 values for 21 columns",
+        "row 3 (line 4), column 'day_mins': 'lots' is not a number",
+    ]
+
+
+def test_a_headerless_export_given_as_data_is_recognised_and_read_as_one(tmp_path: Path) -> None:
+    from training.data import EXPORT_FORMAT, SOURCE_FORMAT
+
+    customers = generate_customers(30, seed=8)
+    export = tmp_path / "customers.csv"
+    export.write_text("\n".join(_export_line(row) for row in customers.to_dict(orient="records")) + "\n")
+
+    table = load_customers(export)
+
+    assert table.equals(customers)
+    assert table.attrs[SOURCE_FORMAT] == EXPORT_FORMAT
+    assert load_customers(write(tmp_path, LONG_HEADER, ROW_A)).attrs.get(SOURCE_FORMAT) is None
+
+
+def test_train_says_it_read_a_headerless_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from churnguard.cli import main
+
+    customers = generate_customers(400, seed=8)
+    export = tmp_path / "customers.csv"
+    export.write_text("\n".join(_export_line(row) for row in customers.to_dict(orient="records")) + "\n")
+
+    assert main(["train", "--data", str(export), "--out", str(tmp_path / "model"), "--trials", "2"]) == 0
+    assert "has no header line: read as a table export" in capsys.readouterr().err

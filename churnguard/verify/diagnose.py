@@ -1,0 +1,277 @@
+"""From a failed check's error text to its likely cause and the fix, matched against what Aurora,
+the Data API, SageMaker and the Function URL actually say (quoted in docs/verify.md).
+
+Rules are tried in order, so a specific message (a missing parameter-group role) wins over a general
+one (access denied). A rule may be limited to the checks where its cause makes sense: "Network
+Connection" in the sentiment check means Comprehend is unreachable, in the S3 check that S3 is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from churnguard.verify import names
+
+NAT_REDEPLOY = (
+    'redeploy with a NAT gateway: make deploy CDK_ARGS="-c network=nat" '
+    "(then make verify with the same CDK_ARGS)"
+)
+ROLE_CHECK = (
+    "aws rds describe-db-clusters --db-cluster-identifier {stack} --query 'DBClusters[0].AssociatedRoles' "
+    "must list the role as ACTIVE, and the cluster parameter group must name its ARN in {parameter}; "
+    "after changing the parameter, reboot the writer. `make deploy` with the same CDK_ARGS restores both"
+)
+GRANT_FIX = (
+    "as the admin user: GRANT {role} TO '{user}'@'%'; SET DEFAULT ROLE ALL TO '{user}'@'%'; "
+    "(or redeploy: the bootstrap grants the four AWS_* roles and makes them default roles)"
+)
+MODEL_MISMATCH_FIX = (
+    "verify with the model you deployed (make verify OUT=<its folder>, or --model-dir), or deploy this "
+    "model (make deploy OUT=<folder>)"
+)
+UNRECOGNISED_CAUSE = "not one of the failures churnguard recognises"
+UNRECOGNISED_FIX = "read the error above and docs/verify.md; rerun with the same options once fixed"
+
+# Aurora's own words when it cannot reach a service (ERROR 1871, 1873, 1815 in AWS's network page).
+_NETWORK = (
+    r"network connection|unable to connect|could not connect|connect timeout|timed out connecting"
+    r"|Unable to initialize S3Stream"
+)
+_AI_CHECKS = frozenset({names.WILL_CHURN, names.CALL_CENTRE, names.RECOMMEND_API})
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    cause: str
+    fix: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    """`pattern` (case-insensitive regex) found in the error text of one of `checks` (None: any check)."""
+
+    pattern: str
+    cause: str
+    fix: str
+    checks: frozenset[str] | None = None
+
+    def matches(self, check: str, text: str) -> bool:
+        if self.checks is not None and check not in self.checks:
+            return False
+        return re.search(self.pattern, text, re.IGNORECASE) is not None
+
+
+def _role_rule(parameter: str, service: str, checks: frozenset[str]) -> Rule:
+    return Rule(
+        pattern=parameter,
+        cause=f"the cluster has no usable {service} role: it is not associated with the cluster, or its ARN "
+        f"is not in {parameter} of the cluster parameter group (or the writer was not rebooted after that)",
+        fix=ROLE_CHECK.replace("{parameter}", parameter),
+        checks=checks,
+    )
+
+
+def _grant_rule(pattern: str, role: str) -> Rule:
+    return Rule(
+        pattern=pattern,
+        cause=f"the application user lacks the {role} role, or holds it without it being active "
+        "(Aurora MySQL 3 roles count only when set: a default role, SET ROLE or activate_all_roles_on_login)",
+        fix=GRANT_FIX.replace("{role}", role),
+    )
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        r"still resuming|DatabaseStillResuming",
+        "the cluster auto-paused (Aurora Serverless v2 at 0 ACU) and was still resuming when the wait "
+        "ended; this is not a fault",
+        "run verify again in a minute; to keep the cluster awake deploy with -c min_acu=0.5",
+    ),
+    Rule(
+        r"DatabaseUnavailable",
+        "the cluster's writer instance is not available (being created, modified, rebooted or failing over)",
+        "aws rds describe-db-clusters --db-cluster-identifier {stack} --query 'DBClusters[0].Status' "
+        "until it says available, then rerun",
+    ),
+    Rule(
+        r"StatementTimeout",
+        "a statement ran longer than the Data API's 45 s call limit",
+        "rerun (a cold Aurora ML call or a large export can take longer the first time); if it keeps "
+        "happening, export fewer rows than the whole customers table",
+    ),
+    Rule(
+        r"Access denied for user",
+        "the application user cannot log in: it does not exist, or its password is not the one in "
+        "AppSecretArn (the bootstrap sets it on every deploy)",
+        "redeploy (make deploy with the same CDK_ARGS) and read the bootstrap function's log group if "
+        "it fails; locally check the URL's user and password",
+    ),
+    Rule(
+        r"HttpEndpointNotEnabled",
+        "the RDS Data API is not enabled on the cluster",
+        "redeploy (the stack enables it), or: aws rds enable-http-endpoint --resource-arn <ClusterArn>",
+    ),
+    Rule(
+        r"not authorized to perform: comprehend:",
+        "the cluster's Comprehend role may not call comprehend:DetectSentiment/BatchDetectSentiment",
+        "redeploy (the stack grants both to the role it names in aws_default_comprehend_role); if the "
+        "parameter names another role, point it at the stack's",
+    ),
+    Rule(
+        r"not authorized to perform: sagemaker:",
+        "the cluster's SageMaker role may not invoke the endpoint (it is granted on the endpoint by name)",
+        "redeploy; check that the endpoint is {endpoint} and that aws_default_sagemaker_role names the "
+        "stack's role",
+    ),
+    Rule(
+        r"not authorized to perform: s3:|S3 API returned error: Access Denied",
+        "the cluster's S3 role may not read or write the export location (it is allowed only the data "
+        "bucket's exports/, imports/ and tmp/ prefixes)",
+        "redeploy; export only under those prefixes of the stack's DataBucketName",
+    ),
+    Rule(
+        r"\(AccessDeniedException\) when calling the \w+ operation|not authorized to perform: "
+        r"(rds-data|secretsmanager):",
+        "your AWS identity may not call the Data API or read the stack's secrets",
+        "use credentials allowed rds-data:ExecuteStatement on the cluster and secretsmanager:GetSecretValue "
+        "on AppSecretArn and AdminSecretArn (the identity that deployed has both)",
+    ),
+    _role_rule("aws_default_comprehend_role", "Comprehend", frozenset({names.SENTIMENT, names.CALL_CENTRE})),
+    _role_rule("aws_default_sagemaker_role", "SageMaker", _AI_CHECKS),
+    _role_rule(
+        r"aws_default_s3_role|aurora_load_from_s3_role|aurora_select_into_s3_role|Missing Credentials",
+        "S3",
+        frozenset({names.S3_EXPORT_LOAD}),
+    ),
+    Rule(
+        _NETWORK,
+        "Aurora cannot reach Amazon Comprehend from its subnets: with network=isolated there is no route to "
+        "it (AWS documents VPC endpoints as an alternative to NAT only for S3, SageMaker and Lambda)",
+        NAT_REDEPLOY,
+        frozenset({names.SENTIMENT, names.CALL_CENTRE}),
+    ),
+    Rule(
+        _NETWORK,
+        "Aurora cannot reach Amazon S3 from its subnets (Aurora's ERROR 1871 'S3 API returned error: "
+        "Network Connection')",
+        "the S3 gateway endpoint must be on the database subnets' route tables; redeploy, or " + NAT_REDEPLOY,
+        frozenset({names.S3_EXPORT_LOAD}),
+    ),
+    Rule(
+        _NETWORK,
+        "Aurora cannot reach the SageMaker runtime from its subnets",
+        "redeploy (the stack adds the sagemaker-runtime endpoint when network=isolated), or " + NAT_REDEPLOY,
+        _AI_CHECKS - {names.RECOMMEND_API},
+    ),
+    _grant_rule(r"AWS_SAGEMAKER_ACCESS|INVOKE SAGEMAKER", "AWS_SAGEMAKER_ACCESS"),
+    _grant_rule(r"AWS_COMPREHEND_ACCESS|INVOKE COMPREHEND", "AWS_COMPREHEND_ACCESS"),
+    _grant_rule(r"AWS_LOAD_S3_ACCESS|LOAD FROM S3 privilege", "AWS_LOAD_S3_ACCESS"),
+    _grant_rule(r"AWS_SELECT_S3_ACCESS|SELECT INTO S3 privilege", "AWS_SELECT_S3_ACCESS"),
+    Rule(
+        r"secure-file-priv|Can't create/write to file|Errcode",
+        "the database server cannot write verify's export file: the local export writes on the server's "
+        "own disk, so a remote server, one running as another OS user, or one limited by secure_file_priv "
+        "cannot use verify's temporary folder",
+        "verify the server `churnguard local up` started (--local), or run verify on the server's machine "
+        "as the user the server runs as",
+        frozenset({names.S3_EXPORT_LOAD}),
+    ),
+    Rule(
+        r"the FILE privilege",
+        "the database user lacks the FILE privilege, which the local export and load need",
+        "use --local (it uses the admin URL `local up` recorded) or pass --admin-db-url with root's URL",
+    ),
+    Rule(
+        r"endpoint\b.*\b(not found|does not exist|could not be found)"
+        r"|could not find endpoint|EndpointNotFound|ModelNotReady",
+        "the SageMaker endpoint does not exist or is still being created (a new endpoint takes minutes, "
+        "and a serverless one provisions on its first calls)",
+        "aws sagemaker describe-endpoint --endpoint-name {endpoint} until EndpointStatus is InService, "
+        "then rerun; if it is Failed, see its FailureReason and redeploy",
+        _AI_CHECKS,
+    ),
+    Rule(
+        r"ModelError|InternalFailure",
+        "the SageMaker endpoint answered with an error",
+        "read the endpoint's log group /aws/sagemaker/Endpoints/{endpoint}; redeploy if the model artifact "
+        "is wrong",
+        _AI_CHECKS,
+    ),
+    Rule(
+        r"will_churn signature|out of step|Incorrect number of arguments",
+        "the database's will_churn was installed from another model than the one verify was given",
+        MODEL_MISMATCH_FIX,
+    ),
+    Rule(
+        r"disagrees with the model",
+        "will_churn answers with another model than the one in --model-dir (the endpoint serves a "
+        "different artifact)",
+        MODEL_MISMATCH_FIX,
+    ),
+    Rule(
+        r"aws_comprehend_detect_sentiment\w*\b.*does not exist",
+        "the Comprehend functions are missing: locally the stand-ins were not installed; on AWS the "
+        "engine is not Aurora MySQL 3",
+        "locally: churnguard local down && churnguard local up; on AWS: redeploy",
+    ),
+    Rule(
+        r"will_churn\b.*does not exist|will_churn is not installed|\b1305\b",
+        "will_churn is not installed in the database",
+        "on AWS: redeploy (the bootstrap installs it; see its log group if the deploy failed); "
+        "locally: churnguard local up --model <folder>",
+    ),
+    Rule(
+        r"doesn't exist|\b1146\b",
+        "the bootstrap SQL was not applied: a churnguard table is missing",
+        "redeploy and read the bootstrap function's log group if it fails; locally: churnguard local up",
+    ),
+    Rule(
+        r"command denied to user",
+        "the application user lacks a privilege on the churnguard schema",
+        "redeploy (the bootstrap grants SELECT, INSERT, EXECUTE on churnguard.*); locally: "
+        "churnguard local down && churnguard local up",
+    ),
+    Rule(
+        r"no customer",
+        "the customer to test with is not in the customers table",
+        "pass --area-code/--phone of a customer you loaded, or deploy with -c seed_sample_data=true",
+    ),
+    Rule(
+        r"HTTP 403",
+        "the Function URL refused the signed request: your identity lacks lambda:InvokeFunctionUrl (and, "
+        "for URLs created since October 2025, lambda:InvokeFunction) on the API function, or your clock "
+        "is off",
+        "use the deploying identity, or allow it both actions on the function; sync the clock",
+        frozenset({names.RECOMMEND_API}),
+    ),
+    Rule(
+        r"HTTP 50[0-4]",
+        "the API answered with a server error",
+        "read the API function's log group (the answer's error names the kind of failure)",
+        frozenset({names.RECOMMEND_API}),
+    ),
+    Rule(
+        r"timed out|URLError|Name or service not known",
+        "the Function URL did not answer in time, or is not reachable from here",
+        "check your network to *.lambda-url.<region>.on.aws and rerun",
+        frozenset({names.RECOMMEND_API}),
+    ),
+)
+
+
+class _Hints(dict):
+    """Placeholders the caller knows ({stack}, {endpoint}, {user}); unknown ones stay readable."""
+
+    def __missing__(self, key: str) -> str:
+        return f"<{key}>"
+
+
+def diagnose(check: str, error_text: str, hints: Mapping[str, str] | None = None) -> Diagnosis:
+    """The first matching rule's cause and fix, with `hints` filled in; a plain fallback otherwise."""
+    values = _Hints(hints or {})
+    for rule in RULES:
+        if rule.matches(check, error_text):
+            return Diagnosis(cause=rule.cause.format_map(values), fix=rule.fix.format_map(values))
+    return Diagnosis(cause=UNRECOGNISED_CAUSE, fix=UNRECOGNISED_FIX)

@@ -1,0 +1,386 @@
+"""verify's AWS half at the boto3 boundary: the Data API (records, DatabaseResumingException,
+BadRequestException carrying Aurora's error text), S3 and the Function URL, answered as the real
+services answer, with the trained model of the test session."""
+
+from __future__ import annotations
+
+import urllib.parse
+from pathlib import Path
+
+import pytest
+from botocore.credentials import Credentials
+
+from churnguard.drivers import DriverExplainer
+from churnguard.verify.aws_target import RESUME_DELAYS_S, AwsTarget
+from churnguard.verify.checks import CHECKS, SENTENCE, VerifyContext
+from churnguard.verify.report import Report, verdict
+from churnguard.verify.runner import run_checks
+from tests.verify.aws_stubs import (
+    OUTPUTS,
+    REGION,
+    FunctionUrl,
+    RecordedClient,
+    aurora_error,
+    customer_row,
+    data_api_error,
+    records,
+    updated,
+)
+from training.synthetic import generate_customers
+
+CREDENTIALS = Credentials("AKIDEXAMPLE", "secret-example-key", "session-token-example")
+CUSTOMER = (415, "358-1921")
+
+
+@pytest.fixture(scope="module")
+def explainer(trained_model_dir: Path) -> DriverExplainer:
+    return DriverExplainer.from_model_dir(trained_model_dir)
+
+
+@pytest.fixture(scope="module")
+def customer() -> dict:
+    return customer_row(generate_customers(200, seed=3), *CUSTOMER)
+
+
+class Deployment:
+    """A stubbed deployment: queue the Data API's answers check by check, then run verify."""
+
+    def __init__(self, explainer: DriverExplainer, customer: dict, model_dir: Path, api: FunctionUrl) -> None:
+        self.explainer = explainer
+        self.customer = customer
+        self.model_dir = model_dir
+        self.rds = RecordedClient("rds-data")
+        self.s3 = RecordedClient("s3")
+        self.api = api
+        self.progress: list[str] = []
+        self.slept: list[float] = []
+        self.probability = explainer.ensemble.probability(explainer.spec.values_for(customer))
+
+    def sql(self, response: dict) -> None:
+        self.rds.answer("execute_statement", response)
+
+    def wake(self) -> None:
+        self.sql(records({"answer": 1}))
+
+    def bootstrap(self) -> None:
+        self.sql(records(*({"name": table} for table in ("customers", "customer_messages", "offers_log"))))
+        self.sql(records(*({"name": name} for name in self.explainer.spec.names)))
+
+    def sentiment(self) -> None:
+        self.sql(records({"sentiment": "POSITIVE", "confidence": 0.999771}))
+
+    def will_churn(self, probability: float | None = None) -> None:
+        self.sql(records(self.customer))
+        self.sql(records({"churn_probability": self.probability if probability is None else probability}))
+
+    def export_load(self, rows: int = 200) -> None:
+        self.sql(updated())  # CREATE TABLE scratch LIKE customers (admin)
+        self.sql(updated(rows))  # SELECT ... INTO OUTFILE S3 (app)
+        self.sql(updated(rows))  # LOAD DATA FROM S3 PREFIX into the scratch table (app)
+        self.sql(records({"exported": rows, "loaded": rows, "identical": rows}))
+        self.sql(updated())  # DROP TABLE scratch (admin)
+        self.s3.answer(
+            "list_objects_v2", {"Contents": [{"Key": "x", "Size": 1}], "KeyCount": 1, "IsTruncated": False}
+        )
+        self.s3.answer("delete_objects", {})
+
+    def call_centre(self) -> None:
+        row = {
+            **self.customer,
+            "churn_probability": self.probability,
+            "sentiment": "POSITIVE",
+            "confidence": 0.99,
+        }
+        self.sql(records(row))
+
+    def offer_cleanup(self) -> None:
+        self.sql(updated(1))
+
+    def run(self) -> Report:
+        target = AwsTarget(
+            outputs=OUTPUTS,
+            region=REGION,
+            rds_data=self.rds.client,
+            s3=self.s3.client,
+            credentials=CREDENTIALS,
+            progress=self.progress.append,
+            sleep=self.slept.append,
+            opener=self.api,
+        )
+        context = VerifyContext(target=target, explainer=self.explainer, model_dir=self.model_dir)
+        with self.rds, self.s3:
+            results = run_checks(context, CHECKS, hints=target.hints)
+            self.rds.stubber.assert_no_pending_responses()
+        return Report(target=target.description, checks=results)
+
+    def statements(self) -> list[tuple[str, str]]:
+        """(which secret, SQL) of every ExecuteStatement, in order."""
+        secret = {OUTPUTS.app_secret_arn: "app", OUTPUTS.admin_secret_arn: "admin"}
+        return [
+            (secret[params["secretArn"]], params["sql"])
+            for operation, params in self.rds.requests
+            if operation == "ExecuteStatement"
+        ]
+
+
+def api_answer(deployment: Deployment, **overrides: object) -> dict:
+    return {
+        "offer": "credit_5",
+        "rule": "positive_at_risk",
+        "churn_probability": deployment.probability,
+        "sentiment": "POSITIVE",
+        "confidence": 0.99,
+        "offer_id": 42,
+        **overrides,
+    }
+
+
+@pytest.fixture()
+def deployment(explainer, customer, trained_model_dir) -> Deployment:
+    return Deployment(explainer, customer, trained_model_dir, FunctionUrl(200, {}))
+
+
+def queue_all(deployment: Deployment) -> None:
+    deployment.bootstrap()
+    deployment.sentiment()
+    deployment.will_churn()
+    deployment.export_load()
+    deployment.call_centre()
+    deployment.api.body = api_answer(deployment)
+    deployment.offer_cleanup()
+
+
+def statuses(report: Report) -> dict[str, str]:
+    return {check.name: check.status for check in report.checks}
+
+
+def test_a_paused_cluster_is_waited_for_visibly_then_every_check_passes(deployment):
+    deployment.rds.fail(
+        "execute_statement",
+        data_api_error(
+            "DatabaseResumingException",
+            "The Aurora DB instance is resuming after being auto-paused. "
+            "Please wait a few seconds and try again.",
+        ),
+    )
+    deployment.wake()
+    queue_all(deployment)
+
+    report = deployment.run()
+
+    assert set(statuses(report).values()) == {"pass"}, [c for c in report.checks if c.status != "pass"]
+    assert verdict(report) == "all checks passed"
+    assert deployment.slept == [RESUME_DELAYS_S[0]]
+    assert deployment.progress[0].startswith("the Aurora cluster is paused (auto-pause) and resuming")
+    assert "after resuming from auto-pause" in report.checks[0].detail
+
+
+def test_who_runs_what_and_where_the_export_goes(deployment):
+    deployment.wake()
+    queue_all(deployment)
+
+    deployment.run()
+
+    statements = deployment.statements()
+    admin = [sql.split()[0] for who, sql in statements if who == "admin"]
+    assert admin == ["CREATE", "DROP", "DELETE"]  # verify's scratch table and its own offers-log row only
+    export = next(sql for who, sql in statements if "INTO OUTFILE S3" in sql)
+    load = next(sql for who, sql in statements if sql.startswith("LOAD DATA FROM S3"))
+    assert (export, load) == tuple(sql for who, sql in statements if who == "app" and ("S3" in sql))
+    uri = export.split("INTO OUTFILE S3 '")[1].split("'")[0]
+    assert uri.startswith(f"s3://{OUTPUTS.bucket}/tmp/churnguard-verify-") and uri.endswith("/customers")
+    assert f"PREFIX '{uri}'" in load and "IGNORE INTO TABLE `verify_scratch_" in load
+    listed = next(params for op, params in deployment.s3.requests if op == "ListObjectsV2")
+    assert listed["Prefix"] == urllib.parse.urlsplit(uri).path.lstrip("/").removesuffix("customers")
+    deleted = next(params for op, params in deployment.s3.requests if op == "DeleteObjects")
+    assert deleted["Delete"]["Objects"] == [{"Key": "x"}]
+    every_request = [params for _, params in deployment.rds.requests]
+    assert all(params["resourceArn"] == OUTPUTS.cluster_arn for params in every_request)
+    assert all(params.get("database") == "churnguard" for params in every_request)
+    bound = [params for params in every_request if params.get("parameters")]
+    assert any(
+        {"name": "text", "value": {"stringValue": SENTENCE}} in params["parameters"] for params in bound
+    )
+    assert "358-1921" not in " ".join(sql for _, sql in statements)  # the phone is bound, never in the SQL
+
+
+def test_the_api_call_is_signed_for_lambda_in_the_stacks_region(deployment):
+    deployment.wake()
+    queue_all(deployment)
+
+    deployment.run()
+
+    ((request, timeout),) = deployment.api.requests
+    assert request.full_url == OUTPUTS.api_url and request.get_method() == "POST"
+    headers = {key.lower(): value for key, value in request.header_items()}
+    assert f"/{REGION}/lambda/aws4_request" in headers["authorization"]
+    assert headers["authorization"].startswith("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/")
+    assert headers["x-amz-security-token"] == "session-token-example"
+    assert 0 < timeout <= 60
+    assert b'"phone": "358-1921"' in request.data
+
+
+def test_comprehend_unreachable_from_isolated_subnets_says_redeploy_with_nat(deployment):
+    deployment.wake()
+    deployment.bootstrap()
+    deployment.rds.fail(
+        "execute_statement", aurora_error(1871, "Comprehend API returned error: Network Connection")
+    )
+    deployment.will_churn()
+    deployment.export_load()
+    deployment.rds.fail(
+        "execute_statement", aurora_error(1871, "Comprehend API returned error: Network Connection")
+    )
+    deployment.api.status, deployment.api.body = (
+        503,
+        {"error": "the database is unavailable; nothing was recorded, try again"},
+    )
+
+    report = deployment.run()
+
+    checks = {check.name: check for check in report.checks}
+    assert statuses(report) == {
+        "database_awake": "pass",
+        "bootstrap_sql": "pass",
+        "comprehend_sentiment": "fail",
+        "will_churn": "pass",
+        "s3_export_load": "pass",
+        "call_centre_statement": "fail",
+        "recommend_api": "fail",
+    }
+    assert "cannot reach Amazon Comprehend" in checks["comprehend_sentiment"].cause
+    assert "-c network=nat" in checks["comprehend_sentiment"].fix
+    assert "Database error code: 1871" in checks["comprehend_sentiment"].detail
+    assert "HTTP 503" in checks["recommend_api"].detail
+    assert "server error" in checks["recommend_api"].cause
+
+
+def test_a_missing_s3_role_is_named_and_verify_still_cleans_up(deployment):
+    deployment.wake()
+    deployment.bootstrap()
+    deployment.sentiment()
+    deployment.will_churn()
+    deployment.sql(updated())  # CREATE scratch
+    deployment.rds.fail(
+        "execute_statement",
+        aurora_error(
+            63985,
+            "S3 API returned error: Both aurora_load_from_s3_role and aws_default_s3_role are not specified, "
+            "please see documentation for more details",
+        ),
+    )
+    deployment.sql(updated())  # DROP scratch, even after the failure
+    deployment.s3.answer("list_objects_v2", {"KeyCount": 0, "IsTruncated": False})
+    deployment.call_centre()
+    deployment.api.body = api_answer(deployment)
+    deployment.offer_cleanup()
+
+    report = deployment.run()
+
+    check = next(check for check in report.checks if check.name == "s3_export_load")
+    assert check.status == "fail"
+    assert "no usable S3 role" in check.cause
+    assert "aws_default_s3_role" in check.fix and "churnguard-dev" in check.fix
+    admin = [sql for who, sql in deployment.statements() if who == "admin"]
+    assert admin[1].startswith("DROP TABLE IF EXISTS `verify_scratch_")  # dropped despite the failure
+
+
+@pytest.mark.parametrize(
+    ("message", "cause", "fix"),
+    [
+        (
+            "SageMaker API returned error: Endpoint churnguard-dev-churn of account 123456789012 not found.",
+            "still being created",
+            "describe-endpoint --endpoint-name churnguard-dev-churn",
+        ),
+        (
+            "Access denied; you need (at least one of) the AWS_SAGEMAKER_ACCESS privilege(s) "
+            "for this operation",
+            "lacks the AWS_SAGEMAKER_ACCESS role",
+            "GRANT AWS_SAGEMAKER_ACCESS TO 'churnguard_app'@'%'",
+        ),
+        (
+            "SageMaker API returned error: aws_default_sagemaker_role is not set",
+            "no usable SageMaker role",
+            "aws_default_sagemaker_role",
+        ),
+    ],
+)
+def test_will_churn_failures_from_aurora_ml_get_their_cause(deployment, message, cause, fix):
+    deployment.wake()
+    deployment.bootstrap()
+    deployment.sentiment()
+    deployment.sql(records(deployment.customer))
+    deployment.rds.fail("execute_statement", aurora_error(1871, message))
+    deployment.export_load()
+    deployment.rds.fail("execute_statement", aurora_error(1871, message))
+    deployment.api.status, deployment.api.body = (
+        502,
+        {"error": "the call-centre statement returned no churn_probability"},
+    )
+
+    report = deployment.run()
+
+    check = next(check for check in report.checks if check.name == "will_churn")
+    assert check.status == "fail"
+    assert cause in check.cause
+    assert fix in check.fix
+
+
+def test_an_endpoint_serving_another_model_fails_the_agreement(deployment):
+    deployment.wake()
+    deployment.bootstrap()
+    deployment.sentiment()
+    deployment.will_churn(probability=deployment.probability + 2e-6)
+    deployment.export_load()
+    deployment.call_centre()
+    deployment.api.body = api_answer(deployment)
+    deployment.offer_cleanup()
+
+    report = deployment.run()
+
+    check = next(check for check in report.checks if check.name == "will_churn")
+    assert check.status == "fail"
+    assert "disagrees with the model" in check.detail and "2.0e-06" in check.detail
+    assert "different artifact" in check.cause
+
+
+def test_a_cluster_still_resuming_after_the_wait_is_not_reported_broken(deployment):
+    resuming = data_api_error(
+        "DatabaseResumingException", "The Aurora DB instance is resuming after being auto-paused."
+    )
+    for _ in range(len(RESUME_DELAYS_S) + 1):
+        deployment.rds.fail("execute_statement", resuming)
+
+    report = deployment.run()
+
+    awake = report.checks[0]
+    assert awake.status == "fail"
+    assert "still resuming" in awake.cause and "not a fault" in awake.cause
+    assert "again in a minute" in awake.fix
+    assert {check.status for check in report.checks[1:]} == {"skip"}
+    assert deployment.slept == list(RESUME_DELAYS_S)
+    assert len(deployment.progress) == len(RESUME_DELAYS_S)
+    assert deployment.progress[-1].startswith("  still resuming after")
+
+
+def test_a_refused_signature_at_the_function_url_is_explained(deployment):
+    deployment.wake()
+    deployment.bootstrap()
+    deployment.sentiment()
+    deployment.will_churn()
+    deployment.export_load()
+    deployment.call_centre()
+    deployment.api.status, deployment.api.body = (
+        403,
+        {
+            "Message": "Forbidden. For troubleshooting Function URL authorization issues, see: https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html"
+        },
+    )
+
+    report = deployment.run()
+
+    check = report.checks[-1]
+    assert (check.name, check.status) == ("recommend_api", "fail")
+    assert "HTTP 403" in check.detail
+    assert "lambda:InvokeFunctionUrl" in check.cause

@@ -1,0 +1,59 @@
+"""`make verify` passes the deploy's CDK_ARGS and the model folder to `churnguard verify`, and never
+trains (a freshly trained model is not the deployed one)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+
+
+def planned_commands(*variables: str) -> list[str]:
+    result = subprocess.run(
+        ["make", "-n", "-W", ".venv/.installed", "verify", *variables],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return [line for line in result.stdout.splitlines() if "churnguard verify" in line]
+
+
+def test_make_verify_takes_the_deploys_cdk_args_and_model_folder():
+    (command,) = planned_commands("CDK_ARGS=-c stage=prod -c network=nat", "OUT=models/v2")
+
+    assert command.split()[1:] == [
+        "verify",
+        "-c",
+        "model_dir=models/v2",
+        "-c",
+        "stage=prod",
+        "-c",
+        "network=nat",
+    ]
+
+
+def test_make_verify_passes_args_for_the_local_stand_in():
+    (command,) = planned_commands("ARGS=--local --json")
+
+    assert command.split()[1:] == ["verify", "-c", "model_dir=artifacts/model", "--local", "--json"]
+
+
+def test_make_verify_never_trains():
+    result = subprocess.run(
+        ["make", "-n", "verify"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+
+    assert "churnguard train" not in result.stdout
