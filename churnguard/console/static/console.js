@@ -101,8 +101,10 @@ function offerLine(offer) {
   return `${offer.created_at} UTC (${when}): ${offer.offer} by rule ${offer.rule}${arm}${degraded}${outcome} [offer ${offer.offer_id}]`;
 }
 
+// Offers of this week other than the answer on screen (which the refreshed list includes).
 function repeatWarning(offers) {
-  const thisWeek = offers.filter((offer) => offer.this_week && offer.offer !== "none");
+  const shown = answer && !$("answer").hidden ? answer.offer_id : null;
+  const thisWeek = offers.filter((offer) => offer.this_week && offer.offer !== "none" && offer.offer_id !== shown);
   if (!thisWeek.length) return "";
   return `This customer was already made ${thisWeek.length} offer${thisWeek.length === 1 ? "" : "s"} in the last 7 days (latest: ${thisWeek[0].offer}, ${thisWeek[0].created_at} UTC). Check before offering again.`;
 }
@@ -181,7 +183,9 @@ function showAnswer(result) {
   setText("offer-id", `Recorded as offer ${result.offer_id} (rules version ${result.rules_version})`);
   for (const button of document.querySelectorAll("[data-outcome]")) button.disabled = false;
   $("answer").hidden = false;
-  $("outcome-accepted").focus();
+  // The offer and anything missing from it at the top of the screen; the keyboard on "Accepted".
+  $("answer").scrollIntoView({ block: "start" });
+  $("outcome-accepted").focus({ preventScroll: true });
 }
 
 async function recommend(event) {
