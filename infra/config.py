@@ -56,6 +56,7 @@ DEFAULTS: dict[str, Any] = {
     "seed_sample_data": False,
     "seed_rows": 200,
     "backup_retention_days": 7,
+    "console": False,
 }
 
 
@@ -83,6 +84,7 @@ class StackOptions:
     seed_sample_data: bool
     seed_rows: int
     backup_retention_days: int
+    console: bool = False  # the agent console (infra/console.py, docs/console.md)
 
     @property
     def is_prod(self) -> bool:
@@ -138,6 +140,7 @@ def validate_options(raw: Mapping[str, Any], *, repo_root: Path = REPO_ROOT) -> 
         seed_sample_data=_boolean(raw, "seed_sample_data"),
         seed_rows=_integer(raw, "seed_rows", *SEED_ROWS_RANGE),
         backup_retention_days=_integer(raw, "backup_retention_days", *BACKUP_RETENTION_DAYS_RANGE),
+        console=_boolean(raw, "console"),
     )
 
 

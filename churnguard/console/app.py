@@ -40,6 +40,7 @@ ASSETS = {
     "/": ("index.html", "text/html; charset=utf-8"),
     "/console.css": ("console.css", "text/css; charset=utf-8"),
     "/console.js": ("console.js", "text/javascript; charset=utf-8"),
+    "/auth.js": ("auth.js", "text/javascript; charset=utf-8"),
 }
 
 

@@ -26,7 +26,7 @@ def test_page_and_assets_are_served_with_security_headers_and_nothing_from_elsew
     assert page.status_code == 200 and "churnguard agent console" in page.text
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
     assert page.headers["x-frame-options"] == "DENY" and page.headers["x-content-type-options"] == "nosniff"
-    for asset in ("/console.js", "/console.css"):
+    for asset in ("/console.js", "/console.css", "/auth.js"):
         assert api.get(asset).status_code == 200
     for text in (page.text, api.get("/console.js").text, api.get("/console.css").text):
         assert "http://" not in text and "https://" not in text and "//cdn" not in text
