@@ -5,6 +5,7 @@ test's temporary folder for people to look at; the assertions read the page's te
 from __future__ import annotations
 
 import json
+import socket
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -13,7 +14,9 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 from churnguard.cli import main
-from tests.console.conftest import HIGH_RISK, LOW_RISK, NEGATIVE_MESSAGE
+from churnguard.console.app import build_app
+from churnguard.console.server import serving_in_background
+from tests.console.conftest import HIGH_RISK, LOW_RISK, NEGATIVE_MESSAGE, service_on
 from tests.engine.faults import SENTIMENT_FUNCTIONS, failing_functions
 
 pytestmark = pytest.mark.mariadb
@@ -171,3 +174,17 @@ def test_a_second_offer_within_the_week_is_flagged_before_the_agent_makes_it(bro
     recommend(browser, NEGATIVE_MESSAGE)
     assert offer_id(browser) != first
     assert "already made" in text(browser, "previous-warning")
+
+
+def test_a_database_that_does_not_answer_is_said_in_words(browser, console_engine, tmp_path):
+    with socket.socket() as silent:  # accepts connections, never greets: a frozen database
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        url = f"mysql://churnguard:pw@127.0.0.1:{silent.getsockname()[1]}/churnguard"
+        with serving_in_background(build_app(service_on(url, console_engine, budget_s=0.5))) as console:
+            open_console(browser, console)
+            look_up(browser, HIGH_RISK)
+            wait_visible(browser, "error")
+            browser.save_screenshot(str(tmp_path / "database-not-answering.png"))
+    assert "the database did not answer within 0.5 s" in text(browser, "error")
+    assert "Traceback" not in browser.page_source

@@ -69,6 +69,10 @@
       }
       if (!token()) await signIn();
     },
+    async signInAgain() {
+      sessionStorage.removeItem(TOKEN);
+      if (auth) await signIn();
+    },
     async headers() {
       if (!auth) return {};
       if (!token()) await signIn();

@@ -84,6 +84,9 @@ async function call(name, body) {
   } catch (_) {
     payload = null;
   }
+  if (response.status === 401 && window.churnguardAuth) {
+    await window.churnguardAuth.signInAgain(); // the sign-in expired: the page reloads signed in
+  }
   if (!response.ok) {
     const message = payload && payload.error ? payload.error : `the console's server answered ${response.status}`;
     const error = new Error(message);
@@ -184,7 +187,7 @@ function showAnswer(result) {
   for (const button of document.querySelectorAll("[data-outcome]")) button.disabled = false;
   $("answer").hidden = false;
   // The offer and anything missing from it at the top of the screen; the keyboard on "Accepted".
-  $("answer").scrollIntoView({ block: "start" });
+  $("answer").scrollIntoView({ block: "nearest" });
   $("outcome-accepted").focus({ preventScroll: true });
 }
 
