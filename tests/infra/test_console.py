@@ -149,3 +149,12 @@ def test_console_function_reuses_the_recommend_code_and_reads_only_the_app_secre
     secret_reads = [s for s in statements if "secretsmanager:GetSecretValue" in as_list(s["Action"])]
     assert [s["Resource"] for s in secret_reads] == [env["APP_SECRET_ARN"]]
     assert {"ConsoleUrl", "ConsoleApiUrl", "ConsoleUserPoolId"} <= set(console_synth.template["Outputs"])
+
+
+def test_console_option_takes_true_or_false_only() -> None:
+    from infra.config import DEFAULTS, OptionError, validate_options
+
+    assert validate_options({**DEFAULTS, "console": "true"}, repo_root=Path("/repo")).console is True
+    assert validate_options(DEFAULTS, repo_root=Path("/repo")).console is False
+    with pytest.raises(OptionError, match="option console='yes' is not allowed; use one of: true, false"):
+        validate_options({**DEFAULTS, "console": "yes"}, repo_root=Path("/repo"))
