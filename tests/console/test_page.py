@@ -58,6 +58,9 @@ def look_up(browser, customer: dict) -> None:
 
 def recommend(browser, message: str | None) -> None:
     wait_visible(browser, "customer")
+    WebDriverWait(browser, WAIT_S).until(
+        lambda page: page.find_element(By.ID, "recommend-button").is_enabled()
+    )
     box = browser.find_element(By.ID, "message")
     box.clear()
     if message:
@@ -165,6 +168,7 @@ def test_a_second_offer_within_the_week_is_flagged_before_the_agent_makes_it(bro
     recommend(browser, NEGATIVE_MESSAGE)
     first = offer_id(browser)
     look_up(browser, HIGH_RISK)  # the next call from the same customer
+    WebDriverWait(browser, WAIT_S).until(lambda page: not visible(page, "answer"))  # looked up afresh
     wait_visible(browser, "repeat-warning")
     browser.save_screenshot(str(tmp_path / "repeat-offer-warning.png"))
     assert "already made" in text(browser, "repeat-warning") and "in the last 7 days" in text(

@@ -138,6 +138,7 @@ async function lookUp(event) {
   }
   const key = { area_code: $("area-code").value.trim(), phone: $("phone").value.trim() };
   $("lookup-button").disabled = true;
+  $("recommend-button").disabled = true; // no answer for a customer whose look-up is still under way
   try {
     const customer = await call("customer", key);
     current = { area_code: customer.area_code, phone: customer.phone };
@@ -229,7 +230,8 @@ async function recordOutcome(outcome) {
 
 function onKey(event) {
   if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
-    recommend(event);
+    if (!$("recommend-button").disabled) recommend(event);
+    else event.preventDefault();
     return;
   }
   const typing = ["INPUT", "TEXTAREA"].includes(document.activeElement.tagName);
