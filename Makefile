@@ -28,7 +28,7 @@ node_modules/.installed: package.json
 	touch $@
 
 install: $(STAMP)
-	bash scripts/install-system-packages mariadb-server chromium
+	bash scripts/install-system-packages mariadb-server chromium chromium-driver
 
 test: install
 	$(PY) -m pytest $(ARGS)

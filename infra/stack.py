@@ -20,6 +20,7 @@ from infra.api import RecommendApi
 from infra.availability_zones import availability_zones_for
 from infra.bootstrap import DatabaseBootstrap, deploy_sql_files, write_seed_csv, write_seed_messages_csv
 from infra.config import StackOptions
+from infra.console import AgentConsole
 from infra.data_bucket import DataBucket
 from infra.database import Database
 from infra.model_artifacts import load_model_artifacts
@@ -163,6 +164,24 @@ class ChurnguardStack(cdk.Stack):
         )
         self.database.grant_data_api(self.api.handler.role, admin=False)
 
+        self.console: AgentConsole | None = None
+        if options.console:
+            self.console = AgentConsole(
+                self,
+                "Console",
+                model_dir=artifacts.directory,
+                cluster_arn=self.database.cluster.cluster_arn,
+                app_secret_arn=self.database.app_secret.secret_arn,
+                vpc=self.network.vpc,
+                subnets=subnets,
+                security_group=lambda_security_group,
+                access_log_bucket=self.data_bucket.log_bucket,
+                sign_in_domain_prefix=f"{options.stack_name}-{cdk.Aws.ACCOUNT_ID}",
+                require_mfa=options.is_prod,
+                removal_policy=removal,
+            )
+            self.database.grant_data_api(self.console.handler.role, admin=False)
+
         self._outputs()
 
     def _admin_secret_arn(self) -> str:
@@ -182,6 +201,10 @@ class ChurnguardStack(cdk.Stack):
             "DataBucketName": (self.data_bucket.bucket.bucket_name, "exports, imports, training data"),
             "RecommendApiUrl": (self.api.url.url, "recommendation API (SigV4-signed requests only)"),
         }
+        if self.console is not None:
+            outputs["ConsoleUrl"] = (self.console.url, "agent console (Cognito sign-in)")
+            outputs["ConsoleApiUrl"] = (self.console.api.api_endpoint, "agent console API (Cognito JWT)")
+            outputs["ConsoleUserPoolId"] = (self.console.user_pool.user_pool_id, "create agents here")
         if self.endpoint is not None:
             outputs["EndpointName"] = (self.endpoint.endpoint_name, "SageMaker endpoint behind will_churn()")
         for name, (value, description) in outputs.items():

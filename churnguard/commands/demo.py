@@ -75,4 +75,6 @@ def run(args: argparse.Namespace) -> int:
     print(f"offers           {len(result.answers)} answered and recorded in the offers log")
     print("local database   stopped and deleted")
     print(f"done in          {time.perf_counter() - started:.0f} s")
+    # The demo's database is gone by now; the console needs one that stays up while an agent uses it.
+    print("agent console    churnguard local up && churnguard console   (then open the address it prints)")
     return 0

@@ -1,0 +1,72 @@
+"""`churnguard console`: the agent console on 127.0.0.1, against the local database or --db-url.
+
+Loads the same Engine as `churnguard recommend` (model, rules) once, then serves the page and its
+JSON API until Ctrl-C. Each call opens its own connection within the answer's time budget
+(--timeout, default 5 s), so a database that stops answering shows as an error on the page, never
+as a page that hangs. See docs/console.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from churnguard.engine.deadline import ANSWER_TIMEOUT_ENV, DEFAULT_ANSWER_TIMEOUT_S
+
+DEFAULT_PORT = 8765
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "console",
+        help="serve the agent console (page + JSON API) on 127.0.0.1",
+        description="Serves the call-centre agent's page on 127.0.0.1 only: look a customer up, get "
+        "the engine's offer for their message (recorded in the offers log, as `recommend` does) and "
+        "record the outcome with one click. Uses the database `churnguard local up` started unless "
+        "--db-url or $CHURNGUARD_DB_URL names another.",
+    )
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help="port on 127.0.0.1; 0 picks a free one"
+    )
+    parser.add_argument("--db-url", default=None, help="mysql://user:password@host:port/database")
+    parser.add_argument(
+        "--model", type=Path, default=None, help="trained model folder (as for `churnguard recommend`)"
+    )
+    parser.add_argument("--rules", type=Path, default=None, help="rules file (default: the shipped rules)")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="each call answers or fails within this many seconds "
+        f"(default ${ANSWER_TIMEOUT_ENV}, else {DEFAULT_ANSWER_TIMEOUT_S:g})",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from churnguard.commands.recommend import model_dir
+    from churnguard.console.app import build_app
+    from churnguard.console.server import bind, url_of, uvicorn_server
+    from churnguard.console.service import ConsoleService
+    from churnguard.db import connect, parse_url, resolve_url
+    from churnguard.engine.deadline import answer_timeout
+    from churnguard.engine.recommend import Engine
+    from churnguard.errors import UserError
+
+    if not 0 <= args.port <= 65535:
+        raise UserError(f"--port must be between 0 and 65535 (got {args.port})")
+    budget = answer_timeout(args.timeout)
+    url = resolve_url(args.db_url)
+    parse_url(url)  # a malformed URL is refused now, not on the agent's first call
+    engine = Engine.load(model_dir(args.model), rules_path=args.rules)
+    service = ConsoleService(
+        engine=engine, open_client=lambda deadline: connect(url, deadline=deadline), budget_s=budget
+    )
+    sock = bind(args.port)
+    print(f"agent console: {url_of(sock)}  (database {parse_url(url)}; Ctrl-C stops it)", flush=True)
+    try:
+        uvicorn_server(build_app(service)).run(sockets=[sock])
+    finally:
+        sock.close()
+    return 0

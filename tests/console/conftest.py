@@ -1,0 +1,103 @@
+"""The console's fixtures: a database of its own (customers, model functions, offers log), the
+console app over it, the app served on 127.0.0.1, and Debian's chromium driven through chromedriver.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from churnguard.console.app import build_app
+from churnguard.console.server import serving_in_background
+from churnguard.console.service import ConsoleService
+from churnguard.db import connect
+from churnguard.engine.recommend import Engine
+from tests.engine.faults import install_customers
+from tests.fixtures.mariadb import scratch_database
+
+BUDGET_S = 5.0
+HIGH_RISK = {"area_code": 415, "phone": "358-1921"}
+LOW_RISK = {"area_code": 408, "phone": "375-9999"}
+NEGATIVE_MESSAGE = "You morons! You charged me extra again!"
+
+
+@pytest.fixture(scope="session")
+def console_db_url(mariadb_url: str, trained_model_dir: Path) -> Iterator[str]:
+    """A database prepared as `churnguard local up` prepares one (the reference customers included)."""
+    with scratch_database(mariadb_url, "console") as url:
+        client = connect(url)
+        try:
+            install_customers(client, trained_model_dir)
+        finally:
+            client.close()
+        yield url
+
+
+@pytest.fixture(scope="session")
+def console_engine(trained_model_dir: Path) -> Engine:
+    return Engine.load(trained_model_dir)
+
+
+def service_on(url: str, engine: Engine, budget_s: float = BUDGET_S) -> ConsoleService:
+    """The console's service on the database at `url`, as `churnguard console` builds it."""
+    return ConsoleService(
+        engine=engine, open_client=lambda deadline: connect(url, deadline=deadline), budget_s=budget_s
+    )
+
+
+@pytest.fixture()
+def api(console_db_url: str, console_engine: Engine) -> Iterator[TestClient]:
+    """The console's app in-process; requests go to http://127.0.0.1 as a browser's would."""
+    with TestClient(
+        build_app(service_on(console_db_url, console_engine)), base_url="http://127.0.0.1"
+    ) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def experiment_customer(console_db_url: str, console_engine: Engine) -> dict:
+    """A customer whose churn probability puts a negative message in the default rules' experiment
+    band (0.4, 0.8]: their answer draws an arm, and the offers report counts outcomes per arm."""
+    client = connect(console_db_url)
+    try:
+        for key in client.query("SELECT area_code, phone FROM customers ORDER BY area_code, phone"):
+            (row,) = client.query(console_engine.customer_score_sql, key)
+            if 0.45 < float(row["churn_probability"]) <= 0.75:
+                return {"area_code": int(key["area_code"]), "phone": str(key["phone"])}
+    finally:
+        client.close()
+    raise AssertionError("no customer in the experiment's risk band in the synthetic data")
+
+
+@pytest.fixture(scope="session")
+def console_url(console_db_url: str, console_engine: Engine) -> Iterator[str]:
+    """The console served by uvicorn on a free port of 127.0.0.1, as `churnguard console` serves it."""
+    with serving_in_background(build_app(service_on(console_db_url, console_engine))) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Headless chromium (Debian's package) through Debian's chromedriver: nothing is downloaded."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    assert chromium and driver, (
+        "the console's page tests need Debian's chromium and chromium-driver: "
+        "apt-get install -y chromium chromium-driver (make install does)"
+    )
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1366,900"):
+        options.add_argument(argument)
+    session = webdriver.Chrome(service=Service(executable_path=driver), options=options)
+    session.set_page_load_timeout(30)
+    try:
+        yield session
+    finally:
+        session.quit()

@@ -1,0 +1,194 @@
+"""The console's page in a real headless chromium (Debian's) against the console served by uvicorn on
+the local MariaDB: what an agent sees for each state. Screenshots of each state are saved under the
+test's temporary folder for people to look at; the assertions read the page's text, not pixels."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
+
+from churnguard.cli import main
+from churnguard.console.app import build_app
+from churnguard.console.server import serving_in_background
+from tests.console.conftest import HIGH_RISK, LOW_RISK, NEGATIVE_MESSAGE, service_on
+from tests.engine.faults import SENTIMENT_FUNCTIONS, failing_functions
+
+pytestmark = pytest.mark.mariadb
+WAIT_S = 15
+
+
+def open_console(browser, console_url):
+    browser.get(console_url)
+    WebDriverWait(browser, WAIT_S).until(
+        lambda page: page.execute_script("return document.readyState") == "complete"
+    )
+
+
+def text(browser, element_id: str) -> str:
+    return browser.find_element(By.ID, element_id).text
+
+
+def visible(browser, element_id: str) -> bool:
+    return browser.find_element(By.ID, element_id).is_displayed()
+
+
+def wait_visible(browser, element_id: str) -> None:
+    WebDriverWait(browser, WAIT_S).until(
+        expected_conditions.visibility_of_element_located((By.ID, element_id))
+    )
+
+
+def type_key(browser, area_code: str, phone: str) -> None:
+    for element_id, value in (("area-code", area_code), ("phone", phone)):
+        field = browser.find_element(By.ID, element_id)
+        field.clear()
+        field.send_keys(value)
+
+
+def look_up(browser, customer: dict) -> None:
+    type_key(browser, str(customer["area_code"]), customer["phone"])
+    browser.find_element(By.ID, "phone").send_keys(Keys.ENTER)  # the keyboard path: Enter looks up
+
+
+def recommend(browser, message: str | None) -> None:
+    wait_visible(browser, "customer")
+    WebDriverWait(browser, WAIT_S).until(
+        lambda page: page.find_element(By.ID, "recommend-button").is_enabled()
+    )
+    box = browser.find_element(By.ID, "message")
+    box.clear()
+    if message:
+        box.send_keys(message)
+    box.send_keys(Keys.CONTROL, Keys.ENTER)  # Ctrl+Enter asks for the offer
+    wait_visible(browser, "answer")
+    WebDriverWait(browser, WAIT_S).until(lambda page: text(page, "offer-id").startswith("Recorded as offer"))
+
+
+def offer_id(browser) -> int:
+    return int(text(browser, "offer-id").split()[3])
+
+
+def test_high_risk_customer_sees_the_large_credit_with_reasons(browser, console_url, tmp_path):
+    open_console(browser, console_url)
+    look_up(browser, HIGH_RISK)
+    wait_visible(browser, "customer")
+    browser.save_screenshot(str(tmp_path / "1-customer-found.png"))
+    assert text(browser, "latest-message")  # the message on file is shown
+    recommend(browser, NEGATIVE_MESSAGE)
+    browser.save_screenshot(str(tmp_path / "2-high-risk-offer.png"))
+    assert "$25 credit on the next bill" in text(browser, "offer")
+    assert text(browser, "rule") == "negative_high_risk"
+    assert "churn probability" in text(browser, "reason")
+    assert text(browser, "risk").startswith("high (0.")
+    assert text(browser, "sentiment").startswith("NEGATIVE (confidence 0.")
+    assert "calls to customer service" in text(browser, "drivers")
+    assert text(browser, "arm") == "none (not an experiment)"
+    assert not visible(browser, "degraded") and not visible(browser, "error")
+    assert browser.switch_to.active_element.get_attribute("id") == "outcome-accepted"
+
+
+def test_low_risk_customer_with_the_message_on_file_gets_no_offer(browser, console_url, tmp_path):
+    open_console(browser, console_url)
+    look_up(browser, LOW_RISK)
+    recommend(browser, None)
+    browser.save_screenshot(str(tmp_path / "low-risk-no-offer.png"))
+    assert "[none]" in text(browser, "offer")
+    assert "message: the customer's latest message on file" in text(browser, "notes")
+
+
+def test_outcome_recorded_with_one_key_shows_in_the_list_and_the_offers_report(
+    browser, console_url, console_db_url, experiment_customer, tmp_path, capsys
+):
+    open_console(browser, console_url)
+    look_up(browser, experiment_customer)
+    recommend(browser, NEGATIVE_MESSAGE)
+    assert text(browser, "arm").startswith("credit_15_vs_5: arm credit_")
+    arm = text(browser, "arm").rsplit(" ", 1)[1]
+    recorded = offer_id(browser)
+    browser.find_element(By.TAG_NAME, "body").send_keys("1")  # "1": accepted
+    WebDriverWait(browser, WAIT_S).until(
+        lambda page: text(page, "outcome-status").startswith("Outcome recorded")
+    )
+    WebDriverWait(browser, WAIT_S).until(lambda page: "outcome: accepted" in text(page, "recent-offers"))
+    browser.save_screenshot(str(tmp_path / "3-outcome-recorded.png"))
+    assert text(browser, "outcome-status") == f"Outcome recorded: accepted for offer {recorded}."
+    assert f"[offer {recorded}]" in text(browser, "recent-offers")
+
+    capsys.readouterr()
+    assert main(["offers", "report", "--json", "--db-url", console_db_url]) == 0
+    report = json.loads(capsys.readouterr().out)
+    (row,) = [item for item in report["retention_by_arm"] if item["arm"] == arm]
+    assert row["outcomes"] >= 1 and row["retained"] >= 1
+
+
+def test_malformed_phone_is_flagged_as_typed_and_refused(browser, console_url, tmp_path):
+    open_console(browser, console_url)
+    type_key(browser, "415", "358192")
+    browser.find_element(By.ID, "phone").send_keys(Keys.ENTER)
+    browser.save_screenshot(str(tmp_path / "malformed-phone.png"))
+    assert "phone must look like NNN-NNNN" in text(browser, "error")
+    assert browser.find_element(By.ID, "phone").get_attribute("aria-invalid") == "true"
+    assert not visible(browser, "customer") and not visible(browser, "answer")
+    type_key(browser, "041", "")
+    assert "area code must be a 3-digit number" in text(browser, "area-code-hint")
+
+
+def test_unknown_customer_is_said_in_words(browser, console_url, tmp_path):
+    open_console(browser, console_url)
+    look_up(browser, {"area_code": 415, "phone": "000-0000"})
+    wait_visible(browser, "error")
+    browser.save_screenshot(str(tmp_path / "unknown-customer.png"))
+    assert "no customer with area code 415 and that phone number" in text(browser, "error")
+    assert browser.find_element(By.ID, "recommend-button").get_attribute("disabled") == "true"
+
+
+def test_degraded_answer_shows_what_it_lacks(browser, console_url, console_db_url, tmp_path):
+    open_console(browser, console_url)
+    look_up(browser, HIGH_RISK)
+    with failing_functions(console_db_url, *SENTIMENT_FUNCTIONS):
+        recommend(browser, NEGATIVE_MESSAGE)
+    browser.save_screenshot(str(tmp_path / "degraded.png"))
+    assert visible(browser, "degraded")
+    assert "no sentiment" in text(browser, "missing") and "judge the customer's mood yourself" in text(
+        browser, "missing"
+    )
+    assert text(browser, "sentiment") == "unknown (no sentiment)"
+    assert text(browser, "rule") == "high_risk_sentiment_unknown"
+
+
+def test_a_second_offer_within_the_week_is_flagged_before_the_agent_makes_it(browser, console_url, tmp_path):
+    open_console(browser, console_url)
+    look_up(browser, HIGH_RISK)
+    recommend(browser, NEGATIVE_MESSAGE)
+    first = offer_id(browser)
+    look_up(browser, HIGH_RISK)  # the next call from the same customer
+    WebDriverWait(browser, WAIT_S).until(lambda page: not visible(page, "answer"))  # looked up afresh
+    wait_visible(browser, "repeat-warning")
+    browser.save_screenshot(str(tmp_path / "repeat-offer-warning.png"))
+    assert "already made" in text(browser, "repeat-warning") and "in the last 7 days" in text(
+        browser, "repeat-warning"
+    )
+    assert f"[offer {first}]" in text(browser, "recent-offers")
+    recommend(browser, NEGATIVE_MESSAGE)
+    assert offer_id(browser) != first
+    assert "already made" in text(browser, "previous-warning")
+
+
+def test_a_database_that_does_not_answer_is_said_in_words(browser, console_engine, tmp_path):
+    with socket.socket() as silent:  # accepts connections, never greets: a frozen database
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        url = f"mysql://churnguard:pw@127.0.0.1:{silent.getsockname()[1]}/churnguard"
+        with serving_in_background(build_app(service_on(url, console_engine, budget_s=0.5))) as console:
+            open_console(browser, console)
+            look_up(browser, HIGH_RISK)
+            wait_visible(browser, "error")
+            browser.save_screenshot(str(tmp_path / "database-not-answering.png"))
+    assert "the database did not answer within 0.5 s" in text(browser, "error")
+    assert "Traceback" not in browser.page_source

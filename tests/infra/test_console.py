@@ -1,0 +1,160 @@
+"""The deployed agent console (`-c console=true`): a private page bucket read only by CloudFront
+through origin access control, HTTPS only with security headers, a Cognito pool without self sign-up,
+and an API whose every route needs the pool's JWT. Off by default."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.infra.conftest import Synthesized, as_list, cdk_json_context, synthesize_in_process
+
+pytestmark = pytest.mark.cdk
+CONSOLE_HANDLER = "handler.handler"
+
+
+@pytest.fixture(scope="session")
+def console_synth(trained_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    context = {**cdk_json_context(), "console": "true", "model_dir": str(trained_model_dir)}
+    return synthesize_in_process(context, tmp_path_factory.mktemp("cdk-console"))
+
+
+def _console_bucket(synth: Synthesized) -> tuple[str, dict]:
+    (found,) = [
+        (logical_id, bucket)
+        for logical_id, bucket in synth.resources("AWS::S3::Bucket").items()
+        if logical_id.startswith("ConsolePage")
+    ]
+    return found
+
+
+def test_console_is_off_by_default(default_synth: Synthesized) -> None:
+    for resource_type in (
+        "AWS::CloudFront::Distribution",
+        "AWS::Cognito::UserPool",
+        "AWS::ApiGatewayV2::Api",
+    ):
+        assert default_synth.resources(resource_type) == {}
+    assert "ConsoleUrl" not in default_synth.template["Outputs"]
+
+
+def test_synthesizes_with_no_unacknowledged_nag_finding(console_synth: Synthesized) -> None:
+    assert console_synth.nag_violations() == []
+
+
+def test_page_bucket_is_private_encrypted_and_tls_only(console_synth: Synthesized) -> None:
+    logical_id, bucket = _console_bucket(console_synth)
+    props = bucket["Properties"]
+    assert props["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    (policy,) = [
+        p
+        for p in console_synth.resources("AWS::S3::BucketPolicy").values()
+        if p["Properties"]["Bucket"] == {"Ref": logical_id}
+    ]
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    for statement in statements:
+        assert statement["Principal"] != "*" or statement["Effect"] == "Deny", statement
+    (read,) = [
+        s
+        for s in statements
+        if s["Effect"] == "Allow" and s["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    ]
+    assert as_list(read["Action"]) == ["s3:GetObject"]
+    assert "AWS:SourceArn" in read["Condition"]["StringEquals"]  # this distribution only
+    assert any(
+        s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        for s in statements
+    )
+
+
+def test_cloudfront_reads_through_oac_https_only_with_security_headers(console_synth: Synthesized) -> None:
+    (oac_id, oac) = console_synth.only("AWS::CloudFront::OriginAccessControl")
+    assert oac["Properties"]["OriginAccessControlConfig"]["OriginAccessControlOriginType"] == "s3"
+    assert oac["Properties"]["OriginAccessControlConfig"]["SigningBehavior"] == "always"
+    (_, distribution) = console_synth.only("AWS::CloudFront::Distribution")
+    config = distribution["Properties"]["DistributionConfig"]
+    (origin,) = config["Origins"]
+    assert origin["OriginAccessControlId"] == {"Fn::GetAtt": [oac_id, "Id"]}
+    assert origin["S3OriginConfig"]["OriginAccessIdentity"] == ""  # no legacy OAI
+    behavior = config["DefaultCacheBehavior"]
+    assert behavior["ViewerProtocolPolicy"] == "https-only"
+    (_, headers) = console_synth.only("AWS::CloudFront::ResponseHeadersPolicy")
+    security = headers["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+    assert security["FrameOptions"]["FrameOption"] == "DENY"
+    assert security["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31536000
+    assert security["ContentTypeOptions"]["Override"] is True
+    csp = str(security["ContentSecurityPolicy"])  # joined with the region token: check its parts
+    assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp and "default-src 'none'" in csp
+
+
+def test_cognito_takes_no_self_sign_up_and_offers_mfa(console_synth: Synthesized) -> None:
+    (_, pool) = console_synth.only("AWS::Cognito::UserPool")
+    props = pool["Properties"]
+    assert props["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    assert props["MfaConfiguration"] in ("OPTIONAL", "ON")
+    assert "SOFTWARE_TOKEN_MFA" in props["EnabledMfas"]
+    (_, client) = console_synth.only("AWS::Cognito::UserPoolClient")
+    assert client["Properties"]["GenerateSecret"] is False
+    assert client["Properties"]["AllowedOAuthFlows"] == ["code"]
+
+
+def test_every_api_route_requires_the_jwt_authorizer(console_synth: Synthesized) -> None:
+    (authorizer_id, authorizer) = console_synth.only("AWS::ApiGatewayV2::Authorizer")
+    assert authorizer["Properties"]["AuthorizerType"] == "JWT"
+    assert authorizer["Properties"]["IdentitySource"] == ["$request.header.Authorization"]
+    (pool_id, _) = console_synth.only("AWS::Cognito::UserPool")
+    (client_id, _) = console_synth.only("AWS::Cognito::UserPoolClient")
+    jwt = authorizer["Properties"]["JwtConfiguration"]
+    assert jwt["Audience"] == [{"Ref": client_id}] and pool_id in str(jwt["Issuer"])
+    routes = console_synth.resources("AWS::ApiGatewayV2::Route")
+    assert sorted(route["Properties"]["RouteKey"] for route in routes.values()) == [
+        "POST /api/customer",
+        "POST /api/outcome",
+        "POST /api/recommend",
+    ]
+    for route in routes.values():
+        assert route["Properties"]["AuthorizationType"] == "JWT"
+        assert route["Properties"]["AuthorizerId"] == {"Ref": authorizer_id}
+    (_, api) = console_synth.only("AWS::ApiGatewayV2::Api")
+    assert api["Properties"]["CorsConfiguration"]["AllowMethods"] == ["POST"]
+    assert "*" not in str(api["Properties"]["CorsConfiguration"]["AllowOrigins"])
+
+
+def test_console_function_reuses_the_recommend_code_and_reads_only_the_app_secret(
+    console_synth: Synthesized, trained_model_dir: Path
+) -> None:
+    functions = [
+        (logical_id, function)
+        for logical_id, function in console_synth.resources("AWS::Lambda::Function").items()
+        if logical_id.startswith("ConsoleHandler")
+    ]
+    ((_, function),) = functions
+    bundle = console_synth.asset_path(function["Properties"]["Code"]["S3Key"])
+    repo = Path(__file__).resolve().parents[2]
+    assert (bundle / "recommend" / "handler.py").read_bytes() == (
+        repo / "lambda/recommend/handler.py"
+    ).read_bytes()
+    assert (bundle / "handler.py").read_bytes() == (repo / "lambda/console/handler.py").read_bytes()
+    assert (bundle / "model" / "model.json").read_bytes() == (trained_model_dir / "model.json").read_bytes()
+    env = function["Properties"]["Environment"]["Variables"]
+    role_id = function["Properties"]["Role"]["Fn::GetAtt"][0]
+    statements = console_synth.role_statements(role_id)
+    secret_reads = [s for s in statements if "secretsmanager:GetSecretValue" in as_list(s["Action"])]
+    assert [s["Resource"] for s in secret_reads] == [env["APP_SECRET_ARN"]]
+    assert {"ConsoleUrl", "ConsoleApiUrl", "ConsoleUserPoolId"} <= set(console_synth.template["Outputs"])
+
+
+def test_console_option_takes_true_or_false_only() -> None:
+    from infra.config import DEFAULTS, OptionError, validate_options
+
+    assert validate_options({**DEFAULTS, "console": "true"}, repo_root=Path("/repo")).console is True
+    assert validate_options(DEFAULTS, repo_root=Path("/repo")).console is False
+    with pytest.raises(OptionError, match="option console='yes' is not allowed; use one of: true, false"):
+        validate_options({**DEFAULTS, "console": "yes"}, repo_root=Path("/repo"))
