@@ -153,6 +153,12 @@ def prod_synth(trained_model_dir: Path, tmp_path_factory: pytest.TempPathFactory
 
 
 @pytest.fixture(scope="session")
+def console_synth(trained_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    context = {**cdk_json_context(), "console": "true", "model_dir": str(trained_model_dir)}
+    return synthesize_in_process(context, tmp_path_factory.mktemp("cdk-console"))
+
+
+@pytest.fixture(scope="session")
 def in_database_synth(trained_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     context = {
         **cdk_json_context(),

@@ -8,16 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.infra.conftest import Synthesized, as_list, cdk_json_context, synthesize_in_process
+from tests.infra.conftest import Synthesized, as_list
 
 pytestmark = pytest.mark.cdk
 CONSOLE_HANDLER = "handler.handler"
-
-
-@pytest.fixture(scope="session")
-def console_synth(trained_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
-    context = {**cdk_json_context(), "console": "true", "model_dir": str(trained_model_dir)}
-    return synthesize_in_process(context, tmp_path_factory.mktemp("cdk-console"))
 
 
 def _console_bucket(synth: Synthesized) -> tuple[str, dict]:

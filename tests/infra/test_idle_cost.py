@@ -33,3 +33,13 @@ def test_isolated_network_idles_on_four_interface_endpoints_in_two_zones(prod_sy
         for service in ("comprehend", "rds-data", "sagemaker.runtime", "secretsmanager")
     ]
     assert sum(endpoints.values()) == pytest.approx(0.08)
+
+
+def test_console_option_prices_every_resource_and_adds_no_idle_cost_beyond_storage(
+    console_synth: Synthesized, default_synth: Synthesized
+) -> None:
+    with_console = build_report(read_templates(console_synth.outdir), load_price_table())
+    without = build_report(read_templates(default_synth.outdir), load_price_table())
+    assert with_console.unpriced == [], "every resource type of the console option has a price or a reason"
+    # CloudFront, Cognito and the HTTP API bill per use; the page bucket and log groups bill per GB.
+    assert with_console.idle_usd_per_hour - without.idle_usd_per_hour < 0.001
