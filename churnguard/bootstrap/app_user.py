@@ -17,6 +17,10 @@ from churnguard.bootstrap.apply import BootstrapError, PlannedStatement
 # Read customers and messages, record offers, call will_churn and the one-hot/Comprehend
 # functions: nothing that changes the schema or removes rows.
 APP_PRIVILEGES: tuple[str, ...] = ("SELECT", "INSERT", "EXECUTE")
+# The one table whose rows the app may change: an agent correcting an outcome they recorded (the
+# console's second click, `offers record-outcome` run again). Granted on the table alone, after the
+# SQL files created it; offers_log itself stays append-only for the app.
+APP_TABLE_UPDATES: tuple[str, ...] = ("offer_outcomes",)
 
 # Aurora MySQL 3 roles that let a user call SageMaker and Comprehend from SQL and move data between
 # tables and S3 (the Aurora MySQL 3 counterparts of the INVOKE SAGEMAKER, INVOKE COMPREHEND, LOAD FROM
@@ -86,7 +90,8 @@ def validate_identifier(name: str, what: str) -> None:
 
 def app_user_statements(user: AppUser, database: str) -> list[PlannedStatement]:
     """Create the user if missing, set its password from the secret (so a rotation or a changed
-    secret takes effect on the next deploy), and grant APP_PRIVILEGES on `database` only."""
+    secret takes effect on the next deploy), and grant APP_PRIVILEGES on `database` only, plus UPDATE
+    on the APP_TABLE_UPDATES tables."""
     validate_user_name(user.name)
     validate_password(user.password)
     validate_identifier(database, "database name")
@@ -98,6 +103,7 @@ def app_user_statements(user: AppUser, database: str) -> list[PlannedStatement]:
         (f"CREATE USER IF NOT EXISTS {account} {secret}", f"CREATE USER IF NOT EXISTS {account} {redacted}"),
         (f"ALTER USER {account} {secret}", f"ALTER USER {account} {redacted}"),
         (f"GRANT {privileges} ON `{database}`.* TO {account}", None),
+        *((f"GRANT UPDATE ON `{database}`.`{table}` TO {account}", None) for table in APP_TABLE_UPDATES),
     ]
     return [
         PlannedStatement(SOURCE_NAME, number, None, sql, display or sql)
