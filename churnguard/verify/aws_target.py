@@ -20,8 +20,8 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from churnguard.aws_clients import NO_CREDENTIALS_HELP, aws_client
 from churnguard.dataapi import DataApiClient
 from churnguard.errors import UserError
-from churnguard.verify.checks import VerifyFailure
-from churnguard.verify.function_url import Opener, post_json
+from churnguard.verify.checks import SkipCheck, VerifyFailure
+from churnguard.verify.function_url import Opener, post_json, unsigned_request
 from churnguard.verify.stack_outputs import StackOutputs, read_outputs
 from churnguard.verify.target import ExportPlace
 
@@ -32,6 +32,8 @@ DATA_API_READ_TIMEOUT_S = 50.0
 # Under the bucket's tmp/ prefix, which Aurora's S3 role may write and a lifecycle rule empties after
 # 7 days, so even an interrupted run leaves nothing behind for long.
 EXPORT_PREFIX = "tmp/churnguard-verify-"
+# A console API route behind the JWT authorizer (infra/console.py); probed without a token.
+CONSOLE_PROBE_PATH = "/api/recommend"
 # The application user infra/database.py creates (named in grant fixes).
 APP_USER = "churnguard_app"
 
@@ -152,6 +154,23 @@ class AwsTarget:
                 f"the API answered HTTP {answer.status}: {body.get('error') or body.get('message')}"
             )
         return body
+
+    def console(self) -> str:
+        outputs = self.outputs
+        if not outputs.console_url or not outputs.console_api_url:
+            raise SkipCheck("no agent console in this stack (-c console=true adds it)")
+        page = unsigned_request("GET", outputs.console_url, opener=self._opener)
+        if page.status != 200:
+            raise VerifyFailure(f"the console page answered HTTP {page.status}")
+        api = unsigned_request(
+            "POST", outputs.console_api_url.rstrip("/") + CONSOLE_PROBE_PATH, {}, opener=self._opener
+        )
+        if api.status != 401:
+            raise VerifyFailure(
+                f"the console API answered HTTP {api.status} to a call without a sign-in token "
+                "(expected 401 from its JWT authorizer)"
+            )
+        return "the page answers; the API refuses a call without a sign-in token (401)"
 
     def close(self) -> None:
         """Nothing to release: the Data API, S3 and the Function URL hold no connection."""

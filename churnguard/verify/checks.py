@@ -255,6 +255,10 @@ def check_recommend_api(context: VerifyContext) -> str:
     return f"{agreement}; offer {answer.get('offer')!r} (rule {answer.get('rule')!r}); its log row removed"
 
 
+def check_console(context: VerifyContext) -> str:
+    return context.target.console()
+
+
 Check = Callable[[VerifyContext], str]
 CHECKS: tuple[tuple[str, Check], ...] = (
     (names.DATABASE_AWAKE, check_database_awake),
@@ -264,4 +268,5 @@ CHECKS: tuple[tuple[str, Check], ...] = (
     (names.S3_EXPORT_LOAD, check_export_load),
     (names.CALL_CENTRE, check_call_centre),
     (names.RECOMMEND_API, check_recommend_api),
+    (names.CONSOLE, check_console),
 )

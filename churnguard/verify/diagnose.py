@@ -261,6 +261,31 @@ RULES: tuple[Rule, ...] = (
 )
 
 
+CONSOLE_RULES: tuple[Rule, ...] = (
+    Rule(
+        r"page answered HTTP 403",
+        "CloudFront may not read the console's bucket (its origin access control or the bucket policy "
+        "that names the distribution is missing), or the page was never uploaded",
+        "redeploy with the same -c console=true; see docs/console.md",
+        frozenset({names.CONSOLE}),
+    ),
+    Rule(
+        r"HTTP 2\d\d to a call without a sign-in token",
+        "the console API answers without a Cognito token: its routes are not behind the JWT authorizer",
+        "take the console down now (make deploy with -c console=false), then redeploy it from this "
+        "version, whose routes all require the authorizer (tests/infra/test_console.py)",
+        frozenset({names.CONSOLE}),
+    ),
+    Rule(
+        r"timed out|URLError|Name or service not known",
+        "the console's CloudFront or API address did not answer in time, or is not reachable from here",
+        "a new distribution takes minutes to deploy everywhere: rerun later; check your network",
+        frozenset({names.CONSOLE}),
+    ),
+)
+RULES += CONSOLE_RULES
+
+
 class _Hints(dict):
     """Placeholders the caller knows ({stack}, {endpoint}, {user}); unknown ones stay readable."""
 

@@ -50,7 +50,27 @@ def post_json(
     opener: Opener = urllib.request.urlopen,
 ) -> HttpAnswer:
     """Send the signed POST and read the answer, error statuses included (they carry JSON too)."""
-    request = signed_request(url, payload, credentials=credentials, region=region)
+    return _send(signed_request(url, payload, credentials=credentials, region=region), timeout, opener)
+
+
+def unsigned_request(
+    method: str,
+    url: str,
+    payload: Mapping[str, Any] | None = None,
+    *,
+    timeout: float = DEFAULT_TIMEOUT_S,
+    opener: Opener | None = None,
+) -> HttpAnswer:
+    """A plain https request (the console's public page, its API without a token), read like post_json."""
+    if not url.startswith("https://"):
+        raise ValueError(f"the URL must be https://, got {url[:40]!r}")
+    body = None if payload is None else json.dumps(payload).encode("utf-8")
+    headers = {} if body is None else {"content-type": "application/json"}
+    request = urllib.request.Request(url, data=body, headers=headers, method=method)  # noqa: S310 - https checked
+    return _send(request, timeout, opener or urllib.request.urlopen)
+
+
+def _send(request: urllib.request.Request, timeout: float, opener: Opener) -> HttpAnswer:
     try:
         with opener(request, timeout=timeout) as response:
             return HttpAnswer(response.status, _decode(response.read()))

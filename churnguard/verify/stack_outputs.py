@@ -19,8 +19,9 @@ REQUIRED = (
     "DataBucketName",
     "RecommendApiUrl",
 )
-# Absent when the model is compiled into the database (inference_mode=in_database).
-OPTIONAL = ("EndpointName",)
+# Absent when the model is compiled into the database (inference_mode=in_database), and without the
+# agent console (-c console=true adds its page and API addresses).
+OPTIONAL = ("EndpointName", "ConsoleUrl", "ConsoleApiUrl")
 
 
 def stack_name(stage: str) -> str:
@@ -38,6 +39,8 @@ class StackOutputs:
     bucket: str
     api_url: str
     endpoint_name: str | None
+    console_url: str | None = None
+    console_api_url: str | None = None
 
 
 def read_outputs(cloudformation: Any, stage: str, region: str) -> StackOutputs:
@@ -70,4 +73,6 @@ def read_outputs(cloudformation: Any, stage: str, region: str) -> StackOutputs:
         bucket=outputs["DataBucketName"],
         api_url=outputs["RecommendApiUrl"],
         endpoint_name=outputs.get("EndpointName") or None,
+        console_url=outputs.get("ConsoleUrl") or None,
+        console_api_url=outputs.get("ConsoleApiUrl") or None,
     )

@@ -47,4 +47,9 @@ class Target(Protocol):
         """The API's answer for one request; raises with an `HTTP <status>` text when it refuses."""
         ...
 
+    def console(self) -> str:
+        """The agent console's page answers and its API refuses a call without a sign-in token; a
+        detail line, or SkipCheck where there is no console to check."""
+        ...
+
     def close(self) -> None: ...

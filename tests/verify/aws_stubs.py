@@ -30,6 +30,8 @@ OUTPUTS = StackOutputs(
     bucket="churnguard-dev-databucket-1a2b3c4d5e6f",
     api_url="https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.eu-west-1.on.aws/",
     endpoint_name="churnguard-dev-churn",
+    console_url="https://d111111abcdef8.cloudfront.net",
+    console_api_url="https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com",
 )
 
 
@@ -142,3 +144,30 @@ class FunctionUrl:
                 request.full_url, self.status, "error", {}, io.BytesIO(json.dumps(self.body).encode("utf-8"))
             )
         return FakeResponse(self.status, self.body)
+
+
+class ConsoleRoutes:
+    """The HTTP layer seen from verify: the console's page and API answer with fixed statuses (the
+    page 200, the API 401 without a token, as CloudFront and the JWT authorizer do); every other
+    request goes to the Function URL stub."""
+
+    def __init__(self, function_url: FunctionUrl, *, page_status: int = 200, api_status: int = 401) -> None:
+        self.function_url = function_url
+        self.page_status = page_status
+        self.api_status = api_status
+        self.console_requests: list[Any] = []
+
+    def __call__(self, request: Any, timeout: float) -> FakeResponse:
+        url = request.full_url
+        for prefix, status in (
+            (OUTPUTS.console_url, self.page_status),
+            (OUTPUTS.console_api_url, self.api_status),
+        ):
+            if prefix and url.startswith(prefix):
+                self.console_requests.append(request)
+                if status >= 400:
+                    raise urllib.error.HTTPError(
+                        url, status, "error", {}, io.BytesIO(b'{"message":"Unauthorized"}')
+                    )
+                return FakeResponse(status, {"page": "console"})
+        return self.function_url(request, timeout)

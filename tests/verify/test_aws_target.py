@@ -4,6 +4,7 @@ services answer, with the trained model of the test session."""
 
 from __future__ import annotations
 
+import dataclasses
 import urllib.parse
 from pathlib import Path
 
@@ -12,12 +13,13 @@ from botocore.credentials import Credentials
 
 from churnguard.drivers import DriverExplainer
 from churnguard.verify.aws_target import RESUME_DELAYS_S, AwsTarget
-from churnguard.verify.checks import CHECKS, SENTENCE, VerifyContext
+from churnguard.verify.checks import CHECKS, SENTENCE, SkipCheck, VerifyContext, check_console
 from churnguard.verify.report import Report, verdict
 from churnguard.verify.runner import run_checks
 from tests.verify.aws_stubs import (
     OUTPUTS,
     REGION,
+    ConsoleRoutes,
     FunctionUrl,
     RecordedClient,
     aurora_error,
@@ -52,6 +54,7 @@ class Deployment:
         self.rds = RecordedClient("rds-data")
         self.s3 = RecordedClient("s3")
         self.api = api
+        self.http = ConsoleRoutes(api)
         self.progress: list[str] = []
         self.slept: list[float] = []
         self.probability = explainer.ensemble.probability(explainer.spec.values_for(customer))
@@ -105,7 +108,7 @@ class Deployment:
             credentials=CREDENTIALS,
             progress=self.progress.append,
             sleep=self.slept.append,
-            opener=self.api,
+            opener=self.http,
         )
         context = VerifyContext(target=target, explainer=self.explainer, model_dir=self.model_dir)
         with self.rds, self.s3:
@@ -247,6 +250,7 @@ def test_comprehend_unreachable_from_isolated_subnets_says_redeploy_with_nat(dep
         "s3_export_load": "pass",
         "call_centre_statement": "fail",
         "recommend_api": "fail",
+        "agent_console": "pass",
     }
     assert "cannot reach Amazon Comprehend" in checks["comprehend_sentiment"].cause
     assert "-c network=nat" in checks["comprehend_sentiment"].fix
@@ -380,7 +384,48 @@ def test_a_refused_signature_at_the_function_url_is_explained(deployment):
 
     report = deployment.run()
 
-    check = report.checks[-1]
-    assert (check.name, check.status) == ("recommend_api", "fail")
+    check = {check.name: check for check in report.checks}["recommend_api"]
+    assert check.status == "fail"
     assert "HTTP 403" in check.detail
     assert "lambda:InvokeFunctionUrl" in check.cause
+
+
+def test_the_console_page_answers_and_its_api_refuses_a_call_without_a_token(deployment):
+    queue_all(deployment)
+
+    report = deployment.run()
+
+    check = {check.name: check for check in report.checks}["agent_console"]
+    assert check.status == "pass", check
+    page, api = deployment.http.console_requests
+    assert (page.get_method(), page.full_url) == ("GET", OUTPUTS.console_url)
+    assert api.get_method() == "POST" and api.full_url.endswith("/api/recommend")
+    assert "Authorization" not in api.headers and "authorization" not in api.headers
+
+
+def test_a_console_api_open_without_a_token_fails_and_says_take_it_down(deployment):
+    queue_all(deployment)
+    deployment.http.api_status = 200
+
+    report = deployment.run()
+
+    check = {check.name: check for check in report.checks}["agent_console"]
+    assert check.status == "fail"
+    assert "HTTP 200 to a call without a sign-in token" in check.detail
+    assert "not behind the JWT authorizer" in check.cause
+    assert "console=false" in check.fix
+
+
+def test_a_stack_without_the_console_skips_its_check(explainer, trained_model_dir):
+    target = AwsTarget(
+        outputs=dataclasses.replace(OUTPUTS, console_url=None, console_api_url=None),
+        region=REGION,
+        rds_data=None,
+        s3=None,
+        credentials=CREDENTIALS,
+        progress=print,
+    )
+    context = VerifyContext(target=target, explainer=explainer, model_dir=trained_model_dir)
+
+    with pytest.raises(SkipCheck, match="console=true adds it"):
+        check_console(context)

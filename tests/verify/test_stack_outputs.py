@@ -19,6 +19,9 @@ OUTPUT_VALUES = {
     "DataBucketName": OUTPUTS.bucket,
     "RecommendApiUrl": OUTPUTS.api_url,
     "EndpointName": "churnguard-dev-churn",
+    "ConsoleUrl": OUTPUTS.console_url,
+    "ConsoleApiUrl": OUTPUTS.console_api_url,
+    "ConsoleUserPoolId": "eu-west-1_AbCdEfGhI",
 }
 
 
@@ -54,6 +57,16 @@ def test_an_in_database_stack_has_no_endpoint():
 
     with cloudformation:
         assert read_outputs(cloudformation.client, "dev", "eu-west-1").endpoint_name is None
+
+
+def test_a_stack_without_the_console_has_no_console_addresses():
+    cloudformation = RecordedClient("cloudformation")
+    values = {key: value for key, value in OUTPUT_VALUES.items() if not key.startswith("Console")}
+    cloudformation.answer("describe_stacks", stack("CREATE_COMPLETE", values))
+
+    with cloudformation:
+        outputs = read_outputs(cloudformation.client, "dev", "eu-west-1")
+    assert (outputs.console_url, outputs.console_api_url) == (None, None)
 
 
 def test_a_stack_that_does_not_exist_says_to_deploy_or_name_the_stage():
