@@ -222,6 +222,14 @@ def train(
             "best_on_test": {"cutoff": best_on_test_cutoff, "cost": best_on_test_cost},
         },
     )
+    # Lifecycle (docs/lifecycle.md): the model's id, and the reference distributions drift compares
+    # with: features over the rows the model trained on, the score out of fold (as on new customers).
+    metadata["model_id"] = artifacts.model_id(artifacts.model_json_bytes(chosen.booster))
+    metadata["reference"] = artifacts.reference_distributions(
+        chosen.spec.names,
+        full_matrix[np.ix_(cv.rows, [full_spec.names.index(name) for name in chosen.spec.names])],
+        chosen.out_of_fold,
+    )
     artifacts.write_model_files(chosen.booster, out_dir)
     artifacts.write_metadata(metadata, out_dir)
     write_report(
