@@ -20,3 +20,16 @@ CREATE TABLE IF NOT EXISTS models (
     PRIMARY KEY (id),
     KEY models_live (live)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4;
+
+-- Drift snapshots: bin counts of the customers (and of customer_scores) taken by the procedure
+-- churnguard_drift_snapshot(), which the install renders from the live model's reference bins
+-- (docs/lifecycle.md). A DBA can schedule it (CREATE EVENT ... DO CALL churnguard_drift_snapshot())
+-- and read the result later with `churnguard drift --snapshot`. Only counts are stored.
+CREATE TABLE IF NOT EXISTS drift_snapshots (
+    taken_at DATETIME(6) NOT NULL,
+    model_id CHAR(16) NOT NULL,
+    feature VARCHAR(64) NOT NULL,
+    bucket INT NOT NULL,
+    customers BIGINT NOT NULL,
+    PRIMARY KEY (model_id, taken_at, feature, bucket)
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4;

@@ -20,6 +20,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object (for schedulers)")
     parser.add_argument("--html", type=Path, default=None, help="also write an HTML page with plots here")
+    parser.add_argument(
+        "--snapshot",
+        action="store_true",
+        help="read the latest stored CALL churnguard_drift_snapshot() instead of counting now",
+    )
     parser.add_argument("--db-url", default=None, help="mysql://user:password@host:port/database")
     parser.set_defaults(func=run)
 
@@ -33,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     client = connect(resolve_url(args.db_url))
     try:
         with database_errors("drift"):
-            report = drift_for_model(client, str(args.model))
+            report = drift_for_model(client, str(args.model), snapshot=args.snapshot)
     finally:
         client.close()
     if args.html is not None:

@@ -10,6 +10,7 @@ compares the two; a feature or the score at 0.25 or more says retrain.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,19 +115,58 @@ def _entry(name: str, ref: Reference, counts: dict[int, int]) -> dict[str, Any]:
     }
 
 
+def live_counts(
+    client: SqlClient, spec: FeatureSpec, refs: dict[str, Reference]
+) -> dict[str, dict[int, int]]:
+    """Bin counts per feature name (and SCORE) counted by the database now."""
+    counts: dict[str, dict[int, int]] = {name: {} for name in [*spec.names, SCORE]}
+    for row in client.query(live_bins_sql(spec, refs)):
+        counts[spec.names[int(row["feature"])]][int(row["bucket"])] = int(row["customers"])
+    for row in client.query(score_bins_sql(refs)):
+        counts[SCORE][int(row["bucket"])] = int(row["customers"])
+    return counts
+
+
+LATEST_SNAPSHOT_SQL = """
+SELECT feature, bucket, customers, taken_at FROM drift_snapshots
+WHERE model_id = %(model_id)s
+  AND taken_at = (SELECT MAX(taken_at) FROM drift_snapshots WHERE model_id = %(model_id)s)
+"""
+
+
+def snapshot_counts(
+    client: SqlClient, spec: FeatureSpec, model_id: str
+) -> tuple[dict[str, dict[int, int]], str]:
+    """Bin counts from the latest churnguard_drift_snapshot() of this model, and when it was taken."""
+    rows = client.query(LATEST_SNAPSHOT_SQL, {"model_id": model_id})
+    if not rows:
+        raise UserError(
+            f"no drift snapshot of model {model_id}: run `CALL churnguard_drift_snapshot();` (or schedule "
+            "it, docs/lifecycle.md), or measure now without --snapshot"
+        )
+    counts: dict[str, dict[int, int]] = {name: {} for name in [*spec.names, SCORE]}
+    for row in rows:
+        if row["feature"] in counts:
+            counts[row["feature"]][int(row["bucket"])] = int(row["customers"])
+    return counts, str(rows[0]["taken_at"])
+
+
 def measure_drift(
     client: SqlClient, spec: FeatureSpec, refs: dict[str, Reference], *, model_id: str
 ) -> dict[str, Any]:
+    """The drift report from counts the database makes now (see drift_report)."""
+    return drift_report(spec, refs, live_counts(client, spec, refs), model_id=model_id)
+
+
+def drift_report(
+    spec: FeatureSpec, refs: dict[str, Reference], counts: dict[str, dict[int, int]], *, model_id: str
+) -> dict[str, Any]:
     """The drift report: PSI per feature and for the score, the flagged ones, whether to retrain."""
-    counts: list[dict[int, int]] = [{} for _ in spec.features]
-    for row in client.query(live_bins_sql(spec, refs)):
-        counts[int(row["feature"])][int(row["bucket"])] = int(row["customers"])
-    features = [_entry(f.name, refs[f.name], counts[i]) for i, f in enumerate(spec.features)]
-    customers = max((sum(c.values()) for c in counts), default=0)
+    features = [_entry(name, refs[name], counts[name]) for name in spec.names]
+    customers = max((sum(counts[name].values()) for name in spec.names), default=0)
     if customers == 0:
         raise UserError("the customers table is empty: load customers before measuring drift")
-    score_counts = {int(row["bucket"]): int(row["customers"]) for row in client.query(score_bins_sql(refs))}
-    score = _entry(SCORE, refs[SCORE], score_counts) if score_counts else None
+    score = _entry(SCORE, refs[SCORE], counts[SCORE]) if counts[SCORE] else None
     flagged = [item["name"] for item in [*features, *([score] if score else [])] if item["level"] != "ok"]
     acting = [item["name"] for item in [*features, *([score] if score else [])] if item["level"] == "act"]
     return {
@@ -171,9 +211,10 @@ def format_drift(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def drift_for_model(client: SqlClient, model_dir: str) -> dict[str, Any]:
+def drift_for_model(client: SqlClient, model_dir: str, *, snapshot: bool = False) -> dict[str, Any]:
     """Drift of the database's customers against a model folder's references, after checking that
-    the folder holds the model the database serves (else the comparison would mean nothing)."""
+    the folder holds the model the database serves (else the comparison would mean nothing). With
+    `snapshot`, from the latest stored churnguard_drift_snapshot() instead of counting now."""
     from churnguard.lifecycle.identity import read_identity, read_metadata
     from churnguard.lifecycle.registry import live_model
     from churnguard.lifecycle.store import DEFAULT_STORE
@@ -187,4 +228,41 @@ def drift_for_model(client: SqlClient, model_dir: str) -> dict[str, Any]:
         )
     metadata = read_metadata(identity.folder)
     spec = FeatureSpec.from_json(metadata["feature_spec"])
-    return measure_drift(client, spec, references(metadata, spec, str(model_dir)), model_id=identity.model_id)
+    refs = references(metadata, spec, str(model_dir))
+    if not snapshot:
+        return measure_drift(client, spec, refs, model_id=identity.model_id)
+    counts, taken_at = snapshot_counts(client, spec, identity.model_id)
+    return {**drift_report(spec, refs, counts, model_id=identity.model_id), "snapshot_taken_at": taken_at}
+
+
+SNAPSHOT_PROCEDURE = "churnguard_drift_snapshot"
+
+
+def snapshot_procedure_statements(metadata: dict[str, Any], model_id: str, folder: str) -> list[str]:
+    """DROP + CREATE of churnguard_drift_snapshot(): the same bin counts as `churnguard drift`,
+    stored in drift_snapshots under one timestamp. Feature names are written as literals (a
+    procedure body takes no bound parameters), so each is checked to be a plain identifier."""
+    spec = FeatureSpec.from_json(metadata["feature_spec"])
+    refs = references(metadata, spec, folder)
+    names = [*spec.names, SCORE]
+    for name in names:
+        if not name.isidentifier() or len(name) > 64:
+            raise DriftInputError(f"feature name {name!r} is not a plain identifier: retrain")
+    if not re.fullmatch(r"[0-9a-f]{16}", model_id):
+        raise DriftInputError(f"model id {model_id!r} is not 16 hex digits")
+    label = (
+        "CASE bins.feature " + " ".join(f"WHEN {i} THEN '{name}'" for i, name in enumerate(names)) + " END"
+    )
+    score = score_bins_sql(refs).replace("SELECT ", f"SELECT {len(spec.names)} AS feature, ", 1)
+    return [
+        f"DROP PROCEDURE IF EXISTS {SNAPSHOT_PROCEDURE}",
+        f"CREATE PROCEDURE {SNAPSHOT_PROCEDURE}()\n"
+        "    MODIFIES SQL DATA\n"
+        f"    COMMENT 'churnguard: drift bin counts for model {model_id}'\n"
+        "BEGIN\n"
+        "    INSERT INTO drift_snapshots (taken_at, model_id, feature, bucket, customers)\n"
+        f"    SELECT UTC_TIMESTAMP(6), '{model_id}', {label}, bins.bucket, bins.customers FROM (\n"
+        f"{live_bins_sql(spec, refs)}\nUNION ALL\n{score}\n"
+        "    ) AS bins;\n"
+        "END",
+    ]

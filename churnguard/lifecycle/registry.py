@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from churnguard.errors import UserError
-from churnguard.lifecycle.identity import MODEL_ID_PATTERN, ModelIdentity, read_identity
+from churnguard.lifecycle.identity import MODEL_ID_PATTERN, ModelIdentity, read_identity, read_metadata
 from churnguard.sql_client import SqlClient
 
 REGISTRY_FILE = "95_model_registry.sql"
@@ -115,17 +115,33 @@ def registry_statements(identity: ModelIdentity) -> list[str]:
     ]
 
 
+def install_statements(model_dir: str | Path) -> list[str]:
+    """Everything the lifecycle installs with a model: the drift snapshot procedure rendered from
+    its reference bins (when the folder has them: `churnguard drift` names the fix otherwise), then
+    the registry statements. The folder's identity is checked first."""
+    from churnguard.lifecycle.drift import SNAPSHOT_PROCEDURE, DriftInputError, snapshot_procedure_statements
+
+    identity = read_identity(model_dir)
+    metadata = read_metadata(identity.folder)
+    try:
+        procedure = snapshot_procedure_statements(metadata, identity.model_id, str(model_dir))
+    except DriftInputError:
+        # The model serves without references; only drift needs them, and says so when run. An
+        # earlier model's procedure is removed so no snapshot is taken against the wrong bins.
+        procedure = [f"DROP PROCEDURE IF EXISTS {SNAPSHOT_PROCEDURE}"]
+    return [*procedure, *registry_statements(identity)]
+
+
 def registry_sql_text(model_dir: str | Path) -> str:
-    """The registry statements for a model folder as one SQL file's text (checked identity first)."""
-    return "".join(f"{statement};\n\n" for statement in registry_statements(read_identity(model_dir)))
+    """install_statements as one SQL file's text, for the deploy bootstrap."""
+    return "".join(f"{statement};\n\n" for statement in install_statements(model_dir))
 
 
 def record_installed_model(client: SqlClient, model_dir: str | Path) -> ModelIdentity:
     """Record the model in the connected database as installed and live (local install path)."""
-    identity = read_identity(model_dir)
-    for statement in registry_statements(identity):
+    for statement in install_statements(model_dir):
         client.execute(statement)
-    return identity
+    return read_identity(model_dir)
 
 
 def _require_table(client: SqlClient) -> None:

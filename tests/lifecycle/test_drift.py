@@ -12,6 +12,7 @@ import pytest
 
 from churnguard.cli import main
 from churnguard.db import PyMySqlClient
+from churnguard.errors import UserError
 from churnguard.feature_spec import FeatureSpec
 from churnguard.lifecycle import psi
 from churnguard.lifecycle.drift import DriftInputError, drift_for_model, live_bins_sql, references
@@ -133,3 +134,18 @@ def test_drift_refuses_a_folder_that_is_not_the_live_model(
     install_churnguard(sql_client, model_dir=trained_model_dir, customers=generate_customers(100, seed=8))
     with pytest.raises(Exception, match=r"the database serves model [0-9a-f]{16} but .* pass --model"):
         drift_for_model(sql_client, str(second_model_dir))
+
+
+def test_the_schedulable_procedure_stores_the_same_counts_drift_reads_back(
+    sql_client: PyMySqlClient, trained_model_dir: Path
+) -> None:
+    install_churnguard(
+        sql_client, model_dir=trained_model_dir, customers=shifted(generate_customers(1_000, seed=10))
+    )
+    now = drift_for_model(sql_client, str(trained_model_dir))
+    with pytest.raises(UserError, match=r"no drift snapshot .*CALL churnguard_drift_snapshot\(\)"):
+        drift_for_model(sql_client, str(trained_model_dir), snapshot=True)
+    sql_client.execute("CALL churnguard_drift_snapshot()")
+    stored = drift_for_model(sql_client, str(trained_model_dir), snapshot=True)
+    assert stored["snapshot_taken_at"]
+    assert {key: value for key, value in stored.items() if key != "snapshot_taken_at"} == now
