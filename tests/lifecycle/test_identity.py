@@ -62,3 +62,21 @@ def test_kept_folders_are_found_by_id(trained_model_dir: Path, tmp_path: Path) -
     assert kept == tmp_path / "store" / read_identity(trained_model_dir).model_id
     assert (kept / "model.json").read_bytes() == (trained_model_dir / "model.json").read_bytes()
     assert keep_model(trained_model_dir, tmp_path / "store") == kept  # again: same folder, untouched
+
+
+def test_registry_statements_refuse_values_that_would_need_escaping(trained_model_dir: Path) -> None:
+    """The deploy bootstrap applies plain SQL text: anything not plainly safe is refused, not quoted."""
+    from dataclasses import replace
+
+    from churnguard.lifecycle.registry import RegistryError, registry_statements
+
+    identity = read_identity(trained_model_dir)
+    assert registry_statements(identity)[0].startswith("INSERT INTO models")
+    for bad in (
+        replace(identity, features=[*identity.features, "x'); DROP TABLE customers; --"]),
+        replace(identity, data_fingerprint="sha256:' OR 1=1"),
+        replace(identity, cutoff=float("nan")),
+        replace(identity, trained_at="2026-01-01'; --"),
+    ):
+        with pytest.raises(RegistryError, match=r"retrain|finite"):
+            registry_statements(bad)
