@@ -4,7 +4,9 @@
 -- could give only part of what the rules need: then `sentiment` and `confidence` (Comprehend
 -- failed) or `churn_probability` (the churn model failed) are NULL. Outcomes are recorded later
 -- (churnguard offers record-outcome) and let `churnguard offers report` compare retention between
--- experiment arms. Runs unchanged on Aurora MySQL 3 (MySQL 8.0) and MariaDB 10.11; safe to apply again.
+-- experiment arms. `model_id` and `model_cutoff` are the live model (sql/15_models.sql) and its
+-- cut-off when the answer was written, so every answer names the model that scored it and
+-- the report can compare models. Runs unchanged on Aurora MySQL 3 (MySQL 8.0) and MariaDB 10.11; safe to apply again.
 
 CREATE TABLE IF NOT EXISTS offers_log (
     id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
@@ -23,9 +25,12 @@ CREATE TABLE IF NOT EXISTS offers_log (
     arm VARCHAR(64) NULL,
     offer VARCHAR(64) NOT NULL,
     offer_cost_usd DECIMAL(12, 2) NOT NULL,
+    model_id CHAR(16) NULL,
+    model_cutoff DOUBLE NULL,
     PRIMARY KEY (id),
     KEY offers_log_customer (area_code, phone),
-    KEY offers_log_rule_arm (rule_name, arm)
+    KEY offers_log_rule_arm (rule_name, arm),
+    KEY offers_log_model (model_id)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4;
 
 -- Upgrade of an offers log created before degraded answers existed (its three scores NOT NULL, no
@@ -56,6 +61,31 @@ END;
 CALL churnguard_upgrade_offers_log();
 
 DROP PROCEDURE IF EXISTS churnguard_upgrade_offers_log;
+
+-- Upgrade of an offers log created before model ids existed (no `model_id` column): the same kind
+-- of information_schema check adds `model_id` and `model_cutoff` (NULL for the rows written before:
+-- which model scored them was never recorded, and is not guessed) and their index. Nothing is
+-- dropped or rewritten; applying the file again changes nothing.
+DROP PROCEDURE IF EXISTS churnguard_upgrade_offers_log_models;
+
+CREATE PROCEDURE churnguard_upgrade_offers_log_models()
+    MODIFIES SQL DATA
+    COMMENT 'churnguard: add offers_log.model_id and model_cutoff to a log created before them'
+BEGIN
+    IF NOT EXISTS (
+        SELECT 1 FROM information_schema.COLUMNS
+        WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'offers_log' AND COLUMN_NAME = 'model_id'
+    ) THEN
+        ALTER TABLE offers_log
+            ADD COLUMN model_id CHAR(16) NULL,
+            ADD COLUMN model_cutoff DOUBLE NULL,
+            ADD KEY offers_log_model (model_id);
+    END IF;
+END;
+
+CALL churnguard_upgrade_offers_log_models();
+
+DROP PROCEDURE IF EXISTS churnguard_upgrade_offers_log_models;
 
 CREATE TABLE IF NOT EXISTS offer_outcomes (
     offer_id BIGINT UNSIGNED NOT NULL,

@@ -15,6 +15,7 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import xgboost as xgb
 
@@ -75,3 +76,51 @@ def write_metadata(metadata: dict[str, Any], out_dir: Path) -> Path:
     path = out_dir / METADATA_JSON
     path.write_text(json.dumps(metadata, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     return path
+
+
+# Reference distributions (metadata["reference"]): quantile bins of each feature over the rows the
+# model trained on, and of the score, for `churnguard drift` (churnguard/lifecycle/drift.py). Ten
+# bins is the usual choice for the population stability index: fine enough to see a shift, coarse
+# enough that a few thousand customers fill every bin.
+REFERENCE_BINS = 10
+
+
+def model_id(model_bytes: bytes) -> str:
+    """The model's id: the first 16 hex digits of sha256 over model.json's bytes (the same bytes
+    are model.tar.gz's only member), so the id names exactly one model and anyone can recompute it."""
+    from churnguard.lifecycle.identity import model_id_of
+
+    return model_id_of(model_bytes)
+
+
+def reference_bins(values: np.ndarray, bins: int = REFERENCE_BINS) -> dict[str, Any]:
+    """Quantile cut points of `values` and the share of them in each bin.
+
+    A value falls in bin i = the number of cut points <= value (bin 0 below the first cut, the last
+    bin at or above the last): the same rule the drift SQL writes as CASE WHEN x < cut ... . Cut
+    points at or below the smallest value are dropped, so no bin is empty by construction, and
+    repeated quantiles (a feature with few distinct values) collapse into one cut.
+    """
+    from churnguard.lifecycle.psi import bin_counts
+
+    finite = values[~np.isnan(values)]
+    quantiles = np.quantile(finite, np.arange(1, bins) / bins, method="higher")
+    cuts = sorted({float(cut) for cut in quantiles if cut > finite.min()})
+    counts = bin_counts(finite.tolist(), cuts)
+    return {
+        "cuts": cuts,
+        "fractions": [round(count / len(finite), 6) for count in counts],
+        "rows": len(finite),
+    }
+
+
+def reference_distributions(
+    names: list[str], matrix: np.ndarray, scores: np.ndarray, bins: int = REFERENCE_BINS
+) -> dict[str, Any]:
+    """metadata["reference"]: per-feature and score quantile bins (see reference_bins)."""
+    return {
+        "bins": bins,
+        "rule": "bin = number of cuts <= value",
+        "features": {name: reference_bins(matrix[:, index], bins) for index, name in enumerate(names)},
+        "score": reference_bins(np.asarray(scores, dtype=float), bins),
+    }

@@ -222,6 +222,16 @@ def train(
             "best_on_test": {"cutoff": best_on_test_cutoff, "cost": best_on_test_cost},
         },
     )
+    # Lifecycle (docs/lifecycle.md): the model's id, and the reference distributions drift compares
+    # with: the features and the shipped model's score over the rows it trained on. (Out-of-fold
+    # scores come from weaker fold models: a fresh sample of the same population was 0.16 away.)
+    metadata["model_id"] = artifacts.model_id(artifacts.model_json_bytes(chosen.booster))
+    trained_rows = full_matrix[np.ix_(cv.rows, [full_spec.names.index(name) for name in chosen.spec.names])]
+    metadata["reference"] = artifacts.reference_distributions(
+        chosen.spec.names,
+        trained_rows,
+        chosen.booster.predict(xgb.DMatrix(trained_rows, feature_names=chosen.spec.names)),
+    )
     artifacts.write_model_files(chosen.booster, out_dir)
     artifacts.write_metadata(metadata, out_dir)
     write_report(

@@ -4,7 +4,8 @@ Values are always bound parameters. Writing an answer is one INSERT, wholly ther
 client that reads the new row's id from the INSERT's own reply (churnguard.db) runs it alone, in
 autocommit; any other (the RDS Data API, whose calls may each land on another connection) runs it
 in a transaction with the LAST_INSERT_ID() read-back. A degraded answer (no sentiment, or no churn
-score) is written with NULL for what is missing and `degraded` = 1.
+score) is written with NULL for what is missing and `degraded` = 1. Every row names the live model
+and its cut-off (NULL only when the database has no model recorded).
 """
 
 from __future__ import annotations
@@ -19,14 +20,19 @@ from churnguard.sql_client import SqlClient
 
 REASON_MAX_CHARS = 1000
 
+# model_id and model_cutoff are read by the INSERT itself from the registry's live model
+# (sql/15_models.sql): the database, not the caller's model bundle, knows which model will_churn is,
+# and reading it in the same statement costs no extra round trip.
 INSERT_OFFER_SQL = """
 INSERT INTO offers_log (
     created_at, area_code, phone, sentiment, confidence, churn_probability, degraded, drivers,
-    rules_version, rule_name, reason, experiment, arm, offer, offer_cost_usd
+    rules_version, rule_name, reason, experiment, arm, offer, offer_cost_usd, model_id, model_cutoff
 ) VALUES (
     UTC_TIMESTAMP(6), %(area_code)s, %(phone)s, %(sentiment)s, %(confidence)s, %(churn_probability)s,
     %(degraded)s, %(drivers)s, %(rules_version)s, %(rule_name)s, %(reason)s, %(experiment)s, %(arm)s,
-    %(offer)s, %(offer_cost_usd)s
+    %(offer)s, %(offer_cost_usd)s,
+    (SELECT live.id FROM models AS live WHERE live.live = 1 ORDER BY live.installed_at DESC LIMIT 1),
+    (SELECT live.cutoff FROM models AS live WHERE live.live = 1 ORDER BY live.installed_at DESC LIMIT 1)
 )
 """
 

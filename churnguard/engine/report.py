@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from churnguard.errors import UserError
+from churnguard.lifecycle.model_report import format_by_model, offers_by_model
 from churnguard.sql_client import SqlClient
 
 WILSON_Z_95 = 1.959964
@@ -109,6 +110,8 @@ def offers_report(client: SqlClient, *, since: date | None = None) -> dict[str, 
         },
         "by_rule": by_rule,
         "retention_by_arm": retention,
+        # Model lifecycle (docs/lifecycle.md): the same offers grouped by the model that scored them.
+        "by_model": offers_by_model(client, params, wilson_interval),
     }
 
 
@@ -145,7 +148,7 @@ def format_report(report: dict[str, Any]) -> str:
     lines += ["", "Retention by experiment arm (outcomes recorded with `churnguard offers record-outcome`)"]
     if not report["retention_by_arm"]:
         lines.append("(no experiment offers recorded)")
-        return "\n".join(lines)
+        return "\n".join([*lines, *format_by_model(report["by_model"])])
     lines.append(
         f"{'experiment':<20} {'arm':<12} {'offers':>7} {'outcomes':>9} {'retained':>9} "
         f"{'retention':>10} {'95% interval':>16}"
@@ -161,4 +164,4 @@ def format_report(report: dict[str, Any]) -> str:
             f"{item['experiment']:<20} {item['arm']:<12} {item['offers']:>7} {item['outcomes']:>9} "
             f"{item['retained']:>9} {rate:>10} {interval:>16}"
         )
-    return "\n".join(lines)
+    return "\n".join([*lines, *format_by_model(report["by_model"])])

@@ -98,7 +98,10 @@ def render_deploy_sql(
         ]
     else:
         generated = compiled_model_files(*load_model(metadata_path))
-    return [*static_sql_files(), *generated]
+    from churnguard.lifecycle.registry import REGISTRY_FILE, registry_sql_text  # model lifecycle
+
+    registry = SqlFile(REGISTRY_FILE, registry_sql_text(Path(metadata_path).parent))
+    return [*static_sql_files(), *generated, registry]
 
 
 def local_function_files(metadata_path: str | Path) -> list[SqlFile]:

@@ -29,7 +29,7 @@ def test_static_files_come_first_in_name_order_then_generated(trained_model_dir)
     static = [f.name for f in static_sql_files()]
     assert names[: len(static)] == static == sorted(static)
     assert "10_schema.sql" in static
-    assert names[len(static) :] == ["90_one_hot_helpers.sql", "91_will_churn.sql"]
+    assert names[len(static) :] == ["90_one_hot_helpers.sql", "91_will_churn.sql", "95_model_registry.sql"]
 
 
 def test_endpoint_mode_renders_the_sagemaker_alias_with_every_feature(trained_model_dir):
