@@ -82,9 +82,15 @@ def _metrics(metrics: dict[str, Any]) -> dict[str, float | int | None]:
     return {key: (None if value is None else round(float(value), 6)) for key, value in metrics.items()}
 
 
-def registry_statements(identity: ModelIdentity) -> list[str]:
-    """Record the model (kept as first recorded if already there), make it the only live one, and
-    name it in will_churn's COMMENT. Applied after will_churn is replaced."""
+def registry_statements(identity: ModelIdentity, *, comment_will_churn: bool = True) -> list[str]:
+    """Record the model (kept as first recorded if already there), make it the only live one, and,
+    when `comment_will_churn`, name it in will_churn's COMMENT. Applied after will_churn is replaced.
+
+    The COMMENT is set only on a will_churn that is the model compiled into SQL (locally and with
+    inference_mode=in_database): AWS documents the SageMaker alias form of CREATE FUNCTION without a
+    COMMENT clause and says nothing of ALTER FUNCTION on it, so the deploy does not risk an
+    undocumented statement there; the registry's live row names the model instead (docs/lifecycle.md).
+    """
     model_id = _text(identity.model_id, MODEL_ID_PATTERN, "model id")
     for name in identity.features:
         _text(name, _NAME, "feature name")
@@ -111,11 +117,11 @@ def registry_statements(identity: ModelIdentity) -> list[str]:
         # installed_at first: MySQL and MariaDB assign left to right, so `live` is still the old value.
         f"UPDATE models SET installed_at = IF(id = {model_id} AND live = 0, UTC_TIMESTAMP(6), installed_at),"
         f" live = IF(id = {model_id}, 1, 0)",
-        f"ALTER FUNCTION {WILL_CHURN} COMMENT '{comment}'",
+        *([f"ALTER FUNCTION {WILL_CHURN} COMMENT '{comment}'"] if comment_will_churn else []),
     ]
 
 
-def install_statements(model_dir: str | Path) -> list[str]:
+def install_statements(model_dir: str | Path, *, comment_will_churn: bool = True) -> list[str]:
     """Everything the lifecycle installs with a model: the drift snapshot procedure rendered from
     its reference bins (when the folder has them: `churnguard drift` names the fix otherwise), then
     the registry statements. The folder's identity is checked first."""
@@ -129,12 +135,13 @@ def install_statements(model_dir: str | Path) -> list[str]:
         # The model serves without references; only drift needs them, and says so when run. An
         # earlier model's procedure is removed so no snapshot is taken against the wrong bins.
         procedure = [f"DROP PROCEDURE IF EXISTS {SNAPSHOT_PROCEDURE}"]
-    return [*procedure, *registry_statements(identity)]
+    return [*procedure, *registry_statements(identity, comment_will_churn=comment_will_churn)]
 
 
-def registry_sql_text(model_dir: str | Path) -> str:
+def registry_sql_text(model_dir: str | Path, *, comment_will_churn: bool = True) -> str:
     """install_statements as one SQL file's text, for the deploy bootstrap."""
-    return "".join(f"{statement};\n\n" for statement in install_statements(model_dir))
+    statements = install_statements(model_dir, comment_will_churn=comment_will_churn)
+    return "".join(f"{statement};\n\n" for statement in statements)
 
 
 def record_installed_model(client: SqlClient, model_dir: str | Path) -> ModelIdentity:
@@ -193,11 +200,12 @@ def live_model(client: SqlClient) -> dict[str, Any]:
             f"{len(rows)} models are marked live: reinstall the model you serve to repair the registry"
         )
     live = {"id": rows[0]["id"], "cutoff": float(rows[0]["cutoff"])}
-    if named is None or named.group(1) != live["id"]:
-        shown = named.group(1) if named else "no model"
+    # A will_churn without our COMMENT is the deployed SageMaker alias (see registry_statements):
+    # the registry's live row is then the only record, and is trusted.
+    if named is not None and named.group(1) != live["id"]:
         raise RegistryError(
-            f"will_churn names {shown} but the registry's live model is {live['id']}: the function was "
-            "replaced outside churnguard; reinstall the model folder you serve"
+            f"will_churn names {named.group(1)} but the registry's live model is {live['id']}: the "
+            "function was replaced outside churnguard; reinstall the model folder you serve"
         )
     return live
 

@@ -100,7 +100,10 @@ def render_deploy_sql(
         generated = compiled_model_files(*load_model(metadata_path))
     from churnguard.lifecycle.registry import REGISTRY_FILE, registry_sql_text  # model lifecycle
 
-    registry = SqlFile(REGISTRY_FILE, registry_sql_text(Path(metadata_path).parent))
+    registry = SqlFile(
+        REGISTRY_FILE,
+        registry_sql_text(Path(metadata_path).parent, comment_will_churn=inference_mode != "endpoint"),
+    )
     return [*static_sql_files(), *generated, registry]
 
 

@@ -143,3 +143,21 @@ def test_a_database_with_a_model_it_never_recorded_is_a_clear_error(
 def test_a_database_without_the_registry_says_how_to_get_it(sql_client: PyMySqlClient) -> None:
     with pytest.raises(RegistryError, match=r"no models table: apply sql/15_models\.sql"):
         list_models(sql_client)
+
+
+def test_the_deploy_comments_will_churn_only_where_it_is_sql_the_project_compiled(
+    trained_model_dir: Path,
+) -> None:
+    """Aurora's SageMaker alias form of CREATE FUNCTION is documented without a COMMENT: the deploy
+    never sends an ALTER FUNCTION there, while the compiled function is named by its COMMENT."""
+    metadata = trained_model_dir / "metadata.json"
+
+    def registry_text(**mode: str | None) -> str:
+        files = render_deploy_sql(metadata, **mode)
+        return next(file.text for file in files if file.name.endswith("_model_registry.sql"))
+
+    endpoint = registry_text(inference_mode="endpoint", endpoint_name="churnguard-dev-churn")
+    compiled = registry_text(inference_mode="in_database", endpoint_name=None)
+    model_id = read_identity(trained_model_dir).model_id
+    assert "ALTER FUNCTION" not in endpoint and "INSERT INTO models" in endpoint
+    assert f"ALTER FUNCTION will_churn COMMENT 'churnguard model {model_id}" in compiled
