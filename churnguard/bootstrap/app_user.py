@@ -17,6 +17,9 @@ from churnguard.bootstrap.apply import BootstrapError, PlannedStatement
 # Read customers and messages, record offers, call will_churn and the one-hot/Comprehend
 # functions: nothing that changes the schema or removes rows.
 APP_PRIVILEGES: tuple[str, ...] = ("SELECT", "INSERT", "EXECUTE")
+# Table-level extras: refresh_customer_scores() (SQL SECURITY INVOKER) upserts the scores table, so
+# whoever runs it needs UPDATE there, and only there. The table exists by then: the SQL files run first.
+APP_TABLE_PRIVILEGES: tuple[tuple[str, str], ...] = (("UPDATE", "customer_scores"),)
 
 # Aurora MySQL 3 roles that let a user call SageMaker and Comprehend from SQL and move data between
 # tables and S3 (the Aurora MySQL 3 counterparts of the INVOKE SAGEMAKER, INVOKE COMPREHEND, LOAD FROM
@@ -86,7 +89,8 @@ def validate_identifier(name: str, what: str) -> None:
 
 def app_user_statements(user: AppUser, database: str) -> list[PlannedStatement]:
     """Create the user if missing, set its password from the secret (so a rotation or a changed
-    secret takes effect on the next deploy), and grant APP_PRIVILEGES on `database` only."""
+    secret takes effect on the next deploy), and grant APP_PRIVILEGES on `database` only, plus
+    APP_TABLE_PRIVILEGES on their tables."""
     validate_user_name(user.name)
     validate_password(user.password)
     validate_identifier(database, "database name")
@@ -98,6 +102,10 @@ def app_user_statements(user: AppUser, database: str) -> list[PlannedStatement]:
         (f"CREATE USER IF NOT EXISTS {account} {secret}", f"CREATE USER IF NOT EXISTS {account} {redacted}"),
         (f"ALTER USER {account} {secret}", f"ALTER USER {account} {redacted}"),
         (f"GRANT {privileges} ON `{database}`.* TO {account}", None),
+        *(
+            (f"GRANT {privilege} ON `{database}`.`{table}` TO {account}", None)
+            for privilege, table in APP_TABLE_PRIVILEGES
+        ),
     ]
     return [
         PlannedStatement(SOURCE_NAME, number, None, sql, display or sql)
