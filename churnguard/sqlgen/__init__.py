@@ -55,6 +55,7 @@ __all__ = [
     "call_centre_session_sql",
     "call_centre_sql",
     "check_installed_signature",
+    "installed_signature",
     "load_model",
     "local_function_files",
     "read_template",
@@ -134,12 +135,18 @@ def check_installed_signature(client: SqlClient, spec: FeatureSpec) -> None:
     runs this after installing, and anyone may run it before trusting the scores. (The bootstrap does
     not: it installs will_churn from the same metadata.json the signature would be checked against.)
     """
+    installed = installed_signature(client)
+    if not installed:
+        raise FeatureSpecError(f"{WILL_CHURN} is not installed in this database, or takes no parameters")
+    check_feature_order(spec.names, installed, what=f"installed {WILL_CHURN} signature")
+
+
+def installed_signature(client: SqlClient) -> list[str]:
+    """The parameter names of the database's will_churn, in order; empty when it is not installed."""
     rows = client.query(
         "SELECT PARAMETER_NAME AS name FROM information_schema.PARAMETERS"
         " WHERE SPECIFIC_SCHEMA = DATABASE() AND SPECIFIC_NAME = %(function)s"
         " AND ROUTINE_TYPE = 'FUNCTION' AND ORDINAL_POSITION > 0 ORDER BY ORDINAL_POSITION",
         {"function": WILL_CHURN},
     )
-    if not rows:
-        raise FeatureSpecError(f"{WILL_CHURN} is not installed in this database, or takes no parameters")
-    check_feature_order(spec.names, [row["name"] for row in rows], what=f"installed {WILL_CHURN} signature")
+    return [str(row["name"]) for row in rows]
