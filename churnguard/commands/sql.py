@@ -125,11 +125,19 @@ def parse_params(pairs: Sequence[str]) -> dict[str, str] | None:
     return params
 
 
-def returns_rows(statement: str) -> bool:
+def _first_keyword(statement: str) -> str:
     from churnguard.sql_splitter import split_statements
 
     (parsed,) = split_statements(statement)
-    return bool(parsed.keywords) and parsed.keywords[0] in ROW_STATEMENTS
+    return parsed.keywords[0] if parsed.keywords else ""
+
+
+def returns_rows(statement: str) -> bool:
+    return _first_keyword(statement) in ROW_STATEMENTS
+
+
+def is_setting(statement: str) -> bool:
+    return _first_keyword(statement) == "SET"
 
 
 Result = tuple[str, list[dict[str, Any]] | int]
@@ -272,7 +280,9 @@ def format_json(results: list[Result]) -> str:
 def format_results(results: list[Result]) -> str:
     """Each statement's answer: a table of its rows, or how many rows it changed."""
     parts = []
-    for _, outcome in results:
+    for statement, outcome in results:
+        if isinstance(outcome, int) and is_setting(statement):
+            continue  # SET @x = ...: nothing to report
         if isinstance(outcome, int):
             parts.append(f"({outcome} row{'s' if outcome != 1 else ''} affected)")
         else:
@@ -297,6 +307,6 @@ def _line(values: Sequence[str], widths: Sequence[int]) -> str:
 
 
 def _cell(value: Any) -> str:
-    text = "NULL" if value is None else str(_plain(value))
+    text = "NULL" if value is None else str(value if isinstance(value, Decimal) else _plain(value))
     text = text.replace("\n", "\\n")
     return text if len(text) <= MAX_CELL_WIDTH else text[: MAX_CELL_WIDTH - 1] + "…"

@@ -46,17 +46,16 @@ def call_centre_session_sql(spec: FeatureSpec) -> str:
     """The call-centre statement for the installed model with `@area_code`, `@phone` and `@message`
     session variables instead of bound parameters, for a DBA to paste after setting them."""
     columns = [f"{will_churn_call(spec, 'c')} AS churn_probability", *_sentiment_columns("@message")]
-    return _customer_select(columns, source="customers", area_code="@area_code", phone=_session_phone())
+    return _customer_select(columns, area_code="@area_code", phone=_session_phone())
 
 
 def stable_call_centre_session_sql() -> str:
-    """The call-centre statement over the DBA interface: the same text whatever the model."""
-    return _customer_select(
-        [*_sentiment_columns("@message")],
-        source=CUSTOMER_VIEW,
-        area_code="@area_code",
-        phone=_session_phone(),
-        probability=True,
+    """The call-centre statement over the DBA interface: short, and the same text whatever the model
+    (the view's columns are the customer's plus churn_probability)."""
+    sentiment = ",\n  ".join(_sentiment_columns("@message"))
+    return (
+        f"SELECT c.*,\n  {sentiment}\nFROM {CUSTOMER_VIEW} AS c\n"
+        f"WHERE c.area_code = @area_code AND c.phone = {_session_phone()}"
     )
 
 
@@ -89,23 +88,15 @@ def _sentiment_columns(message: str) -> tuple[str, str]:
 _SENTIMENT_COLUMNS = _sentiment_columns("%(message)s")
 
 
-def _customer_columns(*, probability: bool = False) -> list[str]:
-    return [
-        *(f"c.{quote_identifier(name)}" for name in COLUMN_NAMES),
-        *(["c.churn_probability"] if probability else []),
-    ]
+def _customer_columns() -> list[str]:
+    return [f"c.{quote_identifier(name)}" for name in COLUMN_NAMES]
 
 
 def _customer_select(
-    extra_columns: list[str],
-    *,
-    source: str = "customers",
-    area_code: str = "%(area_code)s",
-    phone: str = "%(phone)s",
-    probability: bool = False,
+    extra_columns: list[str], *, area_code: str = "%(area_code)s", phone: str = "%(phone)s"
 ) -> str:
-    columns = ",\n  ".join([*_customer_columns(probability=probability), *extra_columns])
-    return f"SELECT\n  {columns}\nFROM {source} AS c\nWHERE c.area_code = {area_code} AND c.phone = {phone}"
+    columns = ",\n  ".join([*_customer_columns(), *extra_columns])
+    return f"SELECT\n  {columns}\nFROM customers AS c\nWHERE c.area_code = {area_code} AND c.phone = {phone}"
 
 
 def render_dba_interface(spec: FeatureSpec) -> list[str]:
