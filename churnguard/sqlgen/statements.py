@@ -25,8 +25,9 @@ CUSTOMER_VIEW = "customers_with_churn_probability"
 CUSTOMER_FUNCTION = "customer_churn_probability"
 SENTIMENT_LANGUAGE = "en"
 # The collation of customers.phone (sql/10_schema.sql). A session variable or a routine parameter
-# has the connection's or the database's collation, which MariaDB and MySQL refuse to compare with
-# the column's ("Illegal mix of collations", error 1267); naming the column's collation fixes it.
+# has the connection's or the database's character set and collation, which MariaDB and MySQL refuse
+# to compare with the column's ("Illegal mix of collations", error 1267); converting to utf8mb4 and
+# naming the column's collation fixes it.
 KEY_COLLATION = "utf8mb4_unicode_ci"
 # The call-centre statement's parameters, in the order a DBA sets them.
 CALL_CENTRE_PARAMETERS = ("area_code", "phone", "message")
@@ -60,7 +61,9 @@ def stable_call_centre_session_sql() -> str:
 
 
 def _session_phone() -> str:
-    return f"@phone COLLATE {KEY_COLLATION}"
+    """@phone compared as the column is: converted to utf8mb4 first, because the session's character
+    set may be another (the `mariadb` client's default follows the locale: utf8mb3, latin1)."""
+    return f"CONVERT(@phone USING utf8mb4) COLLATE {KEY_COLLATION}"
 
 
 def customer_score_sql(spec: FeatureSpec) -> str:
