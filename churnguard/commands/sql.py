@@ -25,7 +25,6 @@ from typing import Any
 from churnguard.errors import UserError
 
 CALL_CENTRE = "call-centre"
-DEFAULT_STAGE = "dev"
 DEFAULT_TIMEOUT_S = 30.0
 # Statements whose answer is rows; anything else reports how many rows it changed.
 ROW_STATEMENTS = frozenset({"SELECT", "WITH", "SHOW", "DESCRIBE", "DESC", "EXPLAIN", "VALUES", "TABLE"})
@@ -63,7 +62,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="bind %%(NAME)s in the statement to VALUE (text), e.g. --param phone=358-1921",
+        help="bind %%(NAME)s in the statement to VALUE (text), e.g. --param phone=358-1921; repeatable "
+        "(default: none, and a literal %% needs no escaping)",
     )
     parser.add_argument("--json", action="store_true", help="print the rows as a JSON array")
     parser.add_argument(
@@ -74,7 +74,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="give up when the database has not finished by then",
     )
     parser.add_argument(
-        "--model", type=Path, default=None, help="call-centre: the model folder to render for"
+        "--model",
+        type=Path,
+        default=None,
+        help="call-centre: the model folder to render for (default: $CHURNGUARD_MODEL_DIR, the local "
+        "server's model, else artifacts/model)",
     )
     parser.add_argument("--stable", action="store_true", help="call-centre: the model-independent form")
     parser.set_defaults(func=run)
