@@ -29,8 +29,6 @@ SENTIMENT_LANGUAGE = "en"
 # to compare with the column's ("Illegal mix of collations", error 1267); converting to utf8mb4 and
 # naming the column's collation fixes it.
 KEY_COLLATION = "utf8mb4_unicode_ci"
-# The call-centre statement's parameters, in the order a DBA sets them.
-CALL_CENTRE_PARAMETERS = ("area_code", "phone", "message")
 
 
 def call_centre_sql(spec: FeatureSpec) -> str:
