@@ -60,7 +60,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--param",
         action="append",
-        default=[],
+        default=None,
         metavar="NAME=VALUE",
         help="bind %%(NAME)s in the statement to VALUE (text), e.g. --param phone=358-1921; repeatable "
         "(default: none, and a literal %% needs no escaping)",
@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     text = sys.stdin.read() if args.statement == "-" else args.statement
     statements = split(text)
-    params = parse_params(args.param)
+    params = parse_params(args.param or [])
     if args.timeout <= 0:
         raise UserError(f"--timeout must be a positive number of seconds (got {args.timeout:g})")
     if args.stage is None and (args.admin or args.region):
