@@ -17,10 +17,14 @@ from churnguard.bootstrap.apply import BootstrapError, PlannedStatement
 # Read customers and messages, record offers, call will_churn and the one-hot/Comprehend
 # functions: nothing that changes the schema or removes rows.
 APP_PRIVILEGES: tuple[str, ...] = ("SELECT", "INSERT", "EXECUTE")
-# The one table whose rows the app may change: an agent correcting an outcome they recorded (the
-# console's second click, `offers record-outcome` run again). Granted on the table alone, after the
-# SQL files created it; offers_log itself stays append-only for the app.
-APP_TABLE_UPDATES: tuple[str, ...] = ("offer_outcomes",)
+# Table-level extras, each granted on its table alone (the tables exist by then: the SQL files run
+# first). refresh_customer_scores() (SQL SECURITY INVOKER) upserts the scores table; an agent may
+# correct an outcome they recorded (the console's second click, `offers record-outcome` again).
+# offers_log itself stays append-only for the app.
+APP_TABLE_PRIVILEGES: tuple[tuple[str, str], ...] = (
+    ("UPDATE", "customer_scores"),
+    ("UPDATE", "offer_outcomes"),
+)
 
 # Aurora MySQL 3 roles that let a user call SageMaker and Comprehend from SQL and move data between
 # tables and S3 (the Aurora MySQL 3 counterparts of the INVOKE SAGEMAKER, INVOKE COMPREHEND, LOAD FROM
@@ -90,8 +94,8 @@ def validate_identifier(name: str, what: str) -> None:
 
 def app_user_statements(user: AppUser, database: str) -> list[PlannedStatement]:
     """Create the user if missing, set its password from the secret (so a rotation or a changed
-    secret takes effect on the next deploy), and grant APP_PRIVILEGES on `database` only, plus UPDATE
-    on the APP_TABLE_UPDATES tables."""
+    secret takes effect on the next deploy), and grant APP_PRIVILEGES on `database` only, plus
+    APP_TABLE_PRIVILEGES on their tables."""
     validate_user_name(user.name)
     validate_password(user.password)
     validate_identifier(database, "database name")
@@ -103,7 +107,10 @@ def app_user_statements(user: AppUser, database: str) -> list[PlannedStatement]:
         (f"CREATE USER IF NOT EXISTS {account} {secret}", f"CREATE USER IF NOT EXISTS {account} {redacted}"),
         (f"ALTER USER {account} {secret}", f"ALTER USER {account} {redacted}"),
         (f"GRANT {privileges} ON `{database}`.* TO {account}", None),
-        *((f"GRANT UPDATE ON `{database}`.`{table}` TO {account}", None) for table in APP_TABLE_UPDATES),
+        *(
+            (f"GRANT {privilege} ON `{database}`.`{table}` TO {account}", None)
+            for privilege, table in APP_TABLE_PRIVILEGES
+        ),
     ]
     return [
         PlannedStatement(SOURCE_NAME, number, None, sql, display or sql)

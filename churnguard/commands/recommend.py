@@ -93,24 +93,71 @@ def _local_server_models() -> list[Path]:
     return [Path(state.model_dir)] if state.model_dir else [Path(state.base_dir) / "model"]
 
 
+def customer_key(area_code: str, phone: str) -> tuple[int, str]:
+    """The checked key; a phone typed with its area code gets the options that split it.
+
+    The shared check (churnguard.engine.request, also the API's) never repeats the number, since its
+    messages may be logged; here the person who typed it is shown their own input back, split.
+    """
+    from churnguard.engine.request import PhoneWithAreaCodeError, validate_customer_key
+
+    try:
+        return validate_customer_key(area_code, phone)
+    except PhoneWithAreaCodeError as error:
+        raise UserError(
+            f"--phone takes the seven-digit number only: did you mean --area-code {error.area_code} "
+            f"--phone {error.local_number}?"
+        ) from None
+
+
+def check_model_matches_database(client: Any, spec: Any, directory: Path) -> None:
+    """Refuse a model folder whose features are not the installed will_churn's parameters.
+
+    Otherwise the statement calls will_churn with the wrong arguments and the answer is a bare
+    'database error 1318: Incorrect number of arguments' (or, with the same count in another order,
+    a wrong score). A database without will_churn is left to the engine, which answers without the
+    score and says why.
+    """
+    from churnguard.feature_spec import FeatureSpecError, check_feature_order
+    from churnguard.sqlgen import installed_signature
+
+    installed = installed_signature(client)
+    if not installed:
+        return
+    try:
+        check_feature_order(
+            installed, spec.names, what=f"features of {directory} vs the installed will_churn"
+        )
+    except FeatureSpecError as mismatch:
+        raise UserError(
+            f"the model folder {directory} does not match the model installed in the database "
+            f"(will_churn there takes {len(installed)} features, this model has {len(spec.names)}; "
+            f"{mismatch}): pass --model with the folder that was installed, or install this one with "
+            "`churnguard local up --model DIR`"
+        ) from None
+
+
 def run(args: argparse.Namespace) -> int:
     from churnguard.db import connect, resolve_url
     from churnguard.engine.database_errors import database_errors
     from churnguard.engine.deadline import Deadline, answer_timeout
     from churnguard.engine.recommend import Engine, latest_message
-    from churnguard.engine.request import validate_customer_key, validate_request
+    from churnguard.engine.request import validate_request
 
     deadline = Deadline.after(answer_timeout(args.timeout))
     if args.top < 1:
         raise UserError(f"--top must be at least 1 (got {args.top})")
-    area_code, phone = validate_customer_key(args.area_code, args.phone)
+    area_code, phone = customer_key(args.area_code, args.phone)
     message = sys.stdin.read() if args.message == "-" else args.message
     if message is not None:
         validate_request(area_code, phone, message)  # refuse bad input before opening anything
-    engine = Engine.load(model_dir(args.model), rules_path=args.rules, top_drivers=args.top)
-    client = connect(resolve_url(args.db_url), deadline=deadline)
+    url = resolve_url(args.db_url)  # no database is said as such, before looking for a model
+    directory = model_dir(args.model)
+    engine = Engine.load(directory, rules_path=args.rules, top_drivers=args.top)
+    client = connect(url, deadline=deadline)
     try:
         with database_errors("recommend", secrets=[phone, message or ""]):
+            check_model_matches_database(client, engine.explainer.spec, directory)
             if message is None:
                 message = latest_message(client, area_code=area_code, phone=phone)
                 if message is None:

@@ -16,11 +16,28 @@ from churnguard.errors import UserError
 
 COMPREHEND_MAX_BYTES = 5000
 _PHONE = re.compile(r"[0-9]{3}-[0-9]{4}")
+# A full North American number (area code included), as people often type it: 415-358-1921,
+# (415) 358-1921, 415.358.1921, 4153581921.
+_PHONE_WITH_AREA_CODE = re.compile(r"\(?([1-9][0-9]{2})\)?[ .-]?([0-9]{3})[ .-]?([0-9]{4})")
 _AREA_CODE = re.compile(r"[1-9][0-9]{2}")
 
 
 class InvalidRequestError(UserError):
     """The request itself is wrong (not the database): the message says which field and why."""
+
+
+class PhoneWithAreaCodeError(InvalidRequestError):
+    """The phone holds a whole number, area code included. The message does not repeat it (it may be
+    logged); `area_code` and `local_number` let a caller that talks to the person who typed it (the
+    CLI) suggest the split."""
+
+    def __init__(self, area_code: str, local_number: str) -> None:
+        super().__init__(
+            "phone must look like NNN-NNNN: this one seems to include the area code (NNN-NNN-NNNN); "
+            "give the first three digits as the area code and the last seven as the phone"
+        )
+        self.area_code = area_code
+        self.local_number = local_number
 
 
 @dataclass(frozen=True)
@@ -59,6 +76,10 @@ def _area_code(value: Any) -> int:
 
 def _phone(value: Any) -> str:
     text = value.strip() if isinstance(value, str) else None
+    if text is not None and not _PHONE.fullmatch(text):
+        whole = _PHONE_WITH_AREA_CODE.fullmatch(text)
+        if whole:
+            raise PhoneWithAreaCodeError(whole.group(1), f"{whole.group(2)}-{whole.group(3)}")
     if text is None or not _PHONE.fullmatch(text):
         raise InvalidRequestError("phone must look like NNN-NNNN (seven digits with a dash, e.g. 555-0100)")
     return text

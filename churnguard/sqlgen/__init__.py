@@ -1,10 +1,12 @@
 """SQL rendered from a training run's metadata.json: what the bootstrap applies on Aurora and what
 `churnguard local up` installs on MariaDB.
 
-Deploy order (render_deploy_sql): every sql/NN_*.sql in name order, then the generated functions:
-the one-hot helpers and will_churn, either as the SageMaker alias (`inference_mode="endpoint"`) or
-compiled from model.json together with the bulk-scoring view and refresh procedure
-(`inference_mode="in_database"`).
+Deploy order (render_deploy_sql): every sql/NN_*.sql in name order, then the generated objects:
+the one-hot helpers; will_churn, either as the SageMaker alias (`inference_mode="endpoint"`) or
+compiled from model.json (`inference_mode="in_database"`, and always locally); the bulk-scoring view
+and refresh procedure (the model inline when compiled, will_churn in the SELECT list with an
+endpoint); and the DBA interface (customers_with_churn_probability, customer_churn_probability),
+whose names and arguments do not change with the model.
 """
 
 from __future__ import annotations
@@ -30,7 +32,15 @@ from churnguard.sqlgen.functions import (
     will_churn_call,
 )
 from churnguard.sqlgen.model_compiler import ModelCompileError, TreeModel, check_model_features, read_model
-from churnguard.sqlgen.statements import call_centre_sql, render_scoring_objects, scoring_select_sql
+from churnguard.sqlgen.statements import (
+    call_centre_session_sql,
+    call_centre_sql,
+    endpoint_scoring_select_sql,
+    render_dba_interface,
+    render_scoring_objects,
+    scoring_select_sql,
+    stable_call_centre_session_sql,
+)
 
 InferenceMode = Literal["endpoint", "in_database"]
 INFERENCE_MODES: tuple[str, ...] = ("endpoint", "in_database")
@@ -42,14 +52,17 @@ __all__ = [
     "SqlFile",
     "SqlRenderError",
     "apply_sql_files",
+    "call_centre_session_sql",
     "call_centre_sql",
     "check_installed_signature",
+    "installed_signature",
     "load_model",
     "local_function_files",
     "read_template",
     "render_deploy_sql",
     "run_template",
     "scoring_select_sql",
+    "stable_call_centre_session_sql",
     "static_sql_files",
     "will_churn_call",
 ]
@@ -69,12 +82,25 @@ def _joined(statements: list[str]) -> str:
     return "".join(f"{statement};\n\n" for statement in statements)
 
 
-def compiled_model_files(spec: FeatureSpec, model: TreeModel) -> list[SqlFile]:
+def generated_files(spec: FeatureSpec, will_churn: list[str], scoring_select: str) -> list[SqlFile]:
+    """The model's objects in the order they depend on each other; only will_churn's body and the
+    bulk-scoring SELECT differ between the inference modes."""
     return [
         SqlFile("90_one_hot_helpers.sql", _joined(render_one_hot_helpers(spec))),
-        SqlFile("91_will_churn.sql", _joined(render_will_churn_compiled(spec, model))),
-        SqlFile("92_bulk_scoring.sql", _joined(render_scoring_objects(spec, model))),
+        SqlFile("91_will_churn.sql", _joined(will_churn)),
+        SqlFile("92_bulk_scoring.sql", _joined(render_scoring_objects(scoring_select))),
+        SqlFile("93_dba_interface.sql", _joined(render_dba_interface(spec))),
     ]
+
+
+def compiled_model_files(spec: FeatureSpec, model: TreeModel) -> list[SqlFile]:
+    return generated_files(spec, render_will_churn_compiled(spec, model), scoring_select_sql(spec, model))
+
+
+def endpoint_model_files(spec: FeatureSpec, endpoint_name: str) -> list[SqlFile]:
+    return generated_files(
+        spec, render_will_churn_alias(spec, endpoint_name), endpoint_scoring_select_sql(spec)
+    )
 
 
 def render_deploy_sql(
@@ -91,11 +117,7 @@ def render_deploy_sql(
     if inference_mode == "endpoint":
         if not endpoint_name:
             raise SqlRenderError("inference_mode 'endpoint' needs the SageMaker endpoint name")
-        spec = FeatureSpec.from_metadata_file(metadata_path)
-        generated = [
-            SqlFile("90_one_hot_helpers.sql", _joined(render_one_hot_helpers(spec))),
-            SqlFile("91_will_churn.sql", _joined(render_will_churn_alias(spec, endpoint_name))),
-        ]
+        generated = endpoint_model_files(FeatureSpec.from_metadata_file(metadata_path), endpoint_name)
     else:
         generated = compiled_model_files(*load_model(metadata_path))
     from churnguard.lifecycle.registry import REGISTRY_FILE, registry_sql_text  # model lifecycle
@@ -119,12 +141,18 @@ def check_installed_signature(client: SqlClient, spec: FeatureSpec) -> None:
     runs this after installing, and anyone may run it before trusting the scores. (The bootstrap does
     not: it installs will_churn from the same metadata.json the signature would be checked against.)
     """
+    installed = installed_signature(client)
+    if not installed:
+        raise FeatureSpecError(f"{WILL_CHURN} is not installed in this database, or takes no parameters")
+    check_feature_order(spec.names, installed, what=f"installed {WILL_CHURN} signature")
+
+
+def installed_signature(client: SqlClient) -> list[str]:
+    """The parameter names of the database's will_churn, in order; empty when it is not installed."""
     rows = client.query(
         "SELECT PARAMETER_NAME AS name FROM information_schema.PARAMETERS"
         " WHERE SPECIFIC_SCHEMA = DATABASE() AND SPECIFIC_NAME = %(function)s"
         " AND ROUTINE_TYPE = 'FUNCTION' AND ORDINAL_POSITION > 0 ORDER BY ORDINAL_POSITION",
         {"function": WILL_CHURN},
     )
-    if not rows:
-        raise FeatureSpecError(f"{WILL_CHURN} is not installed in this database, or takes no parameters")
-    check_feature_order(spec.names, [row["name"] for row in rows], what=f"installed {WILL_CHURN} signature")
+    return [str(row["name"]) for row in rows]

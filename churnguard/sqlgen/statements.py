@@ -1,9 +1,14 @@
-"""Statements built from the FeatureSpec: the call-centre lookup and the set-based (bulk) scoring forms.
+"""Statements built from the FeatureSpec: the call-centre lookup, the set-based (bulk) scoring forms
+and the DBA interface whose names and arguments stay the same whatever the model.
 
 The call-centre statement is the same text on Aurora and locally; only what `will_churn` and the
-Comprehend functions are behind differs. Bulk scoring cannot go through a stored function (MariaDB
+Comprehend functions are behind differs. will_churn's argument list follows the model (it changes
+with every retrain), so DBAs get stable objects over it: the view customers_with_churn_probability
+and the function customer_churn_probability(area_code, phone), rendered with the model on every
+install. Bulk scoring with the model compiled to SQL cannot go through a stored function (MariaDB
 runs a 100-tree stored function at about a thousand rows/s), so the view and the materialised
-scores table repeat the compiled model inline in the SELECT.
+scores table repeat the compiled model inline in the SELECT; with a SageMaker endpoint they call
+will_churn in the SELECT list, where Aurora batches the endpoint calls.
 """
 
 from __future__ import annotations
@@ -16,7 +21,14 @@ from churnguard.sqlgen.model_compiler import TreeModel, probability_expression
 SCORES_VIEW = "customer_churn_scores"
 SCORES_TABLE = "customer_scores"
 REFRESH_PROCEDURE = "refresh_customer_scores"
+CUSTOMER_VIEW = "customers_with_churn_probability"
+CUSTOMER_FUNCTION = "customer_churn_probability"
 SENTIMENT_LANGUAGE = "en"
+# The collation of customers.phone (sql/10_schema.sql). A session variable or a routine parameter
+# has the connection's or the database's character set and collation, which MariaDB and MySQL refuse
+# to compare with the column's ("Illegal mix of collations", error 1267); converting to utf8mb4 and
+# naming the column's collation fixes it.
+KEY_COLLATION = "utf8mb4_unicode_ci"
 
 
 def call_centre_sql(spec: FeatureSpec) -> str:
@@ -27,6 +39,29 @@ def call_centre_sql(spec: FeatureSpec) -> str:
     (customer_score_sql, sentiment_sql) so that one failing service does not lose the other's part.
     """
     return _customer_select([f"{will_churn_call(spec, 'c')} AS churn_probability", *_SENTIMENT_COLUMNS])
+
+
+def call_centre_session_sql(spec: FeatureSpec) -> str:
+    """The call-centre statement for the installed model with `@area_code`, `@phone` and `@message`
+    session variables instead of bound parameters, for a DBA to paste after setting them."""
+    columns = [f"{will_churn_call(spec, 'c')} AS churn_probability", *_sentiment_columns("@message")]
+    return _customer_select(columns, area_code="@area_code", phone=_session_phone())
+
+
+def stable_call_centre_session_sql() -> str:
+    """The call-centre statement over the DBA interface: short, and the same text whatever the model
+    (the view's columns are the customer's plus churn_probability)."""
+    sentiment = ",\n  ".join(_sentiment_columns("@message"))
+    return (
+        f"SELECT c.*,\n  {sentiment}\nFROM {CUSTOMER_VIEW} AS c\n"
+        f"WHERE c.area_code = @area_code AND c.phone = {_session_phone()}"
+    )
+
+
+def _session_phone() -> str:
+    """@phone compared as the column is: converted to utf8mb4 first, because the session's character
+    set may be another (the `mariadb` client's default follows the locale: utf8mb3, latin1)."""
+    return f"CONVERT(@phone USING utf8mb4) COLLATE {KEY_COLLATION}"
 
 
 def customer_score_sql(spec: FeatureSpec) -> str:
@@ -44,17 +79,56 @@ def sentiment_sql() -> str:
     return "SELECT\n  " + ",\n  ".join(_SENTIMENT_COLUMNS)
 
 
-_SENTIMENT_COLUMNS = (
-    f"aws_comprehend_detect_sentiment(%(message)s, '{SENTIMENT_LANGUAGE}') AS sentiment",
-    f"aws_comprehend_detect_sentiment_confidence(%(message)s, '{SENTIMENT_LANGUAGE}') AS confidence",
-)
-
-
-def _customer_select(extra_columns: list[str]) -> str:
-    columns = ",\n  ".join([*(f"c.{quote_identifier(name)}" for name in COLUMN_NAMES), *extra_columns])
+def _sentiment_columns(message: str) -> tuple[str, str]:
     return (
-        f"SELECT\n  {columns}\nFROM customers AS c\nWHERE c.area_code = %(area_code)s AND c.phone = %(phone)s"
+        f"aws_comprehend_detect_sentiment({message}, '{SENTIMENT_LANGUAGE}') AS sentiment",
+        f"aws_comprehend_detect_sentiment_confidence({message}, '{SENTIMENT_LANGUAGE}') AS confidence",
     )
+
+
+_SENTIMENT_COLUMNS = _sentiment_columns("%(message)s")
+
+
+def _customer_columns() -> list[str]:
+    return [f"c.{quote_identifier(name)}" for name in COLUMN_NAMES]
+
+
+def _customer_select(
+    extra_columns: list[str], *, area_code: str = "%(area_code)s", phone: str = "%(phone)s"
+) -> str:
+    columns = ",\n  ".join([*_customer_columns(), *extra_columns])
+    return f"SELECT\n  {columns}\nFROM customers AS c\nWHERE c.area_code = {area_code} AND c.phone = {phone}"
+
+
+def render_dba_interface(spec: FeatureSpec) -> list[str]:
+    """The objects a DBA's saved queries can rely on across retrains and inference modes.
+
+    - view customers_with_churn_probability: every customer column plus churn_probability. It is
+      merged into the query that reads it (ALGORITHM = MERGE), so a filter on the key scores that one
+      customer; on Aurora, a query over many rows calls the endpoint from the SELECT list.
+    - function customer_churn_probability(area_code, phone): one customer's probability, NULL for an
+      unknown key; its phone parameter is compared in the column's collation, so a session variable
+      of any utf8mb4 collation works.
+    Both run as the invoker (SQL SECURITY INVOKER): the caller's own rights and Aurora ML roles apply,
+    not those of the administrator who created them.
+    """
+    probability = f"{will_churn_call(spec, 'c')} AS churn_probability"
+    columns = ",\n  ".join([*_customer_columns(), probability])
+    score = (
+        f"SELECT {will_churn_call(spec, 'c')} FROM customers AS c"
+        f" WHERE c.area_code = in_area_code AND c.phone = in_phone COLLATE {KEY_COLLATION}"
+    )
+    return [
+        f"DROP VIEW IF EXISTS {CUSTOMER_VIEW}",
+        f"CREATE ALGORITHM = MERGE SQL SECURITY INVOKER VIEW {CUSTOMER_VIEW} AS\n"
+        f"SELECT\n  {columns}\nFROM customers AS c",
+        f"DROP FUNCTION IF EXISTS {CUSTOMER_FUNCTION}",
+        f"CREATE FUNCTION {CUSTOMER_FUNCTION}(in_area_code INT, in_phone VARCHAR(8) CHARACTER SET utf8mb4)\n"
+        f"  RETURNS DOUBLE\n"
+        f"  NOT DETERMINISTIC READS SQL DATA SQL SECURITY INVOKER\n"
+        f"  COMMENT 'churnguard: churn probability of one customer by key, NULL when unknown'\n"
+        f"  RETURN ({score})",
+    ]
 
 
 # Larger than any table: a derived table with a LIMIT is materialised instead of merged into the
@@ -81,16 +155,27 @@ def scoring_select_sql(spec: FeatureSpec, model: TreeModel) -> str:
     )
 
 
-def render_scoring_objects(spec: FeatureSpec, model: TreeModel) -> list[str]:
-    """The bulk-scoring forms: a view computing every customer's probability on read, and a
-    procedure refreshing the materialised customer_scores table from it in one set-based statement.
+def endpoint_scoring_select_sql(spec: FeatureSpec) -> str:
+    """Every customer's key and churn probability through will_churn (the SageMaker alias on Aurora):
+    the call in the SELECT list, where Aurora batches machine learning calls."""
+    return (
+        f"SELECT c.area_code, c.phone,\n  {will_churn_call(spec, 'c')} AS churn_probability\n"
+        f"FROM customers AS c"
+    )
+
+
+def render_scoring_objects(scoring_select: str) -> list[str]:
+    """The bulk-scoring forms over `scoring_select` (scoring_select_sql with the model compiled in,
+    or endpoint_scoring_select_sql): a view computing every customer's probability on read, and a
+    procedure refreshing the materialised customer_scores table from it in one set-based statement
+    (INSERT ... SELECT). Same names and columns in every inference mode; both run as the invoker.
     """
     return [
         f"DROP VIEW IF EXISTS {SCORES_VIEW}",
-        f"CREATE VIEW {SCORES_VIEW} AS\n{scoring_select_sql(spec, model)}",
+        f"CREATE SQL SECURITY INVOKER VIEW {SCORES_VIEW} AS\n{scoring_select}",
         f"DROP PROCEDURE IF EXISTS {REFRESH_PROCEDURE}",
         f"CREATE PROCEDURE {REFRESH_PROCEDURE}()\n"
-        f"  MODIFIES SQL DATA\n"
+        f"  MODIFIES SQL DATA SQL SECURITY INVOKER\n"
         f"  COMMENT 'churnguard: rescore every customer into {SCORES_TABLE}'\n"
         f"  INSERT INTO {SCORES_TABLE} (area_code, phone, churn_probability, scored_at)\n"
         f"  SELECT s.area_code, s.phone, s.churn_probability, CURRENT_TIMESTAMP FROM {SCORES_VIEW} AS s\n"

@@ -65,6 +65,7 @@ def test_app_user_statements_create_set_password_and_grant_on_one_database():
         f"CREATE USER IF NOT EXISTS 'churnguard_app'@'%' IDENTIFIED BY '{GOOD_PASSWORD}'",
         f"ALTER USER 'churnguard_app'@'%' IDENTIFIED BY '{GOOD_PASSWORD}'",
         "GRANT SELECT, INSERT, EXECUTE ON `churnguard`.* TO 'churnguard_app'@'%'",
+        "GRANT UPDATE ON `churnguard`.`customer_scores` TO 'churnguard_app'@'%'",
         "GRANT UPDATE ON `churnguard`.`offer_outcomes` TO 'churnguard_app'@'%'",
     ]
     assert APP_PRIVILEGES == ("SELECT", "INSERT", "EXECUTE")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pymysql
 import pytest
 
 from churnguard.bootstrap.apply import plan_files
@@ -55,3 +56,33 @@ def test_rendered_endpoint_sql_plans_one_statement_per_function(trained_model_di
     ]
     assert "ALIAS AWS_SAGEMAKER_INVOKE_ENDPOINT" in will_churn[1].sql
     assert "'churnguard-xgboost'" in will_churn[1].sql
+
+
+def test_the_app_user_alone_can_refresh_scores_and_use_the_dba_interface_but_not_delete(
+    target, app_secret_arn, trained_model_dir: Path
+):
+    """The objects run with the invoker's rights: what the deployed app user is granted (SELECT,
+    INSERT, EXECUTE, and UPDATE on customer_scores only) must be enough for them, and no more."""
+    files = render_deploy_sql(
+        trained_model_dir / "metadata.json", inference_mode="in_database", endpoint_name=None
+    )
+    for old in target.sql_dir.iterdir():
+        old.unlink()
+    for sql_file in files:
+        (target.sql_dir / sql_file.name).write_text(sql_file.text, encoding="utf-8")
+    run(target, app_secret_arn, "Create")
+    insert_customer_with_message(target)
+    with target.app_client() as app:
+        app.execute("CALL refresh_customer_scores()")
+        (stored,) = app.query("SELECT area_code, phone, churn_probability FROM customer_scores")
+        (one,) = app.query(
+            "SELECT customer_churn_probability(%(a)s, %(p)s) AS p",
+            {"a": stored["area_code"], "p": stored["phone"]},
+        )
+        (viewed,) = app.query("SELECT churn_probability FROM customers_with_churn_probability")
+        assert stored["churn_probability"] == pytest.approx(one["p"], abs=1e-12)
+        assert viewed["churn_probability"] == pytest.approx(one["p"], abs=1e-12)
+        with pytest.raises(pymysql.err.OperationalError, match="DELETE command denied"):
+            app.execute("DELETE FROM customer_scores")
+        with pytest.raises(pymysql.err.OperationalError, match="UPDATE command denied"):
+            app.execute("UPDATE customers SET churn = 1")

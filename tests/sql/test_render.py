@@ -13,6 +13,7 @@ from churnguard.sqlgen import (
     call_centre_sql,
     render_deploy_sql,
     static_sql_files,
+    will_churn_call,
 )
 from churnguard.sqlgen.functions import render_one_hot_helpers
 
@@ -21,15 +22,37 @@ def metadata_of(model_dir):
     return model_dir / "metadata.json"
 
 
-def test_static_files_come_first_in_name_order_then_generated(trained_model_dir):
-    files = render_deploy_sql(
-        metadata_of(trained_model_dir), inference_mode="endpoint", endpoint_name="cg-ep-1"
-    )
+GENERATED = [
+    "90_one_hot_helpers.sql",
+    "91_will_churn.sql",
+    "92_bulk_scoring.sql",
+    "93_dba_interface.sql",
+    "95_model_registry.sql",
+]
+
+
+@pytest.mark.parametrize(("mode", "endpoint"), [("endpoint", "cg-ep-1"), ("in_database", None)])
+def test_static_files_come_first_in_name_order_then_the_same_generated_files_in_both_modes(
+    trained_model_dir, mode, endpoint
+):
+    files = render_deploy_sql(metadata_of(trained_model_dir), inference_mode=mode, endpoint_name=endpoint)
     names = [f.name for f in files]
     static = [f.name for f in static_sql_files()]
     assert names[: len(static)] == static == sorted(static)
     assert "10_schema.sql" in static
-    assert names[len(static) :] == ["90_one_hot_helpers.sql", "91_will_churn.sql", "95_model_registry.sql"]
+    assert names[len(static) :] == GENERATED
+
+
+def test_endpoint_mode_scores_in_bulk_through_will_churn_in_the_select_list(trained_model_dir):
+    files = render_deploy_sql(
+        metadata_of(trained_model_dir), inference_mode="endpoint", endpoint_name="cg-ep-1"
+    )
+    bulk = next(f for f in files if f.name == "92_bulk_scoring.sql").statements()
+    spec = FeatureSpec.from_metadata_file(trained_model_dir / "metadata.json")
+    assert bulk[1].startswith("CREATE SQL SECURITY INVOKER VIEW customer_churn_scores AS")
+    assert will_churn_call(spec, "c") in bulk[1]
+    assert "EXP(" not in bulk[1]  # the endpoint scores: no compiled trees on Aurora in this mode
+    assert "INSERT INTO customer_scores" in bulk[3] and "FROM customer_churn_scores" in bulk[3]
 
 
 def test_endpoint_mode_renders_the_sagemaker_alias_with_every_feature(trained_model_dir):
@@ -56,7 +79,7 @@ def test_in_database_mode_renders_the_compiled_model_and_scoring_objects(trained
     text = "\n".join(f.text for f in files)
     assert "AWS_SAGEMAKER_INVOKE_ENDPOINT" not in text
     assert "DETERMINISTIC NO SQL" in text
-    assert "CREATE VIEW customer_churn_scores" in text
+    assert "CREATE SQL SECURITY INVOKER VIEW customer_churn_scores" in text
     assert "CREATE PROCEDURE refresh_customer_scores" in text
 
 
