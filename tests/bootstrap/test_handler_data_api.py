@@ -135,7 +135,7 @@ def test_create_on_aurora_sends_database_files_user_roles_and_seed_load_in_order
     expect_app_secret(aws)
     expect_seed_object(aws)
     aws.expect_statements(1, database=None)
-    aws.expect_statements(3 + 4 + 2, database="churnguard")
+    aws.expect_statements(3 + 5 + 2, database="churnguard")
     expect_customers_count(aws, has_rows=0)
     aws.expect_statements(1, database="churnguard")
     expect_customers_count(aws, has_rows=0, table="customer_messages")
@@ -155,20 +155,21 @@ def test_create_on_aurora_sends_database_files_user_roles_and_seed_load_in_order
         "DROP FUNCTION IF EXISTS will_churn",
         "CREATE FUNCTION will_churn(a DOUBLE) RETURNS DOUBLE",
     ]
-    assert [sql.split(" IDENTIFIED")[0] for _, sql in sent[4:8]] == [
+    assert [sql.split(" IDENTIFIED")[0] for _, sql in sent[4:9]] == [
         "CREATE USER IF NOT EXISTS 'churnguard_app'@'%'",
         "ALTER USER 'churnguard_app'@'%'",
         "GRANT SELECT, INSERT, EXECUTE ON `churnguard`.* TO 'churnguard_app'@'%'",
         "GRANT UPDATE ON `churnguard`.`customer_scores` TO 'churnguard_app'@'%'",
+        "GRANT UPDATE ON `churnguard`.`offer_outcomes` TO 'churnguard_app'@'%'",
     ]
-    assert sent[8][1].startswith("GRANT AWS_SAGEMAKER_ACCESS, AWS_COMPREHEND_ACCESS, AWS_LOAD_S3_ACCESS")
-    assert sent[9][1].startswith("SET DEFAULT ROLE AWS_SAGEMAKER_ACCESS")
-    assert sent[11][1].startswith(f"LOAD DATA FROM S3 FILE '{SEED_URI}' IGNORE INTO TABLE customers ")
-    assert sent[12][1] == "SELECT EXISTS(SELECT 1 FROM customer_messages) AS has_rows"
-    assert sent[13][1].startswith(
+    assert sent[9][1].startswith("GRANT AWS_SAGEMAKER_ACCESS, AWS_COMPREHEND_ACCESS, AWS_LOAD_S3_ACCESS")
+    assert sent[10][1].startswith("SET DEFAULT ROLE AWS_SAGEMAKER_ACCESS")
+    assert sent[12][1].startswith(f"LOAD DATA FROM S3 FILE '{SEED_URI}' IGNORE INTO TABLE customers ")
+    assert sent[13][1] == "SELECT EXISTS(SELECT 1 FROM customer_messages) AS has_rows"
+    assert sent[14][1].startswith(
         f"LOAD DATA FROM S3 FILE '{SEED_MESSAGES_URI}' IGNORE INTO TABLE customer_messages "
     )
-    assert len(sent) == 14
+    assert len(sent) == 15
     assert all(database == "churnguard" for database, _ in sent[1:])
 
 
@@ -185,7 +186,7 @@ def test_update_loads_only_into_tables_that_are_still_empty(
     expect_app_secret(aws)
     expect_seed_object(aws)
     aws.expect_statements(1, database=None)
-    aws.expect_statements(9, database="churnguard")
+    aws.expect_statements(10, database="churnguard")
     expect_customers_count(aws, has_rows=1)
     expect_customers_count(aws, has_rows=messages_have_rows, table="customer_messages")
     aws.expect_statements(len(loaded_tables), database="churnguard")

@@ -121,11 +121,12 @@ def test_a_database_with_a_model_it_never_recorded_is_a_clear_error(
 ) -> None:
     install(sql_client, trained_model_dir)
     # will_churn replaced by hand with another model's, the registry not told.
+    deploy_files = render_deploy_sql(
+        second_model_dir / "metadata.json", inference_mode="in_database", endpoint_name=None
+    )
     apply_sql_files(
         sql_client,
-        render_deploy_sql(
-            second_model_dir / "metadata.json", inference_mode="in_database", endpoint_name=None
-        )[-3:-1],
+        [file for file in deploy_files if file.name in ("90_one_hot_helpers.sql", "91_will_churn.sql")],
     )
     sql_client.execute("ALTER FUNCTION will_churn COMMENT 'churnguard model 0123456789abcdef, cut-off 0.3'")
     with pytest.raises(
