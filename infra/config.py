@@ -59,6 +59,7 @@ DEFAULTS: dict[str, Any] = {
     "seed_rows": 200,
     "backup_retention_days": 7,
     "availability_zones": "",
+    "sagemaker_training": False,
 }
 
 
@@ -87,6 +88,8 @@ class StackOptions:
     seed_rows: int
     backup_retention_days: int
     availability_zones: tuple[str, ...] = ()
+    # A SageMaker training role and key for `churnguard train --sagemaker` (infra/training_role.py).
+    sagemaker_training: bool = False
 
     @property
     def is_prod(self) -> bool:
@@ -143,6 +146,7 @@ def validate_options(raw: Mapping[str, Any], *, repo_root: Path = REPO_ROOT) -> 
         seed_rows=_integer(raw, "seed_rows", *SEED_ROWS_RANGE),
         backup_retention_days=_integer(raw, "backup_retention_days", *BACKUP_RETENTION_DAYS_RANGE),
         availability_zones=_zones(raw, "availability_zones"),
+        sagemaker_training=_boolean(raw, "sagemaker_training"),
     )
 
 
