@@ -51,9 +51,10 @@ class ModelArtifactError(ValueError):
 def booster_from_job_output(tarball: bytes, spec: FeatureSpec) -> xgb.Booster:
     """The booster a built-in XGBoost job saved (member `xgboost-model`), named after `spec`'s features.
 
-    It is kept with every round the job trained, early stopping's last ten included, so the model
-    shipped, the one a batch transform job scores and the one whose scores choose the cut-off are the
-    same trees.
+    When the job stopped early, the rounds after its best one are cut off (as the local search trims
+    its folds) and the best-iteration attributes dropped, so the trees shipped, the trees a batch
+    transform job scores (it gets this booster, repackaged) and the trees whose scores choose the
+    cut-off are the same, however a reader treats those attributes.
     """
     with tarfile.open(fileobj=io.BytesIO(tarball), mode="r:gz") as archive:
         try:
@@ -69,8 +70,21 @@ def booster_from_job_output(tarball: bytes, spec: FeatureSpec) -> xgb.Booster:
         raise ModelArtifactError(
             f"the job's model takes {booster.num_features()} features, the feature spec has {len(spec.names)}"
         )
+    best = booster.attr("best_iteration")
+    if best is not None:
+        booster = booster[: int(best) + 1]
+        # Without the attributes every reader (the serving container, the SQL compiler, the drivers)
+        # scores with every tree kept, whatever it does with best_iteration.
+        booster.set_attr(best_iteration=None, best_score=None)
     booster.feature_names = list(spec.names)
     return booster
+
+
+def model_tarball_bytes(booster: xgb.Booster) -> bytes:
+    """model.tar.gz exactly as the model folder holds it, for a batch transform job to score with."""
+    with tempfile.TemporaryDirectory(prefix="churnguard-model-") as folder:
+        artifacts.write_model_files(booster, Path(folder))
+        return (Path(folder) / artifacts.MODEL_TARBALL).read_bytes()
 
 
 @dataclass(frozen=True)

@@ -36,8 +36,14 @@ from training.sagemaker_jobs import (
     reduced_job_request,
     tuning_job_request,
 )
-from training.sagemaker_package import RunFacts, ScoredModel, booster_from_job_output, write_sagemaker_model
-from training.sagemaker_staging import export_prefix, remove_prefix, upload
+from training.sagemaker_package import (
+    RunFacts,
+    ScoredModel,
+    booster_from_job_output,
+    model_tarball_bytes,
+    write_sagemaker_model,
+)
+from training.sagemaker_staging import encryption, export_prefix, remove_prefix, upload
 from training.sagemaker_transform import score_folder, score_with_batch_transform
 from training.sagemaker_wait import (
     TRAINING_JOB,
@@ -199,13 +205,11 @@ class SageMakerTrainer:
         reduced_booster = booster_from_job_output(_read_s3_uri(self.clients.s3, reduced_url), reduced_spec)
 
         models = {}
-        for name, spec, booster, url, job in (
-            ("full", full_spec, full_booster, full_url, best["TrainingJobName"]),
-            ("reduced", reduced_spec, reduced_booster, reduced_url, settings.reduced_job_name),
+        for name, spec, booster, job in (
+            ("full", full_spec, full_booster, best["TrainingJobName"]),
+            ("reduced", reduced_spec, reduced_booster, settings.reduced_job_name),
         ):
-            scores = self._scores(
-                customers, parts, spec, booster, url, reduced=name == "reduced", batch=batch
-            )
+            scores = self._scores(customers, parts, spec, booster, reduced=name == "reduced", batch=batch)
             models[name] = ScoredModel(
                 spec, booster, scores["validation"], scores["test"], hyperparameters, job
             )
@@ -228,19 +232,26 @@ class SageMakerTrainer:
         parts: Split,
         spec: FeatureSpec,
         booster: xgb.Booster,
-        model_url: str,
         *,
         reduced: bool,
         batch: bool,
     ) -> dict[str, np.ndarray]:
         churn = labels(customers)
         if batch:
+            # The transform scores the booster as shipped (trimmed), not the job's own artifact.
+            key = f"{self.settings.run_prefix}scoring/{'reduced' if reduced else 'full'}/model.tar.gz"
+            self.clients.s3.put_object(
+                Bucket=self.settings.bucket,
+                Key=key,
+                Body=model_tarball_bytes(booster),
+                **encryption(self.settings),
+            )
             return score_with_batch_transform(
                 self.clients.sagemaker,
                 self.clients.s3,
                 self.settings,
                 self.image,
-                model_url,
+                f"s3://{self.settings.bucket}/{key}",
                 {"validation": churn[parts.validation], "test": churn[parts.test]},
                 self.progress,
                 reduced=reduced,
