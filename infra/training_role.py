@@ -19,6 +19,8 @@ from infra.nag import acknowledge, logical_id
 
 # The log groups SageMaker writes a training / transform job's container output to.
 JOB_LOG_GROUPS = ("/aws/sagemaker/TrainingJobs", "/aws/sagemaker/TransformJobs")
+# The built-in algorithm's ECR repository (sagemaker.image_uris: <account>.dkr.ecr.<region>...).
+XGBOOST_REPOSITORY = "sagemaker-xgboost"
 # The CloudWatch namespace of the built-in algorithms' job metrics.
 METRICS_NAMESPACE = "/aws/sagemaker/TrainingJobs"
 
@@ -94,11 +96,17 @@ class TrainingRole(Construct):
                 conditions={"StringLike": {"cloudwatch:namespace": [f"{METRICS_NAMESPACE}*"]}},
             )
         )
-        # The built-in XGBoost image lives in an AWS-owned ECR repository of each region.
+        # The built-in XGBoost image lives in the sagemaker-xgboost repository of an AWS-owned account
+        # that differs by region; the authorisation token has no resource to scope to.
+        self.role.add_to_policy(iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"]))
         self.role.add_to_policy(
             iam.PolicyStatement(
-                actions=["ecr:GetAuthorizationToken", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-                resources=["*"],
+                actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                resources=[
+                    stack.format_arn(
+                        service="ecr", account="*", resource="repository", resource_name=XGBOOST_REPOSITORY
+                    )
+                ],
             )
         )
         self._acknowledge(bucket, model_prefix)
@@ -123,9 +131,14 @@ class TrainingRole(Construct):
             self.role,
             "AwsSolutions-IAM5[Resource::*]",
             "cloudwatch:PutMetricData has no resource-level permission (limited here by the "
-            "cloudwatch:namespace condition to SageMaker's training namespace), ecr:GetAuthorizationToken "
-            "has none either; BatchGetImage / GetDownloadUrlForLayer pull the built-in XGBoost image "
-            "from AWS's own registry account, which differs by region.",
+            "cloudwatch:namespace condition to SageMaker's training namespace), and neither has "
+            "ecr:GetAuthorizationToken.",
+        )
+        acknowledge(
+            self.role,
+            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecr:<AWS::Region>:*:repository/{XGBOOST_REPOSITORY}]",
+            "The built-in XGBoost image is pulled from AWS's sagemaker-xgboost repository, whose owning "
+            "account differs by region; only that repository name is allowed.",
         )
         acknowledge(
             self.role,

@@ -92,3 +92,12 @@ def test_metrics_and_logs_are_scoped_to_sagemaker_jobs(prod_synth: Synthesized) 
 def test_synthesis_with_the_role_has_no_nag_findings(prod_synth: Synthesized) -> None:
     training_role(prod_synth)
     assert prod_synth.nag_violations() == []
+
+
+def test_only_actions_without_resource_scope_get_a_wildcard(prod_synth: Synthesized) -> None:
+    logical_id, _ = training_role(prod_synth)
+    statements = prod_synth.role_statements(logical_id)
+    wildcard = {a for s in statements if "*" in as_list(s["Resource"]) for a in as_list(s["Action"])}
+    assert wildcard == {"ecr:GetAuthorizationToken", "cloudwatch:PutMetricData"}
+    (pull,) = [s for s in statements if "ecr:BatchGetImage" in as_list(s["Action"])]
+    assert str(pull["Resource"]).endswith(":*:repository/sagemaker-xgboost']]}")
