@@ -11,6 +11,7 @@ finds them.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,7 @@ from urllib.parse import urlparse
 import numpy as np
 import pandas as pd
 import xgboost as xgb
+from botocore.exceptions import BotoCoreError, ClientError
 
 from churnguard.feature_spec import FeatureSpec
 from training import explain
@@ -133,15 +135,28 @@ class SageMakerTrainer:
 
     def run(self, load_customers: Callable[[], pd.DataFrame], out_dir: Any) -> dict[str, Any]:
         """Train on SageMaker and write the model folder; the metadata written."""
-        leave_objects = False
         try:
-            return self._run(load_customers, out_dir)
+            metadata = self._run(load_customers, out_dir)
         except JobStillRunning:
-            leave_objects = True
+            raise  # a job may still read the staged objects: teardown removes them later
+        except BaseException:
+            self._clean_up()
             raise
-        finally:
-            if not leave_objects:
-                self.remove_objects()
+        self._clean_up()
+        return metadata
+
+    def _clean_up(self) -> None:
+        """Remove the run's objects; a failure to do so is reported (stderr) without hiding the run's
+        own outcome: the model folder is written, or the run's error is the one raised."""
+        try:
+            self.remove_objects()
+        except (BotoCoreError, ClientError, RuntimeError) as error:
+            where = f"s3://{self.settings.bucket}/{self.settings.run_prefix}"
+            print(
+                f"warning: could not remove the run's objects under {where} ({error}): "
+                "`churnguard teardown` removes them",
+                file=sys.stderr,
+            )
 
     def remove_objects(self) -> int:
         """Everything the run put in S3: staging, job outputs and the table export."""

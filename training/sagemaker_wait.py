@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from churnguard.errors import UserError
 from training.progress import Progress
 
@@ -21,6 +23,8 @@ DEFAULT_POLL_S = 30.0
 # A tuning job of 20 one-to-three-minute jobs, two at a time, ends well within this.
 DEFAULT_MAX_WAIT_S = 4 * 3600.0
 FAILED_STATES = ("Failed", "Stopped")
+# Describe calls that may fail in a row (network, throttling past botocore's retries) before giving up.
+MAX_FAILED_POLLS = 5
 
 
 class JobFailed(UserError):
@@ -103,10 +107,24 @@ def wait_for_job(
     describe = getattr(sagemaker, kind.describe)
     detail = detail or status_detail(kind)
     started = clock()
+    failures = 0
     progress.begin(f"waiting for {kind.label} {name}", total)
     try:
         while True:
-            description = describe(**{kind.name_parameter: name})
+            try:
+                description = describe(**{kind.name_parameter: name})
+            except (BotoCoreError, ClientError) as error:
+                # The job runs on whatever happens to this connection: give up after a few polls, saying so.
+                failures += 1
+                if failures >= MAX_FAILED_POLLS:
+                    raise JobStillRunning(
+                        f"could not ask SageMaker about {kind.label} {name} {failures} times in a row "
+                        f"({error}); it may still be running (and billing): check or stop it with "
+                        f"`{kind.stop_hint(name)}`"
+                    ) from None
+                sleep(poll_s)
+                continue
+            failures = 0
             done, text = detail(description)
             progress.advance(done, text)
             status = description[kind.status_key]

@@ -366,3 +366,47 @@ def test_staged_csvs_are_what_the_channels_read(tmp_path: Path) -> None:
     assert rows.shape == (len(parts.train), 1 + len(spec["features"]))
     assert np.array_equal(rows[:, 0], labels(customers())[parts.train])
     assert head["ServerSideEncryption"] == "aws:kms" and head["SSEKMSKeyId"] == KEY
+
+
+def test_describe_calls_failing_in_a_row_end_the_wait_with_the_stop_command(tmp_path: Path) -> None:
+    def queue(service: StubbedSageMaker) -> None:
+        _create_tuning(service)
+        service.respond(
+            "describe_hyper_parameter_tuning_job",
+            tuning_description(service.launch, "InProgress", completed=1, best=False),
+        )
+        for _ in range(5):
+            service.fail("describe_hyper_parameter_tuning_job", "ThrottlingException", "Rate exceeded")
+
+    with mock_aws():
+        service, _, raised = _failing_run(tmp_path, queue)
+        staged = service.objects()
+    name = service.launch.tuning_job_name
+    assert raised.type is JobStillRunning
+    assert f"could not ask SageMaker about tuning job {name} 5 times in a row" in str(raised.value)
+    assert "Rate exceeded" in str(raised.value) and "stop-hyper-parameter-tuning-job" in str(raised.value)
+    assert staged  # the job may still read them
+
+
+def test_a_failed_clean_up_does_not_hide_the_jobs_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def queue(service: StubbedSageMaker) -> None:
+        _create_tuning(service)
+        service.respond(
+            "describe_hyper_parameter_tuning_job",
+            tuning_description(
+                service.launch, "Failed", completed=0, best=False, failure="InternalServerError"
+            ),
+        )
+
+    def refuse(*_: Any, **__: Any) -> int:
+        raise RuntimeError("could not remove s3://bucket/key: AccessDenied")
+
+    monkeypatch.setattr("training.sagemaker_run.remove_prefix", refuse)
+    with mock_aws():
+        service, _, raised = _failing_run(tmp_path, queue)
+    assert raised.type is JobFailed and "InternalServerError" in str(raised.value)
+    warning = capsys.readouterr().err
+    assert f"could not remove the run's objects under s3://{service.launch.bucket}/model/" in warning
+    assert "`churnguard teardown` removes them" in warning
