@@ -9,15 +9,16 @@ says the job is still running, what it costs to leave it, and the command that s
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from churnguard.errors import UserError
-from training.progress import Progress
+from training.progress import Progress, StreamProgress
 
 DEFAULT_POLL_S = 30.0
 # A tuning job of 20 one-to-three-minute jobs, two at a time, ends well within this.
@@ -147,3 +148,34 @@ def wait_for_job(
             f"stopped waiting, but {kind.label} {name} is still running (and billing): stop it with "
             f"`{kind.stop_hint(name)}`, or `churnguard teardown` removes every leftover"
         ) from None
+
+
+class JobProgress:
+    """StreamProgress for waits of minutes to hours: on a terminal its redrawn counter; in a log file or CI,
+    where StreamProgress prints only a step's end, one line each time the job's state changes."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._stream = stream if stream is not None else sys.stderr
+        self._inner = StreamProgress(self._stream)
+        self._interactive = self._stream.isatty()
+        self._total: int | None = None
+        self._last: tuple[int, str] | None = None
+
+    def begin(self, step: str, total: int | None = None) -> None:
+        self._total, self._last = total, None
+        self._inner.begin(step, total)
+        if not self._interactive:
+            self._stream.write(f"{step} ...\n")
+            self._stream.flush()
+
+    def advance(self, done: int, detail: str = "") -> None:
+        self._inner.advance(done, detail)
+        if self._interactive or self._last == (done, detail):
+            return
+        self._last = (done, detail)
+        count = f"{done}/{self._total} " if self._total else ""
+        self._stream.write(f"  {count}{detail}\n")
+        self._stream.flush()
+
+    def end(self, detail: str = "") -> None:
+        self._inner.end(detail)

@@ -142,7 +142,6 @@ def _launch_on_sagemaker(args: argparse.Namespace) -> int:
     from churnguard.aws_clients import aws_client
     from training.cutoff import CostModel
     from training.pipeline import DEFAULT_AUC_MARGIN
-    from training.progress import StreamProgress
     from training.sagemaker_jobs import (
         DEFAULT_INSTANCE_TYPE,
         DEFAULT_MAX_JOBS,
@@ -151,6 +150,7 @@ def _launch_on_sagemaker(args: argparse.Namespace) -> int:
         training_image,
     )
     from training.sagemaker_run import Clients, RunOptions, SageMakerTrainer
+    from training.sagemaker_wait import JobProgress
 
     if not args.stage and not (args.bucket and args.role_arn):
         raise UserError(
@@ -216,7 +216,7 @@ def _launch_on_sagemaker(args: argparse.Namespace) -> int:
         f"tuning job {settings.tuning_job_name} ({settings.max_jobs} jobs)",
         file=sys.stderr,
     )
-    trainer = SageMakerTrainer(clients, settings, training_image(settings.region), options, StreamProgress())
+    trainer = SageMakerTrainer(clients, settings, training_image(settings.region), options, JobProgress())
     metadata = trainer.run(load, args.out)
     print(summary_text(metadata, args.out))
     return 0
