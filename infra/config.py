@@ -60,6 +60,7 @@ DEFAULTS: dict[str, Any] = {
     "backup_retention_days": 7,
     "availability_zones": "",
     "console": False,
+    "sagemaker_training": False,
 }
 
 
@@ -89,6 +90,8 @@ class StackOptions:
     backup_retention_days: int
     availability_zones: tuple[str, ...] = ()
     console: bool = False  # the agent console (infra/console.py, docs/console.md)
+    # A SageMaker training role and key for `churnguard train --sagemaker` (infra/training_role.py).
+    sagemaker_training: bool = False
 
     @property
     def is_prod(self) -> bool:
@@ -146,6 +149,7 @@ def validate_options(raw: Mapping[str, Any], *, repo_root: Path = REPO_ROOT) -> 
         backup_retention_days=_integer(raw, "backup_retention_days", *BACKUP_RETENTION_DAYS_RANGE),
         availability_zones=_zones(raw, "availability_zones"),
         console=_boolean(raw, "console"),
+        sagemaker_training=_boolean(raw, "sagemaker_training"),
     )
 
 

@@ -21,12 +21,13 @@ from infra.availability_zones import availability_zones_for
 from infra.bootstrap import DatabaseBootstrap, deploy_sql_files, write_seed_csv, write_seed_messages_csv
 from infra.config import StackOptions
 from infra.console import AgentConsole
-from infra.data_bucket import DataBucket
+from infra.data_bucket import MODEL_PREFIX, DataBucket
 from infra.database import Database
 from infra.model_artifacts import load_model_artifacts
 from infra.model_endpoint import ModelEndpoint
 from infra.nag import acknowledge
 from infra.network import Network
+from infra.training_role import TrainingRole
 
 SEED_DATA_RANDOM_SEED = 1729
 # Aurora ML's sentiment functions call these; Comprehend's detect APIs have no resource-level scope.
@@ -95,6 +96,16 @@ class ChurnguardStack(cdk.Stack):
             "comprehend:DetectSentiment and BatchDetectSentiment support no resource-level permissions "
             "(IAM requires Resource *); the role may call only these two read-only actions.",
         )
+
+        self.training: TrainingRole | None = None
+        if options.sagemaker_training:
+            self.training = TrainingRole(
+                self,
+                "Training",
+                bucket=self.data_bucket.bucket,
+                model_prefix=MODEL_PREFIX,
+                removal_policy=removal,
+            )
 
         self.endpoint: ModelEndpoint | None = None
         if options.has_endpoint:
@@ -207,6 +218,10 @@ class ChurnguardStack(cdk.Stack):
             outputs["ConsoleUserPoolId"] = (self.console.user_pool.user_pool_id, "create agents here")
         if self.endpoint is not None:
             outputs["EndpointName"] = (self.endpoint.endpoint_name, "SageMaker endpoint behind will_churn()")
+        if self.training is not None:
+            # What `churnguard train --sagemaker --stage STAGE` reads (training/sagemaker_outputs.py).
+            outputs["TrainingRoleArn"] = (self.training.role.role_arn, "execution role of SageMaker training")
+            outputs["TrainingKeyArn"] = (self.training.key.key_arn, "KMS key of training data and models")
         for name, (value, description) in outputs.items():
             cdk.CfnOutput(self, name, value=value, description=description)
 

@@ -1,10 +1,11 @@
-"""Launching the same training on SageMaker: one training job and one hyper-parameter tuning job.
+"""The SageMaker job requests: the tuning job (the search), the reduced model's training job, and the data.
 
-Both use the built-in XGBoost algorithm of the pinned container version on CSVs prepared here
-(label first, no header, the full feature spec's columns), search the same ranges as the local
-search, and write under the data bucket's model prefix. Every job is named with NAME_PREFIX and
-tagged with PROJECT_TAGS so teardown finds it; traffic between containers is encrypted, the
-containers get no network access, and uploads are encrypted at rest.
+All jobs use the built-in XGBoost algorithm of the pinned container version on CSVs prepared here
+(label first, no header), search the same ranges as the local search (the learning rate starting,
+as locally, at MIN_USEFUL_ETA rather than 0), read their inputs from the run's staging prefix and
+write under the run's output prefix, both inside the data bucket's model prefix. Every job is named
+with NAME_PREFIX and tagged with PROJECT_TAGS so teardown finds it; traffic between containers is
+encrypted, the containers get no network access, and uploads are encrypted at rest.
 """
 
 from __future__ import annotations
@@ -16,24 +17,27 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
 import numpy as np
 import pandas as pd
 
 from churnguard.constants import NAME_PREFIX, PROJECT_TAGS, XGBOOST_CONTAINER_VERSION
 from churnguard.errors import UserError
-from training.features import build_feature_spec, feature_matrix, labels
-from training.search import EARLY_STOPPING_ROUNDS, HYPERPARAMETER_RANGES, REFERENCE_HYPERPARAMETERS
-from training.split import SplitRule, split_customers
+from churnguard.feature_spec import FeatureSpec
+from training.features import feature_matrix, labels
+from training.search import EARLY_STOPPING_ROUNDS, HYPERPARAMETER_RANGES, MIN_USEFUL_ETA
 
 # Where the stack's data bucket keeps model inputs and artifacts (infra/data_bucket.py MODEL_PREFIX).
 MODEL_PREFIX = "model/"
 DEFAULT_INSTANCE_TYPE = "ml.m5.xlarge"
+DEFAULT_MAX_JOBS = 20
+DEFAULT_MAX_PARALLEL_JOBS = 2
 MAX_RUNTIME_SECONDS = 3600
 # SageMaker limits tuning job names to 32 characters and training job names to 63.
 _TUNING_NAME_LIMIT = 32
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+# The channels of every training job; `test` rows are only ever scored, never trained or tuned on.
+TRAIN, VALIDATION, TEST = "train", "validation", "test"
 
 
 @dataclass(frozen=True)
@@ -43,8 +47,10 @@ class LaunchSettings:
     region: str
     run_name: str
     instance_type: str = DEFAULT_INSTANCE_TYPE
-    max_jobs: int = 20
-    max_parallel_jobs: int = 2
+    # More than one instance trains each job distributed, the train channel sharded by S3 key.
+    instance_count: int = 1
+    max_jobs: int = DEFAULT_MAX_JOBS
+    max_parallel_jobs: int = DEFAULT_MAX_PARALLEL_JOBS
     kms_key_id: str | None = None
 
     def __post_init__(self) -> None:
@@ -59,18 +65,33 @@ class LaunchSettings:
                 f"the tuning job needs 1 <= parallel jobs <= jobs, got {self.max_parallel_jobs} parallel "
                 f"and {self.max_jobs} jobs (--trials with --sagemaker sets the jobs)"
             )
+        if self.instance_count < 1:
+            raise UserError(f"--instance-count must be at least 1 (got {self.instance_count})")
 
     @property
     def run_prefix(self) -> str:
         return f"{MODEL_PREFIX}{self.run_name}/"
 
     @property
-    def training_job_name(self) -> str:
-        return f"{self.run_name}-train"
+    def staging_prefix(self) -> str:
+        """Where the run's CSVs go; removed when the run ends (teardown finds what a dead run left)."""
+        return f"{self.run_prefix}staging/"
+
+    @property
+    def output_uri(self) -> str:
+        return f"s3://{self.bucket}/{self.run_prefix}output/"
+
+    def channel_uri(self, channel: str, *, reduced: bool = False) -> str:
+        folder = f"reduced-{channel}" if reduced else channel
+        return f"s3://{self.bucket}/{self.staging_prefix}{folder}/"
 
     @property
     def tuning_job_name(self) -> str:
         return f"{self.run_name[: _TUNING_NAME_LIMIT - 4]}-hpo"
+
+    @property
+    def reduced_job_name(self) -> str:
+        return f"{self.run_name}-reduced"
 
 
 def default_run_name(now: datetime | None = None) -> str:
@@ -86,52 +107,68 @@ def training_image(region: str) -> str:
     return image_uris.retrieve("xgboost", region, XGBOOST_CONTAINER_VERSION)
 
 
-def prepare_csvs(customers: pd.DataFrame, *, split: SplitRule, seed: int) -> dict[str, bytes]:
-    """train.csv / validation.csv in the built-in algorithm's CSV form, plus the feature spec they follow."""
-    customers = customers.reset_index(drop=True)
-    parts = split_customers(customers, split, seed)
-    spec = build_feature_spec(customers.iloc[parts.train])
+def csv_bytes(matrix: np.ndarray) -> bytes:
+    """Rows in the built-in algorithm's CSV form: no header, repr-exact floats (the same float64 values
+    the local run trains on)."""
+    buffer = io.StringIO()
+    np.savetxt(buffer, matrix, delimiter=",", fmt="%.17g")
+    return buffer.getvalue().encode("ascii")
+
+
+def channel_files(
+    customers: pd.DataFrame, spec: FeatureSpec, rows: dict[str, np.ndarray], *, shards: int = 1
+) -> dict[str, bytes]:
+    """`<channel>/part-NNNNN.csv` for each channel: label first, then `spec`'s features in its order.
+
+    The train channel is cut into `shards` files (at least one per training instance: ShardedByS3Key
+    hands each instance whole objects); the others are one file each.
+    """
     matrix = np.column_stack([labels(customers), feature_matrix(customers, spec)])
     files = {}
-    for name, rows in (("train", parts.train), ("validation", parts.validation)):
-        buffer = io.StringIO()
-        # repr-exact floats: the container parses the same float64 values the local run trains on.
-        np.savetxt(buffer, matrix[rows], delimiter=",", fmt="%.17g")
-        files[f"{name}.csv"] = buffer.getvalue().encode("ascii")
-    files["feature_spec.json"] = json.dumps({"features": spec.names, "feature_spec": spec.to_json()}).encode()
+    for channel, positions in rows.items():
+        pieces = np.array_split(positions, shards if channel == TRAIN else 1)
+        for number, piece in enumerate(pieces):
+            files[f"{channel}/part-{number:05d}.csv"] = csv_bytes(matrix[piece])
     return files
+
+
+def feature_spec_file(spec: FeatureSpec) -> bytes:
+    return json.dumps({"features": spec.names, "feature_spec": spec.to_json()}).encode()
 
 
 def _tags() -> list[dict[str, str]]:
     return [{"Key": key, "Value": value} for key, value in PROJECT_TAGS.items()]
 
 
-def _common_job_parts(settings: LaunchSettings, image: str) -> dict[str, Any]:
-    output: dict[str, Any] = {"S3OutputPath": f"s3://{settings.bucket}/{settings.run_prefix}output/"}
+def _channel(name: str, uri: str, distribution: str) -> dict[str, Any]:
+    return {
+        "ChannelName": name,
+        "ContentType": "text/csv",
+        "DataSource": {
+            "S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": uri, "S3DataDistributionType": distribution}
+        },
+    }
+
+
+def _common_job_parts(settings: LaunchSettings, image: str, *, reduced: bool) -> dict[str, Any]:
+    output: dict[str, Any] = {"S3OutputPath": settings.output_uri}
     resources: dict[str, Any] = {
         "InstanceType": settings.instance_type,
-        "InstanceCount": 1,
+        "InstanceCount": settings.instance_count,
         "VolumeSizeInGB": 10,
     }
     if settings.kms_key_id:
         output["KmsKeyId"] = settings.kms_key_id
         resources["VolumeKmsKeyId"] = settings.kms_key_id
+    # With several instances each gets a share of the training rows; every instance scores the whole
+    # validation channel, so the metric the tuner reads is computed on the same rows.
+    train_distribution = "ShardedByS3Key" if settings.instance_count > 1 else "FullyReplicated"
     return {
         "AlgorithmSpecification": {"TrainingImage": image, "TrainingInputMode": "File"},
         "RoleArn": settings.role_arn,
         "InputDataConfig": [
-            {
-                "ChannelName": channel,
-                "ContentType": "text/csv",
-                "DataSource": {
-                    "S3DataSource": {
-                        "S3DataType": "S3Prefix",
-                        "S3Uri": f"s3://{settings.bucket}/{settings.run_prefix}data/{channel}.csv",
-                        "S3DataDistributionType": "FullyReplicated",
-                    }
-                },
-            }
-            for channel in ("train", "validation")
+            _channel(TRAIN, settings.channel_uri(TRAIN, reduced=reduced), train_distribution),
+            _channel(VALIDATION, settings.channel_uri(VALIDATION, reduced=reduced), "FullyReplicated"),
         ],
         "OutputDataConfig": output,
         "ResourceConfig": resources,
@@ -141,7 +178,7 @@ def _common_job_parts(settings: LaunchSettings, image: str) -> dict[str, Any]:
     }
 
 
-def _static_hyperparameters(seed: int) -> dict[str, str]:
+def static_hyperparameters(seed: int) -> dict[str, str]:
     return {
         "objective": "binary:logistic",
         "eval_metric": "auc",
@@ -150,32 +187,31 @@ def _static_hyperparameters(seed: int) -> dict[str, str]:
     }
 
 
-def training_job_request(settings: LaunchSettings, image: str, seed: int) -> dict[str, Any]:
-    """CreateTrainingJob with the reference's hyper-parameters: a baseline for the tuning job."""
-    hyperparameters = {name: str(value) for name, value in REFERENCE_HYPERPARAMETERS.items()}
-    return {
-        "TrainingJobName": settings.training_job_name,
-        "HyperParameters": {**_static_hyperparameters(seed), **hyperparameters},
-        **_common_job_parts(settings, image),
-        "Tags": _tags(),
-    }
+def tuned_ranges() -> dict[str, tuple[float, float, bool]]:
+    """HYPERPARAMETER_RANGES as the tuner gets them: eta from MIN_USEFUL_ETA, as the local draws are
+    clipped (a learning rate of 0 cannot move the scores in any number of rounds)."""
+    ranges = dict(HYPERPARAMETER_RANGES)
+    low, high, is_integer = ranges["eta"]
+    ranges["eta"] = (max(low, MIN_USEFUL_ETA), high, is_integer)
+    return ranges
 
 
 def tuning_job_request(settings: LaunchSettings, image: str, seed: int) -> dict[str, Any]:
-    """CreateHyperParameterTuningJob over HYPERPARAMETER_RANGES, maximising validation AUC.
+    """CreateHyperParameterTuningJob over the local search's ranges, maximising validation AUC.
 
     Each job is judged on the one validation part, not on the local search's five folds: the tuner
     reads only metrics the built-in algorithm computes on its validation channel (docs/training.md,
-    "What the SageMaker tuning job cannot do the local way").
+    "Training on SageMaker").
     """
+    ranges = tuned_ranges()
     continuous = [
         {"Name": name, "MinValue": str(low), "MaxValue": str(high), "ScalingType": "Auto"}
-        for name, (low, high, is_integer) in HYPERPARAMETER_RANGES.items()
+        for name, (low, high, is_integer) in ranges.items()
         if not is_integer
     ]
     integer = [
         {"Name": name, "MinValue": str(int(low)), "MaxValue": str(int(high)), "ScalingType": "Auto"}
-        for name, (low, high, is_integer) in HYPERPARAMETER_RANGES.items()
+        for name, (low, high, is_integer) in ranges.items()
         if is_integer
     ]
     return {
@@ -195,50 +231,21 @@ def tuning_job_request(settings: LaunchSettings, image: str, seed: int) -> dict[
             "TrainingJobEarlyStoppingType": "Auto",
         },
         "TrainingJobDefinition": {
-            "StaticHyperParameters": _static_hyperparameters(seed),
-            **_common_job_parts(settings, image),
+            "StaticHyperParameters": static_hyperparameters(seed),
+            **_common_job_parts(settings, image, reduced=False),
         },
         "Tags": _tags(),
     }
 
 
-@dataclass(frozen=True)
-class LaunchResult:
-    training_job_name: str
-    tuning_job_name: str
-    data_uris: dict[str, str]
-    output_uri: str
-
-
-def launch(
-    customers: pd.DataFrame,
-    settings: LaunchSettings,
-    *,
-    split: SplitRule = "project",
-    seed: int = 1729,
-    session: boto3.session.Session | None = None,
-    image: str | None = None,
-) -> LaunchResult:
-    """Upload the prepared CSVs, then start the training job and the tuning job (without waiting)."""
-    session = session or boto3.session.Session(region_name=settings.region)
-    s3 = session.client("s3", region_name=settings.region)
-    sagemaker = session.client("sagemaker", region_name=settings.region)
-    image = image or training_image(settings.region)
-    encryption: dict[str, str] = (
-        {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": settings.kms_key_id}
-        if settings.kms_key_id
-        else {"ServerSideEncryption": "AES256"}
-    )
-    data_uris = {}
-    for name, body in prepare_csvs(customers, split=split, seed=seed).items():
-        key = f"{settings.run_prefix}data/{name}"
-        s3.put_object(Bucket=settings.bucket, Key=key, Body=body, **encryption)
-        data_uris[name] = f"s3://{settings.bucket}/{key}"
-    sagemaker.create_training_job(**training_job_request(settings, image, seed))
-    sagemaker.create_hyper_parameter_tuning_job(**tuning_job_request(settings, image, seed))
-    return LaunchResult(
-        training_job_name=settings.training_job_name,
-        tuning_job_name=settings.tuning_job_name,
-        data_uris=data_uris,
-        output_uri=f"s3://{settings.bucket}/{settings.run_prefix}output/",
-    )
+def reduced_job_request(
+    settings: LaunchSettings, image: str, seed: int, hyperparameters: dict[str, str]
+) -> dict[str, Any]:
+    """CreateTrainingJob for the reduced model: the best tuning job's hyper-parameters on the features
+    the best model splits on (the reduced channels)."""
+    return {
+        "TrainingJobName": settings.reduced_job_name,
+        "HyperParameters": {**static_hyperparameters(seed), **hyperparameters},
+        **_common_job_parts(settings, image, reduced=True),
+        "Tags": _tags(),
+    }

@@ -44,13 +44,39 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="cost",
         help="keep the search trial with the lowest validation cost (default) or the highest validation AUC",
     )
-    aws = parser.add_argument_group("SageMaker")
-    aws.add_argument("--sagemaker", action="store_true", help="launch a training and a tuning job instead")
+    aws = parser.add_argument_group("SageMaker (docs/training.md, Training on SageMaker)")
+    aws.add_argument(
+        "--sagemaker",
+        action="store_true",
+        help="run the search and training as SageMaker jobs, then write --out",
+    )
+    aws.add_argument("--stage", default=None, help="read bucket, role and key from stack churnguard-STAGE")
+    aws.add_argument(
+        "--from-table",
+        action="store_true",
+        help="train on the deployed customers table (exported with SELECT INTO OUTFILE S3; needs --stage)",
+    )
     aws.add_argument("--bucket", help="data bucket for inputs and artifacts (under model/)")
     aws.add_argument("--role-arn", help="execution role the jobs run as")
     aws.add_argument("--region", default=None, help="AWS region (default: the AWS configuration's)")
     aws.add_argument("--instance-type", default=None, help="training instance type (default ml.m5.xlarge)")
+    aws.add_argument(
+        "--instance-count",
+        type=int,
+        default=1,
+        help="instances per training job (>1: distributed, sharded input)",
+    )
     aws.add_argument("--kms-key-id", default=None, help="KMS key for uploads, outputs and volumes")
+    aws.add_argument(
+        "--scoring",
+        choices=("auto", "local", "batch-transform"),
+        default="auto",
+        help="score the validation/test rows here or with a batch transform job (auto: batch transform "
+        "above 1,000,000 rows)",
+    )
+    aws.add_argument(
+        "--max-wait-minutes", type=float, default=240.0, help="give up waiting for one job after this long"
+    )
     parser.set_defaults(func=run)
 
 
@@ -74,9 +100,9 @@ def _customers(args: argparse.Namespace) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    customers = _customers(args)
     if args.sagemaker:
-        return _launch_on_sagemaker(args, customers)
+        return _launch_on_sagemaker(args)
+    customers = _customers(args)
     from training.pipeline import DEFAULT_AUC_MARGIN, DEFAULT_TRIALS, train
     from training.progress import StreamProgress
 
@@ -110,27 +136,87 @@ def summary_text(metadata: dict[str, Any], out_dir: Path) -> str:
     )
 
 
-def _launch_on_sagemaker(args: argparse.Namespace, customers: Any) -> int:
-    if not args.bucket or not args.role_arn:
-        raise UserError("--sagemaker needs --bucket and --role-arn")
+def _launch_on_sagemaker(args: argparse.Namespace) -> int:
     import boto3
 
-    from training.sagemaker_jobs import DEFAULT_INSTANCE_TYPE, LaunchSettings, default_run_name, launch
+    from churnguard.aws_clients import aws_client
+    from training.cutoff import CostModel
+    from training.pipeline import DEFAULT_AUC_MARGIN
+    from training.sagemaker_jobs import (
+        DEFAULT_INSTANCE_TYPE,
+        DEFAULT_MAX_JOBS,
+        LaunchSettings,
+        default_run_name,
+        training_image,
+    )
+    from training.sagemaker_run import Clients, RunOptions, SageMakerTrainer
+    from training.sagemaker_wait import JobProgress
 
+    if not args.stage and not (args.bucket and args.role_arn):
+        raise UserError(
+            "--sagemaker needs --stage (to read the deployed stack's outputs) or --bucket and --role-arn"
+        )
     session = boto3.session.Session(region_name=args.region)
     if not session.region_name:
         raise UserError("no AWS region: pass --region or configure one")
+    target = None
+    if args.stage:
+        from training.sagemaker_stack import read_training_target
+
+        target = read_training_target(
+            aws_client("cloudformation", session=session), args.stage, session.region_name
+        )
+    bucket = args.bucket or (target.stack.bucket if target else None)
+    role_arn = args.role_arn or (target.role_arn if target else None)
+    assert bucket and role_arn  # given, or read from the stack's outputs (read_training_target checks them)
+    if args.from_table and (target is None or args.data is not None):
+        raise UserError("--from-table exports the deployed table: give --stage, and no --data")
     settings = LaunchSettings(
-        bucket=args.bucket,
-        role_arn=args.role_arn,
+        bucket=bucket,
+        role_arn=role_arn,
         region=session.region_name,
         run_name=default_run_name(),
         instance_type=args.instance_type or DEFAULT_INSTANCE_TYPE,
-        max_jobs=DEFAULT_SAGEMAKER_JOBS if args.trials is None else args.trials,
-        kms_key_id=args.kms_key_id,
+        instance_count=args.instance_count,
+        max_jobs=DEFAULT_MAX_JOBS if args.trials is None else args.trials,
+        max_parallel_jobs=min(2, DEFAULT_MAX_JOBS if args.trials is None else max(args.trials, 1)),
+        kms_key_id=args.kms_key_id or (target.key_arn if target else None),
     )
-    result = launch(customers, settings, split=args.split, seed=args.seed, session=session)
-    print(f"started training job {result.training_job_name} and tuning job {result.tuning_job_name}")
-    print(f"inputs: {', '.join(result.data_uris.values())}")
-    print(f"artifacts will appear under {result.output_uri}")
+    clients = Clients(aws_client("sagemaker", session=session), aws_client("s3", session=session))
+    if args.from_table:
+        assert target is not None
+        from churnguard.dataapi import DEFAULT_READ_TIMEOUT_S, DataApiClient
+        from training.sagemaker_staging import export_table
+
+        database = DataApiClient(
+            aws_client("rds-data", session=session, read_timeout=DEFAULT_READ_TIMEOUT_S),
+            resource_arn=target.stack.cluster_arn,
+            secret_arn=target.stack.app_secret_arn,
+            database=target.stack.database,
+        )
+
+        def load() -> Any:
+            return export_table(database, clients.s3, settings)
+    else:
+
+        def load() -> Any:
+            return _customers(args)
+
+    options = RunOptions(
+        split=args.split,
+        seed=args.seed,
+        costs=CostModel(offer_usd=args.offer_usd, lost_customer_usd=args.lost_customer_usd),
+        auc_margin=DEFAULT_AUC_MARGIN if args.auc_margin is None else args.auc_margin,
+        scoring=args.scoring,
+        data_source="table export" if args.from_table else "csv" if args.data else "synthetic",
+        wait={"max_wait_s": args.max_wait_minutes * 60},
+    )
+    print(
+        f"run {settings.run_name}: staging under s3://{bucket}/{settings.staging_prefix}, "
+        f"tuning job {settings.tuning_job_name} ({settings.max_jobs} jobs)",
+        file=sys.stderr,
+    )
+    trainer = SageMakerTrainer(clients, settings, training_image(settings.region), options, JobProgress())
+    metadata = trainer.run(load, args.out)
+    print(summary_text(metadata, args.out))
     return 0

@@ -267,6 +267,72 @@ class TrainingArtifactFinder:
         _delete_object_versions(aws, leftover.details["bucket"], leftover.details["prefix"])
 
 
+class TrainingRunFinder:
+    """Objects a `churnguard train --sagemaker` run left behind when it died before cleaning up.
+
+    A run stages its CSVs under `model/<run>/staging/`, its jobs write under `model/<run>/output/`, and
+    a table export lands in `tmp/<run>/`. The run's tuning job (named and tagged as the project's)
+    records where its channels were, so both prefixes are found from it, in whatever bucket they are.
+    """
+
+    kind = "training run objects"
+    STAGING_MARKER = "/staging/"
+
+    def find(self, aws: AwsClients) -> list[Leftover]:
+        found: dict[tuple[str, str], Leftover] = {}
+        for job in _pages(
+            aws.sagemaker, "list_hyper_parameter_tuning_jobs", "HyperParameterTuningJobSummaries"
+        ):
+            name = job["HyperParameterTuningJobName"]
+            if not has_project_name(name):
+                continue
+            if not is_project_resource(name, _sagemaker_tags(aws, job["HyperParameterTuningJobArn"])):
+                continue
+            description = aws.sagemaker.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
+            channels = description.get("TrainingJobDefinition", {}).get("InputDataConfig", [])
+            for channel in channels:
+                for bucket, prefix in self._run_prefixes(channel["DataSource"]["S3DataSource"]["S3Uri"]):
+                    if (bucket, prefix) not in found:
+                        leftover = self._stored(aws, bucket, prefix)
+                        if leftover is not None:
+                            found[(bucket, prefix)] = leftover
+        return list(found.values())
+
+    def _run_prefixes(self, uri: str) -> list[tuple[str, str]]:
+        """`model/<run>/` and `tmp/<run>/` of a staged channel URI, for a run named like the project's."""
+        parsed = urlparse(uri)
+        key = parsed.path.lstrip("/")
+        if parsed.scheme != "s3" or self.STAGING_MARKER not in key:
+            return []
+        run_prefix = key.split(self.STAGING_MARKER, 1)[0] + "/"
+        run = run_prefix.rstrip("/").rsplit("/", 1)[-1]
+        if not has_project_name(run):
+            return []
+        return [(parsed.netloc, run_prefix), (parsed.netloc, f"tmp/{run}/")]
+
+    def _stored(self, aws: AwsClients, bucket: str, prefix: str) -> Leftover | None:
+        try:
+            stored = _stored_bytes(aws, bucket, prefix)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "NoSuchBucket":
+                return None
+            raise
+        if stored is None:
+            return None
+        return Leftover(
+            self.kind,
+            f"s3://{bucket}/{prefix}",
+            "stored",
+            True,
+            "delete objects",
+            details={"bucket": bucket, "prefix": prefix},
+            stored_gb=stored / GIGABYTE,
+        )
+
+    def remove(self, aws: AwsClients, leftover: Leftover) -> None:
+        _delete_object_versions(aws, leftover.details["bucket"], leftover.details["prefix"])
+
+
 class LogGroupFinder:
     """Log groups such as /aws/lambda/churnguard-…, /aws/sagemaker/Endpoints/churnguard-… or
     /aws/rds/cluster/churnguard-dev/error.
@@ -503,6 +569,7 @@ def sweep_finders() -> list[Finder]:
         SageMakerResourceFinder("endpoint"),
         SageMakerResourceFinder("endpoint config"),
         SageMakerResourceFinder("model"),
+        TrainingRunFinder(),
         TrainingArtifactFinder(),
         LogGroupFinder(),
         ClusterSnapshotFinder(),

@@ -17,8 +17,8 @@ from typing import Any
 from churnguard.customer_schema import COLUMN_NAMES
 from churnguard.drivers import DriverExplainer
 from churnguard.sql_client import Row
-from churnguard.sql_splitter import split_statements
-from churnguard.sqlgen import call_centre_sql, check_installed_signature, read_template, will_churn_call
+from churnguard.sqlgen import call_centre_sql, check_installed_signature, will_churn_call
+from churnguard.sqlgen.file_locations import UnsafeLocation, location_literal, template_with_location
 from churnguard.sqlgen.functions import quote_identifier
 from churnguard.verify import names
 from churnguard.verify.target import ExportPlace, Target
@@ -34,8 +34,6 @@ SEEDED_CUSTOMER = (415, "358-1921")
 REQUIRED_TABLES = ("customers", "customer_messages", "offers_log")
 # What the scratch load replaces in load_customers.*.sql: REPLACE needs DELETE, which the app user lacks.
 TEMPLATE_LOAD_TARGET = "REPLACE INTO TABLE customers"
-# Characters a location may hold to be embedded in SQL (LOAD DATA and INTO OUTFILE take no parameters).
-_SAFE_LOCATION_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:")
 
 
 class SkipCheck(Exception):
@@ -174,9 +172,12 @@ def check_will_churn(context: VerifyContext) -> str:
 
 def safe_location(location: str) -> str:
     """`location` as a SQL literal, refused unless it holds only characters that cannot end one."""
-    if not location or not set(location) <= _SAFE_LOCATION_CHARACTERS:
-        raise VerifyFailure(f"export location {location!r} holds characters verify will not embed in SQL")
-    return f"'{location}'"
+    try:
+        return location_literal(location)
+    except UnsafeLocation:
+        raise VerifyFailure(
+            f"export location {location!r} holds characters verify will not embed in SQL"
+        ) from None
 
 
 def export_sql(place: ExportPlace) -> str:
@@ -193,11 +194,11 @@ def scratch_load_sql(place: ExportPlace, scratch_table: str) -> str:
 
 
 def _template_statement(name: str, place: ExportPlace) -> str:
-    (statement,) = split_statements(read_template(name))
-    marker = f"%({place.placeholder})s"
-    if statement.text.count(marker) != 1:
-        raise VerifyFailure(f"{name} does not take {marker} exactly once")
-    return statement.text.replace(marker, safe_location(place.location))
+    safe_location(place.location)
+    try:
+        return template_with_location(name, place.placeholder, place.location)
+    except UnsafeLocation as error:
+        raise VerifyFailure(str(error)) from None
 
 
 def _round_trip_sql(scratch_table: str) -> str:

@@ -34,6 +34,7 @@ PROD_OPTIONS = {
     "endpoint_instance_type": "ml.m5.large",
     "seed_sample_data": "true",
     "seed_rows": "50",
+    "sagemaker_training": "true",
 }
 
 

@@ -136,7 +136,12 @@ def test_prod_is_protected_and_snapshotted(prod_synth: Synthesized) -> None:
     db = cluster(prod_synth)
     assert db["Properties"]["DeletionProtection"] is True
     assert db["DeletionPolicy"] == "Snapshot" and db["UpdateReplacePolicy"] == "Snapshot"
-    assert prod_synth.only("AWS::KMS::Key")[1]["DeletionPolicy"] == "Retain"
+    (database_key,) = [
+        key
+        for key in prod_synth.resources("AWS::KMS::Key").values()
+        if key["Properties"]["Description"] == "churnguard: Aurora storage and database secrets"
+    ]
+    assert database_key["DeletionPolicy"] == "Retain"
     app_secret = next(
         s
         for s in prod_synth.resources("AWS::SecretsManager::Secret").values()

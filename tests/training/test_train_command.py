@@ -39,7 +39,9 @@ def test_a_bad_file_exits_2_listing_its_problems(tmp_path: Path, capsys: pytest.
 
 def test_sagemaker_mode_needs_a_bucket_and_a_role(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["train", "--sagemaker", "--rows", "200", "--out", str(tmp_path)]) == 2
-    assert "--sagemaker needs --bucket and --role-arn" in capsys.readouterr().err
+    assert "--sagemaker needs --stage (to read the deployed stack's outputs) or --bucket and --role-arn" in (
+        capsys.readouterr().err
+    )
 
 
 def test_trial_selection_option_reaches_the_search(tmp_path: Path) -> None:
