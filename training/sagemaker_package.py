@@ -37,7 +37,7 @@ from training.cutoff import (
     smoothed_optimal_cutoff,
 )
 from training.evaluate import quality_metrics, roc_points
-from training.features import labels
+from training.features import feature_matrix, labels
 from training.pipeline import library_versions
 from training.report import ReportInputs, write_report
 from training.sagemaker_jobs import tuned_ranges
@@ -235,6 +235,7 @@ def write_sagemaker_model(
             row for row in explain.feature_importance(chosen.booster, chosen.spec.names) if row["splits"] > 0
         ],
     }
+    _add_lifecycle(metadata, customers.iloc[parts.train], chosen)
     with staged_folder(out_dir) as folder:
         artifacts.write_model_files(chosen.booster, folder)
         artifacts.write_metadata(metadata, folder)
@@ -267,6 +268,18 @@ def write_sagemaker_model(
             folder,
         )
     return metadata
+
+
+def _add_lifecycle(metadata: dict[str, Any], trained_customers: pd.DataFrame, chosen: ScoredModel) -> None:
+    """The model's id and the reference distributions drift compares with (docs/lifecycle.md), as
+    local training writes them: the chosen model's features and its own scores over the rows the
+    tuning job trained on."""
+    metadata["model_id"] = artifacts.model_id(artifacts.model_json_bytes(chosen.booster))
+    names = list(chosen.spec.names)
+    trained = feature_matrix(trained_customers, chosen.spec)
+    metadata["reference"] = artifacts.reference_distributions(
+        names, trained, chosen.booster.predict(xgb.DMatrix(trained, feature_names=names))
+    )
 
 
 def _per_customer(cost: float, parts: Split) -> str:

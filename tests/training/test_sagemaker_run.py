@@ -99,6 +99,16 @@ def test_the_folder_holds_what_make_deploy_reads(finished: dict[str, Any]) -> No
     assert not [path for path in out.parent.iterdir() if path.name.startswith(".model.")]
 
 
+def test_the_folder_carries_its_model_id_and_drift_reference(finished: dict[str, Any]) -> None:
+    from churnguard.lifecycle.identity import read_identity
+
+    identity = read_identity(finished["out"])  # refuses an id that does not match model.json
+    metadata = finished["metadata"]
+    assert identity.model_id == metadata["model_id"]
+    assert sorted(metadata["reference"]["features"]) == sorted(metadata["features"])
+    assert metadata["reference"]["score"]["rows"] > 0
+
+
 def test_the_sql_renders_with_the_models_signature(finished: dict[str, Any]) -> None:
     out = finished["out"]
     spec = FeatureSpec.from_metadata_file(out / "metadata.json")
