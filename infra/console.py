@@ -64,6 +64,7 @@ class AgentConsole(Construct):
         security_group: ec2.ISecurityGroup,
         access_log_bucket: s3.IBucket,
         sign_in_domain_prefix: str,
+        user_pool_name: str,
         require_mfa: bool,
         removal_policy: cdk.RemovalPolicy,
     ) -> None:
@@ -84,7 +85,7 @@ class AgentConsole(Construct):
         self.distribution = self._distribution()
         self.url = f"https://{self.distribution.distribution_domain_name}/"
         self.user_pool, self.client, self.sign_in = self._sign_in(
-            sign_in_domain_prefix, require_mfa=require_mfa, removal_policy=removal_policy
+            sign_in_domain_prefix, user_pool_name, require_mfa=require_mfa, removal_policy=removal_policy
         )
         self.handler = VpcPythonFunction(
             self,
@@ -194,11 +195,13 @@ class AgentConsole(Construct):
         return distribution
 
     def _sign_in(
-        self, domain_prefix: str, *, require_mfa: bool, removal_policy: cdk.RemovalPolicy
+        self, domain_prefix: str, pool_name: str, *, require_mfa: bool, removal_policy: cdk.RemovalPolicy
     ) -> tuple[cognito.UserPool, cognito.UserPoolClient, cognito.UserPoolDomain]:
+        # Named with the project prefix so `churnguard teardown` can find a pool a prod stack retained.
         user_pool = cognito.UserPool(
             self,
             "Agents",
+            user_pool_name=pool_name,
             self_sign_up_enabled=False,
             sign_in_aliases=cognito.SignInAliases(username=True, email=True),
             mfa=cognito.Mfa.REQUIRED if require_mfa else cognito.Mfa.OPTIONAL,

@@ -188,6 +188,7 @@ class ChurnguardStack(cdk.Stack):
                 security_group=lambda_security_group,
                 access_log_bucket=self.data_bucket.log_bucket,
                 sign_in_domain_prefix=f"{options.stack_name}-{cdk.Aws.ACCOUNT_ID}",
+                user_pool_name=f"{options.stack_name}-agents",
                 require_mfa=options.is_prod,
                 removal_policy=removal,
             )

@@ -21,6 +21,7 @@ class AwsClients:
     kms: Any
     cloudformation: Any
     secretsmanager: Any
+    cognito: Any
 
 
 def clients_for(session: boto3.Session) -> AwsClients:
@@ -43,4 +44,5 @@ def clients_for(session: boto3.Session) -> AwsClients:
         kms=client("kms"),
         cloudformation=client("cloudformation"),
         secretsmanager=client("secretsmanager"),
+        cognito=client("cognito-idp"),
     )

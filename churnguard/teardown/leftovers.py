@@ -31,7 +31,14 @@ GOING_AWAY_STATES = frozenset(
 # in infra/): log groups, the app secret, the KMS key, both buckets, the final cluster snapshot.
 # The sweep keeps them unless asked to delete them too; the final check names each with its cost.
 RETAINED_BY_PROD = frozenset(
-    {"log group", "Secrets Manager secret", "KMS key", "S3 bucket", "DB cluster snapshot"}
+    {
+        "log group",
+        "Secrets Manager secret",
+        "KMS key",
+        "S3 bucket",
+        "DB cluster snapshot",
+        "Cognito user pool",
+    }
 )
 STAGE_TAG = "stage"
 PROD_STAGE = "prod"
@@ -523,6 +530,46 @@ class KmsKeyFinder:
         aws.kms.schedule_key_deletion(KeyId=leftover.details["key_id"], PendingWindowInDays=7)
 
 
+class CognitoUserPoolFinder:
+    """The agent console's Cognito user pool (`churnguard-<stage>-agents`, infra/console.py).
+
+    A prod stack retains it, with deletion protection on, because it holds the agents' accounts; it
+    bills per monthly active user, so nothing while no agent signs in. Removing it (--delete-retained)
+    switches deletion protection off first, as AWS requires.
+    """
+
+    kind = "Cognito user pool"
+
+    def find(self, aws: AwsClients) -> list[Leftover]:
+        found = []
+        token: str | None = None
+        while True:
+            page = aws.cognito.list_user_pools(MaxResults=60, **({"NextToken": token} if token else {}))
+            for pool in page.get("UserPools", []):
+                if not has_project_name(pool["Name"]):
+                    continue
+                described = aws.cognito.describe_user_pool(UserPoolId=pool["Id"])["UserPool"]
+                found.append(
+                    Leftover.tagged(
+                        self.kind,
+                        pool["Name"],
+                        described.get("Status") or "exists",
+                        billable=False,
+                        action="switch deletion protection off, then delete",
+                        tags=tags_as_dict(described.get("UserPoolTags")),
+                        details={"id": pool["Id"]},
+                    )
+                )
+            token = page.get("NextToken")
+            if not token:
+                return found
+
+    def remove(self, aws: AwsClients, leftover: Leftover) -> None:
+        pool_id = leftover.details["id"]
+        aws.cognito.update_user_pool(UserPoolId=pool_id, DeletionProtection="INACTIVE")
+        aws.cognito.delete_user_pool(UserPoolId=pool_id)
+
+
 class StackFinder:
     """The project's CloudFormation stacks that still exist: removed by `cdk destroy`, only reported here."""
 
@@ -575,6 +622,7 @@ def sweep_finders() -> list[Finder]:
         ClusterSnapshotFinder(),
         BucketFinder(),
         SecretFinder(),
+        CognitoUserPoolFinder(),
         KmsKeyFinder(),
     ]
 

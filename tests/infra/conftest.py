@@ -35,6 +35,7 @@ PROD_OPTIONS = {
     "seed_sample_data": "true",
     "seed_rows": "50",
     "sagemaker_training": "true",
+    "console": "true",
 }
 
 

@@ -12,6 +12,7 @@ TEARDOWN_KIND = {
     "AWS::KMS::Key": "KMS key",
     "AWS::S3::Bucket": "S3 bucket",
     "AWS::RDS::DBCluster": "DB cluster snapshot",  # DeletionPolicy Snapshot leaves a final snapshot
+    "AWS::Cognito::UserPool": "Cognito user pool",
 }
 
 
@@ -32,7 +33,11 @@ def test_the_teardown_knows_every_kind_prod_retains(prod_synth: Synthesized) -> 
 
 def test_every_retained_resource_carries_the_tags_the_teardown_reads(prod_synth: Synthesized) -> None:
     for logical_id, resource in retained(prod_synth).items():
-        tags = {tag["Key"]: tag["Value"] for tag in resource["Properties"].get("Tags", [])}
+        properties = resource["Properties"]
+        # Cognito keeps its tags as a map (UserPoolTags); the other kinds as a Key/Value list.
+        tags = properties.get("UserPoolTags") or {
+            tag["Key"]: tag["Value"] for tag in properties.get("Tags", [])
+        }
         assert tags.get("project") == "churnguard" and tags.get("stage") == "prod", logical_id
 
 

@@ -31,6 +31,7 @@ API_LOG = "churnguard-prod-ApiHandlerLogsEC2BACC2-Zx9Yw8"
 BUCKET = "churnguard-prod-databucketdatab8c13c3a-1a2b3c4d"
 SNAPSHOT = "churnguard-prod-snapshot-databasecluster5b53a178-abcd"
 KEY_DESCRIPTION = "churnguard: Aurora storage and database secrets"
+USER_POOL = "churnguard-prod-agents"
 
 
 def retain_prod_leftovers() -> None:
@@ -62,6 +63,16 @@ def retain_prod_leftovers() -> None:
         DBClusterSnapshotIdentifier=SNAPSHOT, DBClusterIdentifier="source-of-the-snapshot", Tags=tags
     )
     rds.delete_db_cluster(DBClusterIdentifier="source-of-the-snapshot", SkipFinalSnapshot=True)
+    boto3.client("cognito-idp", region_name=REGION).create_user_pool(
+        PoolName=USER_POOL,
+        DeletionProtection="ACTIVE",
+        UserPoolTags={tag["Key"]: tag["Value"] for tag in tags if not tag["Key"].startswith("aws:")},
+    )
+
+
+def user_pools() -> set[str]:
+    pools = boto3.client("cognito-idp", region_name=REGION).list_user_pools(MaxResults=60)["UserPools"]
+    return {pool["Name"] for pool in pools}
 
 
 @pytest.fixture
@@ -84,11 +95,12 @@ def test_prod_retained_resources_are_kept_and_each_named_with_its_monthly_cost(
 
     out = capsys.readouterr().out
     assert inventory() == before, "retained on purpose: nothing removed without --delete-retained"
+    assert user_pools() == {USER_POOL}
     assert "nothing billable left." not in out
     # 1 secret $0.40 + 1 key $1.00 + 4 KiB in the bucket + empty log groups; the snapshot is not priced.
     assert (
         "Final check: KEPT ON PURPOSE, STILL BILLING $1.40/month + 1 not priced "
-        "(6 resources a stage=prod stack retains; `--delete-retained` removes them):" in out
+        "(7 resources a stage=prod stack retains; `--delete-retained` removes them):" in out
     )
     assert f"  Secrets Manager secret {APP_SECRET} (exists): $0.40/month (1 secret x $0.40/month)" in out
     assert "KMS key churnguard: Aurora storage and database secrets (" in out
@@ -99,6 +111,8 @@ def test_prod_retained_resources_are_kept_and_each_named_with_its_monthly_cost(
     assert f"  DB cluster snapshot {SNAPSHOT} (available): not priced: 1 GB; Aurora backup storage" in out
     assert f"kept (a stage=prod stack retains it): Secrets Manager secret {APP_SECRET}" in out
     assert "not-a-real-password" not in out
+    assert f"kept (a stage=prod stack retains it): Cognito user pool {USER_POOL}" in out
+    assert f"  Cognito user pool {USER_POOL} (exists): $0.00/month (not billed)" in out
 
 
 def test_delete_retained_removes_them_and_the_check_names_what_aws_is_still_deleting(
@@ -114,6 +128,7 @@ def test_delete_retained_removes_them_and_the_check_names_what_aws_is_still_dele
     assert APP_SECRET not in after["secrets"] and BUCKET not in after["buckets"]
     assert SNAPSHOT not in after["snapshots"] and not {ERROR_LOG, API_LOG} & after["log groups"]
     assert KEY_DESCRIPTION not in after["keys"], "scheduled for deletion"
+    assert user_pools() == set(), "deletion protection switched off, then the pool deleted"
     assert f"delete with a 7-day recovery window: Secrets Manager secret {APP_SECRET}" in out
     assert f"being deleted by AWS: Secrets Manager secret {APP_SECRET} (PendingDeletion): $0.40/month" in out
     assert "Final check: nothing billable left once AWS finishes the deletions above." in out
