@@ -202,3 +202,23 @@ def test_drivers_from_another_model_than_the_databases_are_flagged(
     assert len(answer["notes"]) == 1
     assert "the deployed model and the bundled model.json differ" in answer["notes"][0]
     assert f"not {answer['churn_probability']:.3f}" in answer["notes"][0]
+
+
+def test_the_answer_names_the_models_cut_off_it_used(
+    engine: Engine, engine_db: PyMySqlClient, trained_model_dir: Path
+):
+    """The shipped rules offer from the cut-off in the loaded model's metadata.json, and say so."""
+    cutoff = json.loads((trained_model_dir / "metadata.json").read_text())["cutoff"]
+    assert engine.rules.model_cutoff.value == cutoff
+    answer = engine.recommend(engine_db, validate_request(*LOW_RISK))
+    from_model = [item for item in answer["thresholds"] if item["source"].startswith("the model's cut-off")]
+    if answer["churn_probability"] < cutoff:
+        assert answer["offer"] == "none"
+    assert from_model == [
+        {
+            "comparison": "<" if answer["churn_probability"] < cutoff else ">=",
+            "value": cutoff,
+            "source": f"the model's cut-off, from {trained_model_dir / 'metadata.json'}",
+        }
+    ]
+    assert f"{cutoff:g} (the model's cut-off)" in answer["reason"]
