@@ -230,7 +230,9 @@ def _difference(experiment: str, arm: dict[str, Any], baseline: dict[str, Any]) 
         difference = baseline["retention"] - arm["retention"]
         item["difference"] = round(difference, 4)
         item["difference_95ci"] = [round(low, 4), round(high, 4)]
-        figures = f"{names} = {_points(difference)} (95% interval {_points(low)} to {_points(high)})"
+        figures = (
+            f"{names} = {_points(difference)} (95% interval {100 * low:+.1f} to {100 * high:+.1f} points)"
+        )
     else:
         figures = ""
     if short:
@@ -327,7 +329,7 @@ def format_report(report: dict[str, Any]) -> str:
     """The report as aligned text tables for a terminal."""
     degraded = report["degraded"]
     lines = [
-        f"Offers, {report['period']}: {report['total_offers']}, cost ${report['total_cost_usd']:,.2f}",
+        f"Offers ({report['period']}): {report['total_offers']}, cost ${report['total_cost_usd']:,.2f}",
         f"Degraded answers: {degraded['offers']} ({degraded['without_sentiment']} without sentiment, "
         f"{degraded['without_score']} without churn score)",
     ]

@@ -284,7 +284,7 @@ def test_offers_report_counts_costs_and_retention_by_arm(capsys, sql_client, mar
     code, out, _ = run(capsys, "offers", "report", "--db-url", url)
     assert "negative_medium_risk" in out and "66.7%" in out
     assert "Degraded answers: 3 (1 without sentiment, 2 without churn score)" in out
-    assert out.startswith(f"Offers, {report['period']}: 12, cost $160.00")
+    assert out.startswith(f"Offers ({report['period']}): 12, cost $160.00")
     assert "exp: not enough outcomes yet: credit_15 has 3, credit_5 has 1 of the 30" in out
     # Given the model, its training's cost per offer is shown beside the rules' own offer costs.
     code, out, _ = run(
@@ -295,7 +295,7 @@ def test_offers_report_counts_costs_and_retention_by_arm(capsys, sql_client, mar
     assert costs["rules_offer_cost_usd"]["credit_25"] == 25.0 and costs["agree"] is False
     assert costs["mean_cost_of_paid_offers_usd"] == round(160 / 12, 2)
     code, out, _ = run(capsys, "offers", "report", "--db-url", url, "--since", "2999-01-01")
-    assert out.startswith("Offers, no offers since 2999-01-01: 0")
+    assert out.startswith("Offers (no offers since 2999-01-01): 0")
 
     code, _, err = run(
         capsys, "offers", "record-outcome", "--offer-id", "999999", "--retained", "yes", "--db-url", url

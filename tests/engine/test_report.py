@@ -63,7 +63,7 @@ def test_enough_outcomes_give_the_difference_its_interval_and_which_arm_keeps_mo
     assert clear["difference_95ci"] == [0.0524, 0.3339]
     assert clear["verdict"] == (
         "credit_15 keeps more customers than credit_5: credit_15 - credit_5 = +20.0 points "
-        "(95% interval +5.2 points to +33.4 points)"
+        "(95% interval +5.2 to +33.4 points)"
     )
     (unclear,) = arm_differences([arm("credit_15", 40, 20), arm("credit_5", 40, 22)])
     assert unclear["verdict"].startswith("no clear difference yet (the interval includes 0)")
@@ -129,7 +129,7 @@ def test_the_trainings_offer_cost_is_shown_beside_the_rules_offer_costs():
         "cost_assumptions": costs,
     }
     text = format_report(report)
-    assert text.startswith("Offers, every offer recorded, on 2026-11-26: 9, cost $60.00")
+    assert text.startswith("Offers (every offer recorded, on 2026-11-26): 9, cost $60.00")
     assert "cut-off 0.11 was chosen for offers costing $50.00 and lost customers costing $500.00" in text
     assert "pay $5.00 to $25.00 per offer; offers made cost $15.00 on average" in text
     assert "retrain with `churnguard train --offer-usd 15`" in text
