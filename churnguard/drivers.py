@@ -261,7 +261,8 @@ class Driver:
             "columns": self.columns,
             "label": self.label or self.feature,
             "text": self.text(),
-            "members": [member.to_json() for member in self.members],
+            # Features that did not move this customer's score (e.g. the other states) are left out.
+            "members": [member.to_json() for member in self.members if member.contribution != 0.0],
         }
 
 
@@ -319,14 +320,14 @@ class DriverExplainer:
         values = self.spec.values_for(customer)
         contributions = self.ensemble.contributions(values)
         probability = probability_of(contributions)
-        moved = [
-            group
+        totals = [
+            (math.fsum(contributions[position] for position in group.positions), group)
             for group in self.groups
             if any(contributions[position] != 0.0 for position in group.positions)
         ]
-        drivers = [self._driver(group, values, contributions, customer) for group in moved]
-        drivers.sort(key=lambda driver: -abs(driver.contribution))
-        return drivers[:top], probability
+        totals.sort(key=lambda item: -abs(item[0]))
+        drivers = [self._driver(group, values, contributions, customer) for _, group in totals[:top]]
+        return drivers, probability
 
     def _driver(
         self,

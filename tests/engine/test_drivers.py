@@ -103,13 +103,17 @@ def test_top_drivers_are_the_largest_group_sums_with_the_customers_values(model_
     usage = by_feature["minutes_and_charges"].to_json()
     assert usage["value"] is None and usage["label"] == "minutes and charges"
     assert set(usage["columns"]) == {"day_mins", "eve_mins", "night_mins", "intl_mins", "day_charge"}
-    assert {member["feature"] for member in usage["members"]} == {
+    assert {member.feature for member in by_feature["minutes_and_charges"].members} == {
         "day_mins",
         "day_charge",
         "eve_mins",
         "intl_mins",
         "total_mins",
     }
+    # The JSON lists the features that moved this customer's score; they add up to the driver.
+    moved = {member.feature for member in by_feature["minutes_and_charges"].members if member.contribution}
+    assert {member["feature"] for member in usage["members"]} == moved
+    assert sum(member["contribution"] for member in usage["members"]) == pytest.approx(usage["contribution"])
     assert usage["text"].startswith(f"minutes and charges (day {high_caller['day_mins']}, evening ")
 
 
