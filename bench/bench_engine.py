@@ -116,7 +116,13 @@ def large_model(engine: Engine, rows: list[dict], scratch: Path) -> Path:
     large_dir = scratch / "large-model"
     large_dir.mkdir()
     booster.save_model(large_dir / "model.json")
-    metadata = {"schema_version": 1, "features": spec.names, "feature_spec": spec.to_json()}
+    # The engine reads the cut-off its rules refer to from metadata.json: the small model's serves.
+    metadata = {
+        "schema_version": 1,
+        "features": spec.names,
+        "feature_spec": spec.to_json(),
+        "cutoff": engine.economics.cutoff,
+    }
     (large_dir / "metadata.json").write_text(json.dumps(metadata), encoding="utf-8")
     return large_dir
 

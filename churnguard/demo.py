@@ -147,7 +147,15 @@ def _workflow(
         lambda: _export(admin, export_path),
     )
     exported = load_exported_customers(export_path)
-    training = train(exported, out_dir / "model", trials=trials, seed=seed, progress=progress)
+    origin = "synthetic customers" if planted else "your --data file"
+    training = train(
+        exported,
+        out_dir / "model",
+        trials=trials,
+        seed=seed,
+        progress=progress,
+        data_source=f"{export_path} (the demo database's customers table: {origin})",
+    )
 
     step(
         "installing will_churn, one-hot helpers and the sentiment functions",
@@ -244,14 +252,15 @@ class _Steps:
 
 
 def format_answers(result: DemoResult) -> str:
-    """The table the demo prints: customer, risk, sentiment, top drivers, offer."""
+    """The table the demo prints: customer, risk, sentiment, top drivers, offer.
+
+    Drivers are shown by their plain label (correlated usage features as one driver, see
+    churnguard.driver_groups), with the customer's value when the driver reads one column.
+    """
     header = ("customer", "why", "risk", "sentiment", "top churn drivers (log-odds)", "offer", "rule")
     rows = [header]
     for call, answer in zip(result.calls, result.answers, strict=True):
-        drivers = ", ".join(
-            f"{driver['feature']}={driver['value']:g} ({driver['contribution']:+.2f})"
-            for driver in answer["drivers"][:3]
-        )
+        drivers = ", ".join(_driver_cell(driver) for driver in answer["drivers"][:3])
         arm = f" (arm {answer['arm']})" if answer["arm"] else ""
         rows.append(
             (
@@ -270,3 +279,10 @@ def format_answers(result: DemoResult) -> str:
     ]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(line.rstrip() for line in lines)
+
+
+def _driver_cell(driver: dict[str, Any]) -> str:
+    """'customer service calls 6 (+3.84)', 'minutes and charges (+0.68)'."""
+    columns = driver["columns"]
+    value = f" {next(iter(columns.values()))}" if len(columns) == 1 else ""
+    return f"{driver.get('label', driver['feature'])}{value} ({driver['contribution']:+.2f})"

@@ -6,6 +6,11 @@ without xgboost or numpy. The attribution is Saabas's path method, the one xgboo
 customer's leaf, every split hands the change in the expected tree output to the feature it tested.
 The contributions are in log-odds (margin) space and add up, with the bias, to the model's margin, so
 `sigmoid(sum)` is the churn probability the model gives.
+
+A driver is a group of features that read the same customer columns (churnguard.driver_groups): the
+usage features (minutes, their totals and charges) are correlated, and their contributions only read
+the right way round added together. A group's contribution is the exact sum of its features', so the
+drivers still add up, with the bias, to the margin; each driver lists its features' own shares.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from churnguard.driver_groups import DriverGroup, group_features
 from churnguard.feature_spec import FeatureSpec, check_feature_order
 
 DEFAULT_TOP_DRIVERS = 5
@@ -205,25 +211,58 @@ def _parse_base_score(raw: Any) -> float:
 
 
 @dataclass(frozen=True)
-class Driver:
-    """One feature's push on a customer's churn score.
-
-    `contribution` is in log-odds: positive raises the churn probability, negative lowers it.
-    `value` is what the model saw; `columns` the customer's own column values it came from.
-    """
+class DriverShare:
+    """One feature's part of a driver: its contribution (log-odds) and the value the model saw."""
 
     feature: str
     contribution: float
     value: float
-    columns: dict[str, Any]
 
     def to_json(self) -> dict[str, Any]:
         return {
             "feature": self.feature,
             "contribution": round(self.contribution, 6),
-            "effect": "raises churn risk" if self.contribution > 0 else "lowers churn risk",
             "value": round(self.value, 6),
+        }
+
+
+@dataclass(frozen=True)
+class Driver:
+    """One push on a customer's churn score: a feature, or a group of features read together.
+
+    `contribution` is in log-odds: positive raises the churn probability, negative lowers it; for a
+    group, the sum of its `members`' contributions. `value` is what the model saw for a single
+    feature (None for a group: see `members`); `columns` the customer's own column values it came from.
+    """
+
+    feature: str
+    contribution: float
+    value: float | None
+    columns: dict[str, Any]
+    label: str = ""
+    members: tuple[DriverShare, ...] = ()
+    # The label with the customer's values, e.g. "minutes and charges (day 335.4, evening 290.2)".
+    words: str = ""
+
+    @property
+    def effect(self) -> str:
+        return "raises churn risk" if self.contribution > 0 else "lowers churn risk"
+
+    def text(self) -> str:
+        """The driver as an agent reads it: 'customer service calls 6: raises churn risk'."""
+        return f"{self.words or self.feature}: {self.effect}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "feature": self.feature,
+            "contribution": round(self.contribution, 6),
+            "effect": self.effect,
+            "value": None if self.value is None else round(self.value, 6),
             "columns": self.columns,
+            "label": self.label or self.feature,
+            "text": self.text(),
+            # Features that did not move this customer's score (e.g. the other states) are left out.
+            "members": [member.to_json() for member in self.members if member.contribution != 0.0],
         }
 
 
@@ -240,6 +279,7 @@ class DriverExplainer:
             check_feature_order(spec.names, ensemble.feature_names, what="feature spec vs model.json")
         self.spec = spec
         self.ensemble = ensemble
+        self.groups: tuple[DriverGroup, ...] = group_features(spec)
 
     @classmethod
     def from_model_dir(cls, model_dir: str | Path) -> DriverExplainer:
@@ -256,39 +296,63 @@ class DriverExplainer:
         return {**dict(zip(self.spec.names, contributions, strict=False)), "bias": contributions[-1]}
 
     def top_drivers(self, customer: Mapping[str, Any], *, top: int = DEFAULT_TOP_DRIVERS) -> list[Driver]:
-        """The `top` features with the largest absolute contribution, largest first."""
+        """The `top` drivers with the largest absolute contribution, largest first."""
         return self.explain(customer, top=top)[0]
+
+    def all_drivers(self, customer: Mapping[str, Any]) -> tuple[list[Driver], float]:
+        """Every driver (group of features), including those that did not move the score, and the bias."""
+        values = self.spec.values_for(customer)
+        contributions = self.ensemble.contributions(values)
+        return [self._driver(group, values, contributions, customer) for group in self.groups], contributions[
+            -1
+        ]
 
     def explain(
         self, customer: Mapping[str, Any], *, top: int = DEFAULT_TOP_DRIVERS
     ) -> tuple[list[Driver], float]:
         """The top drivers and the churn probability the trees give, from one walk of the trees.
 
-        Features that did not move the score (contribution 0) are never drivers. Ties keep model order,
-        so the list is the same on every run.
+        Drivers whose features did not move the score (all contributions 0) are left out. Ties keep
+        model order, so the list is the same on every run.
         """
         if top < 1:
             raise ValueError("top must be at least 1")
         values = self.spec.values_for(customer)
         contributions = self.ensemble.contributions(values)
         probability = probability_of(contributions)
-        ranked = sorted(
-            (position for position in range(len(values)) if contributions[position] != 0.0),
-            key=lambda position: -abs(contributions[position]),
-        )
-        drivers = [
-            Driver(
-                feature=self.spec.features[position].name,
-                contribution=contributions[position],
-                value=values[position],
-                columns={
-                    column: _plain(customer[column])
-                    for column in self.spec.features[position].source_columns()
-                },
-            )
-            for position in ranked[:top]
+        totals = [
+            (math.fsum(contributions[position] for position in group.positions), group)
+            for group in self.groups
+            if any(contributions[position] != 0.0 for position in group.positions)
         ]
+        totals.sort(key=lambda item: -abs(item[0]))
+        drivers = [self._driver(group, values, contributions, customer) for _, group in totals[:top]]
         return drivers, probability
+
+    def _driver(
+        self,
+        group: DriverGroup,
+        values: Sequence[float],
+        contributions: Sequence[float],
+        customer: Mapping[str, Any],
+    ) -> Driver:
+        members = sorted(
+            (
+                DriverShare(self.spec.features[position].name, contributions[position], values[position])
+                for position in group.positions
+            ),
+            key=lambda share: -abs(share.contribution),
+        )
+        columns = {column: _plain(customer[column]) for column in group.columns}
+        return Driver(
+            feature=group.key,
+            contribution=math.fsum(contributions[position] for position in group.positions),
+            value=values[group.positions[0]] if len(group.positions) == 1 else None,
+            columns=columns,
+            label=group.label,
+            members=tuple(members),
+            words=group.words(columns),
+        )
 
 
 def _plain(value: Any) -> Any:

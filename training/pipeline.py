@@ -2,7 +2,7 @@
 
 `train()` is what `churnguard train`, the demo and the test fixture call. Everything it writes
 depends only on the customer table and its arguments (no clock, no unseeded randomness), so the same
-inputs give byte-identical models and metadata.
+inputs give byte-identical models and metadata; only report.html shows the date it was trained on.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import platform
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -124,12 +125,13 @@ def train(
     auc_margin: float = DEFAULT_AUC_MARGIN,
     progress: Progress | None = None,
     trial_selection: str = DEFAULT_TRIAL_SELECTION,
+    data_source: str | None = None,
 ) -> TrainingResult:
     """Train, explain, choose and package a churn model from a validated customer table.
 
     The test part of the split is held back; hyper-parameters, the reduced feature set and the cut-off
     are chosen by CV_FOLDS-fold cross-validation over every other row, and the model shipped is trained
-    on all of those rows.
+    on all of those rows. `data_source` says where the customers came from, for the report.
     """
     progress = progress or SilentProgress()
     if trial_selection not in TRIAL_SELECTIONS:
@@ -247,6 +249,9 @@ def train(
             cutoff=choice.cutoff,
             test_customers=customers.iloc[parts.test],
             test_scores=chosen.test_scores,
+            metadata=metadata,
+            data_source=data_source or "a customer table given to training.pipeline.train",
+            trained_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         ),
         out_dir,
     )

@@ -1,4 +1,5 @@
-"""report.html: the plots and tables a reviewer needs to judge the model before it is deployed.
+"""report.html: a first section for a manager (training.manager_section: costs, savings, drivers,
+segments in plain words), then the plots and tables a reviewer needs to judge the model.
 
 Computing lives in the other modules; this one only draws (matplotlib, Agg backend, no display) and
 writes HTML with every value escaped.
@@ -7,7 +8,7 @@ writes HTML with every value escaped.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+
+from churnguard.drivers import DriverExplainer
+from churnguard.engine.rules import ModelCutoff, load_rules
+from training import manager_section
 
 REPORT_HTML = "report.html"
 # US census regions: a coarse grouping so per-segment error rates rest on enough customers.
@@ -65,6 +70,11 @@ class ReportInputs:
     cutoff: float
     test_customers: pd.DataFrame
     test_scores: np.ndarray
+    # metadata.json as written: the manager section reads its cost assumptions and data block.
+    metadata: dict[str, Any] = field(default_factory=dict)
+    # Where the customers came from (a file, or synthetic customers) and when the run trained.
+    data_source: str = "a customer table (source not recorded)"
+    trained_at: str = "date not recorded"
 
 
 def segment_error_rates(customers: pd.DataFrame, scores: np.ndarray, cutoff: float) -> pd.DataFrame:
@@ -87,6 +97,7 @@ def segment_error_rates(customers: pd.DataFrame, scores: np.ndarray, cutoff: flo
                     "segment": segment,
                     "value": value,
                     "rows": int(mask.sum()),
+                    "churners": int(churners.sum()),
                     "churn_rate": _share(churners.sum(), mask.sum()),
                     "error_rate": _share((offered != churn)[mask].sum(), mask.sum()),
                     "false_positive_rate": _share((offered & stayers).sum(), stayers.sum()),
@@ -113,8 +124,53 @@ def write_report(inputs: ReportInputs, out_dir: Path) -> Path:
         plt.close(figure)
     segments = segment_error_rates(inputs.test_customers, inputs.test_scores, inputs.cutoff)
     path = out_dir / REPORT_HTML
-    path.write_text(_html(inputs, segments, list(images)), encoding="utf-8")
+    manager = _manager_html(inputs, segments, DriverExplainer.from_model_dir(out_dir))
+    path.write_text(_html(inputs, segments, list(images), manager), encoding="utf-8")
     return path
+
+
+def _manager_html(inputs: ReportInputs, segments: pd.DataFrame, explainer: DriverExplainer) -> str:
+    """The manager's section from the test customers, the cut-off and metadata.json's cost block."""
+    cost = inputs.metadata.get("cost", {})
+    churn = inputs.test_customers["churn"].astype(bool).to_numpy()
+    figures = manager_section.cost_figures(
+        churn,
+        inputs.test_scores,
+        inputs.cutoff,
+        offer_usd=float(cost.get("offer_usd", 0.0)),
+        lost_customer_usd=float(cost.get("lost_customer_usd", 0.0)),
+    )
+    offered = inputs.test_scores >= inputs.cutoff
+    overall = {
+        "churn rate": _share(churn.sum(), len(churn)),
+        "churners caught": _share((offered & churn).sum(), churn.sum()),
+    }
+    return manager_section.manager_html(
+        figures,
+        cutoff=inputs.cutoff,
+        trained_at=inputs.trained_at,
+        data_source=inputs.data_source,
+        data=inputs.metadata.get("data", {}),
+        drivers=manager_section.driver_summaries(explainer, inputs.test_customers),
+        segments=manager_section.flag_segments(segments, overall),
+        rules_note=_rules_note(inputs.cutoff, figures.offer_usd),
+    )
+
+
+def _rules_note(cutoff: float, offer_usd: float) -> str:
+    """How the call-centre rules' offer costs compare with the training's: never a silent difference."""
+    rules = load_rules(model_cutoff=ModelCutoff(cutoff, REPORT_HTML))
+    paying = sorted({offer.cost_usd for offer in rules.offers.values() if offer.cost_usd > 0})
+    if paying and paying != [offer_usd]:
+        return (
+            f"The call-centre rules shipped with churnguard ({rules.source}, version {rules.version}) pay "
+            f"${paying[0]:,.2f} to ${paying[-1]:,.2f} per offer, not ${offer_usd:,.2f}: the cut-off that "
+            "minimises the real cost is lower when offers are cheaper. `churnguard offers report --model` "
+            "compares the two once offers are made; retrain with --offer-usd at the offers' real cost."
+        )
+    return (
+        f"The call-centre rules shipped with churnguard price offers at ${offer_usd:,.2f}, as assumed here."
+    )
 
 
 def _plot_importance(importance: list[dict[str, Any]]) -> plt.Figure:
@@ -189,7 +245,7 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _html(inputs: ReportInputs, segments: pd.DataFrame, images: list[str]) -> str:
+def _html(inputs: ReportInputs, segments: pd.DataFrame, images: list[str], manager: str) -> str:
     summary_rows = [{"item": key, "value": value} for key, value in inputs.summary.items()]
     depth_rows = [{"depth": depth, "trees": count} for depth, count in inputs.tree_depths.items()]
     segment_rows = [
@@ -203,7 +259,8 @@ def _html(inputs: ReportInputs, segments: pd.DataFrame, images: list[str]) -> st
 td,th{{border:1px solid #ccc;padding:3px 8px;text-align:left}}img{{max-width:48%;margin:4px}}</style>
 </head><body>
 <h1>churnguard training report</h1>
-<h2>Summary</h2>{_table(summary_rows)}
+{manager}
+<h2>Technical summary</h2>{_table(summary_rows)}
 <h2>Cross-validation (non-test rows)</h2>
 <p>Hyper-parameters, the reduced feature set and the cut-off were chosen on these folds; the spread
 between folds shows how far the test figures of one split may move on other customers.</p>

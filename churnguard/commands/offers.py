@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 from datetime import date
+from pathlib import Path
+from typing import Any
 
 from churnguard.errors import UserError
 
@@ -19,15 +21,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     report = actions.add_parser(
         "report",
-        help="offers and cost by rule and arm; retention by experiment arm",
-        description="Offers and their cost by rule and experiment arm, and, where outcomes are recorded, "
-        "the share of customers retained per arm with a 95% Wilson interval.",
+        help="offers and cost by rule and arm; retention by rule, offer and experiment arm",
+        description="Offers and their cost by rule and experiment arm; where outcomes are recorded, the "
+        "share of customers retained by rule, by offer and by experiment arm (95% Wilson intervals), and "
+        "the difference between experiment arms (95% Newcombe interval) or 'not enough outcomes yet'. "
+        "With a trained model (found as `recommend` finds it), the offer cost its cut-off was chosen for "
+        "beside what the rules' offers cost.",
     )
     report.add_argument("--json", action="store_true", help="print the report as one JSON object")
     report.add_argument(
         "--since", type=_date, default=None, help="only offers from this UTC date (YYYY-MM-DD)"
     )
     report.add_argument("--db-url", default=None, help="mysql://user:password@host:port/database")
+    report.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        help="trained model folder whose cost assumptions to show (default: as `recommend` finds it; "
+        "left out when there is none)",
+    )
+    report.add_argument(
+        "--rules", type=Path, default=None, help="rules file (default churnguard/rules/default.json)"
+    )
     report.set_defaults(func=run_report)
 
     outcome = actions.add_parser(
@@ -53,14 +68,31 @@ def run_report(args: argparse.Namespace) -> int:
     from churnguard.engine.database_errors import database_errors
     from churnguard.engine.report import format_report, offers_report
 
+    economics, rules = _economics_and_rules(args.model, args.rules)
     client = connect(resolve_url(args.db_url))
     try:
         with database_errors("offers report"):
-            report = offers_report(client, since=args.since)
+            report = offers_report(client, since=args.since, economics=economics, rules=rules)
     finally:
         client.close()
     print(json.dumps(report) if args.json else format_report(report))
     return 0
+
+
+def _economics_and_rules(model: Path | None, rules_path: Path | None) -> tuple[Any, Any]:
+    """The model's cost assumptions and the rules, or (None, None) when no model is given or found."""
+    from churnguard.commands.recommend import model_dir
+    from churnguard.engine.economics import read_economics
+    from churnguard.engine.rules import load_rules
+
+    try:
+        directory = model_dir(model)
+    except UserError:
+        if model is not None or rules_path is not None:
+            raise
+        return None, None
+    economics = read_economics(directory)
+    return economics, load_rules(rules_path, model_cutoff=economics.model_cutoff)
 
 
 def run_record_outcome(args: argparse.Namespace) -> int:

@@ -117,6 +117,9 @@ def run(args: argparse.Namespace) -> int:
         auc_margin=DEFAULT_AUC_MARGIN if args.auc_margin is None else args.auc_margin,
         trial_selection=args.trial_selection,
         progress=StreamProgress(),
+        data_source=str(args.data)
+        if args.data is not None
+        else f"{args.rows:,} synthetic customers (seed {args.seed})",
     )
     print(summary_text(result.metadata, args.out))
     return 0

@@ -15,9 +15,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from churnguard.engine.rules import Condition, Experiment, ExperimentArm, Offer, RiskBand, Rules
+from churnguard.engine.rules import (
+    CHURN_PROBABILITY,
+    Condition,
+    Experiment,
+    ExperimentArm,
+    Offer,
+    RiskBand,
+    Rules,
+    Threshold,
+)
 
 _OPERATOR_WORDS = {"equals": "=", "at_least": ">=", "above": ">", "below": "<", "at_most": "<="}
+# What failing each test means, e.g. not "at least 0.11" is "< 0.11".
+_NEGATED = {"at_least": "<", "above": "<=", "below": ">=", "at_most": ">"}
 
 
 @dataclass(frozen=True)
@@ -27,6 +38,12 @@ class Decision:
     offer: Offer
     experiment: str | None = None
     arm: str | None = None
+    # The churn-probability thresholds the rule compared the score with: (comparison, threshold).
+    thresholds: tuple[tuple[str, Threshold], ...] = ()
+
+    def thresholds_json(self) -> list[dict[str, object]]:
+        """Which thresholds applied, with their value and origin (the model's cut-off or the rules file)."""
+        return [threshold.to_json(comparison) for comparison, threshold in self.thresholds]
 
 
 def decide(
@@ -49,14 +66,20 @@ def decide(
             "unknown" if churn_probability is None else f"{churn_probability:.3f}"
         )
         first = None if churn_probability is None else _score_only(rules, churn_probability)
-        return first or _customer_or_otherwise(rules, customer, scores, "score-only")
+        return first or _customer_or_otherwise(
+            rules, {**customer, CHURN_PROBABILITY: churn_probability}, scores, "score-only"
+        )
     if churn_probability is None:
         scores = f"sentiment {sentiment} (confidence {confidence:.3f}), churn probability unknown"
         first = _sentiment_only(rules, sentiment, confidence)
-        return first or _customer_or_otherwise(rules, customer, scores, "sentiment-only")
+        return first or _customer_or_otherwise(
+            rules, {**customer, CHURN_PROBABILITY: None}, scores, "sentiment-only"
+        )
     scores = f"sentiment {sentiment} (confidence {confidence:.3f}), churn probability {churn_probability:.3f}"
     first = _sentiment_rules(rules, sentiment, confidence, churn_probability, customer)
-    return first or _customer_or_otherwise(rules, customer, scores, "sentiment")
+    return first or _customer_or_otherwise(
+        rules, {**customer, CHURN_PROBABILITY: churn_probability}, scores, "sentiment"
+    )
 
 
 def _sentiment_rules(
@@ -70,12 +93,19 @@ def _sentiment_rules(
         if sentiment != rule.sentiment or not confidence > rule.confidence_above:
             continue
         band = next(band for band in rule.risk_bands if band.holds(churn_probability))
+        bounds = _band_bounds(rule.risk_bands, band)
         reason = (
             f"sentiment {sentiment} with confidence {confidence:.3f} > {rule.confidence_above:g} "
-            f"and churn probability {churn_probability:.3f} {_band_words(rule.risk_bands, band)}"
+            f"and churn probability {churn_probability:.3f} "
+            + (
+                " and ".join(f"{comparison} {threshold.words()}" for comparison, threshold in bounds)
+                or "(any)"
+            )
         )
         if band.experiment is None:
-            return Decision(rule=band.rule, reason=reason, offer=rules.offers[str(band.offer)])
+            return Decision(
+                rule=band.rule, reason=reason, offer=rules.offers[str(band.offer)], thresholds=bounds
+            )
         arm = assign_arm(band.experiment, area_code=customer["area_code"], phone=customer["phone"])
         return Decision(
             rule=band.rule,
@@ -83,17 +113,22 @@ def _sentiment_rules(
             offer=rules.offers[arm.offer],
             experiment=band.experiment.name,
             arm=arm.name,
+            thresholds=bounds,
         )
     return None
 
 
 def _score_only(rules: Rules, churn_probability: float) -> Decision | None:
     for rule in rules.score_only_rules:
-        if churn_probability > rule.risk_above:
+        if rule.holds(churn_probability):
             return Decision(
                 rule=rule.rule,
-                reason=f"sentiment unknown; churn probability {churn_probability:.3f} > {rule.risk_above:g}",
+                reason=(
+                    f"sentiment unknown; churn probability {churn_probability:.3f} {rule.comparison} "
+                    f"{rule.threshold.words()}"
+                ),
                 offer=rules.offers[rule.offer],
+                thresholds=((rule.comparison, rule.threshold),),
             )
     return None
 
@@ -125,11 +160,33 @@ def _customer_or_otherwise(
                 rule=customer_rule.rule,
                 reason=f"{scores}: no {first_kind} rule applies; {tests}",
                 offer=rules.offers[customer_rule.offer],
+                thresholds=tuple(
+                    (_OPERATOR_WORDS[condition.operator], condition.value)
+                    for condition in customer_rule.conditions
+                    if isinstance(condition.value, Threshold)
+                ),
             )
+    # The churn-probability tests that kept the customer rules from applying: the thresholds that
+    # decided "no offer" (e.g. below the model's cut-off), stated like the ones that decide an offer.
+    missed = tuple(
+        dict.fromkeys(
+            (_NEGATED[condition.operator], condition.value)
+            for customer_rule in rules.customer_rules
+            for condition in customer_rule.conditions
+            if isinstance(condition.value, Threshold)
+            and customer.get(condition.column) is not None
+            and not condition.holds(customer)
+        )
+    )
+    below = "; ".join(
+        f"churn probability {customer[CHURN_PROBABILITY]:.3f} {comparison} {threshold.words()}"
+        for comparison, threshold in missed
+    )
     return Decision(
         rule=rules.otherwise_rule,
-        reason=f"{scores}: no {first_kind} or customer rule applies",
+        reason=f"{scores}: no {first_kind} or customer rule applies" + (f" ({below})" if below else ""),
         offer=rules.offers[rules.otherwise_offer],
+        thresholds=missed,
     )
 
 
@@ -150,25 +207,26 @@ def assign_arm(experiment: Experiment, *, area_code: Any, phone: Any) -> Experim
     return experiment.arms[-1]
 
 
-def _band_words(bands: tuple[RiskBand, ...], band: RiskBand) -> str:
-    """The band's range as a sentence fragment: '< 0.5', '<= 0.8 and > 0.4', '> 0.8'."""
-    index = bands.index(band)
-    lower = ""
-    if index > 0:
-        previous = bands[index - 1]
-        if previous.risk_below is not None:
-            lower = f">= {previous.risk_below:g}"
-        else:
-            lower = f"> {previous.risk_up_to:g}"
-    if band.risk_below is not None:
-        upper = f"< {band.risk_below:g}"
-    elif band.risk_up_to is not None:
-        upper = f"<= {band.risk_up_to:g}"
-    else:
-        return lower or "(any)"
-    return f"{upper} and {lower}" if lower else upper
+def _band_bounds(bands: tuple[RiskBand, ...], band: RiskBand) -> tuple[tuple[str, Threshold], ...]:
+    """The band's range as (comparison, threshold) pairs, upper bound first: ('<=', 0.8), ('>', 0.4).
+
+    The lower bound is the highest bound of the bands before it (a band the model's cut-off left empty
+    is skipped over), so '>= 0.85 (the model's cut-off)' rather than a bound that never decided.
+    """
+    earlier = [bound for bound in (other.upper for other in bands[: bands.index(band)]) if bound is not None]
+    pairs = [band.upper] if band.upper is not None else []
+    if earlier:
+        comparison, threshold = max(earlier, key=lambda bound: (bound[1].value, bound[0] == "<="))
+        pairs.append((">=" if comparison == "<" else ">", threshold))
+    return tuple(pairs)
 
 
 def _condition_words(condition: Condition, customer: Mapping[str, Any]) -> str:
-    value = condition.value if isinstance(condition.value, str) else f"{condition.value:g}"
-    return f"{condition.column} {customer[condition.column]} {_OPERATOR_WORDS[condition.operator]} {value}"
+    if isinstance(condition.value, Threshold):
+        value = condition.value.words()
+        actual = f"{customer[condition.column]:.3f}"
+    else:
+        value = condition.value if isinstance(condition.value, str) else f"{condition.value:g}"
+        actual = customer[condition.column]
+    name = condition.column.replace("_", " ") if condition.column == CHURN_PROBABILITY else condition.column
+    return f"{name} {actual} {_OPERATOR_WORDS[condition.operator]} {value}"

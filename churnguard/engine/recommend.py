@@ -22,6 +22,7 @@ from typing import Any
 
 from churnguard.drivers import DEFAULT_TOP_DRIVERS, DriverExplainer
 from churnguard.engine.decide import decide
+from churnguard.engine.economics import ModelEconomics, read_economics
 from churnguard.engine.failures import error_code, failure_kind
 from churnguard.engine.offers_log import INSERT_OFFER_SQL, OfferRecord, insert_offer, offer_params
 from churnguard.engine.request import COMPREHEND_MAX_BYTES, CallRequest
@@ -92,6 +93,8 @@ class Engine:
     explainer: DriverExplainer
     customer_score_sql: str
     top_drivers: int = DEFAULT_TOP_DRIVERS
+    # The model's cut-off and cost assumptions (metadata.json); "model_cutoff" in the rules is its cut-off.
+    economics: ModelEconomics | None = None
 
     @classmethod
     def load(
@@ -103,17 +106,20 @@ class Engine:
     ) -> Engine:
         """The engine for a trained model folder (metadata.json + model.json) and a rules file
         (default: churnguard/rules/default.json). The statement is rendered from the model's own
-        feature spec, so it always calls will_churn with the features in the model's order.
+        feature spec, so it always calls will_churn with the features in the model's order; the rules'
+        "model_cutoff" is the cut-off in the same metadata.json.
         """
         try:
             explainer = DriverExplainer.from_model_dir(model_dir)
         except (ValueError, KeyError, OSError) as problem:  # ModelFileError, FeatureSpecError, bad JSON
             raise UserError(f"cannot use the model in {model_dir}: {problem}") from None
+        economics = read_economics(model_dir)
         return cls(
-            rules=load_rules(rules_path),
+            rules=load_rules(rules_path, model_cutoff=economics.model_cutoff),
             explainer=explainer,
             customer_score_sql=customer_score_sql(explainer.spec),
             top_drivers=top_drivers,
+            economics=economics,
         )
 
     def recommend(self, client: SqlClient, request: CallRequest) -> dict[str, Any]:
@@ -179,6 +185,7 @@ class Engine:
             "offer_cost_usd": decision.offer.cost_usd,
             "rule": decision.rule,
             "reason": decision.reason,
+            "thresholds": decision.thresholds_json(),
             "churn_probability": probability,
             "sentiment": sentiment,
             "confidence": confidence,

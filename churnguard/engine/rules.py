@@ -6,6 +6,11 @@ load with an error naming the rule and the field, instead of quietly giving the 
 The file format is documented in docs/engine.md; churnguard/rules/default.json is the default.
 When the database could give only the churn score or only the sentiment, `score_only_rules` or
 `sentiment_only_rules` take the sentiment rules' place (see churnguard.engine.decide).
+
+A churn-probability threshold may be the string "model_cutoff" instead of a number: the cut-off the
+training run chose for the model the engine loaded (metadata.json "cutoff"), so offers follow the
+model's economics and move with it when a retrained model is installed. Every threshold keeps where it
+came from, so an answer can say which one applied.
 """
 
 from __future__ import annotations
@@ -21,6 +26,10 @@ from churnguard.customer_schema import COLUMN_NAMES, COLUMNS_BY_NAME, LABEL_COLU
 from churnguard.errors import UserError
 
 SENTIMENTS: tuple[str, ...] = ("POSITIVE", "NEGATIVE", "NEUTRAL", "MIXED")
+# The value that stands for the model's cut-off wherever a churn-probability threshold is expected.
+MODEL_CUTOFF = "model_cutoff"
+# The pseudo-column customer rules test to compare the churn score (it is not in the customer table).
+CHURN_PROBABILITY = "churn_probability"
 CONDITION_OPERATORS: tuple[str, ...] = ("equals", "at_least", "above", "below", "at_most")
 DEFAULT_RULES_RESOURCE = "default.json"
 _TEXT_COLUMN_TYPES = frozenset({"text", "yes_no"})
@@ -37,7 +46,7 @@ _TOP_KEYS = {
     "customer_rules",
     "otherwise",
 }
-_SCORE_ONLY_KEYS = {"rule", "risk_above", "offer"}
+_SCORE_ONLY_KEYS = {"rule", "risk_above", "risk_at_least", "offer"}
 _SENTIMENT_ONLY_KEYS = {"rule", "sentiment", "confidence_above", "offer"}
 _OFFER_KEYS = {"description", "cost_usd", "note"}
 _SENTIMENT_RULE_KEYS = {"sentiment", "confidence_above", "risk_bands"}
@@ -51,6 +60,33 @@ _OTHERWISE_KEYS = {"rule", "offer"}
 
 class RulesError(UserError):
     """The rules file is malformed; the message names the file, the rule and the field."""
+
+
+@dataclass(frozen=True)
+class ModelCutoff:
+    """The cut-off the model's training chose (metadata.json "cutoff") and the file it was read from."""
+
+    value: float
+    source: str
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A churn-probability threshold: its value and where it came from (the rules file or the model)."""
+
+    value: float
+    source: str
+    from_model: bool = False
+
+    def words(self) -> str:
+        """'0.8', or '0.11 (the model's cut-off)': the number the reason shows, with its origin."""
+        return f"{self.value:g} (the model's cut-off)" if self.from_model else f"{self.value:g}"
+
+    def to_json(self, comparison: str) -> dict[str, Any]:
+        origin = (
+            f"the model's cut-off, from {self.source}" if self.from_model else f"rules file {self.source}"
+        )
+        return {"comparison": comparison, "value": self.value, "source": origin}
 
 
 @dataclass(frozen=True)
@@ -85,17 +121,26 @@ class RiskBand:
     """
 
     rule: str
-    risk_below: float | None
-    risk_up_to: float | None
+    risk_below: Threshold | None
+    risk_up_to: Threshold | None
     offer: str | None
     experiment: Experiment | None
 
     def holds(self, churn_probability: float) -> bool:
         if self.risk_below is not None:
-            return churn_probability < self.risk_below
+            return churn_probability < self.risk_below.value
         if self.risk_up_to is not None:
-            return churn_probability <= self.risk_up_to
+            return churn_probability <= self.risk_up_to.value
         return True
+
+    @property
+    def upper(self) -> tuple[str, Threshold] | None:
+        """The band's upper bound as (comparison, threshold), or None for the open-ended last band."""
+        if self.risk_below is not None:
+            return "<", self.risk_below
+        if self.risk_up_to is not None:
+            return "<=", self.risk_up_to
+        return None
 
 
 @dataclass(frozen=True)
@@ -109,11 +154,22 @@ class SentimentRule:
 
 @dataclass(frozen=True)
 class ScoreOnlyRule:
-    """For an answer without sentiment: applies when the churn probability is strictly above `risk_above`."""
+    """For an answer without sentiment: applies when the churn probability is strictly above
+    `risk_above`, or at or above `risk_at_least` (`inclusive`)."""
 
     rule: str
-    risk_above: float
+    threshold: Threshold
+    inclusive: bool
     offer: str
+
+    def holds(self, churn_probability: float) -> bool:
+        if self.inclusive:
+            return churn_probability >= self.threshold.value
+        return churn_probability > self.threshold.value
+
+    @property
+    def comparison(self) -> str:
+        return ">=" if self.inclusive else ">"
 
 
 @dataclass(frozen=True)
@@ -129,20 +185,30 @@ class SentimentOnlyRule:
 
 @dataclass(frozen=True)
 class Condition:
-    """One test on a customer column, e.g. cust_service_calls at_least 4, or int_plan equals "no"."""
+    """One test on a customer column, e.g. cust_service_calls at_least 4, or int_plan equals "no".
+
+    The column `churn_probability` is the customer's churn score; its value is a Threshold (a number
+    or the model's cut-off), and the test does not hold when the score is unknown (a degraded answer).
+    """
 
     column: str
     operator: str
-    value: float | str
+    value: float | str | Threshold
 
     def holds(self, customer: Mapping[str, Any]) -> bool:
-        actual = customer[self.column]
-        if self.operator == "equals":
+        actual = customer.get(self.column)
+        if actual is None:
+            return False
+        if isinstance(self.value, Threshold):
+            number, threshold = float(actual), self.value.value
+        elif self.operator == "equals":
             if isinstance(self.value, str):
                 return str(actual) == self.value
             return float(actual) == self.value
-        number = float(actual)
-        threshold = float(self.value)
+        else:
+            number, threshold = float(actual), float(self.value)
+        if self.operator == "equals":
+            return number == threshold
         if self.operator == "at_least":
             return number >= threshold
         if self.operator == "above":
@@ -172,6 +238,8 @@ class Rules:
     otherwise_offer: str
     score_only_rules: tuple[ScoreOnlyRule, ...] = ()
     sentiment_only_rules: tuple[SentimentOnlyRule, ...] = ()
+    # The model's cut-off when the file refers to it ("model_cutoff"), else None.
+    model_cutoff: ModelCutoff | None = None
 
     def rule_names(self) -> list[str]:
         names = [band.rule for rule in self.sentiment_rules for band in rule.risk_bands]
@@ -184,8 +252,12 @@ class Rules:
         ]
 
 
-def load_rules(path: str | Path | None = None) -> Rules:
-    """Read and validate a rules file; without a path, the default rules shipped with churnguard."""
+def load_rules(path: str | Path | None = None, *, model_cutoff: ModelCutoff | None = None) -> Rules:
+    """Read and validate a rules file; without a path, the default rules shipped with churnguard.
+
+    `model_cutoff` is what "model_cutoff" thresholds stand for; a file that uses them cannot be
+    loaded without it (the engine reads it from the model's metadata.json).
+    """
     if path is None:
         text = (
             resources.files("churnguard.rules").joinpath(DEFAULT_RULES_RESOURCE).read_text(encoding="utf-8")
@@ -206,19 +278,21 @@ def load_rules(path: str | Path | None = None) -> Rules:
             f"rules file {source}: not valid JSON at line {problem.lineno} column {problem.colno}: "
             f"{problem.msg}"
         ) from None
-    return parse_rules(data, source=source)
+    return parse_rules(data, source=source, model_cutoff=model_cutoff)
 
 
-def parse_rules(data: Any, *, source: str = "<rules>") -> Rules:
+def parse_rules(data: Any, *, source: str = "<rules>", model_cutoff: ModelCutoff | None = None) -> Rules:
     """Validate already-parsed rules; every error names `source`, the rule and the field."""
-    return _RulesParser(source).parse(data)
+    return _RulesParser(source, model_cutoff).parse(data)
 
 
 class _RulesParser:
     """Walks the JSON once, keeping track of where it is, so each error can say exactly where."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, model_cutoff: ModelCutoff | None) -> None:
         self.source = source
+        self.model_cutoff = model_cutoff
+        self.used_model_cutoff = False
         self.rule_names: set[str] = set()
 
     def fail(self, where: str, problem: str) -> RulesError:
@@ -268,6 +342,7 @@ class _RulesParser:
             otherwise_offer=self.offer_ref(otherwise, f"otherwise ({otherwise_rule})", offers),
             score_only_rules=score_only_rules,
             sentiment_only_rules=sentiment_only_rules,
+            model_cutoff=self.model_cutoff if self.used_model_cutoff else None,
         )
 
     def check_keys(self, data: Any, where: str, *, allowed: set[str], required: set[str]) -> None:
@@ -294,6 +369,23 @@ class _RulesParser:
         if not low <= value <= high:
             raise self.fail(where, f"field {key!r} is {value}, outside {low}..{high}")
         return float(value)
+
+    def threshold(self, data: dict[str, Any], key: str, where: str) -> Threshold:
+        """A churn-probability threshold: a number in 0..1, or "model_cutoff" for the model's cut-off."""
+        if data[key] == MODEL_CUTOFF:
+            if self.model_cutoff is None:
+                raise self.fail(
+                    where,
+                    f"field {key!r} is {MODEL_CUTOFF!r}, but no model cut-off was given: load these rules "
+                    "with a trained model (its metadata.json holds the cut-off)",
+                )
+            self.used_model_cutoff = True
+            return Threshold(self.model_cutoff.value, self.model_cutoff.source, from_model=True)
+        if isinstance(data[key], str):
+            raise self.fail(
+                where, f"field {key!r} must be a number or {MODEL_CUTOFF!r}, found {json.dumps(data[key])}"
+            )
+        return Threshold(self.number(data, key, where, low=0.0, high=1.0), self.source)
 
     def identifier(self, data: dict[str, Any], key: str, where: str) -> str:
         """A name field (rule, experiment, arm): letters, digits and _, at most 64 characters."""
@@ -351,13 +443,21 @@ class _RulesParser:
 
     def parse_score_only_rule(self, data: Any, position: int, offers: Mapping[str, Offer]) -> ScoreOnlyRule:
         where = f"score_only_rules[{position}]"
-        self.check_keys(data, where, allowed=_SCORE_ONLY_KEYS, required=_SCORE_ONLY_KEYS)
+        self.check_keys(data, where, allowed=_SCORE_ONLY_KEYS, required={"rule", "offer"})
         rule = self.rule_name(data, where)
         where = f"{where} ({rule})"
-        risk_above = self.number(data, "risk_above", where, low=0.0, high=1.0)
-        if risk_above >= 1.0:
+        bounds = [key for key in ("risk_above", "risk_at_least") if key in data]
+        if len(bounds) != 1:
+            raise self.fail(where, "give exactly one of the fields 'risk_above' and 'risk_at_least'")
+        threshold = self.threshold(data, bounds[0], where)
+        if bounds[0] == "risk_above" and threshold.value >= 1.0:
             raise self.fail(where, "field 'risk_above' is 1: no churn probability is above it")
-        return ScoreOnlyRule(rule=rule, risk_above=risk_above, offer=self.offer_ref(data, where, offers))
+        return ScoreOnlyRule(
+            rule=rule,
+            threshold=threshold,
+            inclusive=bounds[0] == "risk_at_least",
+            offer=self.offer_ref(data, where, offers),
+        )
 
     def parse_sentiment_only_rule(
         self, data: Any, position: int, offers: Mapping[str, Offer]
@@ -394,9 +494,7 @@ class _RulesParser:
         if "risk_below" in data and "risk_up_to" in data:
             raise self.fail(where, "fields 'risk_below' and 'risk_up_to' overlap: give one upper bound")
         bounds = {
-            key: self.number(data, key, where, low=0.0, high=1.0)
-            for key in ("risk_below", "risk_up_to")
-            if key in data
+            key: self.threshold(data, key, where) for key in ("risk_below", "risk_up_to") if key in data
         }
         if ("offer" in data) == ("experiment" in data):
             raise self.fail(where, "give exactly one of the fields 'offer' and 'experiment'")
@@ -411,8 +509,14 @@ class _RulesParser:
         )
 
     def check_bands_partition(self, bands: Sequence[RiskBand], where: str) -> None:
-        """Bands must cover 0..1 without gaps or overlaps: ascending bounds, only the last one open."""
-        previous = 0.0
+        """Bands must cover 0..1 without gaps or overlaps: ascending bounds, only the last one open.
+
+        The first band whose bound holds applies. When the model's cut-off is one of the bounds, a
+        band it leaves empty (a fixed bound at or below the cut-off, e.g. "up to 0.8" after "below the
+        cut-off" with a cut-off of 0.85) is accepted and simply never applies: the cut-off wins, and a
+        retrained model cannot make the shipped rules unloadable.
+        """
+        previous = Threshold(0.0, self.source)
         for band in bands[:-1]:
             bound = band.risk_below if band.risk_below is not None else band.risk_up_to
             field = "risk_below" if band.risk_below is not None else "risk_up_to"
@@ -421,12 +525,15 @@ class _RulesParser:
                     f"{where} band {band.rule}",
                     "missing field 'risk_below' or 'risk_up_to': only the last band may be open-ended",
                 )
-            if bound <= previous:
+            if bound.value <= previous.value:
+                if bound.from_model or previous.from_model:
+                    continue
                 raise self.fail(
                     f"{where} band {band.rule}",
-                    f"field {field!r} is {bound}: bounds must increase band by band (previous {previous})",
+                    f"field {field!r} is {bound.value:g}: bounds must increase band by band "
+                    f"(previous {previous.value:g})",
                 )
-            if bound >= 1.0 and field == "risk_up_to":
+            if bound.value >= 1.0 and field == "risk_up_to":
                 raise self.fail(
                     f"{where} band {band.rule}", f"field {field!r} is 1: the bands after it never apply"
                 )
@@ -479,8 +586,10 @@ class _RulesParser:
     def parse_condition(self, data: Any, where: str) -> Condition:
         self.check_keys(data, where, allowed=_CONDITION_KEYS, required={"column"})
         column = data["column"]
-        if column not in COLUMN_NAMES:
-            raise self.fail(where, f"field 'column': {column!r} is not a customer column")
+        if column not in COLUMN_NAMES and column != CHURN_PROBABILITY:
+            raise self.fail(
+                where, f"field 'column': {column!r} is not a customer column (nor {CHURN_PROBABILITY!r})"
+            )
         if column == LABEL_COLUMN:
             raise self.fail(
                 where, f"field 'column': {column!r} is the label (did they leave), unknown during a call"
@@ -494,6 +603,12 @@ class _RulesParser:
             )
         operator = operators[0]
         value = data[operator]
+        if column == CHURN_PROBABILITY:
+            if operator == "equals":
+                raise self.fail(
+                    f"{where} ({column})", "compare the churn probability with a bound, not 'equals'"
+                )
+            return Condition(column=column, operator=operator, value=self.threshold(data, operator, where))
         if COLUMNS_BY_NAME[column].type in _TEXT_COLUMN_TYPES:
             # Text columns (state, phone, yes/no plans) are only compared for equality, with text.
             if operator != "equals" or not isinstance(value, str):

@@ -194,7 +194,7 @@ def record(
     )
 
 
-def test_offers_report_counts_costs_and_retention_by_arm(capsys, sql_client, mariadb_url):
+def test_offers_report_counts_costs_and_retention_by_arm(capsys, sql_client, mariadb_url, trained_model_dir):
     from tests.fixtures.mariadb import database_url
 
     # The offers log names the registry's live model (15_models.sql): both files are applied.
@@ -258,10 +258,45 @@ def test_offers_report_counts_costs_and_retention_by_arm(capsys, sql_client, mar
     low, high = fifteen["retention_95ci"]
     assert low < 2 / 3 < high
     assert (five["outcomes"], five["retained"], five["retention"]) == (1, 1, 1.0)
+    # Retention for every offer with an outcome, by rule and by offer, not only experiment arms.
+    by_rule = {item["rule"]: item for item in report["retention_by_rule"]}
+    assert (by_rule["negative_medium_risk"]["outcomes"], by_rule["negative_medium_risk"]["retained"]) == (
+        4,
+        3,
+    )
+    assert (
+        by_rule["negative_high_risk"]["outcomes"] == 0 and by_rule["negative_high_risk"]["retention"] is None
+    )
+    by_offer = {item["offer"]: item for item in report["retention_by_offer"]}
+    assert (by_offer["credit_5"]["offers"], by_offer["credit_5"]["outcomes"]) == (5, 1)
+    assert by_offer["credit_15"]["retention"] == pytest.approx(2 / 3, abs=1e-4)
+    (difference,) = report["arm_differences"]
+    assert (difference["arm"], difference["versus"], difference["outcomes"]) == (
+        "credit_15",
+        "credit_5",
+        [3, 1],
+    )
+    assert difference["enough_outcomes"] is False
+    assert difference["difference"] == pytest.approx(2 / 3 - 1, abs=1e-4)
+    # The period is the log's own dates, not a placeholder such as 1970-01-01.
+    assert report["since"] is None and report["first_offer_at"] <= report["last_offer_at"]
+    assert report["period"].startswith("every offer recorded, ") and "1970" not in report["period"]
 
     code, out, _ = run(capsys, "offers", "report", "--db-url", url)
     assert "negative_medium_risk" in out and "66.7%" in out
     assert "Degraded answers: 3 (1 without sentiment, 2 without churn score)" in out
+    assert out.startswith(f"Offers ({report['period']}): 12, cost $160.00")
+    assert "exp: not enough outcomes yet: credit_15 has 3, credit_5 has 1 of the 30" in out
+    # Given the model, its training's cost per offer is shown beside the rules' own offer costs.
+    code, out, _ = run(
+        capsys, "offers", "report", "--json", "--db-url", url, "--model", str(trained_model_dir)
+    )
+    costs = json.loads(out)["cost_assumptions"]
+    assert (costs["training_offer_usd"], costs["training_lost_customer_usd"]) == (50.0, 500.0)
+    assert costs["rules_offer_cost_usd"]["credit_25"] == 25.0 and costs["agree"] is False
+    assert costs["mean_cost_of_paid_offers_usd"] == round(160 / 12, 2)
+    code, out, _ = run(capsys, "offers", "report", "--db-url", url, "--since", "2999-01-01")
+    assert out.startswith("Offers (no offers since 2999-01-01): 0")
 
     code, _, err = run(
         capsys, "offers", "record-outcome", "--offer-id", "999999", "--retained", "yes", "--db-url", url

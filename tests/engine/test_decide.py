@@ -7,9 +7,11 @@ from collections import Counter
 import pytest
 
 from churnguard.engine.decide import assign_arm, decide
-from churnguard.engine.rules import Experiment, ExperimentArm, load_rules
+from churnguard.engine.rules import Experiment, ExperimentArm, ModelCutoff, load_rules
 
-RULES = load_rules()
+# The default rules refer to the model's cut-off; these tests give it 0.3 (the demo's model chose 0.11).
+CUTOFF = ModelCutoff(0.3, "model/metadata.json")
+RULES = load_rules(model_cutoff=CUTOFF)
 
 
 def customer(calls: int = 1, int_plan: str = "no", phone: str = "358-1921") -> dict[str, object]:
@@ -17,32 +19,37 @@ def customer(calls: int = 1, int_plan: str = "no", phone: str = "358-1921") -> d
 
 
 # sentiment, confidence, churn probability, customer service calls, int_plan -> rule, offer
+# (the model's cut-off is 0.3 here)
 CASES = [
-    # positive, confident: below 0.5 nothing, from 0.5 a $5 credit
+    # positive, confident: below the cut-off nothing, from the cut-off a $5 credit
     ("POSITIVE", 0.90, 0.10, 1, "no", "positive_low_risk", "none"),
-    ("POSITIVE", 0.51, 0.4999, 7, "no", "positive_low_risk", "none"),
-    ("POSITIVE", 0.90, 0.50, 1, "no", "positive_at_risk", "credit_5"),
+    ("POSITIVE", 0.51, 0.2999, 7, "no", "positive_low_risk", "none"),
+    ("POSITIVE", 0.90, 0.30, 1, "no", "positive_at_risk", "credit_5"),
     ("POSITIVE", 0.90, 0.99, 1, "yes", "positive_at_risk", "credit_5"),
-    # negative, confident: <= 0.4 nothing, (0.4, 0.8] experiment, above 0.8 a $25 credit
+    # negative, confident: below the cut-off nothing, [cut-off, 0.8] experiment, above 0.8 a $25 credit
     ("NEGATIVE", 0.95, 0.00, 1, "no", "negative_low_risk", "none"),
-    ("NEGATIVE", 0.95, 0.40, 6, "no", "negative_low_risk", "none"),
-    ("NEGATIVE", 0.95, 0.41, 1, "no", "negative_medium_risk", None),
+    ("NEGATIVE", 0.95, 0.2999, 6, "no", "negative_low_risk", "none"),
+    ("NEGATIVE", 0.95, 0.30, 1, "no", "negative_medium_risk", None),
     ("NEGATIVE", 0.95, 0.80, 1, "no", "negative_medium_risk", None),
     ("NEGATIVE", 0.71, 0.81, 1, "no", "negative_high_risk", "credit_25"),
     ("NEGATIVE", 0.99, 1.00, 9, "no", "negative_high_risk", "credit_25"),
     # confidence not above the threshold: the customer rules decide
     ("POSITIVE", 0.50, 0.90, 4, "no", "frequent_caller_without_intl_plan", "intl_minutes_1000"),
-    ("NEGATIVE", 0.70, 0.90, 1, "no", "no_rule_matched", "none"),
-    # neutral and mixed: frequent callers (4 or more calls) without an international plan get minutes
+    ("NEGATIVE", 0.70, 0.90, 1, "no", "at_risk_other_sentiment", "credit_5"),
+    ("NEGATIVE", 0.70, 0.29, 1, "no", "no_rule_matched", "none"),
+    # neutral and mixed: frequent callers (4 or more calls) without an international plan get minutes,
+    # anyone else at or above the cut-off a $5 credit
     ("NEUTRAL", 0.99, 0.90, 4, "no", "frequent_caller_without_intl_plan", "intl_minutes_1000"),
     ("MIXED", 0.99, 0.10, 9, "no", "frequent_caller_without_intl_plan", "intl_minutes_1000"),
-    ("NEUTRAL", 0.99, 0.90, 3, "no", "no_rule_matched", "none"),
-    ("NEUTRAL", 0.99, 0.90, 5, "yes", "no_rule_matched", "none"),
-    # degraded, no sentiment (Comprehend failed): above 0.8 a $5 credit, then the customer rules
-    (None, None, 0.81, 1, "no", "high_risk_sentiment_unknown", "credit_5"),
-    (None, None, 0.80, 4, "no", "frequent_caller_without_intl_plan", "intl_minutes_1000"),
+    ("MIXED", 0.99, 0.96, 1, "no", "at_risk_other_sentiment", "credit_5"),
+    ("NEUTRAL", 0.99, 0.30, 3, "no", "at_risk_other_sentiment", "credit_5"),
+    ("NEUTRAL", 0.99, 0.2999, 5, "yes", "no_rule_matched", "none"),
+    # degraded, no sentiment (Comprehend failed): from the cut-off a $5 credit, then the customer rules
+    (None, None, 0.30, 1, "no", "high_risk_sentiment_unknown", "credit_5"),
+    (None, None, 0.29, 4, "no", "frequent_caller_without_intl_plan", "intl_minutes_1000"),
     (None, None, 0.10, 1, "no", "no_rule_matched", "none"),
-    # degraded, no churn score (the model failed): a confidently negative message gets $5
+    # degraded, no churn score (the model failed): a confidently negative message gets $5; the customer
+    # rule on the churn probability cannot hold without one
     ("NEGATIVE", 0.71, None, 1, "no", "negative_risk_unknown", "credit_5"),
     ("NEGATIVE", 0.70, None, 4, "no", "frequent_caller_without_intl_plan", "intl_minutes_1000"),
     ("POSITIVE", 0.99, None, 1, "no", "no_rule_matched", "none"),
@@ -95,13 +102,13 @@ def test_reason_states_the_thresholds_from_the_file():
     )
     assert "cust_service_calls 5 >= 4 and int_plan no = no" in frequent.reason
     medium = decide(RULES, sentiment="NEGATIVE", confidence=0.9, churn_probability=0.6, customer=customer())
-    assert "0.600 <= 0.8 and > 0.4" in medium.reason
+    assert "0.600 <= 0.8 and >= 0.3 (the model's cut-off)" in medium.reason
     assert f"experiment credit_15_vs_5 assigned arm {medium.arm}" in medium.reason
 
 
 def test_degraded_reasons_say_what_is_unknown_and_which_rules_were_tried():
     no_sentiment = decide(RULES, sentiment=None, confidence=None, churn_probability=0.93, customer=customer())
-    assert no_sentiment.reason == "sentiment unknown; churn probability 0.930 > 0.8"
+    assert no_sentiment.reason == "sentiment unknown; churn probability 0.930 >= 0.3 (the model's cut-off)"
     no_score = decide(
         RULES, sentiment="NEGATIVE", confidence=0.9, churn_probability=None, customer=customer()
     )
@@ -115,13 +122,15 @@ def test_degraded_reasons_say_what_is_unknown_and_which_rules_were_tried():
     )
     nothing = decide(RULES, sentiment=None, confidence=None, churn_probability=0.2, customer=customer())
     assert nothing.reason == (
-        "sentiment unknown, churn probability 0.200: no score-only or customer rule applies"
+        "sentiment unknown, churn probability 0.200: no score-only or customer rule applies "
+        "(churn probability 0.200 < 0.3 (the model's cut-off))"
     )
+    assert [(item["comparison"], item["value"]) for item in nothing.thresholds_json()] == [("<", 0.3)]
 
 
 def test_a_degraded_answer_never_enters_an_experiment():
     """Arms must compare like with like: a medium-risk angry customer without a score is no draw."""
-    for risk in (0.45, 0.6, 0.75):
+    for risk in (0.35, 0.6, 0.75):
         decision = decide(RULES, sentiment=None, confidence=None, churn_probability=risk, customer=customer())
         assert decision.experiment is None and decision.arm is None
     decision = decide(
@@ -133,7 +142,7 @@ def test_a_degraded_answer_never_enters_an_experiment():
 def test_experiment_arm_is_the_same_for_a_customer_on_every_call():
     arms = {
         decide(RULES, sentiment="NEGATIVE", confidence=0.9, churn_probability=risk, customer=customer()).arm
-        for risk in (0.45, 0.6, 0.75)
+        for risk in (0.35, 0.6, 0.75)
     }
     assert len(arms) == 1
 
@@ -160,3 +169,51 @@ def test_the_seed_reshuffles_assignments_but_each_seed_is_reproducible():
     assert with_first == again
     changed = sum(a != b for a, b in zip(with_first, with_second, strict=True))
     assert 60 <= changed <= 140
+
+
+def test_the_answer_says_which_threshold_applied_and_where_it_came_from():
+    at_risk = decide(RULES, sentiment="MIXED", confidence=0.8, churn_probability=0.96, customer=customer())
+    assert at_risk.offer.key == "credit_5"
+    assert at_risk.reason.endswith("churn probability 0.960 >= 0.3 (the model's cut-off)")
+    assert at_risk.thresholds_json() == [
+        {"comparison": ">=", "value": 0.3, "source": "the model's cut-off, from model/metadata.json"}
+    ]
+    medium = decide(RULES, sentiment="NEGATIVE", confidence=0.9, churn_probability=0.6, customer=customer())
+    assert medium.thresholds_json() == [
+        {"comparison": "<=", "value": 0.8, "source": "rules file churnguard/rules/default.json"},
+        {"comparison": ">=", "value": 0.3, "source": "the model's cut-off, from model/metadata.json"},
+    ]
+    below = decide(RULES, sentiment="NEGATIVE", confidence=0.9, churn_probability=0.2, customer=customer())
+    assert below.thresholds_json() == [
+        {"comparison": "<", "value": 0.3, "source": "the model's cut-off, from model/metadata.json"}
+    ]
+
+
+@pytest.mark.parametrize("cutoff", [0.05, 0.11, 0.5])
+def test_the_shipped_rules_offer_from_the_models_cut_off_on_whatever_the_sentiment(cutoff):
+    """The training's rule: an offer at or above the cut-off, none below it from the sentiment rules."""
+    rules = load_rules(model_cutoff=ModelCutoff(cutoff, "m/metadata.json"))
+    for sentiment in ("POSITIVE", "NEGATIVE", "NEUTRAL", "MIXED", None):
+        confidence = None if sentiment is None else 0.95
+        at = decide(
+            rules, sentiment=sentiment, confidence=confidence, churn_probability=cutoff, customer=customer()
+        )
+        below = decide(
+            rules,
+            sentiment=sentiment,
+            confidence=confidence,
+            churn_probability=cutoff - 0.001,
+            customer=customer(),
+        )
+        assert at.offer.cost_usd >= 5, (sentiment, at.rule)
+        assert below.offer.key == "none", (sentiment, below.rule)
+
+
+def test_a_cut_off_above_a_fixed_band_empties_that_band_instead_of_failing():
+    """A retrained model may choose a cut-off above 0.8: the experiment band then never applies."""
+    rules = load_rules(model_cutoff=ModelCutoff(0.85, "m/metadata.json"))
+    middle = decide(rules, sentiment="NEGATIVE", confidence=0.9, churn_probability=0.82, customer=customer())
+    assert middle.rule == "negative_low_risk" and middle.offer.key == "none"
+    high = decide(rules, sentiment="NEGATIVE", confidence=0.9, churn_probability=0.86, customer=customer())
+    assert high.rule == "negative_high_risk"
+    assert high.reason.endswith("churn probability 0.860 >= 0.85 (the model's cut-off)")

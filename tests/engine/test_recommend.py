@@ -80,15 +80,22 @@ def test_drivers_are_xgboosts_contributions_for_that_customer(
     )
     expected = booster.predict(matrix, pred_contribs=True, approx_contribs=True)[0]
     by_name = dict(zip(spec.names, expected[:-1], strict=True))
-    top = sorted(by_name, key=lambda name: -abs(by_name[name]))[: len(answer["drivers"])]
-    assert [driver["feature"] for driver in answer["drivers"]] == top
+    # A driver is a feature or a group of correlated ones (docs/engine.md): its contribution is the sum
+    # of its features' xgboost contributions, and the drivers come largest first.
+    totals = []
     for driver in answer["drivers"]:
-        assert driver["contribution"] == pytest.approx(float(by_name[driver["feature"]]), abs=1e-4)
+        total = sum(float(by_name[member["feature"]]) for member in driver["members"])
+        totals.append(abs(total))
+        assert driver["contribution"] == pytest.approx(total, abs=1e-4)
+        for member in driver["members"]:
+            assert member["contribution"] == pytest.approx(float(by_name[member["feature"]]), abs=1e-4)
         for column, value in driver["columns"].items():
             if isinstance(customer[column], str):
                 assert value == customer[column]
             else:
                 assert value == pytest.approx(float(customer[column]))
+    assert totals == sorted(totals, reverse=True)
+    assert answer["drivers"][0]["text"].startswith("customer service calls 6: raises churn risk")
     # The contributions add up to the database's own score.
     assert 1 / (1 + np.exp(-expected.sum())) == pytest.approx(answer["churn_probability"], abs=1e-5)
 
@@ -202,3 +209,23 @@ def test_drivers_from_another_model_than_the_databases_are_flagged(
     assert len(answer["notes"]) == 1
     assert "the deployed model and the bundled model.json differ" in answer["notes"][0]
     assert f"not {answer['churn_probability']:.3f}" in answer["notes"][0]
+
+
+def test_the_answer_names_the_models_cut_off_it_used(
+    engine: Engine, engine_db: PyMySqlClient, trained_model_dir: Path
+):
+    """The shipped rules offer from the cut-off in the loaded model's metadata.json, and say so."""
+    cutoff = json.loads((trained_model_dir / "metadata.json").read_text())["cutoff"]
+    assert engine.rules.model_cutoff.value == cutoff
+    answer = engine.recommend(engine_db, validate_request(*LOW_RISK))
+    from_model = [item for item in answer["thresholds"] if item["source"].startswith("the model's cut-off")]
+    if answer["churn_probability"] < cutoff:
+        assert answer["offer"] == "none"
+    assert from_model == [
+        {
+            "comparison": "<" if answer["churn_probability"] < cutoff else ">=",
+            "value": cutoff,
+            "source": f"the model's cut-off, from {trained_model_dir / 'metadata.json'}",
+        }
+    ]
+    assert f"{cutoff:g} (the model's cut-off)" in answer["reason"]

@@ -8,13 +8,15 @@ from importlib import resources
 
 import pytest
 
-from churnguard.engine.rules import RulesError, load_rules, parse_rules
+from churnguard.engine.rules import ModelCutoff, RulesError, load_rules, parse_rules
 
+# The default rules refer to the model's cut-off: every load here gives one, as the engine does.
+CUTOFF = ModelCutoff(0.3, "model/metadata.json")
 DEFAULT = json.loads(resources.files("churnguard.rules").joinpath("default.json").read_text(encoding="utf-8"))
 
 
 def test_default_rules_load_with_their_version_and_thresholds():
-    rules = load_rules()
+    rules = load_rules(model_cutoff=CUTOFF)
     assert rules.version == DEFAULT["version"]
     positive, negative = rules.sentiment_rules
     assert (positive.sentiment, positive.confidence_above) == ("POSITIVE", 0.5)
@@ -24,19 +26,31 @@ def test_default_rules_load_with_their_version_and_thresholds():
         "negative_medium_risk",
         "negative_high_risk",
     ]
-    (frequent,) = rules.customer_rules
+    frequent, at_risk = rules.customer_rules
     assert [(c.column, c.operator, c.value) for c in frequent.conditions] == [
         ("cust_service_calls", "at_least", 4.0),
         ("int_plan", "equals", "no"),
     ]
+    ((condition),) = at_risk.conditions
+    assert (condition.column, condition.operator, condition.value.value) == (
+        "churn_probability",
+        "at_least",
+        0.3,
+    )
+    assert condition.value.from_model and condition.value.source == "model/metadata.json"
+    # Every sentiment rule's first band ends at the model's cut-off.
+    for rule in rules.sentiment_rules:
+        assert rule.risk_bands[0].risk_below.from_model and rule.risk_bands[0].risk_below.value == 0.3
+    assert rules.model_cutoff == CUTOFF
 
 
 def test_the_default_degraded_rules_load():
-    rules = load_rules()
+    rules = load_rules(model_cutoff=CUTOFF)
     (score_only,) = rules.score_only_rules
-    assert (score_only.rule, score_only.risk_above, score_only.offer) == (
+    assert (score_only.rule, score_only.threshold.value, score_only.comparison, score_only.offer) == (
         "high_risk_sentiment_unknown",
-        0.8,
+        0.3,
+        ">=",
         "credit_5",
     )
     (sentiment_only,) = rules.sentiment_only_rules
@@ -48,14 +62,38 @@ def test_the_default_degraded_rules_load():
 
 
 def test_files_without_degraded_rules_still_load():
-    rules = parse_rules(mutated(lambda d: [d.pop("score_only_rules"), d.pop("sentiment_only_rules")]))
+    rules = parse_rules(
+        mutated(lambda d: [d.pop("score_only_rules"), d.pop("sentiment_only_rules")]), model_cutoff=CUTOFF
+    )
     assert rules.score_only_rules == () and rules.sentiment_only_rules == ()
 
 
 def test_the_service_call_threshold_is_stated_once_in_the_default_file():
     text = resources.files("churnguard.rules").joinpath("default.json").read_text(encoding="utf-8")
-    assert text.count('"at_least"') == 1
+    assert text.count('"at_least": 4') == 1
     assert text.count("cust_service_calls") == 1
+
+
+def test_rules_that_use_the_models_cut_off_need_a_model():
+    with pytest.raises(RulesError) as raised:
+        load_rules()
+    assert "sentiment_rules[0] (POSITIVE) risk_bands[0] (positive_low_risk)" in str(raised.value)
+    assert "'risk_below' is 'model_cutoff', but no model cut-off was given" in str(raised.value)
+    # A file with numbers only needs no model.
+    fixed = mutated(
+        lambda d: [
+            negative_bands(d)[0].update(risk_below=0.4),
+            d["sentiment_rules"][0]["risk_bands"][0].update(risk_below=0.5),
+            d["score_only_rules"][0].update(risk_at_least=0.8),
+            d["customer_rules"].pop(),
+        ]
+    )
+    rules = parse_rules(fixed)
+    assert rules.model_cutoff is None and not negative_bands_of(rules)[0].risk_below.from_model
+
+
+def negative_bands_of(rules):
+    return rules.sentiment_rules[1].risk_bands
 
 
 def mutated(change):
@@ -80,7 +118,7 @@ MISTAKES = [
     ),
     (
         "band with both bounds",
-        lambda d: negative_bands(d)[0].update(risk_below=0.3),
+        lambda d: negative_bands(d)[0].update(risk_up_to=0.3),
         ["negative_low_risk", "'risk_below' and 'risk_up_to' overlap"],
     ),
     (
@@ -90,7 +128,7 @@ MISTAKES = [
     ),
     (
         "overlapping bands",
-        lambda d: negative_bands(d)[1].update(risk_up_to=0.3),
+        lambda d: [negative_bands(d)[0].update(risk_below=0.5), negative_bands(d)[1].update(risk_up_to=0.3)],
         ["negative_medium_risk", "'risk_up_to' is 0.3", "increase"],
     ),
     (
@@ -100,13 +138,31 @@ MISTAKES = [
     ),
     (
         "threshold as text",
-        lambda d: negative_bands(d)[0].update(risk_up_to="0.4"),
-        ["negative_low_risk", "'risk_up_to' must be a number", '"0.4"'],
+        lambda d: negative_bands(d)[0].update(risk_below="0.4"),
+        ["negative_low_risk", "'risk_below' must be a number or 'model_cutoff'", '"0.4"'],
+    ),
+    (
+        "misspelt model cut-off",
+        lambda d: negative_bands(d)[0].update(risk_below="model_cut_off"),
+        ["negative_low_risk", "'risk_below' must be a number or 'model_cutoff'", '"model_cut_off"'],
+    ),
+    (
+        "churn probability tested for equality",
+        lambda d: (
+            d["customer_rules"][1]["when"][0].update({"equals": 0.5, "at_least": None})
+            or d["customer_rules"][1]["when"][0].pop("at_least")
+        ),
+        ["at_risk_other_sentiment", "when[0] (churn_probability)", "not 'equals'"],
+    ),
+    (
+        "churn probability above 1",
+        lambda d: d["customer_rules"][1]["when"][0].update(at_least=1.5),
+        ["at_risk_other_sentiment", "'at_least' is 1.5, outside 0.0..1.0"],
     ),
     (
         "threshold out of range",
-        lambda d: negative_bands(d)[0].update(risk_up_to=4),
-        ["negative_low_risk", "'risk_up_to' is 4, outside 0.0..1.0"],
+        lambda d: negative_bands(d)[0].update(risk_below=4),
+        ["negative_low_risk", "'risk_below' is 4, outside 0.0..1.0"],
     ),
     (
         "confidence as boolean",
@@ -212,13 +268,20 @@ MISTAKES = [
     # the degraded rules (an answer without sentiment, or without a churn score)
     (
         "score-only threshold as text",
-        lambda d: d["score_only_rules"][0].update(risk_above="0.8"),
-        ["score_only_rules[0] (high_risk_sentiment_unknown)", "field 'risk_above' must be a number"],
+        lambda d: d["score_only_rules"][0].update(risk_at_least="0.8"),
+        ["score_only_rules[0] (high_risk_sentiment_unknown)", "field 'risk_at_least' must be a number"],
     ),
     (
         "score-only threshold of 1",
-        lambda d: d["score_only_rules"][0].update(risk_above=1),
+        lambda d: (
+            d["score_only_rules"][0].pop("risk_at_least") and d["score_only_rules"][0].update(risk_above=1)
+        ),
         ["score_only_rules[0]", "field 'risk_above' is 1: no churn probability is above it"],
+    ),
+    (
+        "score-only rule with two thresholds",
+        lambda d: d["score_only_rules"][0].update(risk_above=0.5),
+        ["score_only_rules[0]", "exactly one of the fields 'risk_above' and 'risk_at_least'"],
     ),
     (
         "score-only rule with risk bands",
@@ -259,7 +322,7 @@ MISTAKES = [
 @pytest.mark.parametrize(("change", "expected"), [m[1:] for m in MISTAKES], ids=[m[0] for m in MISTAKES])
 def test_mistakes_are_refused_naming_rule_and_field(change, expected):
     with pytest.raises(RulesError) as raised:
-        parse_rules(mutated(change), source="marketing.json")
+        parse_rules(mutated(change), source="marketing.json", model_cutoff=CUTOFF)
     message = str(raised.value)
     assert message.startswith("rules file marketing.json: ")
     for words in expected:
@@ -279,6 +342,6 @@ def test_a_changed_file_changes_the_decision(tmp_path):
     data = mutated(lambda d: d["customer_rules"][0]["when"][0].update(at_least=6))
     path = tmp_path / "rules.json"
     path.write_text(json.dumps(data), encoding="utf-8")
-    rules = load_rules(path)
+    rules = load_rules(path, model_cutoff=CUTOFF)
     assert rules.source == str(path)
     assert rules.customer_rules[0].conditions[0].value == 6.0
