@@ -127,6 +127,7 @@ def test_the_trainings_offer_cost_is_shown_beside_the_rules_offer_costs():
         "retention_by_arm": [],
         "arm_differences": [],
         "cost_assumptions": costs,
+        "by_model": [],
     }
     text = format_report(report)
     assert text.startswith("Offers (every offer recorded, on 2026-11-26): 9, cost $60.00")

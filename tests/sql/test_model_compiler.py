@@ -83,7 +83,7 @@ def write_model(
     params = {"objective": "binary:logistic", "max_depth": 5, "eta": 0.3, "seed": seed, "base_score": 0.3}
     booster = xgb.train(params, xgb.DMatrix(features, labels, feature_names=spec.names), num_boost_round=25)
     booster.save_model(str(out_dir / "model.json"))
-    metadata = {"schema_version": 1, "features": spec.names, "feature_spec": spec.to_json()}
+    metadata = {"schema_version": 1, "features": spec.names, "feature_spec": spec.to_json(), "cutoff": 0.3}
     (out_dir / "metadata.json").write_text(json.dumps(metadata), encoding="utf-8")
     return booster
 
