@@ -324,8 +324,8 @@ class AgentConsole(Construct):
             "PublishPage",
             sources=[s3deploy.Source.asset(str(PAGE_DIR)), s3deploy.Source.json_data("config.json", config)],
             destination_bucket=self.bucket,
-            distribution=self.distribution,
-            distribution_paths=["/*"],
+            # No CloudFront invalidation: the distribution does not cache (CACHING_DISABLED), so a new
+            # page shows at once, and the publisher needs no cloudfront:CreateInvalidation on "*".
             prune=True,
             memory_limit=256,
         )
@@ -352,8 +352,6 @@ class AgentConsole(Construct):
                 "read the page's files, staged by CDK under hashed names in the CDK asset bucket"
             ),
             f"Resource::<{logical_id(self.bucket)}.Arn>/*": "write any of the page's files into its bucket",
-            "Resource::*": "invalidate the distribution's cache after publishing (CloudFront "
-            "CreateInvalidation and GetInvalidation take no resource-level scope in CDK's policy)",
         }
         for finding, purpose in why.items():
             acknowledge(
