@@ -16,6 +16,9 @@ Targets (issues 5 and 14), for the reduced model on the public data: on the refe
 seed, the project split's non-test rows are cut into K outer folds; the whole pipeline (search,
 reduced set, cut-off) runs on K - 1 of them and its model is scored, at its own cut-off, on the
 held-out one. Changes to the selection were chosen on these figures (docs/training.md).
+
+`--final-model fold_average` and `--ensemble-trials K` bench the averaged models `train()` can ship
+instead of the one refit (tried on the nested figures and not kept; docs/training.md).
 """
 
 from __future__ import annotations
