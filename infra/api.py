@@ -32,6 +32,42 @@ COLD_START_ALLOWANCE_S = 5
 API_TIMEOUT_S = math.floor(longest_api_wait_s(DEFAULT_ANSWER_TIMEOUT_S) + COLD_START_ALLOWANCE_S) + 1
 
 
+def engine_function(
+    scope: Construct,
+    *,
+    description: str,
+    bundle: Path,
+    cluster_arn: str,
+    app_secret_arn: str,
+    vpc: ec2.IVpc,
+    subnets: ec2.SubnetSelection,
+    security_group: ec2.ISecurityGroup,
+    removal_policy: cdk.RemovalPolicy,
+) -> VpcPythonFunction:
+    """A function (construct id "Handler") that answers through the incentive engine: the recommend
+    API's and the console's. Both read Aurora as the app user through the Data API, with the model
+    bundled beside the handler, and share the timeout derived above."""
+    return VpcPythonFunction(
+        scope,
+        "Handler",
+        description=description,
+        bundle=bundle,
+        handler="handler.handler",
+        environment={
+            "CLUSTER_ARN": cluster_arn,
+            "APP_SECRET_ARN": app_secret_arn,
+            "DATABASE_NAME": DATABASE_NAME,
+            "MODEL_DIR": MODEL_DIR_IN_BUNDLE,
+        },
+        vpc=vpc,
+        subnets=subnets,
+        security_group=security_group,
+        timeout=cdk.Duration.seconds(API_TIMEOUT_S),
+        memory_mb=512,
+        removal_policy=removal_policy,
+    )
+
+
 class RecommendApi(Construct):
     """Recommend function and its AWS_IAM Function URL."""
 
@@ -57,23 +93,15 @@ class RecommendApi(Construct):
                 for name in BUNDLED_MODEL_FILES
             },
         )
-        self.handler = VpcPythonFunction(
+        self.handler = engine_function(
             self,
-            "Handler",
             description="recommends an offer for one customer",
             bundle=bundle,
-            handler="handler.handler",
-            environment={
-                "CLUSTER_ARN": cluster_arn,
-                "APP_SECRET_ARN": app_secret_arn,
-                "DATABASE_NAME": DATABASE_NAME,
-                "MODEL_DIR": MODEL_DIR_IN_BUNDLE,
-            },
+            cluster_arn=cluster_arn,
+            app_secret_arn=app_secret_arn,
             vpc=vpc,
             subnets=subnets,
             security_group=security_group,
-            timeout=cdk.Duration.seconds(API_TIMEOUT_S),
-            memory_mb=512,
             removal_policy=removal_policy,
         )
         self.url = self.handler.function.add_function_url(auth_type=lambda_.FunctionUrlAuthType.AWS_IAM)

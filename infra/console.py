@@ -30,13 +30,11 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
 
-from churnguard.constants import DATABASE_NAME
-from infra.api import API_TIMEOUT_S, BUNDLED_MODEL_FILES, MODEL_DIR_IN_BUNDLE
+from infra.api import BUNDLED_MODEL_FILES, MODEL_DIR_IN_BUNDLE, engine_function
 from infra.config import REPO_ROOT
 from infra.lambda_assets import LAMBDA_ROOT, stage_bundle
 from infra.log_retention import LOG_RETENTION
 from infra.nag import acknowledge, logical_id
-from infra.vpc_function import VpcPythonFunction
 
 PAGE_DIR = REPO_ROOT / "churnguard" / "console" / "static"
 CALLS = ("customer", "recommend", "outcome")
@@ -87,9 +85,8 @@ class AgentConsole(Construct):
         self.user_pool, self.client, self.sign_in = self._sign_in(
             sign_in_domain_prefix, user_pool_name, require_mfa=require_mfa, removal_policy=removal_policy
         )
-        self.handler = VpcPythonFunction(
+        self.handler = engine_function(
             self,
-            "Handler",
             description="agent console API",
             bundle=stage_bundle(
                 "console",
@@ -102,18 +99,11 @@ class AgentConsole(Construct):
                     },
                 },
             ),
-            handler="handler.handler",
-            environment={
-                "CLUSTER_ARN": cluster_arn,
-                "APP_SECRET_ARN": app_secret_arn,
-                "DATABASE_NAME": DATABASE_NAME,
-                "MODEL_DIR": MODEL_DIR_IN_BUNDLE,
-            },
+            cluster_arn=cluster_arn,
+            app_secret_arn=app_secret_arn,
             vpc=vpc,
             subnets=subnets,
             security_group=security_group,
-            timeout=cdk.Duration.seconds(API_TIMEOUT_S),
-            memory_mb=512,
             removal_policy=removal_policy,
         )
         self.api = self._api(removal_policy)
