@@ -79,3 +79,35 @@ def test_rejected_credentials_name_the_code_and_the_fix() -> None:
 
     assert "rejected the credentials (ExpiredToken)" in missing_setup_message(expired)
     assert missing_setup_message(throttled) is None
+
+
+def test_sagemaker_training_prints_no_sdk_noise(tmp_path) -> None:
+    """In a fresh process (the SDK warns once per process) without make's environment."""
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("AWS_") and key != "SAGEMAKER_SUPPRESS_V2_WARNING"
+    }
+    env.update(
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
+        AWS_CONFIG_FILE=str(tmp_path / "none"),
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    command = [sys.executable, "-m", "churnguard.cli", "train", "--sagemaker", "--region", "us-east-1"]
+    command += ["--bucket", "churnguard-data-bucket", "--role-arn", "arn:aws:iam::123456789012:role/x"]
+    command += ["--rows", "500", "--out", str(tmp_path / "model")]
+    result = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "no AWS credentials found" in result.stderr
+    assert "SDK v2" not in result.stderr and "sagemaker.config INFO" not in result.stderr

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import io
 import json
+import logging
+import os
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -102,7 +104,11 @@ def default_run_name(now: datetime | None = None) -> str:
 
 def training_image(region: str) -> str:
     """The built-in XGBoost image of the pinned version (the SDK's table: no network needed)."""
-    from sagemaker import image_uris  # imported late: the SDK is slow to import and only needed here
+    # The SDK is imported late (slow, and only needed here) and quietly: it warns about its own v2
+    # deprecation and logs at INFO where it looked for config files, neither of which the user can act on.
+    os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
+    logging.getLogger("sagemaker.config").setLevel(logging.WARNING)
+    from sagemaker import image_uris
 
     return image_uris.retrieve("xgboost", region, XGBOOST_CONTAINER_VERSION)
 
