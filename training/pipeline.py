@@ -266,7 +266,7 @@ def train(
     artifacts.write_metadata(metadata, out_dir)
     write_report(
         ReportInputs(
-            summary=_report_summary(metadata),
+            summary=report_summary(metadata, cutoff_chosen_on="out-of-fold scores"),
             cross_validation=_report_cross_validation(metadata["cross_validation"]),
             importance=explain.feature_importance(chosen.booster, chosen.spec.names),
             tree_depths=explain.tree_depths(chosen.booster),
@@ -504,13 +504,14 @@ def _metadata(
     }
 
 
-def _report_summary(metadata: dict[str, Any]) -> dict[str, Any]:
+def report_summary(metadata: dict[str, Any], *, cutoff_chosen_on: str) -> dict[str, Any]:
+    """The report's summary table from a model folder's metadata (local and SageMaker training alike)."""
     metrics, cost = metadata["metrics"], metadata["cost"]
     return {
         "chosen model": f"{metrics['chosen']} ({len(metadata['features'])} features)",
         "test AUC full": metrics["full"]["test_auc"],
         "test AUC reduced": metrics["reduced"]["test_auc"],
-        "cut-off (chosen on out-of-fold scores)": metadata["cutoff"],
+        f"cut-off (chosen on {cutoff_chosen_on})": metadata["cutoff"],
         "cost at cut-off (test)": f"${cost['at_cutoff']:,.0f} (${cost['per_customer']:.2f} per customer)",
         "cost of doing nothing (test)": f"${cost['do_nothing']:,.0f}",
         "test rows": cost["test_rows"],

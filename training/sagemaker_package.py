@@ -38,7 +38,7 @@ from training.cutoff import (
 )
 from training.evaluate import quality_metrics, roc_points
 from training.features import feature_matrix, labels
-from training.pipeline import library_versions
+from training.pipeline import library_versions, report_summary
 from training.report import ReportInputs, write_report
 from training.sagemaker_jobs import tuned_ranges
 from training.split import Split
@@ -287,18 +287,7 @@ def _per_customer(cost: float, parts: Split) -> str:
 
 
 def _summary(metadata: dict[str, Any]) -> dict[str, Any]:
-    metrics, cost = metadata["metrics"], metadata["cost"]
     return {
         "trained on": f"SageMaker (tuning job {metadata['search']['tuning_job']})",
-        "chosen model": f"{metrics['chosen']} ({len(metadata['features'])} features)",
-        "test AUC full": metrics["full"]["test_auc"],
-        "test AUC reduced": metrics["reduced"]["test_auc"],
-        "cut-off (chosen on the validation rows)": metadata["cutoff"],
-        "cost at cut-off (test)": f"${cost['at_cutoff']:,.0f} (${cost['per_customer']:.2f} per customer)",
-        "cost of doing nothing (test)": f"${cost['do_nothing']:,.0f}",
-        "test rows": cost["test_rows"],
-        "rows the model trained on": metadata["data"]["train_rows"],
-        "split": metadata["data"]["split"],
-        "seed": metadata["seed"],
-        "data fingerprint": metadata["data"]["fingerprint"],
+        **report_summary(metadata, cutoff_chosen_on="the validation rows"),
     }
