@@ -5,28 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from churnguard.cli import main
-from churnguard.db import connect
 from churnguard.engine.request import InvalidRequestError, PhoneWithAreaCodeError, validate_request
 from churnguard.feature_spec import FeatureSpec
+from tests.engine.test_commands import offers_count, run
 from tests.sql.test_model_compiler import FEATURE_LISTS, write_model
 from training.synthetic import generate_customers
 
 MESSAGE = ["--message", "You morons! You charged me extra again!"]
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def offers_count(url: str) -> int:
-    client = connect(url)
-    try:
-        return int(client.query("SELECT COUNT(*) AS n FROM offers_log")[0]["n"])
-    finally:
-        client.close()
 
 
 @pytest.mark.mariadb
