@@ -4,6 +4,7 @@ breaking one thing the call centre needs makes the right check fail with the rig
 from __future__ import annotations
 
 import json
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -60,15 +61,12 @@ def test_every_check_passes_and_verify_leaves_nothing_behind(verify_database, ca
     checks = by_name(report)
     assert "415/358-1921" in checks["will_churn"]["detail"]
     assert "300 customers exported" in checks["s3_export_load"]["detail"]
-    admin = verify_database.admin()
-    try:
+    with closing(verify_database.admin()) as admin:
         assert admin.query("SELECT COUNT(*) AS n FROM offers_log")[0]["n"] == 0
         tables = admin.query(
             "SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()"
         )
         assert not [row for row in tables if row["name"].startswith("verify_scratch")]
-    finally:
-        admin.close()
 
 
 def test_text_output_has_one_line_per_check_and_no_secret_or_message(verify_database, capsys):
@@ -109,13 +107,10 @@ def test_local_uses_the_recorded_server_and_its_model(verify_database, capsys, t
 
 
 def test_a_given_customer_is_the_one_tested(verify_database, capsys):
-    admin = verify_database.admin()
-    try:
+    with closing(verify_database.admin()) as admin:
         other = admin.query(
             "SELECT area_code, phone FROM customers WHERE phone <> '358-1921' ORDER BY phone LIMIT 1"
         )[0]
-    finally:
-        admin.close()
 
     code, report = verify_json(
         capsys, *db_args(verify_database), "--area-code", str(other["area_code"]), "--phone", other["phone"]
@@ -139,11 +134,8 @@ def test_an_unknown_customer_fails_will_churn_and_skips_what_needs_it(verify_dat
 
 
 def test_a_dropped_will_churn_fails_the_bootstrap_check_and_every_scoring_check(verify_database, capsys):
-    admin = verify_database.admin()
-    try:
+    with closing(verify_database.admin()) as admin:
         admin.execute("DROP FUNCTION will_churn")
-    finally:
-        admin.close()
 
     code, report = verify_json(capsys, *db_args(verify_database))
 
@@ -163,14 +155,11 @@ def test_will_churn_of_another_model_fails_signature_and_agreement(verify_databa
     """A will_churn whose parameters are in another order (another model's) accepts every call."""
     names = FeatureSpec.from_metadata_file(Path(verify_database.model_dir) / "metadata.json").names
     parameters = ", ".join(f"`{name}` DOUBLE" for name in reversed(names))
-    admin = verify_database.admin()
-    try:
+    with closing(verify_database.admin()) as admin:
         admin.execute("DROP FUNCTION will_churn")
         admin.execute(
             f"CREATE FUNCTION will_churn({parameters}) RETURNS DOUBLE DETERMINISTIC NO SQL RETURN 0.5"
         )
-    finally:
-        admin.close()
 
     code, report = verify_json(capsys, *db_args(verify_database))
 
@@ -188,14 +177,11 @@ def test_will_churn_of_another_model_fails_signature_and_agreement(verify_databa
 
 
 def test_revoked_execute_fails_sentiment_with_the_privilege_cause(verify_database, capsys):
-    admin = verify_database.admin()
-    try:
+    with closing(verify_database.admin()) as admin:
         admin.execute(
             f"REVOKE EXECUTE ON `{verify_database.database}`.* FROM %(user)s@'127.0.0.1'",
             {"user": verify_database.app_user},
         )
-    finally:
-        admin.close()
 
     code, report = verify_json(capsys, *db_args(verify_database))
 
@@ -209,11 +195,8 @@ def test_revoked_execute_fails_sentiment_with_the_privilege_cause(verify_databas
 
 
 def test_missing_comprehend_stand_ins_are_named(verify_database, capsys):
-    admin = verify_database.admin()
-    try:
+    with closing(verify_database.admin()) as admin:
         admin.execute("DROP FUNCTION aws_comprehend_detect_sentiment")
-    finally:
-        admin.close()
 
     code, report = verify_json(capsys, *db_args(verify_database))
 
@@ -225,14 +208,11 @@ def test_missing_comprehend_stand_ins_are_named(verify_database, capsys):
 
 def test_without_file_privilege_the_export_check_says_to_use_the_admin_url(verify_database, capsys):
     """A user with every right on the database but not MariaDB's global FILE, like `local up`'s."""
-    admin = verify_database.admin()
-    try:
+    with closing(verify_database.admin()) as admin:
         admin.execute(
             f"GRANT ALL PRIVILEGES ON `{verify_database.database}`.* TO %(user)s@'127.0.0.1'",
             {"user": verify_database.app_user},
         )
-    finally:
-        admin.close()
 
     code, report = verify_json(capsys, *db_args(verify_database, admin=False))
 
