@@ -20,6 +20,10 @@ from churnguard.sql_client import SqlClient
 from churnguard.sql_splitter import SqlSplitError, Statement, split_statements
 
 LOGGER = logging.getLogger(__name__)
+# A file whose name ends so is applied best effort: a statement the database refuses is reported
+# (log and custom-resource attribute) and the deploy goes on. Only for statements nothing depends on
+# and that AWS does not document for Aurora (will_churn's COMMENT on the SageMaker alias).
+OPTIONAL_SUFFIX = ".optional.sql"
 # CloudFormation shows the failure reason to the person deploying; keep the database's words short.
 MAX_CAUSE_CHARS = 600
 
@@ -56,6 +60,7 @@ class PlannedStatement:
     line: int | None
     sql: str
     display: str
+    optional: bool = False
 
 
 class BootstrapError(UserError):
@@ -98,7 +103,14 @@ def plan_files(sources: Iterable[SqlSource]) -> list[PlannedStatement]:
 
 
 def _from_file(source: str, statement: Statement) -> PlannedStatement:
-    return PlannedStatement(source, statement.number, statement.line, statement.text, statement.first_line)
+    return PlannedStatement(
+        source,
+        statement.number,
+        statement.line,
+        statement.text,
+        statement.first_line,
+        optional=source.endswith(OPTIONAL_SUFFIX),
+    )
 
 
 def run_planned(
@@ -109,13 +121,38 @@ def run_planned(
     `secrets` are scrubbed from the database's error text, which may quote the statement back.
     """
     for statement in statements:
+        _run_one(client, statement, secrets)
+    _log_applied(statements)
+    return len(statements)
+
+
+def run_files(client: SqlClient, statements: Sequence[PlannedStatement]) -> tuple[int, tuple[str, ...]]:
+    """Run planned file statements in order: a required statement's failure raises StatementFailed,
+    an optional one's (OPTIONAL_SUFFIX) is logged as a warning and returned. Returns how many
+    statements succeeded and the refusals, each naming file, statement and the database's words."""
+    refused: list[str] = []
+    for statement in statements:
         try:
-            client.execute(statement.sql)
-        except Exception as error:  # any driver's error becomes a message naming file and statement
-            raise StatementFailed(statement, _cause(error, secrets)) from None
+            _run_one(client, statement, ())
+        except StatementFailed as failure:
+            if not statement.optional:
+                raise
+            LOGGER.warning("best-effort statement refused, deploy continues: %s", failure)
+            refused.append(str(failure))
+    _log_applied(statements)
+    return len(statements) - len(refused), tuple(refused)
+
+
+def _run_one(client: SqlClient, statement: PlannedStatement, secrets: Sequence[str]) -> None:
+    try:
+        client.execute(statement.sql)
+    except Exception as error:  # any driver's error becomes a message naming file and statement
+        raise StatementFailed(statement, _cause(error, secrets)) from None
+
+
+def _log_applied(statements: Sequence[PlannedStatement]) -> None:
     sources = sorted({statement.source for statement in statements})
     LOGGER.info("applied %d statements from %s", len(statements), ", ".join(sources) or "nothing")
-    return len(statements)
 
 
 def _cause(error: Exception, secrets: Sequence[str]) -> str:

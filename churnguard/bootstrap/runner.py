@@ -18,7 +18,7 @@ from churnguard.bootstrap.app_user import (
     aurora_role_statements,
     validate_identifier,
 )
-from churnguard.bootstrap.apply import PlannedStatement, SqlSource, plan_files, run_planned
+from churnguard.bootstrap.apply import PlannedStatement, SqlSource, plan_files, run_files, run_planned
 from churnguard.bootstrap.seed import CUSTOMERS_SEED, MESSAGES_SEED, S3Object, SeedTarget, seed_statements
 from churnguard.sql_client import SqlClient
 
@@ -54,6 +54,8 @@ class BootstrapReport:
     aurora_roles: str
     seed: str
     seed_messages: str
+    # Best-effort statements (files ending .optional.sql) the database refused, with its words.
+    refused_optional: tuple[str, ...] = ()
 
 
 def run_bootstrap(open_client: OpenClient, request: BootstrapRequest) -> BootstrapReport:
@@ -74,7 +76,8 @@ def run_bootstrap(open_client: OpenClient, request: BootstrapRequest) -> Bootstr
 
     client = open_client(database)
     try:
-        count += run_planned(client, file_steps)
+        applied, refused_optional = run_files(client, file_steps)
+        count += applied
         count += run_planned(client, [*user_steps, *role_steps], secrets=secrets)
         seed_status, loaded = _seed(client, request.seed, CUSTOMERS_SEED, request.aurora)
         count += loaded
@@ -90,6 +93,7 @@ def run_bootstrap(open_client: OpenClient, request: BootstrapRequest) -> Bootstr
         aurora_roles=ROLES_GRANTED if request.aurora else ROLES_AURORA_ONLY,
         seed=seed_status,
         seed_messages=messages_status,
+        refused_optional=refused_optional,
     )
 
 

@@ -1,8 +1,9 @@
 """The `models` table (sql/15_models.sql): recording an installed model, listing them, the live one.
 
 Installing a model (locally: churnguard.localdb.install_functions; on deploy: the bootstrap applies
-the file `registry_sql_file` renders) records it and makes it the live one in statements of its own,
-after will_churn is replaced, and sets will_churn's COMMENT to name it. The deploy bootstrap applies
+the files `churnguard.sqlgen.render_deploy_sql` renders) records it and makes it the live one in
+statements of its own, after will_churn is replaced, and sets will_churn's COMMENT to name it. The
+deploy bootstrap applies
 plain SQL files (no bound parameters), so every value written into the statements here comes from a
 checked metadata.json and is refused unless it is made of characters that need no escaping: hex ids,
 `sha256:` fingerprints, identifier feature names and finite numbers.
@@ -22,6 +23,9 @@ from churnguard.lifecycle.identity import MODEL_ID_PATTERN, ModelIdentity, read_
 from churnguard.sql_client import SqlClient
 
 REGISTRY_FILE = "95_model_registry.sql"
+# Deployed with the SageMaker endpoint, will_churn's COMMENT is set by a file of its own that the
+# bootstrap applies best effort (churnguard.bootstrap.apply.OPTIONAL_SUFFIX): see comment_sql_text.
+COMMENT_FILE = "96_will_churn_comment.optional.sql"
 WILL_CHURN = "will_churn"
 _FINGERPRINT = re.compile(r"^sha256:[0-9a-f]{64}$")
 _NAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
@@ -68,10 +72,14 @@ def _number(value: Any) -> str:
     return repr(number) + ("" if "e" in repr(number) else "e0")
 
 
-def _text(value: str, pattern: re.Pattern[str], what: str) -> str:
+def _checked(value: str, pattern: re.Pattern[str], what: str) -> str:
     if not pattern.match(value):
         raise RegistryError(f"{what} {value!r} holds characters the registry does not write: retrain")
-    return f"'{value}'"
+    return value
+
+
+def _text(value: str, pattern: re.Pattern[str], what: str) -> str:
+    return f"'{_checked(value, pattern, what)}'"
 
 
 def _json_text(value: Any, what: str) -> str:
@@ -82,14 +90,23 @@ def _metrics(metrics: dict[str, Any]) -> dict[str, float | int | None]:
     return {key: (None if value is None else round(float(value), 6)) for key, value in metrics.items()}
 
 
+def will_churn_comment_statement(identity: ModelIdentity) -> str:
+    """`ALTER FUNCTION will_churn COMMENT 'churnguard model <id>, cut-off <c>'`: what a DBA reads in
+    `SHOW CREATE FUNCTION will_churn` or information_schema.ROUTINES, and what `live_model` checks."""
+    model_id = _checked(identity.model_id, MODEL_ID_PATTERN, "model id")
+    cutoff = float(_number(identity.cutoff))
+    return f"ALTER FUNCTION {WILL_CHURN} COMMENT 'churnguard model {model_id}, cut-off {cutoff:g}'"
+
+
 def registry_statements(identity: ModelIdentity, *, comment_will_churn: bool = True) -> list[str]:
     """Record the model (kept as first recorded if already there), make it the only live one, and,
     when `comment_will_churn`, name it in will_churn's COMMENT. Applied after will_churn is replaced.
 
-    The COMMENT is set only on a will_churn that is the model compiled into SQL (locally and with
-    inference_mode=in_database): AWS documents the SageMaker alias form of CREATE FUNCTION without a
-    COMMENT clause and says nothing of ALTER FUNCTION on it, so the deploy does not risk an
-    undocumented statement there; the registry's live row names the model instead (docs/lifecycle.md).
+    The COMMENT is part of the registry only where will_churn is the model compiled into SQL (locally
+    and with inference_mode=in_database). AWS documents the SageMaker alias form of CREATE FUNCTION
+    without a COMMENT clause and says nothing of ALTER FUNCTION on it, so there the same statement is
+    a file of its own (`comment_sql_text`) that the bootstrap applies best effort: a refusal is
+    reported, not a failed deploy, and the registry's live row remains the record (docs/lifecycle.md).
     """
     model_id = _text(identity.model_id, MODEL_ID_PATTERN, "model id")
     for name in identity.features:
@@ -108,7 +125,6 @@ def registry_statements(identity: ModelIdentity, *, comment_will_churn: bool = T
             _json_text(_metrics(identity.cv_metrics), "cross-validated metrics"),
         ]
     )
-    comment = f"churnguard model {identity.model_id}, cut-off {float(identity.cutoff):g}"
     return [
         "INSERT INTO models (id, trained_at, data_fingerprint, features, cutoff, test_metrics, cv_metrics,"
         " first_installed_at, installed_at, live)\n"
@@ -117,7 +133,7 @@ def registry_statements(identity: ModelIdentity, *, comment_will_churn: bool = T
         # installed_at first: MySQL and MariaDB assign left to right, so `live` is still the old value.
         f"UPDATE models SET installed_at = IF(id = {model_id} AND live = 0, UTC_TIMESTAMP(6), installed_at),"
         f" live = IF(id = {model_id}, 1, 0)",
-        *([f"ALTER FUNCTION {WILL_CHURN} COMMENT '{comment}'"] if comment_will_churn else []),
+        *([will_churn_comment_statement(identity)] if comment_will_churn else []),
     ]
 
 
@@ -140,7 +156,15 @@ def install_statements(model_dir: str | Path, *, comment_will_churn: bool = True
 
 def registry_sql_text(model_dir: str | Path, *, comment_will_churn: bool = True) -> str:
     """install_statements as one SQL file's text, for the deploy bootstrap."""
-    statements = install_statements(model_dir, comment_will_churn=comment_will_churn)
+    return _sql_text(install_statements(model_dir, comment_will_churn=comment_will_churn))
+
+
+def comment_sql_text(model_dir: str | Path) -> str:
+    """The COMMENT statement alone, as the text of COMMENT_FILE (the endpoint deploy's best effort)."""
+    return _sql_text([will_churn_comment_statement(read_identity(model_dir))])
+
+
+def _sql_text(statements: list[str]) -> str:
     return "".join(f"{statement};\n\n" for statement in statements)
 
 
@@ -187,10 +211,9 @@ def live_model(client: SqlClient) -> dict[str, Any]:
     """
     _require_table(client)
     rows = client.query(LIVE_SQL)
-    comments = client.query(WILL_CHURN_COMMENT_SQL)
-    named = COMMENT_PATTERN.search(str(comments[0]["comment"] or "")) if comments else None
+    named = named_by_will_churn(client)
     if not rows:
-        what = f"will_churn names model {named.group(1)}, but " if named else ""
+        what = f"will_churn names model {named}, but " if named else ""
         raise RegistryError(
             f"{what}this database has no live model recorded: reinstall the model folder you serve "
             "(`churnguard local up --model DIR`, or deploy it) so the registry records it"
@@ -202,12 +225,20 @@ def live_model(client: SqlClient) -> dict[str, Any]:
     live = {"id": rows[0]["id"], "cutoff": float(rows[0]["cutoff"])}
     # A will_churn without our COMMENT is the deployed SageMaker alias (see registry_statements):
     # the registry's live row is then the only record, and is trusted.
-    if named is not None and named.group(1) != live["id"]:
+    if named is not None and named != live["id"]:
         raise RegistryError(
-            f"will_churn names {named.group(1)} but the registry's live model is {live['id']}: the "
+            f"will_churn names {named} but the registry's live model is {live['id']}: the "
             "function was replaced outside churnguard; reinstall the model folder you serve"
         )
     return live
+
+
+def named_by_will_churn(client: SqlClient) -> str | None:
+    """The model id will_churn's COMMENT names, or None when it carries no churnguard COMMENT (the
+    SageMaker alias on an Aurora that refused the best-effort ALTER FUNCTION)."""
+    comments = client.query(WILL_CHURN_COMMENT_SQL)
+    named = COMMENT_PATTERN.search(str(comments[0]["comment"] or "")) if comments else None
+    return named.group(1) if named else None
 
 
 def _iso(value: Any) -> str | None:

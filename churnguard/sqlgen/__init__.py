@@ -120,13 +120,19 @@ def render_deploy_sql(
         generated = endpoint_model_files(FeatureSpec.from_metadata_file(metadata_path), endpoint_name)
     else:
         generated = compiled_model_files(*load_model(metadata_path))
-    from churnguard.lifecycle.registry import REGISTRY_FILE, registry_sql_text  # model lifecycle
-
-    registry = SqlFile(
+    from churnguard.lifecycle.registry import (  # model lifecycle
+        COMMENT_FILE,
         REGISTRY_FILE,
-        registry_sql_text(Path(metadata_path).parent, comment_will_churn=inference_mode != "endpoint"),
+        comment_sql_text,
+        registry_sql_text,
     )
-    return [*static_sql_files(), *generated, registry]
+
+    model_dir = Path(metadata_path).parent
+    on_endpoint = inference_mode == "endpoint"
+    registry = [SqlFile(REGISTRY_FILE, registry_sql_text(model_dir, comment_will_churn=not on_endpoint))]
+    if on_endpoint:  # applied best effort: AWS documents no COMMENT for the SageMaker alias form
+        registry.append(SqlFile(COMMENT_FILE, comment_sql_text(model_dir)))
+    return [*static_sql_files(), *generated, *registry]
 
 
 def local_function_files(metadata_path: str | Path) -> list[SqlFile]:

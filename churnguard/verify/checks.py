@@ -16,7 +16,9 @@ from typing import Any
 
 from churnguard.customer_schema import COLUMN_NAMES
 from churnguard.drivers import DriverExplainer
-from churnguard.sql_client import Row
+from churnguard.lifecycle.identity import read_identity
+from churnguard.lifecycle.registry import live_model, named_by_will_churn
+from churnguard.sql_client import Row, SqlClient
 from churnguard.sqlgen import call_centre_sql, check_installed_signature, will_churn_call
 from churnguard.sqlgen.file_locations import UnsafeLocation, location_literal, template_with_location
 from churnguard.sqlgen.functions import quote_identifier
@@ -63,7 +65,8 @@ class VerifyContext:
     def test_phone(self) -> str | None:
         """The test customer's phone, the one phone number verify may show, once known."""
         if self._customer is not None:
-            return str(self._customer["phone"])
+            phone = self._customer.get("phone")
+            return None if phone is None else str(phone)
         return self.requested_customer[1] if self.requested_customer else None
 
     def customer_or_skip(self) -> Row:
@@ -117,7 +120,28 @@ def check_bootstrap_sql(context: VerifyContext) -> str:
         raise VerifyFailure(f"table {missing[0]} doesn't exist in the churnguard schema")
     spec = context.explainer.spec
     check_installed_signature(app, spec)
-    return f"tables present; will_churn takes the model's {len(spec.names)} features in the model's order"
+    return (
+        f"tables present; will_churn takes the model's {len(spec.names)} features in the model's order; "
+        + _live_model_detail(app, context.model_dir)
+    )
+
+
+def _live_model_detail(app: SqlClient, model_dir: Path) -> str:
+    """The registry's live model must be the one verify was given; say whether will_churn's COMMENT
+    names it (on Aurora's SageMaker alias the bootstrap sets it best effort, docs/lifecycle.md)."""
+    expected = read_identity(model_dir).model_id
+    live = live_model(app)["id"]
+    if live != expected:
+        raise VerifyFailure(
+            f"the registry's live model is {live}, not {expected} of {model_dir}: the database serves "
+            "another model than the one verify was given"
+        )
+    if named_by_will_churn(app) == live:
+        return f"live model {live}, named by will_churn's COMMENT"
+    return (
+        f"live model {live} (will_churn carries no churnguard COMMENT: Aurora refused it on the SageMaker "
+        "alias, see the bootstrap's RefusedOptional; the registry's live row is the record)"
+    )
 
 
 def check_sentiment(context: VerifyContext) -> str:

@@ -205,6 +205,17 @@ RULES: tuple[Rule, ...] = (
         MODEL_MISMATCH_FIX,
     ),
     Rule(
+        r"registry's live model is \w+, not",
+        "the database's models registry names another live model than the one verify was given",
+        MODEL_MISMATCH_FIX,
+    ),
+    Rule(
+        r"no live model recorded|models are marked live|no models table|the function was replaced outside",
+        "the database's models registry does not record the model will_churn serves",
+        "redeploy the model folder you serve (make deploy OUT=<folder>); locally: churnguard local up "
+        "--model <folder>",
+    ),
+    Rule(
         r"disagrees with the model",
         "will_churn answers with another model than the one in --model-dir (the endpoint serves a "
         "different artifact)",

@@ -146,13 +146,15 @@ def handle_event(
         ),
     )
     LOGGER.info(
-        "database %s ready: %d statements from %d files; roles %s; seed %s; seed messages %s",
+        "database %s ready: %d statements from %d files; roles %s; seed %s; seed messages %s; "
+        "%d best-effort statements refused",
         report.database,
         report.statements,
         len(report.files),
         report.aurora_roles,
         report.seed,
         report.seed_messages,
+        len(report.refused_optional),
     )
     return {
         "PhysicalResourceId": physical_id,
@@ -163,6 +165,7 @@ def handle_event(
             "SqlFiles": ",".join(report.files),
             "Seed": report.seed,
             "SeedMessages": report.seed_messages,
+            "RefusedOptional": " | ".join(report.refused_optional) or "none",
         },
     }
 

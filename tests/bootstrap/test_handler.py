@@ -120,6 +120,32 @@ def test_a_failing_statement_is_reported_by_file_and_statement_and_later_files_d
     assert "risk_band" not in {routine[0] for routine in schema_snapshot(target)["routines"]}
 
 
+def test_a_refused_best_effort_statement_is_reported_and_the_deploy_goes_on(target, app_secret_arn):
+    """A `.optional.sql` file (will_churn's COMMENT on Aurora's SageMaker alias) may be refused: the
+    run succeeds, names the refusal in its attributes, and every later file still runs."""
+    (target.sql_dir / "50_first.optional.sql").write_text(
+        "ALTER FUNCTION no_such_function COMMENT 'churnguard model 0123456789abcdef, cut-off 0.3';\n"
+        "CREATE TABLE IF NOT EXISTS after_refusal (x INT);\n",
+        encoding="utf-8",
+    )
+    created = run(target, app_secret_arn, "Create")
+
+    refused = created["Data"]["RefusedOptional"]
+    assert refused.startswith("50_first.optional.sql statement 1 (line 1: ALTER FUNCTION no_such_function")
+    assert "does not exist" in refused
+    tables = {table for table, *_ in schema_snapshot(target)["tables"]}
+    assert "after_refusal" in tables  # the file's next statement ran
+    assert ("risk_band", "FUNCTION") in [routine[:2] for routine in schema_snapshot(target)["routines"]]
+
+
+def test_nothing_refused_is_reported_as_none(target, app_secret_arn):
+    (target.sql_dir / "50_first.optional.sql").write_text(
+        "CREATE TABLE IF NOT EXISTS accepted (x INT);\n", encoding="utf-8"
+    )
+    assert run(target, app_secret_arn, "Create")["Data"]["RefusedOptional"] == "none"
+    assert "accepted" in {table for table, *_ in schema_snapshot(target)["tables"]}
+
+
 def test_a_destructive_statement_stops_the_deploy_before_anything_runs(target, app_secret_arn):
     run(target, app_secret_arn, "Create")
     insert_customer_with_message(target)

@@ -12,6 +12,7 @@ import pytest
 from botocore.credentials import Credentials
 
 from churnguard.drivers import DriverExplainer
+from churnguard.lifecycle.identity import read_identity
 from churnguard.verify.aws_target import RESUME_DELAYS_S, AwsTarget
 from churnguard.verify.checks import CHECKS, SENTENCE, SkipCheck, VerifyContext, check_console
 from churnguard.verify.report import Report, verdict
@@ -65,9 +66,17 @@ class Deployment:
     def wake(self) -> None:
         self.sql(records({"answer": 1}))
 
-    def bootstrap(self) -> None:
+    def bootstrap(self, live_model_id: str | None = None, comment: str | None = None) -> None:
+        """The tables, will_churn's parameters, then the registry: `live_model_id` (default the
+        model's own) and will_churn's COMMENT (default none, as when Aurora refused it on the alias)."""
+        identity = read_identity(self.model_dir)
         self.sql(records(*({"name": table} for table in ("customers", "customer_messages", "offers_log"))))
         self.sql(records(*({"name": name} for name in self.explainer.spec.names)))
+        self.sql(records({"n": 1}))  # the models table exists
+        self.sql(records({"id": live_model_id or identity.model_id, "cutoff": identity.cutoff}))
+        self.sql(records({"comment": comment}))  # live_model's consistency check
+        if live_model_id in (None, identity.model_id):  # the detail reads it again when the ids agree
+            self.sql(records({"comment": comment}))
 
     def sentiment(self) -> None:
         self.sql(records({"sentiment": "POSITIVE", "confidence": 0.999771}))
@@ -176,6 +185,39 @@ def test_a_paused_cluster_is_waited_for_visibly_then_every_check_passes(deployme
     assert deployment.slept == [RESUME_DELAYS_S[0]]
     assert deployment.progress[0].startswith("the Aurora cluster is paused (auto-pause) and resuming")
     assert "after resuming from auto-pause" in report.checks[0].detail
+
+
+def test_the_live_model_is_checked_and_a_missing_comment_on_the_alias_is_explained(deployment):
+    deployment.wake()
+    queue_all(deployment)
+
+    report = deployment.run()
+
+    detail = {check.name: check for check in report.checks}["bootstrap_sql"].detail
+    model_id = read_identity(deployment.model_dir).model_id
+    assert f"live model {model_id} (will_churn carries no churnguard COMMENT" in detail
+    assert "RefusedOptional" in detail
+
+
+def test_a_registry_naming_another_live_model_fails_the_bootstrap_check(deployment):
+    deployment.wake()
+    deployment.bootstrap(live_model_id="0123456789abcdef")
+    deployment.sentiment()
+    deployment.will_churn()
+    deployment.export_load()
+    deployment.call_centre()
+    deployment.api.body = api_answer(deployment)
+    deployment.offer_cleanup()
+
+    report = deployment.run()
+
+    check = {check.name: check for check in report.checks}["bootstrap_sql"]
+    assert check.status == "fail"
+    assert "the registry's live model is 0123456789abcdef, not " in check.detail
+    assert (
+        check.cause == "the database's models registry names another live model than the one verify was given"
+    )
+    assert "make deploy OUT=" in check.fix
 
 
 def test_who_runs_what_and_where_the_export_goes(deployment):
@@ -391,10 +433,12 @@ def test_a_refused_signature_at_the_function_url_is_explained(deployment):
 
 
 def test_the_console_page_answers_and_its_api_refuses_a_call_without_a_token(deployment):
+    deployment.wake()
     queue_all(deployment)
 
     report = deployment.run()
 
+    assert set(statuses(report).values()) == {"pass"}, report.checks
     check = {check.name: check for check in report.checks}["agent_console"]
     assert check.status == "pass", check
     page, api = deployment.http.console_requests
@@ -404,6 +448,7 @@ def test_the_console_page_answers_and_its_api_refuses_a_call_without_a_token(dep
 
 
 def test_a_console_api_open_without_a_token_fails_and_says_take_it_down(deployment):
+    deployment.wake()
     queue_all(deployment)
     deployment.http.api_status = 200
 

@@ -11,6 +11,7 @@ import pytest
 
 from churnguard.cli import main
 from churnguard.feature_spec import FeatureSpec
+from churnguard.lifecycle.identity import read_identity
 from churnguard.localdb import LocalServer, write_state
 from churnguard.verify.checks import SENTENCE
 
@@ -60,6 +61,8 @@ def test_every_check_passes_and_verify_leaves_nothing_behind(verify_database, ca
         assert check["seconds"] >= 0
     checks = by_name(report)
     assert "415/358-1921" in checks["will_churn"]["detail"]
+    model_id = read_identity(verify_database.model_dir).model_id
+    assert checks["bootstrap_sql"]["detail"].endswith(f"live model {model_id}, named by will_churn's COMMENT")
     assert "300 customers exported" in checks["s3_export_load"]["detail"]
     with closing(verify_database.admin()) as admin:
         assert admin.query("SELECT COUNT(*) AS n FROM offers_log")[0]["n"] == 0
@@ -149,6 +152,25 @@ def test_a_dropped_will_churn_fails_the_bootstrap_check_and_every_scoring_check(
     assert checks["will_churn"]["cause"] == "will_churn is not installed in the database"
     assert checks["comprehend_sentiment"]["status"] == "pass"
     assert report["passed"] is False
+
+
+def test_a_registry_whose_live_model_is_another_fails_the_bootstrap_check(verify_database, capsys):
+    with closing(verify_database.admin()) as admin:
+        admin.execute("UPDATE models SET live = 0")
+        admin.execute(
+            "INSERT INTO models (id, features, cutoff, test_metrics, cv_metrics, first_installed_at,"
+            " installed_at, live) VALUES ('0123456789abcdef', '[]', 0.3, '{}', '{}', UTC_TIMESTAMP(6),"
+            " UTC_TIMESTAMP(6), 1)"
+        )
+        admin.execute("ALTER FUNCTION will_churn COMMENT ''")
+
+    code, report = verify_json(capsys, *db_args(verify_database))
+
+    check = by_name(report)["bootstrap_sql"]
+    assert code == 1
+    assert check["status"] == "fail"
+    assert "the registry's live model is 0123456789abcdef, not " in check["detail"]
+    assert "--model-dir" in check["fix"]
 
 
 def test_will_churn_of_another_model_fails_signature_and_agreement(verify_database, capsys):
