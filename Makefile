@@ -48,7 +48,10 @@ $(OUT)/metadata.json: | $(STAMP)
 synth: $(STAMP) node_modules/.installed $(OUT)/metadata.json
 	$(CDK) synth --quiet -c model_dir=$(OUT) $(CDK_ARGS)
 
+# Every deployed model folder is kept by id first (artifacts/models/<id>), so rolling back is always
+# `make deploy OUT=artifacts/models/<old id>` (docs/lifecycle.md).
 deploy: $(STAMP) node_modules/.installed $(OUT)/metadata.json
+	$(CHURNGUARD) models keep $(OUT)
 	$(CDK) deploy --all -c model_dir=$(OUT) $(CDK_ARGS)
 
 # Checks the deployed stack end to end (docs/verify.md); takes the deploy's CDK_ARGS (-c stage=...,
