@@ -152,8 +152,8 @@ def deployment(explainer, customer, trained_model_dir) -> Deployment:
     return Deployment(explainer, customer, trained_model_dir, FunctionUrl(200, {}))
 
 
-def queue_all(deployment: Deployment) -> None:
-    deployment.bootstrap()
+def queue_all(deployment: Deployment, live_model_id: str | None = None) -> None:
+    deployment.bootstrap(live_model_id)
     deployment.sentiment()
     deployment.will_churn()
     deployment.export_load()
@@ -201,13 +201,7 @@ def test_the_live_model_is_checked_and_a_missing_comment_on_the_alias_is_explain
 
 def test_a_registry_naming_another_live_model_fails_the_bootstrap_check(deployment):
     deployment.wake()
-    deployment.bootstrap(live_model_id="0123456789abcdef")
-    deployment.sentiment()
-    deployment.will_churn()
-    deployment.export_load()
-    deployment.call_centre()
-    deployment.api.body = api_answer(deployment)
-    deployment.offer_cleanup()
+    queue_all(deployment, live_model_id="0123456789abcdef")
 
     report = deployment.run()
 
