@@ -102,6 +102,12 @@ def quantile_ranks(rows: int, bins: int = REFERENCE_BINS) -> list[int]:
     return [int(rank) for rank in np.ceil((rows - 1) * quantiles).astype(np.intp)]
 
 
+def reference_cuts(rows: int, value_at: Callable[[int], float], bins: int = REFERENCE_BINS) -> list[float]:
+    """The cut points of reference_bins_from, from the order statistics alone."""
+    smallest = value_at(0)
+    return sorted({cut for cut in (value_at(rank) for rank in quantile_ranks(rows, bins)) if cut > smallest})
+
+
 def reference_bins_from(
     rows: int,
     value_at: Callable[[int], float],
@@ -116,8 +122,7 @@ def reference_bins_from(
     points at or below the smallest value are dropped, so no bin is empty by construction, and
     repeated quantiles (a feature with few distinct values) collapse into one cut.
     """
-    smallest = value_at(0)
-    cuts = sorted({cut for cut in (value_at(rank) for rank in quantile_ranks(rows, bins)) if cut > smallest})
+    cuts = reference_cuts(rows, value_at, bins)
     counts = counts_in(cuts)
     return {
         "cuts": cuts,
@@ -143,9 +148,15 @@ def reference_distributions(
     names: list[str], matrix: np.ndarray, scores: np.ndarray, bins: int = REFERENCE_BINS
 ) -> dict[str, Any]:
     """metadata["reference"]: per-feature and score quantile bins (see reference_bins)."""
-    return {
-        "bins": bins,
-        "rule": "bin = number of cuts <= value",
-        "features": {name: reference_bins(matrix[:, index], bins) for index, name in enumerate(names)},
-        "score": reference_bins(np.asarray(scores, dtype=float), bins),
-    }
+    return reference_block(
+        {name: reference_bins(matrix[:, index], bins) for index, name in enumerate(names)},
+        reference_bins(np.asarray(scores, dtype=float), bins),
+        bins,
+    )
+
+
+def reference_block(
+    features: dict[str, dict[str, Any]], score: dict[str, Any], bins: int = REFERENCE_BINS
+) -> dict[str, Any]:
+    """metadata["reference"] from each feature's bins and the score's, however they were counted."""
+    return {"bins": bins, "rule": "bin = number of cuts <= value", "features": features, "score": score}
