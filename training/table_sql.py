@@ -94,32 +94,31 @@ CONTENT_RULES: tuple[ContentRule, ...] = (
 )
 
 
-def _bad_count(rule: ContentRule) -> str:
-    return f"COALESCE(SUM({LABELLED} AND ({rule.bad})), 0) AS {quote_identifier('bad_' + rule.name)}"
-
-
 def _row_hash_chunk(number: int) -> str:
     start = 1 + 16 * number
-    return (
-        f"BIT_XOR(CAST(CONV(SUBSTRING(c.row_sha, {start}, 16), 16, 10) AS UNSIGNED))"
-        f" AS {quote_identifier(f'fingerprint_{number}')}"
-    )
+    return f"BIT_XOR(CAST(CONV(SUBSTRING(c.row_sha, {start}, 16), 16, 10) AS UNSIGNED))"
+
+
+# The columns of table_facts_sql's one row, in order, and what each counts.
+_FACTS: tuple[tuple[str, str], ...] = (
+    ("customers", "COUNT(*)"),
+    ("unlabelled", f"COALESCE(SUM(NOT ({LABELLED})), 0)"),
+    ("stayed", "COALESCE(SUM(c.churn = 0), 0)"),
+    ("churned", "COALESCE(SUM(c.churn = 1), 0)"),
+    *((f"bad_{rule.name}", f"COALESCE(SUM({LABELLED} AND ({rule.bad})), 0)") for rule in CONTENT_RULES),
+    *((f"fingerprint_{number}", _row_hash_chunk(number)) for number in range(FINGERPRINT_CHUNKS)),
+)
+FACT_COLUMNS: tuple[str, ...] = tuple(name for name, _ in _FACTS)
 
 
 def table_facts_sql() -> str:
-    """One row: customers by class, unlabelled ones, bad rows per CONTENT_RULES, and the fingerprint
-    chunks (the XOR over labelled customers of their rows' SHA-256, as four 64-bit numbers)."""
+    """One row (FACT_COLUMNS): customers by class, unlabelled ones, bad rows per CONTENT_RULES, and
+    the fingerprint chunks (the XOR over labelled customers of their rows' SHA-256, as four 64-bit
+    numbers)."""
     row_text = "CONCAT_WS(',', " + ", ".join(f"c.{quote_identifier(name)}" for name in COLUMN_NAMES) + ")"
-    columns = [
-        "COUNT(*) AS customers",
-        f"COALESCE(SUM(NOT ({LABELLED})), 0) AS unlabelled",
-        "COALESCE(SUM(c.churn = 0), 0) AS stayed",
-        "COALESCE(SUM(c.churn = 1), 0) AS churned",
-        *(_bad_count(rule) for rule in CONTENT_RULES),
-        *(_row_hash_chunk(number) for number in range(FINGERPRINT_CHUNKS)),
-    ]
+    columns = ", ".join(f"{expression} AS {quote_identifier(name)}" for name, expression in _FACTS)
     return (
-        "SELECT " + ", ".join(columns) + " FROM (SELECT c.*, "
+        f"SELECT {columns} FROM (SELECT c.*, "
         f"IF({LABELLED}, SHA2({row_text}, 256), NULL) AS row_sha FROM customers AS c) AS c"
     )
 

@@ -38,6 +38,7 @@ from tests.training.test_artifacts import FRESH_PROCESS_SCORER
 from training.artifacts import load_model_tarball
 from training.cutoff import CostModel, smoothed_optimal_cutoff
 from training.features import labels
+from training.sagemaker_data import RowsHere
 from training.sagemaker_run import Clients, RunOptions, SageMakerTrainer
 from training.sagemaker_wait import JobFailed, JobStillRunning
 from training.split import split_customers
@@ -77,6 +78,10 @@ def customers() -> Any:
     return generate_customers(ROWS, seed=SEED)
 
 
+def rows_here(service: StubbedSageMaker) -> RowsHere:
+    return RowsHere(customers, service.s3, service.launch, split="project", seed=SEED)
+
+
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     out = tmp_path_factory.mktemp("sagemaker") / "model"
@@ -84,7 +89,7 @@ def finished(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
         service = StubbedSageMaker(settings())
         service.queue_successful_run()
         progress = RecordingProgress()
-        metadata = trainer(service, progress).run(customers, out)
+        metadata = trainer(service, progress).run(rows_here(service), out)
         service.stubber.assert_no_pending_responses()
         objects = service.objects()
     yield {"out": out, "metadata": metadata, "service": service, "progress": progress, "objects": objects}
@@ -226,7 +231,7 @@ def test_batch_transform_scores_give_the_same_folder(finished: dict[str, Any], t
         service = StubbedSageMaker(settings())
         service.queue_successful_run(batch_transform=True)
         metadata = trainer(service, RecordingProgress(), scoring="batch-transform").run(
-            customers, tmp_path / "m"
+            rows_here(service), tmp_path / "m"
         )
         service.stubber.assert_no_pending_responses()
         transforms = service.requests["CreateTransformJob"]
@@ -255,7 +260,7 @@ def _failing_run(
         progress,
     )
     with pytest.raises(UserError) as raised:
-        run.run(customers, out)
+        run.run(rows_here(service), out)
     return service, out, raised
 
 
@@ -367,7 +372,9 @@ def test_staged_csvs_are_what_the_channels_read(tmp_path: Path) -> None:
             tuning_description(service.launch, "InProgress", completed=0, best=False),
         )
         with pytest.raises(JobStillRunning):
-            trainer(service, RecordingProgress(), wait={"sleep": _interrupt}).run(customers, tmp_path / "m")
+            trainer(service, RecordingProgress(), wait={"sleep": _interrupt}).run(
+                rows_here(service), tmp_path / "m"
+            )
         prefix = service.launch.staging_prefix
         body = service.s3.get_object(Bucket=service.launch.bucket, Key=f"{prefix}train/part-00000.csv")
         rows = np.loadtxt(io.StringIO(body["Body"].read().decode()), delimiter=",")
