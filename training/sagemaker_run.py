@@ -281,7 +281,7 @@ class SageMakerTrainer:
         scored = self._transform(
             model.booster,
             reduced=reduced,
-            name=f"{self.settings.run_name}-{_which(reduced)}-train-score",
+            name=f"{self.settings.run_name}-train-score",
             input_uri=self.settings.channel_uri(TRAIN, reduced=reduced),
             parts=("",),
         )[""]

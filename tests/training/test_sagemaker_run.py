@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,11 +17,9 @@ import pytest
 import xgboost as xgb
 from moto import mock_aws
 
-from churnguard.drivers import DriverExplainer
 from churnguard.errors import UserError
 from churnguard.feature_spec import FeatureSpec
-from churnguard.sqlgen import render_deploy_sql
-from infra.model_artifacts import load_model_artifacts
+from tests.training.model_folder_checks import FOLDER_CHECKS
 from tests.training.sagemaker_service import (
     IMAGE,
     KEY,
@@ -34,7 +29,6 @@ from tests.training.sagemaker_service import (
     training_description,
     tuning_description,
 )
-from tests.training.test_artifacts import FRESH_PROCESS_SCORER
 from training.artifacts import load_model_tarball
 from training.cutoff import CostModel, smoothed_optimal_cutoff
 from training.features import labels
@@ -42,7 +36,7 @@ from training.sagemaker_data import RowsHere
 from training.sagemaker_run import Clients, RunOptions, SageMakerTrainer
 from training.sagemaker_wait import JobFailed, JobStillRunning
 from training.split import split_customers
-from training.synthetic import HIGH_RISK_CUSTOMER, LOW_RISK_CUSTOMER, generate_customers
+from training.synthetic import generate_customers
 
 SEED = 5
 ROWS = 1500
@@ -95,75 +89,11 @@ def finished(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
     yield {"out": out, "metadata": metadata, "service": service, "progress": progress, "objects": objects}
 
 
-def test_the_folder_holds_what_make_deploy_reads(finished: dict[str, Any]) -> None:
-    out = finished["out"]
-    names = {path.name for path in out.iterdir()}
-    assert {"model.tar.gz", "model.json", "metadata.json", "report.html", "roc.png", "cost.png"} <= names
-    loaded = load_model_artifacts(out, needs_tarball=True)
-    assert loaded.metadata_path == out / "metadata.json"
-    assert not [path for path in out.parent.iterdir() if path.name.startswith(".model.")]
-
-
-def test_the_folder_carries_its_model_id_and_drift_reference(finished: dict[str, Any]) -> None:
-    from churnguard.lifecycle.identity import read_identity
-
-    identity = read_identity(finished["out"])  # refuses an id that does not match model.json
-    metadata = finished["metadata"]
-    assert identity.model_id == metadata["model_id"]
-    assert sorted(metadata["reference"]["features"]) == sorted(metadata["features"])
-    assert metadata["reference"]["score"]["rows"] > 0
-
-
-def test_the_sql_renders_with_the_models_signature(finished: dict[str, Any]) -> None:
-    out = finished["out"]
-    spec = FeatureSpec.from_metadata_file(out / "metadata.json")
-    for mode, endpoint in (("endpoint", "churnguard-dev-churn"), ("in_database", None)):
-        files = render_deploy_sql(out / "metadata.json", inference_mode=mode, endpoint_name=endpoint)  # type: ignore[arg-type]
-        text = "\n".join(file.text for file in files)
-        (signature,) = re.findall(r"CREATE FUNCTION will_churn\(([^)]*)\)", text)
-        assert [part.split()[0].strip("`") for part in signature.split(",")] == spec.names
-
-
-def test_the_endpoint_payload_scores_as_in_process(finished: dict[str, Any], tmp_path: Path) -> None:
-    out = finished["out"]
-    spec = FeatureSpec.from_metadata_file(out / "metadata.json")
-    rows = generate_customers(30, seed=77).to_dict(orient="records")
-    payload = tmp_path / "payload.csv"
-    payload.write_text("\n".join(",".join(repr(v) for v in spec.values_for(row)) for row in rows) + "\n")
-    completed = subprocess.run(
-        [sys.executable, "-c", FRESH_PROCESS_SCORER, str(out / "model.tar.gz"), str(tmp_path), str(payload)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    fresh = np.array([float(line) for line in completed.stdout.split()])
-    matrix = np.array([spec.values_for(row) for row in rows], dtype=np.float64)
-    here = load_model_tarball(out / "model.tar.gz").predict(xgb.DMatrix(matrix, feature_names=spec.names))
-    assert np.array_equal(fresh, here)
-
-
-def test_the_drivers_agree_with_the_model(finished: dict[str, Any]) -> None:
-    out = finished["out"]
-    explainer = DriverExplainer.from_model_dir(out)
-    booster = load_model_tarball(out / "model.tar.gz")
-    spec = explainer.spec
-    metadata = finished["metadata"]
-    probabilities = []
-    for customer in (HIGH_RISK_CUSTOMER, LOW_RISK_CUSTOMER):
-        expected = float(
-            booster.predict(xgb.DMatrix(np.array([spec.values_for(customer)]), feature_names=spec.names))[0]
-        )
-        got = explainer.ensemble.probability(spec.values_for(customer))
-        assert abs(got - expected) <= 1e-6
-        drivers = explainer.top_drivers(customer)
-        # A driver is a feature of the model or a group of them (churnguard.driver_groups).
-        features = {share.feature for driver in drivers for share in driver.members} | {
-            driver.feature for driver in drivers if not driver.members
-        }
-        assert drivers and features <= set(spec.names)
-        probabilities.append(got)
-    assert probabilities[0] > metadata["cutoff"] > probabilities[1]
+@pytest.mark.parametrize("check", FOLDER_CHECKS, ids=lambda check: check.__name__)
+def test_the_folder_passes_the_model_folder_checks(
+    finished: dict[str, Any], check: Any, tmp_path: Path
+) -> None:
+    check(finished["out"], finished["metadata"], tmp_path)
 
 
 def test_the_cutoff_is_chosen_on_the_validation_rows(finished: dict[str, Any]) -> None:
@@ -200,12 +130,6 @@ def test_metadata_names_the_jobs_and_the_reduced_model(finished: dict[str, Any])
     assert all(
         "/staging/reduced-" in c["DataSource"]["S3DataSource"]["S3Uri"] for c in reduced["InputDataConfig"]
     )
-
-
-def test_the_report_is_written_without_phone_numbers(finished: dict[str, Any]) -> None:
-    report = (finished["out"] / "report.html").read_text()
-    assert "SageMaker (tuning job churnguard-261126-120000-hpo)" in report
-    assert not re.search(r"\b\d{3}-\d{4}\b", report)
 
 
 def test_progress_shows_status_jobs_done_and_best_objective(finished: dict[str, Any]) -> None:

@@ -78,7 +78,7 @@ def _parts(client: SqlClient, cuts: SplitCuts) -> dict[str, set[tuple[int, str]]
     }
 
 
-def _documented_split(customers: Any, seed: int) -> dict[str, set[tuple[int, str]]]:
+def documented_split(customers: Any, seed: int) -> dict[str, set[tuple[int, str]]]:
     """The rule as docs/training.md states it, computed in Python from the key hash."""
     parts: dict[str, set[tuple[int, str]]] = {"train": set(), "validation": set(), "test": set()}
     for churn in (False, True):
@@ -97,7 +97,7 @@ def _documented_split(customers: Any, seed: int) -> dict[str, set[tuple[int, str
 def test_the_split_is_the_documented_rule_with_exact_shares_per_class(table) -> None:
     client, customers = table
     parts = _parts(client, _cuts(client))
-    assert parts == _documented_split(customers, SEED)
+    assert parts == documented_split(customers, SEED)
     churned = customers[customers["churn"]]
     churners = set(zip(churned["area_code"], churned["phone"], strict=True))
     for part, share in (("test", 0.1), ("validation", 0.2)):
