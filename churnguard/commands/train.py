@@ -144,6 +144,7 @@ def _launch_on_sagemaker(args: argparse.Namespace) -> int:
     import boto3
 
     from churnguard.aws_clients import aws_client
+    from training import sagemaker_wait
     from training.cutoff import CostModel
     from training.pipeline import DEFAULT_AUC_MARGIN
     from training.sagemaker_jobs import (
@@ -210,7 +211,8 @@ def _launch_on_sagemaker(args: argparse.Namespace) -> int:
         auc_margin=DEFAULT_AUC_MARGIN if args.auc_margin is None else args.auc_margin,
         scoring=args.scoring,
         data_source=TABLE_SOURCE if args.from_table else "csv" if args.data else "synthetic",
-        wait={"max_wait_s": args.max_wait_minutes * 60},
+        # The poll interval read here, not bound as a default, so a test can shorten it.
+        wait={"max_wait_s": args.max_wait_minutes * 60, "poll_s": sagemaker_wait.DEFAULT_POLL_S},
     )
     print(
         f"run {settings.run_name}: staging under s3://{bucket}/{settings.channel_prefix}, "
