@@ -58,7 +58,6 @@ from training.sagemaker_wait import (
     tuning_detail,
     wait_for_job,
 )
-from training.split import SplitRule
 
 SCORINGS = ("auto", "local", "batch-transform")
 # Above this many customers "auto" scores with a batch transform job instead of on this machine.
@@ -67,7 +66,6 @@ LOCAL_SCORING_LIMIT = 1_000_000
 
 @dataclass(frozen=True)
 class RunOptions:
-    split: SplitRule = "project"
     seed: int = 1729
     costs: CostModel = field(default_factory=CostModel)
     auc_margin: float = 0.005

@@ -205,7 +205,6 @@ def _launch_on_sagemaker(args: argparse.Namespace) -> int:
         data = RowsHere(lambda: _customers(args), clients.s3, settings, split=args.split, seed=args.seed)
 
     options = RunOptions(
-        split=args.split,
         seed=args.seed,
         costs=CostModel(offer_usd=args.offer_usd, lost_customer_usd=args.lost_customer_usd),
         auc_margin=DEFAULT_AUC_MARGIN if args.auc_margin is None else args.auc_margin,

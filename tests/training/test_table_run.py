@@ -76,12 +76,13 @@ def run_from_table(
     times_out: Any = lambda _: False,
     wait: ExportWait | None = None,
     queue: bool = True,
+    instances: int = 1,
 ) -> dict[str, Any]:
     """One run; what it wrote, what the launcher read, and what the stand-ins saw."""
     (folder / "server").mkdir(parents=True)
     out = folder / "model"
     with mock_aws():
-        launch = settings(data_from_table=True)
+        launch = settings(data_from_table=True, instance_count=instances)
         service = StubbedSageMaker(launch)
         if queue:
             service.queue_successful_run(batch_transform=True, train_scores=True)
@@ -251,6 +252,28 @@ def test_statements_past_the_data_apis_45_seconds_are_waited_for(
     assert (run["out"] / "model.tar.gz").read_bytes() == (finished["out"] / "model.tar.gz").read_bytes()
     waits = [line for line in run["progress"].lines if "waiting for Aurora to write" in line]
     assert len(waits) == 8  # train, validation and the two parts to score, for each model
+
+
+def test_each_training_instance_gets_its_own_train_file(database: PyMySqlClient, tmp_path: Path) -> None:
+    """Distributed training: one export per instance, the jobs' train channel sharded by S3 key."""
+    run = run_from_table(database, tmp_path, instances=2)
+    assert "metadata" in run, run.get("error")
+    locations = [
+        sql.split("/staging/", 1)[1].split("'", 1)[0]
+        for sql, _ in run["aurora"].statements
+        if "/staging/" in sql
+    ]
+    assert [location for location in locations if "train/" in location] == [
+        "train/part-00000",
+        "train/part-00001",
+        "reduced-train/part-00000",
+        "reduced-train/part-00001",
+    ]
+    (tuning,) = run["service"].requests["CreateHyperParameterTuningJob"]
+    train = tuning["TrainingJobDefinition"]["InputDataConfig"][0]["DataSource"]["S3DataSource"]
+    assert train["S3DataDistributionType"] == "ShardedByS3Key"
+    assert run["metadata"]["trained_on"]["instance_count"] == 2
+    assert run["objects"] == []
 
 
 def test_a_statement_that_never_finishes_ends_the_run_with_a_named_error(
