@@ -21,7 +21,7 @@ from infra.availability_zones import availability_zones_for
 from infra.bootstrap import DatabaseBootstrap, deploy_sql_files, write_seed_csv, write_seed_messages_csv
 from infra.config import StackOptions
 from infra.console import AgentConsole
-from infra.data_bucket import MODEL_PREFIX, DataBucket
+from infra.data_bucket import MODEL_PREFIX, TRAINING_EXPORT_PREFIX, DataBucket
 from infra.database import Database
 from infra.model_artifacts import load_model_artifacts
 from infra.model_endpoint import ModelEndpoint
@@ -104,6 +104,7 @@ class ChurnguardStack(cdk.Stack):
                 "Training",
                 bucket=self.data_bucket.bucket,
                 model_prefix=MODEL_PREFIX,
+                table_export_prefix=TRAINING_EXPORT_PREFIX,
                 removal_policy=removal,
             )
 

@@ -2,9 +2,10 @@
 
 `churnguard train --sagemaker` passes this role to the tuning, training and batch transform jobs it
 starts. The role reaches nothing but the data bucket's model prefix (where each run stages its data
-and its jobs write their models), the key that encrypts those objects and the jobs' volumes, and the
-jobs' own log groups and metrics. A role and a key cost nothing while no job runs except the key's
-monthly fee (docs/cost-and-teardown.md).
+and its jobs write their models), reading (only) the prefix where Aurora writes the channels of a
+run whose rows stay in the table (`--from-table`), the key that encrypts those objects and the jobs'
+volumes, and the jobs' own log groups and metrics. A role and a key cost nothing while no job runs
+except the key's monthly fee (docs/cost-and-teardown.md).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class TrainingRole(Construct):
         *,
         bucket: s3.IBucket,
         model_prefix: str,
+        table_export_prefix: str,
         removal_policy: cdk.RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -57,13 +59,19 @@ class TrainingRole(Construct):
             iam.PolicyStatement(
                 actions=["s3:ListBucket"],
                 resources=[bucket.bucket_arn],
-                conditions={"StringLike": {"s3:prefix": [f"{model_prefix}*"]}},
+                conditions={"StringLike": {"s3:prefix": [f"{model_prefix}*", f"{table_export_prefix}*"]}},
             )
         )
         self.role.add_to_policy(
             iam.PolicyStatement(
                 actions=["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
                 resources=[bucket.arn_for_objects(f"{model_prefix}*")],
+            )
+        )
+        # Aurora writes a --from-table run's channels here (SSE-S3, the bucket's default): read only.
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject"], resources=[bucket.arn_for_objects(f"{table_export_prefix}*")]
             )
         )
         # Encrypt outputs, read SSE-KMS inputs, and let SageMaker create the grant for the volumes.
@@ -109,15 +117,22 @@ class TrainingRole(Construct):
                 ],
             )
         )
-        self._acknowledge(bucket, model_prefix)
+        self._acknowledge(bucket, model_prefix, table_export_prefix)
 
-    def _acknowledge(self, bucket: s3.IBucket, model_prefix: str) -> None:
+    def _acknowledge(self, bucket: s3.IBucket, model_prefix: str, table_export_prefix: str) -> None:
         acknowledge(
             self.role,
             f"AwsSolutions-IAM5[Resource::<{logical_id(bucket)}.Arn>/{model_prefix}*]",
             "Each run stages its CSVs and its jobs write models under names SageMaker chooses "
             f"(<job>/output/model.tar.gz), so objects are matched by prefix: {model_prefix} of the "
             "project's data bucket only.",
+        )
+        acknowledge(
+            self.role,
+            f"AwsSolutions-IAM5[Resource::<{logical_id(bucket)}.Arn>/{table_export_prefix}*]",
+            "SELECT INTO OUTFILE S3 names its part files itself (<prefix>.part_00000, ...) under each "
+            f"--from-table run's folder, so the jobs read by prefix: {table_export_prefix} of the "
+            "project's data bucket only, and only read.",
         )
         for group in JOB_LOG_GROUPS:
             acknowledge(

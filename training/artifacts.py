@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import tarfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -93,34 +94,69 @@ def model_id(model_bytes: bytes) -> str:
     return model_id_of(model_bytes)
 
 
-def reference_bins(values: np.ndarray, bins: int = REFERENCE_BINS) -> dict[str, Any]:
-    """Quantile cut points of `values` and the share of them in each bin.
+def quantile_ranks(rows: int, bins: int = REFERENCE_BINS) -> list[int]:
+    """The 0-based positions, in sorted order, of the values np.quantile(method="higher") picks for
+    the 1/bins ... (bins-1)/bins quantiles of `rows` values: numpy's own formula, ceil((n-1) q), so
+    a cut computed from order statistics (in SQL, training.table_sql) is the cut numpy computes."""
+    quantiles = np.arange(1, bins) / bins
+    return [int(rank) for rank in np.ceil((rows - 1) * quantiles).astype(np.intp)]
+
+
+def reference_cuts(rows: int, value_at: Callable[[int], float], bins: int = REFERENCE_BINS) -> list[float]:
+    """The cut points of reference_bins_from, from the order statistics alone."""
+    smallest = value_at(0)
+    return sorted({cut for cut in (value_at(rank) for rank in quantile_ranks(rows, bins)) if cut > smallest})
+
+
+def reference_bins_from(
+    rows: int,
+    value_at: Callable[[int], float],
+    counts_in: Callable[[list[float]], list[int]],
+    bins: int = REFERENCE_BINS,
+) -> dict[str, Any]:
+    """Quantile cut points and bin shares of `rows` values known only by order statistic
+    (`value_at(position)` in sorted order) and bin counts (`counts_in(cuts)`).
 
     A value falls in bin i = the number of cut points <= value (bin 0 below the first cut, the last
     bin at or above the last): the same rule the drift SQL writes as CASE WHEN x < cut ... . Cut
     points at or below the smallest value are dropped, so no bin is empty by construction, and
     repeated quantiles (a feature with few distinct values) collapse into one cut.
     """
-    from churnguard.lifecycle.psi import bin_counts
-
-    finite = values[~np.isnan(values)]
-    quantiles = np.quantile(finite, np.arange(1, bins) / bins, method="higher")
-    cuts = sorted({float(cut) for cut in quantiles if cut > finite.min()})
-    counts = bin_counts(finite.tolist(), cuts)
+    cuts = reference_cuts(rows, value_at, bins)
+    counts = counts_in(cuts)
     return {
         "cuts": cuts,
-        "fractions": [round(count / len(finite), 6) for count in counts],
-        "rows": len(finite),
+        "fractions": [round(count / rows, 6) for count in counts],
+        "rows": rows,
     }
+
+
+def reference_bins(values: np.ndarray, bins: int = REFERENCE_BINS) -> dict[str, Any]:
+    """reference_bins_from over the finite values of an array."""
+    from churnguard.lifecycle.psi import bin_counts
+
+    finite = np.sort(values[~np.isnan(values)])
+    return reference_bins_from(
+        len(finite),
+        lambda rank: float(finite[rank]),
+        lambda cuts: bin_counts(finite.tolist(), cuts),
+        bins,
+    )
 
 
 def reference_distributions(
     names: list[str], matrix: np.ndarray, scores: np.ndarray, bins: int = REFERENCE_BINS
 ) -> dict[str, Any]:
     """metadata["reference"]: per-feature and score quantile bins (see reference_bins)."""
-    return {
-        "bins": bins,
-        "rule": "bin = number of cuts <= value",
-        "features": {name: reference_bins(matrix[:, index], bins) for index, name in enumerate(names)},
-        "score": reference_bins(np.asarray(scores, dtype=float), bins),
-    }
+    return reference_block(
+        {name: reference_bins(matrix[:, index], bins) for index, name in enumerate(names)},
+        reference_bins(np.asarray(scores, dtype=float), bins),
+        bins,
+    )
+
+
+def reference_block(
+    features: dict[str, dict[str, Any]], score: dict[str, Any], bins: int = REFERENCE_BINS
+) -> dict[str, Any]:
+    """metadata["reference"] from each feature's bins and the score's, however they were counted."""
+    return {"bins": bins, "rule": "bin = number of cuts <= value", "features": features, "score": score}

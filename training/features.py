@@ -7,6 +7,8 @@ sees exactly the values the model was trained on.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -35,10 +37,18 @@ def build_feature_spec(customers: pd.DataFrame) -> FeatureSpec:
     Categories come from the data (sorted as text), so a state absent from training gets no column
     rather than a column that is always zero.
     """
+    return feature_spec_from_categories(
+        {column: customers[column].astype(str).unique() for column in ONE_HOT_COLUMNS}
+    )
+
+
+def feature_spec_from_categories(categories: Mapping[str, Iterable[str]]) -> FeatureSpec:
+    """The full feature spec from the values seen in each ONE_HOT_COLUMNS column (as text), however
+    they were found: in a DataFrame here, or by Aurora with SELECT DISTINCT (training.table_sql)."""
     features = [Feature(name=column, kind="numeric", source=column) for column in NUMERIC_COLUMNS]
     features += [Feature(name=name, kind="sum", sources=sources) for name, sources in SUM_FEATURES.items()]
     for column in ONE_HOT_COLUMNS:
-        for value in sorted(customers[column].astype(str).unique()):
+        for value in sorted({str(value) for value in categories[column]}):
             features.append(Feature(name=f"{column}_{value}", kind="one_hot", source=column, value=value))
     return FeatureSpec(tuple(features))
 

@@ -184,8 +184,10 @@ def manager_html(
     drivers: Sequence[DriverSummary],
     segments: Sequence[dict[str, Any]],
     rules_note: str,
+    rows_note: str | None = None,
 ) -> str:
-    """The section as HTML, every value escaped."""
+    """The section as HTML, every value escaped. `rows_note` replaces the drivers and the segments
+    when the test customers' values are not here (their rows stayed in Aurora)."""
     e = html.escape
     percent = "n/a" if figures.saving_percent is None else f"{figures.saving_percent:.0f}%"
     per_thousand = figures.saving * 1000 / figures.customers if figures.customers else 0.0
@@ -240,15 +242,17 @@ def manager_html(
             "<h3>The model</h3>",
             f"<p>{model}</p>",
             "<h3>What drives churn risk (largest first)</h3>",
-            "<ul>"
+            f"<p>{e(rows_note)}</p>"
+            if rows_note
+            else "<ul>"
             + "".join(
                 f"<li><b>{e(driver.label)}</b>: {e(driver.direction)}</li>"
                 for driver in drivers[:MANAGER_DRIVERS]
             )
             + "</ul>",
             "<h3>Churn by customer segment (test customers)</h3>",
-            f"<p>{segment_note}</p>",
-            _segment_table(segments),
+            f"<p>{e(rows_note) if rows_note else segment_note}</p>",
+            "" if rows_note else _segment_table(segments),
             "</section>",
         ]
     )

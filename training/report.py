@@ -68,13 +68,34 @@ class ReportInputs:
     cutoff_grid: np.ndarray
     cost_curve: np.ndarray
     cutoff: float
-    test_customers: pd.DataFrame
+    # None when the rows stayed in Aurora: then `test_churn` gives the labels that came back.
+    test_customers: pd.DataFrame | None
     test_scores: np.ndarray
     # metadata.json as written: the manager section reads its cost assumptions and data block.
     metadata: dict[str, Any] = field(default_factory=dict)
     # Where the customers came from (a file, or synthetic customers) and when the run trained.
     data_source: str = "a customer table (source not recorded)"
     trained_at: str = "date not recorded"
+    test_churn: np.ndarray | None = None
+
+    @property
+    def churn(self) -> np.ndarray:
+        """The test customers' labels, as booleans, in the order of `test_scores`."""
+        if self.test_customers is not None:
+            return self.test_customers["churn"].astype(bool).to_numpy()
+        if self.test_churn is None:
+            raise ValueError("the report needs the test customers or their labels")
+        return np.asarray(self.test_churn).astype(bool)
+
+
+# What the report says in place of what needs each test customer's values, for a run whose rows
+# stayed in Aurora (churnguard train --sagemaker --from-table).
+ROWS_IN_AURORA_NOTE = (
+    "The customers' rows stayed in Aurora (trained with --from-table): only each test customer's "
+    "label and score came back, so what needs each customer's values (the drivers over the test "
+    "customers, the error rates by segment) is not shown. The feature importance below says what the "
+    "model splits on; `churnguard recommend` shows one customer's drivers."
+)
 
 
 def segment_error_rates(customers: pd.DataFrame, scores: np.ndarray, cutoff: float) -> pd.DataFrame:
@@ -117,12 +138,16 @@ def write_report(inputs: ReportInputs, out_dir: Path) -> Path:
         "importance.png": _plot_importance(inputs.importance),
         "roc.png": _plot_roc(inputs.roc),
         "cost.png": _plot_cost(inputs.cutoff_grid, inputs.cost_curve, inputs.cutoff),
-        "scores.png": _plot_scores(inputs.test_customers, inputs.test_scores, inputs.cutoff),
+        "scores.png": _plot_scores(inputs.churn, inputs.test_scores, inputs.cutoff),
     }
     for name, figure in images.items():
         figure.savefig(out_dir / name, dpi=80, metadata={"Software": None})
         plt.close(figure)
-    segments = segment_error_rates(inputs.test_customers, inputs.test_scores, inputs.cutoff)
+    segments = (
+        pd.DataFrame()
+        if inputs.test_customers is None
+        else segment_error_rates(inputs.test_customers, inputs.test_scores, inputs.cutoff)
+    )
     path = out_dir / REPORT_HTML
     manager = _manager_html(inputs, segments, DriverExplainer.from_model_dir(out_dir))
     path.write_text(_html(inputs, segments, list(images), manager), encoding="utf-8")
@@ -132,7 +157,7 @@ def write_report(inputs: ReportInputs, out_dir: Path) -> Path:
 def _manager_html(inputs: ReportInputs, segments: pd.DataFrame, explainer: DriverExplainer) -> str:
     """The manager's section from the test customers, the cut-off and metadata.json's cost block."""
     cost = inputs.metadata.get("cost", {})
-    churn = inputs.test_customers["churn"].astype(bool).to_numpy()
+    churn = inputs.churn
     figures = manager_section.cost_figures(
         churn,
         inputs.test_scores,
@@ -151,9 +176,12 @@ def _manager_html(inputs: ReportInputs, segments: pd.DataFrame, explainer: Drive
         trained_at=inputs.trained_at,
         data_source=inputs.data_source,
         data=inputs.metadata.get("data", {}),
-        drivers=manager_section.driver_summaries(explainer, inputs.test_customers),
-        segments=manager_section.flag_segments(segments, overall),
+        drivers=[]
+        if inputs.test_customers is None
+        else manager_section.driver_summaries(explainer, inputs.test_customers),
+        segments=[] if segments.empty else manager_section.flag_segments(segments, overall),
         rules_note=_rules_note(inputs.cutoff, figures.offer_usd),
+        rows_note=ROWS_IN_AURORA_NOTE if inputs.test_customers is None else None,
     )
 
 
@@ -211,8 +239,7 @@ def _plot_cost(grid: np.ndarray, curve: np.ndarray, cutoff: float) -> plt.Figure
     return figure
 
 
-def _plot_scores(customers: pd.DataFrame, scores: np.ndarray, cutoff: float) -> plt.Figure:
-    churn = customers["churn"].astype(bool).to_numpy()
+def _plot_scores(churn: np.ndarray, scores: np.ndarray, cutoff: float) -> plt.Figure:
     figure, axes = plt.subplots(figsize=(6, 4))
     bins = np.linspace(0, 1, 26)
     axes.hist(scores[~churn], bins=bins, alpha=0.6, label="stayed", color="#33658a")
@@ -267,7 +294,12 @@ between folds shows how far the test figures of one split may move on other cust
 {_table(inputs.cross_validation)}
 <h2>Plots</h2>{figures}
 <h2>Error rates by segment (test set, at the cut-off)</h2>
-<p>Large differences between groups of one segment mean the model treats those customers differently.</p>
+<p>{
+        html.escape(ROWS_IN_AURORA_NOTE)
+        if inputs.test_customers is None
+        else "Large differences between groups of one segment mean the model treats those customers "
+        "differently."
+    }</p>
 {_table(segment_rows)}
 <h2>Feature importance</h2>{_table([row for row in inputs.importance if row["splits"] > 0])}
 <h2>Tree depths</h2>{_table(depth_rows)}

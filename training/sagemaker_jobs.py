@@ -30,6 +30,10 @@ from training.search import EARLY_STOPPING_ROUNDS, HYPERPARAMETER_RANGES, MIN_US
 
 # Where the stack's data bucket keeps model inputs and artifacts (infra/data_bucket.py MODEL_PREFIX).
 MODEL_PREFIX = "model/"
+# Where Aurora writes a run's channels when the rows stay in the table (infra/data_bucket.py
+# TRAINING_EXPORT_PREFIX): inside tmp/, the one prefix Aurora's S3 role writes that the bucket also
+# expires, and readable by the training role.
+TABLE_EXPORT_PREFIX = "tmp/training/"
 DEFAULT_INSTANCE_TYPE = "ml.m5.xlarge"
 DEFAULT_MAX_JOBS = 20
 DEFAULT_MAX_PARALLEL_JOBS = 2
@@ -54,6 +58,8 @@ class LaunchSettings:
     max_jobs: int = DEFAULT_MAX_JOBS
     max_parallel_jobs: int = DEFAULT_MAX_PARALLEL_JOBS
     kms_key_id: str | None = None
+    # The channels are written by Aurora under table_prefix instead of uploaded under staging_prefix.
+    data_from_table: bool = False
 
     def __post_init__(self) -> None:
         if not _BUCKET.match(self.bucket):
@@ -80,12 +86,22 @@ class LaunchSettings:
         return f"{self.run_prefix}staging/"
 
     @property
+    def table_prefix(self) -> str:
+        """Where Aurora writes the run's files when the rows stay in the table; removed at the end."""
+        return f"{TABLE_EXPORT_PREFIX}{self.run_name}/"
+
+    @property
+    def channel_prefix(self) -> str:
+        """The folder that holds the channels and the rows to score, whoever wrote them."""
+        return f"{self.table_prefix}staging/" if self.data_from_table else self.staging_prefix
+
+    @property
     def output_uri(self) -> str:
         return f"s3://{self.bucket}/{self.run_prefix}output/"
 
     def channel_uri(self, channel: str, *, reduced: bool = False) -> str:
         folder = f"reduced-{channel}" if reduced else channel
-        return f"s3://{self.bucket}/{self.staging_prefix}{folder}/"
+        return f"s3://{self.bucket}/{self.channel_prefix}{folder}/"
 
     @property
     def tuning_job_name(self) -> str:

@@ -13,7 +13,7 @@ import io
 import shutil
 import tarfile
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,10 +100,26 @@ class ScoredModel:
 
 
 @dataclass(frozen=True)
+class HeldOut:
+    """What the choice, the cut-off and the report read besides the models' scores: the labels of the
+    validation and test rows (in the order of the scores), metadata.json's `data` block, and the test
+    customers when the rows are here (None when they stayed in Aurora: the report then says what it
+    cannot show)."""
+
+    validation_churn: np.ndarray
+    test_churn: np.ndarray
+    data: dict[str, Any]
+    test_customers: pd.DataFrame | None = None
+
+
+# metadata.json's `reference` for the chosen model (its name and the model), however it is counted.
+ReferenceBuilder = Callable[[str, "ScoredModel"], dict[str, Any]]
+
+
+@dataclass(frozen=True)
 class RunFacts:
     """What the metadata records about the run besides the models."""
 
-    split: str
     seed: int
     auc_margin: float
     costs: CostModel
@@ -147,11 +163,14 @@ def _typed(hyperparameters: dict[str, str]) -> dict[str, float | int]:
 
 
 def write_sagemaker_model(
-    customers: pd.DataFrame, parts: Split, models: dict[str, ScoredModel], facts: RunFacts, out_dir: Path
+    held_out: HeldOut,
+    models: dict[str, ScoredModel],
+    facts: RunFacts,
+    out_dir: Path,
+    reference: ReferenceBuilder,
 ) -> dict[str, Any]:
     """Choose full or reduced and the cut-off on the validation rows, then write the model folder."""
-    churn = labels(customers)
-    validation_churn, test_churn = churn[parts.validation], churn[parts.test]
+    validation_churn, test_churn = held_out.validation_churn, held_out.test_churn
     validation_auc = {name: _auc(validation_churn, model.validation_scores) for name, model in models.items()}
     chosen_name = (
         "reduced" if validation_auc["reduced"] >= validation_auc["full"] - facts.auc_margin else "full"
@@ -189,8 +208,8 @@ def write_sagemaker_model(
         "cost": {
             "at_cutoff": at_cutoff,
             "do_nothing": do_nothing_cost(test_churn, costs),
-            "test_rows": len(parts.test),
-            "per_customer": round(at_cutoff / len(parts.test), 4),
+            "test_rows": len(test_churn),
+            "per_customer": round(at_cutoff / len(test_churn), 4),
             "offer_usd": costs.offer_usd,
             "lost_customer_usd": costs.lost_customer_usd,
             "cutoff_chosen_on": "validation",
@@ -198,20 +217,11 @@ def write_sagemaker_model(
                 "rule": "lowest validation cost averaged over neighbouring cut-offs",
                 "half_width": SMOOTHING_HALF_WIDTH,
                 "validation_cost": validation_cost,
-                "validation_rows": len(parts.validation),
+                "validation_rows": len(validation_churn),
             },
             "best_on_test": {"cutoff": best_cutoff, "cost": best_cost},
         },
-        "data": {
-            "fingerprint": artifacts.data_fingerprint(customers),
-            "rows": len(customers),
-            "churn_rate": round(float(churn.mean()), 6),
-            "split": facts.split,
-            "train_rows": len(parts.train),
-            "validation_rows": len(parts.validation),
-            "test_rows": len(parts.test),
-            "source": facts.data_source,
-        },
+        "data": {**held_out.data, "source": facts.data_source},
         "versions": library_versions(),
         "seed": facts.seed,
         "hyperparameters": {
@@ -235,7 +245,8 @@ def write_sagemaker_model(
             row for row in explain.feature_importance(chosen.booster, chosen.spec.names) if row["splits"] > 0
         ],
     }
-    _add_lifecycle(metadata, customers.iloc[parts.train], chosen)
+    metadata["model_id"] = artifacts.model_id(artifacts.model_json_bytes(chosen.booster))
+    metadata["reference"] = reference(chosen_name, chosen)
     with staged_folder(out_dir) as folder:
         artifacts.write_model_files(chosen.booster, folder)
         artifacts.write_metadata(metadata, folder)
@@ -247,9 +258,9 @@ def write_sagemaker_model(
                         "model": name + (" (chosen)" if name == chosen_name else ""),
                         "folds": "one validation part",
                         "AUC mean": validation_auc[name],
-                        "validation rows": len(parts.validation),
+                        "validation rows": len(validation_churn),
                         "cost per customer": _per_customer(
-                            metadata["metrics"][name]["validation_cost"], parts
+                            metadata["metrics"][name]["validation_cost"], len(validation_churn)
                         ),
                         "job": model.job_name,
                     }
@@ -262,7 +273,8 @@ def write_sagemaker_model(
                 cutoff_grid=CUTOFF_GRID,
                 cost_curve=cost_curve(test_churn, chosen.test_scores, costs),
                 cutoff=cutoff,
-                test_customers=customers.iloc[parts.test],
+                test_customers=held_out.test_customers,
+                test_churn=test_churn,
                 test_scores=chosen.test_scores,
             ),
             folder,
@@ -270,20 +282,31 @@ def write_sagemaker_model(
     return metadata
 
 
-def _add_lifecycle(metadata: dict[str, Any], trained_customers: pd.DataFrame, chosen: ScoredModel) -> None:
-    """The model's id and the reference distributions drift compares with (docs/lifecycle.md), as
-    local training writes them: the chosen model's features and its own scores over the rows the
-    tuning job trained on."""
-    metadata["model_id"] = artifacts.model_id(artifacts.model_json_bytes(chosen.booster))
+def split_data_block(customers: pd.DataFrame, parts: Split, split: str) -> dict[str, Any]:
+    """metadata.json's `data` block for a table that is here, split by training.split."""
+    return {
+        "fingerprint": artifacts.data_fingerprint(customers),
+        "rows": len(customers),
+        "churn_rate": round(float(labels(customers).mean()), 6),
+        "split": split,
+        "train_rows": len(parts.train),
+        "validation_rows": len(parts.validation),
+        "test_rows": len(parts.test),
+    }
+
+
+def trained_rows_reference(trained_customers: pd.DataFrame, chosen: ScoredModel) -> dict[str, Any]:
+    """The reference distributions drift compares with (docs/lifecycle.md), as local training writes
+    them: the chosen model's features and its own scores over the rows the jobs trained on."""
     names = list(chosen.spec.names)
     trained = feature_matrix(trained_customers, chosen.spec)
-    metadata["reference"] = artifacts.reference_distributions(
+    return artifacts.reference_distributions(
         names, trained, chosen.booster.predict(xgb.DMatrix(trained, feature_names=names))
     )
 
 
-def _per_customer(cost: float, parts: Split) -> str:
-    return f"${cost / len(parts.validation):.2f}"
+def _per_customer(cost: float, rows: int) -> str:
+    return f"${cost / rows:.2f}"
 
 
 def _summary(metadata: dict[str, Any]) -> dict[str, Any]:

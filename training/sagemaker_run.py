@@ -1,39 +1,37 @@
 """`churnguard train --sagemaker` end to end: stage the data, tune, train the reduced model, score,
 write the model folder, remove the run's objects.
 
-The same split, feature spec and search ranges as a local run; SageMaker runs the search (a tuning
-job) and the reduced model's training, and, with `scoring="batch-transform"`, scores the validation
-and test rows too. What differs from a local run is documented in docs/training.md ("Training on
-SageMaker"). Objects under the run's prefixes are removed at the end whatever happened, except while
-a job may still be reading them (the wait was interrupted or ran out): then `churnguard teardown`
-finds them.
+The same split rule, feature spec and search ranges as a local run; SageMaker runs the search (a
+tuning job) and the reduced model's training, and, with batch-transform scoring, scores the
+validation and test rows too. The rows are either here (training.sagemaker_data.RowsHere: a CSV or
+synthetic customers, uploaded) or stay in Aurora (training.table_rows.TableRows: Aurora writes the
+channels, and only aggregates and each scored row's label and score come back). What differs from a
+local run is documented in docs/training.md ("Training on SageMaker"). Objects under the run's
+prefixes are removed at the end whatever happened, except while a job may still be reading them (the
+wait was interrupted or ran out): then `churnguard teardown` finds them.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
 import numpy as np
-import pandas as pd
 import xgboost as xgb
 from botocore.exceptions import BotoCoreError, ClientError
 
+from churnguard.errors import UserError
 from churnguard.feature_spec import FeatureSpec
 from training import explain
 from training.cutoff import CostModel
-from training.data import validate_customers
-from training.features import build_feature_spec, feature_matrix, labels, subset_spec
+from training.features import subset_spec
 from training.progress import Progress
+from training.sagemaker_data import RunData
 from training.sagemaker_jobs import (
     TRAIN,
-    VALIDATION,
     LaunchSettings,
-    channel_files,
-    csv_bytes,
     feature_spec_file,
     reduced_job_request,
     tuning_job_request,
@@ -45,8 +43,13 @@ from training.sagemaker_package import (
     model_tarball_bytes,
     write_sagemaker_model,
 )
-from training.sagemaker_staging import encryption, export_prefix, remove_prefix, upload
-from training.sagemaker_transform import score_folder, score_with_batch_transform
+from training.sagemaker_staging import encryption, remove_prefix, upload
+from training.sagemaker_transform import (
+    SCORED_PARTS,
+    LabelledScores,
+    score_folder,
+    score_with_batch_transform,
+)
 from training.sagemaker_wait import (
     TRAINING_JOB,
     TUNING_JOB,
@@ -55,7 +58,6 @@ from training.sagemaker_wait import (
     tuning_detail,
     wait_for_job,
 )
-from training.split import Split, SplitRule, split_customers
 
 SCORINGS = ("auto", "local", "batch-transform")
 # Above this many customers "auto" scores with a batch transform job instead of on this machine.
@@ -64,12 +66,11 @@ LOCAL_SCORING_LIMIT = 1_000_000
 
 @dataclass(frozen=True)
 class RunOptions:
-    split: SplitRule = "project"
     seed: int = 1729
     costs: CostModel = field(default_factory=CostModel)
     auc_margin: float = 0.005
     # "local": the validation and test rows are scored here; "batch-transform": by SageMaker;
-    # "auto": batch transform above LOCAL_SCORING_LIMIT rows.
+    # "auto": batch transform above LOCAL_SCORING_LIMIT rows, or when the rows are not here.
     scoring: str = "auto"
     data_source: str = "csv"
     # poll_s / max_wait_s / sleep / clock for training.sagemaker_wait.wait_for_job.
@@ -87,34 +88,8 @@ def _read_s3_uri(s3: Any, uri: str) -> bytes:
     return bytes(s3.get_object(Bucket=parsed.netloc, Key=parsed.path.lstrip("/"))["Body"].read())
 
 
-def _score_files(customers: pd.DataFrame, spec: FeatureSpec, parts: Split, reduced: bool) -> dict[str, bytes]:
-    matrix = np.column_stack([labels(customers), feature_matrix(customers, spec)])
-    folder = score_folder(reduced)
-    return {
-        f"{folder}/validation.csv": csv_bytes(matrix[parts.validation]),
-        f"{folder}/test.csv": csv_bytes(matrix[parts.test]),
-    }
-
-
-def _training_files(
-    customers: pd.DataFrame,
-    spec: FeatureSpec,
-    parts: Split,
-    settings: LaunchSettings,
-    *,
-    reduced: bool,
-    batch: bool,
-) -> dict[str, bytes]:
-    files = channel_files(
-        customers, spec, {TRAIN: parts.train, VALIDATION: parts.validation}, shards=settings.instance_count
-    )
-    if reduced:
-        files = {f"reduced-{name}": body for name, body in files.items()}
-    else:
-        files["feature_spec.json"] = feature_spec_file(spec)
-    if batch:
-        files.update(_score_files(customers, spec, parts, reduced))
-    return files
+def _which(reduced: bool) -> str:
+    return "reduced" if reduced else "full"
 
 
 class SageMakerTrainer:
@@ -132,11 +107,12 @@ class SageMakerTrainer:
             options,
             progress,
         )
+        self._model_urls: dict[bool, str] = {}
 
-    def run(self, load_customers: Callable[[], pd.DataFrame], out_dir: Any) -> dict[str, Any]:
+    def run(self, data: RunData, out_dir: Any) -> dict[str, Any]:
         """Train on SageMaker and write the model folder; the metadata written."""
         try:
-            metadata = self._run(load_customers, out_dir)
+            metadata = self._run(data, out_dir)
         except JobStillRunning:
             raise  # a job may still read the staged objects: teardown removes them later
         except BaseException:
@@ -159,27 +135,26 @@ class SageMakerTrainer:
             )
 
     def remove_objects(self) -> int:
-        """Everything the run put in S3: staging, job outputs and the table export."""
+        """Everything the run put in S3: staging and job outputs, and what Aurora wrote for it."""
         s3, bucket = self.clients.s3, self.settings.bucket
         return remove_prefix(s3, bucket, self.settings.run_prefix) + remove_prefix(
-            s3, bucket, export_prefix(self.settings)
+            s3, bucket, self.settings.table_prefix
         )
 
-    def _run(self, load_customers: Callable[[], pd.DataFrame], out_dir: Any) -> dict[str, Any]:
+    def _run(self, data: RunData, out_dir: Any) -> dict[str, Any]:
         options, settings, sagemaker = self.options, self.settings, self.clients.sagemaker
-        customers = validate_customers(load_customers()).reset_index(drop=True)
-        parts = split_customers(customers, options.split, options.seed)
-        batch = options.scoring == "batch-transform" or (
-            options.scoring == "auto" and len(customers) > LOCAL_SCORING_LIMIT
+        if not data.scores_here_possible and options.scoring == "local":
+            raise UserError(
+                "--scoring local needs the rows on this machine; with --from-table they stay in Aurora "
+                "and a batch transform job scores them (--scoring auto or batch-transform)"
+            )
+        full_spec = data.prepare()
+        batch = not data.scores_here_possible or (
+            options.scoring == "batch-transform"
+            or (options.scoring == "auto" and data.rows() > LOCAL_SCORING_LIMIT)
         )
-        full_spec = build_feature_spec(
-            customers.iloc[np.sort(np.concatenate([parts.train, parts.validation]))]
-        )
-        upload(
-            self.clients.s3,
-            settings,
-            _training_files(customers, full_spec, parts, settings, reduced=False, batch=batch),
-        )
+        data.stage(full_spec, reduced=False, batch=batch)
+        upload(self.clients.s3, settings, {"feature_spec.json": feature_spec_file(full_spec)})
 
         sagemaker.create_hyper_parameter_tuning_job(**tuning_job_request(settings, self.image, options.seed))
         tuning = wait_for_job(
@@ -204,11 +179,7 @@ class SageMakerTrainer:
         ]
         full_booster = booster_from_job_output(_read_s3_uri(self.clients.s3, full_url), full_spec)
         reduced_spec = subset_spec(full_spec, explain.used_features(full_booster) or set(full_spec.names))
-        upload(
-            self.clients.s3,
-            settings,
-            _training_files(customers, reduced_spec, parts, settings, reduced=True, batch=batch),
-        )
+        data.stage(reduced_spec, reduced=True, batch=batch)
         hyperparameters = dict(best["TunedHyperParameters"])
         sagemaker.create_training_job(
             **reduced_job_request(settings, self.image, options.seed, hyperparameters)
@@ -219,17 +190,24 @@ class SageMakerTrainer:
         reduced_url = reduced_job["ModelArtifacts"]["S3ModelArtifacts"]
         reduced_booster = booster_from_job_output(_read_s3_uri(self.clients.s3, reduced_url), reduced_spec)
 
-        models = {}
+        models, scored = {}, {}
         for name, spec, booster, job in (
             ("full", full_spec, full_booster, best["TrainingJobName"]),
             ("reduced", reduced_spec, reduced_booster, settings.reduced_job_name),
         ):
-            scores = self._scores(customers, parts, spec, booster, reduced=name == "reduced", batch=batch)
+            scored[name] = self._scores(data, spec, booster, reduced=name == "reduced", batch=batch)
             models[name] = ScoredModel(
-                spec, booster, scores["validation"], scores["test"], hyperparameters, job
+                spec,
+                booster,
+                scored[name]["validation"].scores,
+                scored[name]["test"].scores,
+                hyperparameters,
+                job,
             )
+        for part in SCORED_PARTS:
+            if not np.array_equal(scored["full"][part].churn, scored["reduced"][part].churn):
+                raise ValueError(f"the full and the reduced model's {part} scores are not for the same rows")
         facts = RunFacts(
-            split=options.split,
             seed=options.seed,
             auc_margin=options.auc_margin,
             costs=options.costs,
@@ -239,42 +217,71 @@ class SageMakerTrainer:
             instance_count=settings.instance_count,
             data_source=options.data_source,
         )
-        return write_sagemaker_model(customers, parts, models, facts, out_dir)
+        held_out = data.held_out(scored["full"]["validation"].churn, scored["full"]["test"].churn)
 
-    def _scores(
-        self,
-        customers: pd.DataFrame,
-        parts: Split,
-        spec: FeatureSpec,
-        booster: xgb.Booster,
-        *,
-        reduced: bool,
-        batch: bool,
-    ) -> dict[str, np.ndarray]:
-        churn = labels(customers)
-        if batch:
-            # The transform scores the booster as shipped (trimmed), not the job's own artifact.
-            key = f"{self.settings.run_prefix}scoring/{'reduced' if reduced else 'full'}/model.tar.gz"
+        def reference(name: str, chosen: ScoredModel) -> dict[str, Any]:
+            return data.reference(
+                name, chosen, lambda: self._train_scores(data, chosen, reduced=name == "reduced")
+            )
+
+        return write_sagemaker_model(held_out, models, facts, out_dir, reference)
+
+    def _model_url(self, booster: xgb.Booster, *, reduced: bool) -> str:
+        """The booster as shipped (trimmed), uploaded once for the transform jobs that score with it."""
+        if reduced not in self._model_urls:
+            key = f"{self.settings.run_prefix}scoring/{_which(reduced)}/model.tar.gz"
             self.clients.s3.put_object(
                 Bucket=self.settings.bucket,
                 Key=key,
                 Body=model_tarball_bytes(booster),
                 **encryption(self.settings),
             )
-            return score_with_batch_transform(
-                self.clients.sagemaker,
-                self.clients.s3,
-                self.settings,
-                self.image,
-                f"s3://{self.settings.bucket}/{key}",
-                {"validation": churn[parts.validation], "test": churn[parts.test]},
-                self.progress,
-                reduced=reduced,
-                **self.options.wait,
-            )
-        return {
-            part: booster.predict(
-                xgb.DMatrix(feature_matrix(customers.iloc[rows], spec), feature_names=list(spec.names))
-            )
-            for part, rows in (("validation", parts.validation), ("test", parts.test))
-        }
+            self._model_urls[reduced] = f"s3://{self.settings.bucket}/{key}"
+        return self._model_urls[reduced]
+
+    def _transform(
+        self, booster: xgb.Booster, *, reduced: bool, name: str, input_uri: str, parts: tuple[str, ...]
+    ) -> dict[str, LabelledScores]:
+        return score_with_batch_transform(
+            self.clients.sagemaker,
+            self.clients.s3,
+            self.settings,
+            self.image,
+            self._model_url(booster, reduced=reduced),
+            self.progress,
+            name=name,
+            input_uri=input_uri,
+            parts=parts,
+            **self.options.wait,
+        )
+
+    def _scores(
+        self, data: RunData, spec: FeatureSpec, booster: xgb.Booster, *, reduced: bool, batch: bool
+    ) -> dict[str, LabelledScores]:
+        if not batch:
+            here = data.scores_here(booster, spec)
+            assert here is not None  # _batch chose batch scoring for rows that are not here
+            return here
+        settings = self.settings
+        scored = self._transform(
+            booster,
+            reduced=reduced,
+            name=f"{settings.run_name}-{_which(reduced)}-score",
+            input_uri=f"s3://{settings.bucket}/{settings.channel_prefix}{score_folder(reduced)}/",
+            parts=SCORED_PARTS,
+        )
+        for part, result in scored.items():
+            data.check_labels(part, result.churn, f"{_which(reduced)} model's {part} scores")
+        return scored
+
+    def _train_scores(self, data: RunData, model: ScoredModel, *, reduced: bool) -> np.ndarray:
+        """The model's scores of the rows it trained on, from a batch transform job over its train channel."""
+        scored = self._transform(
+            model.booster,
+            reduced=reduced,
+            name=f"{self.settings.run_name}-train-score",
+            input_uri=self.settings.channel_uri(TRAIN, reduced=reduced),
+            parts=("",),
+        )[""]
+        data.check_labels(TRAIN, scored.churn, f"{_which(reduced)} model's train scores")
+        return scored.scores

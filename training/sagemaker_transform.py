@@ -1,15 +1,16 @@
-"""Scoring the validation and test rows with a batch transform job, for tables too large to score here.
+"""Scoring rows with a batch transform job, for tables too large to score here or whose rows stay in Aurora.
 
-The job reads the run's `score` CSVs (label first, as the training channels), passes every column but
-the label to the model (InputFilter `$[1:]`), joins the prediction to its input row (JoinSource
-`Input`) and keeps the label and the prediction (OutputFilter `$[0,-1]`): what comes back is two
-numbers per customer, never the table. The SageMaker model the job needs is deleted afterwards.
+The job reads CSVs in the channels' form (label first), passes every column but the label to the
+model (InputFilter `$[1:]`), joins the prediction to its input row (JoinSource `Input`) and keeps the
+label and the prediction (OutputFilter `$[0,-1]`): what comes back is two numbers per customer,
+never the table. The SageMaker model the job needs is deleted afterwards.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,7 +20,7 @@ from training.progress import Progress
 from training.sagemaker_jobs import LaunchSettings
 from training.sagemaker_wait import TRANSFORM_JOB, wait_for_job
 
-SCORE_FILES = ("validation.csv", "test.csv")
+SCORED_PARTS = ("validation", "test")
 DEFAULT_TRANSFORM_INSTANCE_TYPE = "ml.m5.xlarge"
 
 
@@ -27,11 +28,18 @@ def score_folder(reduced: bool) -> str:
     return "reduced-score" if reduced else "score"
 
 
+@dataclass(frozen=True)
+class LabelledScores:
+    """What a transform job sends back for one part: each row's label and score, in the rows' order."""
+
+    churn: np.ndarray
+    scores: np.ndarray
+
+
 def transform_requests(
-    settings: LaunchSettings, image: str, model_data_url: str, *, reduced: bool
+    settings: LaunchSettings, image: str, model_data_url: str, *, name: str, input_uri: str
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """CreateModel and CreateTransformJob for one model over its score folder."""
-    name = f"{settings.run_name}-{'reduced' if reduced else 'full'}-score"
+    """CreateModel and CreateTransformJob: the model at the URL scores every object under `input_uri`."""
     tags = [{"Key": key, "Value": value} for key, value in PROJECT_TAGS.items()]
     model = {
         "ModelName": name,
@@ -53,12 +61,7 @@ def transform_requests(
         "TransformJobName": name,
         "ModelName": name,
         "TransformInput": {
-            "DataSource": {
-                "S3DataSource": {
-                    "S3DataType": "S3Prefix",
-                    "S3Uri": f"s3://{settings.bucket}/{settings.staging_prefix}{score_folder(reduced)}/",
-                }
-            },
+            "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": input_uri}},
             "ContentType": "text/csv",
             "SplitType": "Line",
         },
@@ -70,15 +73,13 @@ def transform_requests(
     return model, job
 
 
-def read_predictions(body: bytes, expected_labels: np.ndarray, source: str) -> np.ndarray:
-    """The prediction column of `label,prediction` lines, checked against the labels sent, in order."""
-    rows = [row for row in csv.reader(io.StringIO(body.decode("utf-8"))) if row]
-    if len(rows) != len(expected_labels):
-        raise ValueError(f"{source}: {len(rows)} predictions for {len(expected_labels)} rows sent")
-    values = np.array([[float(cell) for cell in row] for row in rows])
-    if values.shape[1] != 2 or not np.array_equal(values[:, 0], expected_labels):
-        raise ValueError(f"{source}: the labels that came back are not the rows sent, in their order")
-    return values[:, 1]
+def read_labelled_scores(bodies: list[bytes], source: str) -> LabelledScores:
+    """The `label,prediction` lines of a part's output objects, in order."""
+    rows = [row for body in bodies for row in csv.reader(io.StringIO(body.decode("utf-8"))) if row]
+    if any(len(row) != 2 for row in rows):
+        raise ValueError(f"{source}: a line without exactly a label and a prediction")
+    values = np.array([[float(cell) for cell in row] for row in rows], dtype=np.float64).reshape(len(rows), 2)
+    return LabelledScores(values[:, 0].astype(np.int64), values[:, 1])
 
 
 def score_with_batch_transform(
@@ -87,14 +88,20 @@ def score_with_batch_transform(
     settings: LaunchSettings,
     image: str,
     model_data_url: str,
-    expected_labels: dict[str, np.ndarray],
     progress: Progress,
     *,
-    reduced: bool,
+    name: str,
+    input_uri: str,
+    parts: tuple[str, ...],
     **wait_options: Any,
-) -> dict[str, np.ndarray]:
-    """{"validation": scores, "test": scores} from one batch transform job of the model at the URL."""
-    model, job = transform_requests(settings, image, model_data_url, reduced=reduced)
+) -> dict[str, LabelledScores]:
+    """Labels and scores per part from one batch transform job over `input_uri`.
+
+    A part is read from the output objects whose names start with "<part>." (the input files
+    `validation.csv`, `validation.part_00000`, ... give `validation.csv.out`, ...), in name order;
+    the part "" reads every output object.
+    """
+    model, job = transform_requests(settings, image, model_data_url, name=name, input_uri=input_uri)
     sagemaker.create_model(**model)
     try:
         sagemaker.create_transform_job(**job)
@@ -102,10 +109,14 @@ def score_with_batch_transform(
     finally:
         sagemaker.delete_model(ModelName=model["ModelName"])
     output = job["TransformOutput"]["S3OutputPath"].removeprefix(f"s3://{settings.bucket}/")
+    keys = sorted(
+        item["Key"]
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=settings.bucket, Prefix=output)
+        for item in page.get("Contents", [])
+    )
     scores = {}
-    for file in SCORE_FILES:
-        key = f"{output}{file}.out"
-        body = s3.get_object(Bucket=settings.bucket, Key=key)["Body"].read()
-        part = file.removesuffix(".csv")
-        scores[part] = read_predictions(body, expected_labels[part], f"s3://{settings.bucket}/{key}")
+    for part in parts:
+        chosen = [key for key in keys if key.rsplit("/", 1)[-1].startswith(f"{part}." if part else "")]
+        bodies = [s3.get_object(Bucket=settings.bucket, Key=key)["Body"].read() for key in chosen]
+        scores[part] = read_labelled_scores(bodies, f"s3://{settings.bucket}/{output}{part}*")
     return scores

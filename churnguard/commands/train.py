@@ -54,7 +54,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     aws.add_argument(
         "--from-table",
         action="store_true",
-        help="train on the deployed customers table (exported with SELECT INTO OUTFILE S3; needs --stage)",
+        help="train on the deployed customers table, whose rows stay in Aurora (split and exported by SQL "
+        "with SELECT INTO OUTFILE S3; needs --stage)",
     )
     aws.add_argument("--bucket", help="data bucket for inputs and artifacts (under model/)")
     aws.add_argument("--role-arn", help="execution role the jobs run as")
@@ -143,6 +144,7 @@ def _launch_on_sagemaker(args: argparse.Namespace) -> int:
     import boto3
 
     from churnguard.aws_clients import aws_client
+    from training import sagemaker_wait
     from training.cutoff import CostModel
     from training.pipeline import DEFAULT_AUC_MARGIN
     from training.sagemaker_jobs import (
@@ -154,6 +156,7 @@ def _launch_on_sagemaker(args: argparse.Namespace) -> int:
     )
     from training.sagemaker_run import Clients, RunOptions, SageMakerTrainer
     from training.sagemaker_wait import JobProgress
+    from training.table_rows import SOURCE as TABLE_SOURCE
 
     if not args.stage and not (args.bucket and args.role_arn):
         raise UserError(
@@ -173,7 +176,12 @@ def _launch_on_sagemaker(args: argparse.Namespace) -> int:
     role_arn = args.role_arn or (target.role_arn if target else None)
     assert bucket and role_arn  # given, or read from the stack's outputs (read_training_target checks them)
     if args.from_table and (target is None or args.data is not None):
-        raise UserError("--from-table exports the deployed table: give --stage, and no --data")
+        raise UserError("--from-table trains on the deployed table: give --stage, and no --data")
+    if args.from_table and args.split != "project":
+        raise UserError(
+            "--from-table splits the table in Aurora by the project rule (docs/training.md); the reference "
+            "rule shuffles rows in pandas: give --split project, or train from a CSV with --data"
+        )
     settings = LaunchSettings(
         bucket=bucket,
         role_arn=role_arn,
@@ -184,42 +192,54 @@ def _launch_on_sagemaker(args: argparse.Namespace) -> int:
         max_jobs=DEFAULT_MAX_JOBS if args.trials is None else args.trials,
         max_parallel_jobs=min(2, DEFAULT_MAX_JOBS if args.trials is None else max(args.trials, 1)),
         kms_key_id=args.kms_key_id or (target.key_arn if target else None),
+        data_from_table=args.from_table,
     )
     clients = Clients(aws_client("sagemaker", session=session), aws_client("s3", session=session))
+    progress = JobProgress()
     if args.from_table:
         assert target is not None
-        from churnguard.dataapi import DEFAULT_READ_TIMEOUT_S, DataApiClient
-        from training.sagemaker_staging import export_table
-
-        database = DataApiClient(
-            aws_client("rds-data", session=session, read_timeout=DEFAULT_READ_TIMEOUT_S),
-            resource_arn=target.stack.cluster_arn,
-            secret_arn=target.stack.app_secret_arn,
-            database=target.stack.database,
-        )
-
-        def load() -> Any:
-            return export_table(database, clients.s3, settings)
+        data: Any = _table_rows(args, target, settings, clients, progress, session)
     else:
+        from training.sagemaker_data import RowsHere
 
-        def load() -> Any:
-            return _customers(args)
+        data = RowsHere(lambda: _customers(args), clients.s3, settings, split=args.split, seed=args.seed)
 
     options = RunOptions(
-        split=args.split,
         seed=args.seed,
         costs=CostModel(offer_usd=args.offer_usd, lost_customer_usd=args.lost_customer_usd),
         auc_margin=DEFAULT_AUC_MARGIN if args.auc_margin is None else args.auc_margin,
         scoring=args.scoring,
-        data_source="table export" if args.from_table else "csv" if args.data else "synthetic",
-        wait={"max_wait_s": args.max_wait_minutes * 60},
+        data_source=TABLE_SOURCE if args.from_table else "csv" if args.data else "synthetic",
+        # The poll interval read here, not bound as a default, so a test can shorten it.
+        wait={"max_wait_s": args.max_wait_minutes * 60, "poll_s": sagemaker_wait.DEFAULT_POLL_S},
     )
     print(
-        f"run {settings.run_name}: staging under s3://{bucket}/{settings.staging_prefix}, "
+        f"run {settings.run_name}: staging under s3://{bucket}/{settings.channel_prefix}, "
         f"tuning job {settings.tuning_job_name} ({settings.max_jobs} jobs)",
         file=sys.stderr,
     )
-    trainer = SageMakerTrainer(clients, settings, training_image(settings.region), options, JobProgress())
-    metadata = trainer.run(load, args.out)
+    trainer = SageMakerTrainer(clients, settings, training_image(settings.region), options, progress)
+    metadata = trainer.run(data, args.out)
     print(summary_text(metadata, args.out))
     return 0
+
+
+def _table_rows(
+    args: argparse.Namespace, target: Any, settings: Any, clients: Any, progress: Any, session: Any
+) -> Any:
+    """The deployed customers table as the run's data: statements through the Data API, results in S3."""
+    from churnguard.aws_clients import aws_client
+    from churnguard.dataapi import DEFAULT_READ_TIMEOUT_S, DataApiClient
+    from training.table_export import ExportWait, TableExporter
+    from training.table_rows import TableRows
+
+    database = DataApiClient(
+        aws_client("rds-data", session=session, read_timeout=DEFAULT_READ_TIMEOUT_S),
+        resource_arn=target.stack.cluster_arn,
+        secret_arn=target.stack.app_secret_arn,
+        database=target.stack.database,
+    )
+    exporter = TableExporter(
+        database, clients.s3, settings.bucket, progress, ExportWait(max_wait_s=args.max_wait_minutes * 60)
+    )
+    return TableRows(exporter, settings, seed=args.seed)

@@ -75,11 +75,13 @@ def _feature_sql(feature: Feature) -> str:
     return feature_argument(feature, "c", inline=True)
 
 
-def live_bins_sql(spec: FeatureSpec, refs: dict[str, Reference]) -> str:
-    """One statement: (feature position, bin, customers) for every feature, one GROUP BY each."""
+def live_bins_sql(spec: FeatureSpec, refs: dict[str, Reference], where: str = "") -> str:
+    """One statement: (feature position, bin, customers) for every feature, one GROUP BY each, over
+    every customer or those `where` selects (training bins its train rows the same way)."""
+    condition = f" WHERE {where}" if where else ""
     parts = [
         f"SELECT {position} AS feature, {bin_expression(_feature_sql(feature), refs[feature.name].cuts)}"
-        " AS bucket, COUNT(*) AS customers FROM customers AS c GROUP BY bucket"
+        f" AS bucket, COUNT(*) AS customers FROM customers AS c{condition} GROUP BY bucket"
         for position, feature in enumerate(spec.features)
     ]
     return "\nUNION ALL\n".join(parts)

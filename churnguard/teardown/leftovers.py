@@ -277,9 +277,11 @@ class TrainingArtifactFinder:
 class TrainingRunFinder:
     """Objects a `churnguard train --sagemaker` run left behind when it died before cleaning up.
 
-    A run stages its CSVs under `model/<run>/staging/`, its jobs write under `model/<run>/output/`, and
-    a table export lands in `tmp/<run>/`. The run's tuning job (named and tagged as the project's)
-    records where its channels were, so both prefixes are found from it, in whatever bucket they are.
+    A run stages its CSVs under `model/<run>/staging/` (or, when the rows stay in Aurora, Aurora
+    writes them under `tmp/training/<run>/staging/`), and its jobs write under `model/<run>/output/`;
+    runs of earlier versions exported the table to `tmp/<run>/`. The run's tuning job (named and
+    tagged as the project's) records where its channels were, so every prefix is found from it, in
+    whatever bucket they are.
     """
 
     kind = "training run objects"
@@ -306,16 +308,17 @@ class TrainingRunFinder:
         return list(found.values())
 
     def _run_prefixes(self, uri: str) -> list[tuple[str, str]]:
-        """`model/<run>/` and `tmp/<run>/` of a staged channel URI, for a run named like the project's."""
+        """The run's prefixes (see the class) from a staged channel URI of a run named as the project's."""
         parsed = urlparse(uri)
         key = parsed.path.lstrip("/")
         if parsed.scheme != "s3" or self.STAGING_MARKER not in key:
             return []
-        run_prefix = key.split(self.STAGING_MARKER, 1)[0] + "/"
-        run = run_prefix.rstrip("/").rsplit("/", 1)[-1]
+        run = key.split(self.STAGING_MARKER, 1)[0].rsplit("/", 1)[-1]
         if not has_project_name(run):
             return []
-        return [(parsed.netloc, run_prefix), (parsed.netloc, f"tmp/{run}/")]
+        return [
+            (parsed.netloc, prefix) for prefix in (f"model/{run}/", f"tmp/training/{run}/", f"tmp/{run}/")
+        ]
 
     def _stored(self, aws: AwsClients, bucket: str, prefix: str) -> Leftover | None:
         try:

@@ -46,17 +46,21 @@ def test_role_is_assumed_by_sagemaker_and_exported(prod_synth: Synthesized) -> N
     assert "DataBucketName" in outputs
 
 
-def test_s3_access_is_limited_to_the_model_prefix(prod_synth: Synthesized) -> None:
+def test_s3_access_is_limited_to_the_model_prefix_and_reading_aurora_training_exports(
+    prod_synth: Synthesized,
+) -> None:
     logical_id, _ = training_role(prod_synth)
     statements = prod_synth.role_statements(logical_id)
     s3_statements = [s for s in statements if any(a.startswith("s3:") for a in as_list(s["Action"]))]
     assert s3_statements
     for statement in s3_statements:
+        actions = as_list(statement["Action"])
         for resource in as_list(statement["Resource"]):
-            text = str(resource)
-            assert "DataBucketData" in text
-            if as_list(statement["Action"]) == ["s3:ListBucket"]:
-                assert statement["Condition"] == {"StringLike": {"s3:prefix": ["model/*"]}}
+            assert "DataBucketData" in str(resource)
+            if actions == ["s3:ListBucket"]:
+                assert statement["Condition"] == {"StringLike": {"s3:prefix": ["model/*", "tmp/training/*"]}}
+            elif resource["Fn::Join"][1][-1] == "/tmp/training/*":
+                assert actions == ["s3:GetObject"]  # what Aurora wrote for --from-table: read only
             else:
                 assert resource["Fn::Join"][1][-1] == "/model/*"
     actions = {action for s in statements for action in as_list(s["Action"])}
@@ -101,3 +105,15 @@ def test_only_actions_without_resource_scope_get_a_wildcard(prod_synth: Synthesi
     assert wildcard == {"ecr:GetAuthorizationToken", "cloudwatch:PutMetricData"}
     (pull,) = [s for s in statements if "ecr:BatchGetImage" in as_list(s["Action"])]
     assert str(pull["Resource"]).endswith(":*:repository/sagemaker-xgboost']]}")
+
+
+def test_the_launcher_and_the_role_agree_on_the_prefixes() -> None:
+    """The jobs read and write where the role allows: the same two prefixes on both sides."""
+    from infra import data_bucket
+    from training import sagemaker_jobs
+
+    assert sagemaker_jobs.MODEL_PREFIX == data_bucket.MODEL_PREFIX
+    assert sagemaker_jobs.TABLE_EXPORT_PREFIX == data_bucket.TRAINING_EXPORT_PREFIX
+    assert data_bucket.TRAINING_EXPORT_PREFIX.startswith(
+        data_bucket.TMP_PREFIX
+    )  # Aurora writes it, it expires

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from churnguard.lifecycle import psi
-from training.artifacts import reference_bins
+from training.artifacts import quantile_ranks, reference_bins
 
 
 def test_psi_is_zero_for_equal_shares_and_grows_with_the_shift() -> None:
@@ -41,6 +41,15 @@ def test_reference_bins_have_no_empty_bin_even_for_few_distinct_values() -> None
     assert all(share > 0 for share in bins["fractions"])
     assert sum(bins["fractions"]) == pytest.approx(1.0)
     assert psi.bin_counts([0.0, 1.0, 9.0], bins["cuts"]) == [1, 1] + [0] * (len(bins["cuts"]) - 2) + [1]
+
+
+def test_quantile_ranks_are_the_positions_numpy_picks() -> None:
+    """The SQL reference (training.table_sql) reads the values at these positions of the sorted
+    column, so they must be the ones np.quantile(method="higher") would pick, for every size."""
+    quantiles = np.arange(1, 10) / 10
+    for rows in [1, 2, 3, 9, 10, 11, 99, 100, 101, 1000, 1001, *range(2300, 2400)]:
+        expected = np.quantile(np.arange(rows), quantiles, method="higher")
+        assert quantile_ranks(rows) == expected.tolist(), rows
 
 
 def test_training_stores_a_reference_for_every_feature_and_the_score(trained_model_dir: Path) -> None:

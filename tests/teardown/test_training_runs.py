@@ -15,18 +15,25 @@ from tests.teardown.conftest import OTHER_TEAM, PROJECT, REGION, ROLE
 
 BUCKET = "churnguard-dev-databucketdata-abc123"
 RUN = "churnguard-261126-120000"
+# A run whose rows stayed in Aurora: its channels were written under tmp/training/.
+TABLE_RUN = "churnguard-261127-080000"
 KEYS = [
     f"model/{RUN}/staging/train/part-00000.csv",
     f"model/{RUN}/staging/feature_spec.json",
     f"model/{RUN}/output/{RUN[:28]}-hpo-001-1a2b3c4d/output/model.tar.gz",
     f"tmp/{RUN}/customers.part_00000",
+    f"tmp/training/{TABLE_RUN}/staging/train/part-00000.part_00000",
+    f"tmp/training/{TABLE_RUN}/aggregates/facts.part_00000",
+    f"model/{TABLE_RUN}/staging/feature_spec.json",
     "model/churnguard-261001-090000/kept-by-hand.txt",
     "tmp/churnguard-verify-abc/customers.part_00000",
     "exports/customers.part_00000",
 ]
 
 
-def _tuning_job(sagemaker: Any, name: str, run: str, tags: list[dict[str, str]]) -> None:
+def _tuning_job(
+    sagemaker: Any, name: str, run: str, tags: list[dict[str, str]], staging: str = "model/{run}/staging/"
+) -> None:
     sagemaker.create_hyper_parameter_tuning_job(
         HyperParameterTuningJobName=name,
         HyperParameterTuningJobConfig={
@@ -42,7 +49,7 @@ def _tuning_job(sagemaker: Any, name: str, run: str, tags: list[dict[str, str]])
                     "DataSource": {
                         "S3DataSource": {
                             "S3DataType": "S3Prefix",
-                            "S3Uri": f"s3://{BUCKET}/model/{run}/staging/{channel}/",
+                            "S3Uri": f"s3://{BUCKET}/{staging.format(run=run)}{channel}/",
                         }
                     },
                 }
@@ -66,6 +73,7 @@ def account() -> Iterator[AwsClients]:
             s3.put_object(Bucket=BUCKET, Key=key, Body=b"1,0.5\n")
         sagemaker = session.client("sagemaker")
         _tuning_job(sagemaker, f"{RUN[:28]}-hpo", RUN, PROJECT)
+        _tuning_job(sagemaker, f"{TABLE_RUN[:28]}-hpo", TABLE_RUN, PROJECT, "tmp/training/{run}/staging/")
         # Named like ours but another team's, and ours by tag but pointing at someone's folder.
         _tuning_job(sagemaker, "churnguard-261001-090000-hpo", "churnguard-261001-090000", OTHER_TEAM)
         _tuning_job(sagemaker, "churnguard-odd-hpo", "billing-run", PROJECT)
@@ -80,7 +88,9 @@ def test_a_dead_runs_staging_outputs_and_export_are_found(account: AwsClients) -
     found = TrainingRunFinder().find(account)
     assert sorted(leftover.name for leftover in found) == [
         f"s3://{BUCKET}/model/{RUN}/",
+        f"s3://{BUCKET}/model/{TABLE_RUN}/",
         f"s3://{BUCKET}/tmp/{RUN}/",
+        f"s3://{BUCKET}/tmp/training/{TABLE_RUN}/",
     ]
     assert all(leftover.billable and leftover.owned and leftover.stored_gb for leftover in found)
 
@@ -89,7 +99,7 @@ def test_removing_them_touches_nothing_else(account: AwsClients) -> None:
     finder = TrainingRunFinder()
     for leftover in finder.find(account):
         finder.remove(account, leftover)
-    assert _keys(account) == set(KEYS[4:])
+    assert _keys(account) == set(KEYS[7:])
     assert finder.find(account) == []
 
 

@@ -253,7 +253,8 @@ class StubbedSageMaker:
     def fail(self, operation: str, code: str, message: str) -> None:
         self.stubber.add_client_error(operation, service_error_code=code, service_message=message)
 
-    def queue_successful_run(self, *, batch_transform: bool = False) -> None:
+    def queue_successful_run(self, *, batch_transform: bool = False, train_scores: bool = False) -> None:
+        """A run's answers; `train_scores`: the chosen model's train rows scored too (rows not here)."""
         launch = self.launch
         tuning_name, best, reduced = launch.tuning_job_name, best_job_name(launch), launch.reduced_job_name
         self.respond(
@@ -283,6 +284,8 @@ class StubbedSageMaker:
         if batch_transform:
             for which in ("full", "reduced"):
                 self.queue_transform(f"{launch.run_name}-{which}-score")
+        if train_scores:
+            self.queue_transform(f"{launch.run_name}-train-score")
 
     def queue_transform(self, name: str) -> None:
         self.respond("create_model", {"ModelArn": f"{ARN}:model/{name}"})

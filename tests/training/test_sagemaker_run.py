@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,11 +17,9 @@ import pytest
 import xgboost as xgb
 from moto import mock_aws
 
-from churnguard.drivers import DriverExplainer
 from churnguard.errors import UserError
 from churnguard.feature_spec import FeatureSpec
-from churnguard.sqlgen import render_deploy_sql
-from infra.model_artifacts import load_model_artifacts
+from tests.training.model_folder_checks import FOLDER_CHECKS
 from tests.training.sagemaker_service import (
     IMAGE,
     KEY,
@@ -34,14 +29,14 @@ from tests.training.sagemaker_service import (
     training_description,
     tuning_description,
 )
-from tests.training.test_artifacts import FRESH_PROCESS_SCORER
 from training.artifacts import load_model_tarball
 from training.cutoff import CostModel, smoothed_optimal_cutoff
 from training.features import labels
+from training.sagemaker_data import RowsHere
 from training.sagemaker_run import Clients, RunOptions, SageMakerTrainer
 from training.sagemaker_wait import JobFailed, JobStillRunning
 from training.split import split_customers
-from training.synthetic import HIGH_RISK_CUSTOMER, LOW_RISK_CUSTOMER, generate_customers
+from training.synthetic import generate_customers
 
 SEED = 5
 ROWS = 1500
@@ -77,6 +72,10 @@ def customers() -> Any:
     return generate_customers(ROWS, seed=SEED)
 
 
+def rows_here(service: StubbedSageMaker) -> RowsHere:
+    return RowsHere(customers, service.s3, service.launch, split="project", seed=SEED)
+
+
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     out = tmp_path_factory.mktemp("sagemaker") / "model"
@@ -84,81 +83,17 @@ def finished(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
         service = StubbedSageMaker(settings())
         service.queue_successful_run()
         progress = RecordingProgress()
-        metadata = trainer(service, progress).run(customers, out)
+        metadata = trainer(service, progress).run(rows_here(service), out)
         service.stubber.assert_no_pending_responses()
         objects = service.objects()
     yield {"out": out, "metadata": metadata, "service": service, "progress": progress, "objects": objects}
 
 
-def test_the_folder_holds_what_make_deploy_reads(finished: dict[str, Any]) -> None:
-    out = finished["out"]
-    names = {path.name for path in out.iterdir()}
-    assert {"model.tar.gz", "model.json", "metadata.json", "report.html", "roc.png", "cost.png"} <= names
-    loaded = load_model_artifacts(out, needs_tarball=True)
-    assert loaded.metadata_path == out / "metadata.json"
-    assert not [path for path in out.parent.iterdir() if path.name.startswith(".model.")]
-
-
-def test_the_folder_carries_its_model_id_and_drift_reference(finished: dict[str, Any]) -> None:
-    from churnguard.lifecycle.identity import read_identity
-
-    identity = read_identity(finished["out"])  # refuses an id that does not match model.json
-    metadata = finished["metadata"]
-    assert identity.model_id == metadata["model_id"]
-    assert sorted(metadata["reference"]["features"]) == sorted(metadata["features"])
-    assert metadata["reference"]["score"]["rows"] > 0
-
-
-def test_the_sql_renders_with_the_models_signature(finished: dict[str, Any]) -> None:
-    out = finished["out"]
-    spec = FeatureSpec.from_metadata_file(out / "metadata.json")
-    for mode, endpoint in (("endpoint", "churnguard-dev-churn"), ("in_database", None)):
-        files = render_deploy_sql(out / "metadata.json", inference_mode=mode, endpoint_name=endpoint)  # type: ignore[arg-type]
-        text = "\n".join(file.text for file in files)
-        (signature,) = re.findall(r"CREATE FUNCTION will_churn\(([^)]*)\)", text)
-        assert [part.split()[0].strip("`") for part in signature.split(",")] == spec.names
-
-
-def test_the_endpoint_payload_scores_as_in_process(finished: dict[str, Any], tmp_path: Path) -> None:
-    out = finished["out"]
-    spec = FeatureSpec.from_metadata_file(out / "metadata.json")
-    rows = generate_customers(30, seed=77).to_dict(orient="records")
-    payload = tmp_path / "payload.csv"
-    payload.write_text("\n".join(",".join(repr(v) for v in spec.values_for(row)) for row in rows) + "\n")
-    completed = subprocess.run(
-        [sys.executable, "-c", FRESH_PROCESS_SCORER, str(out / "model.tar.gz"), str(tmp_path), str(payload)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    fresh = np.array([float(line) for line in completed.stdout.split()])
-    matrix = np.array([spec.values_for(row) for row in rows], dtype=np.float64)
-    here = load_model_tarball(out / "model.tar.gz").predict(xgb.DMatrix(matrix, feature_names=spec.names))
-    assert np.array_equal(fresh, here)
-
-
-def test_the_drivers_agree_with_the_model(finished: dict[str, Any]) -> None:
-    out = finished["out"]
-    explainer = DriverExplainer.from_model_dir(out)
-    booster = load_model_tarball(out / "model.tar.gz")
-    spec = explainer.spec
-    metadata = finished["metadata"]
-    probabilities = []
-    for customer in (HIGH_RISK_CUSTOMER, LOW_RISK_CUSTOMER):
-        expected = float(
-            booster.predict(xgb.DMatrix(np.array([spec.values_for(customer)]), feature_names=spec.names))[0]
-        )
-        got = explainer.ensemble.probability(spec.values_for(customer))
-        assert abs(got - expected) <= 1e-6
-        drivers = explainer.top_drivers(customer)
-        # A driver is a feature of the model or a group of them (churnguard.driver_groups).
-        features = {share.feature for driver in drivers for share in driver.members} | {
-            driver.feature for driver in drivers if not driver.members
-        }
-        assert drivers and features <= set(spec.names)
-        probabilities.append(got)
-    assert probabilities[0] > metadata["cutoff"] > probabilities[1]
+@pytest.mark.parametrize("check", FOLDER_CHECKS, ids=lambda check: check.__name__)
+def test_the_folder_passes_the_model_folder_checks(
+    finished: dict[str, Any], check: Any, tmp_path: Path
+) -> None:
+    check(finished["out"], finished["metadata"], tmp_path)
 
 
 def test_the_cutoff_is_chosen_on_the_validation_rows(finished: dict[str, Any]) -> None:
@@ -197,12 +132,6 @@ def test_metadata_names_the_jobs_and_the_reduced_model(finished: dict[str, Any])
     )
 
 
-def test_the_report_is_written_without_phone_numbers(finished: dict[str, Any]) -> None:
-    report = (finished["out"] / "report.html").read_text()
-    assert "SageMaker (tuning job churnguard-261126-120000-hpo)" in report
-    assert not re.search(r"\b\d{3}-\d{4}\b", report)
-
-
 def test_progress_shows_status_jobs_done_and_best_objective(finished: dict[str, Any]) -> None:
     lines = finished["progress"].lines
     assert "begin waiting for tuning job churnguard-261126-120000-hpo (20)" in lines
@@ -226,7 +155,7 @@ def test_batch_transform_scores_give_the_same_folder(finished: dict[str, Any], t
         service = StubbedSageMaker(settings())
         service.queue_successful_run(batch_transform=True)
         metadata = trainer(service, RecordingProgress(), scoring="batch-transform").run(
-            customers, tmp_path / "m"
+            rows_here(service), tmp_path / "m"
         )
         service.stubber.assert_no_pending_responses()
         transforms = service.requests["CreateTransformJob"]
@@ -255,7 +184,7 @@ def _failing_run(
         progress,
     )
     with pytest.raises(UserError) as raised:
-        run.run(customers, out)
+        run.run(rows_here(service), out)
     return service, out, raised
 
 
@@ -367,7 +296,9 @@ def test_staged_csvs_are_what_the_channels_read(tmp_path: Path) -> None:
             tuning_description(service.launch, "InProgress", completed=0, best=False),
         )
         with pytest.raises(JobStillRunning):
-            trainer(service, RecordingProgress(), wait={"sleep": _interrupt}).run(customers, tmp_path / "m")
+            trainer(service, RecordingProgress(), wait={"sleep": _interrupt}).run(
+                rows_here(service), tmp_path / "m"
+            )
         prefix = service.launch.staging_prefix
         body = service.s3.get_object(Bucket=service.launch.bucket, Key=f"{prefix}train/part-00000.csv")
         rows = np.loadtxt(io.StringIO(body["Body"].read().decode()), delimiter=",")
