@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ReadTimeoutError
 
 from churnguard.errors import UserError
 from churnguard.sql_client import SqlClient
@@ -82,6 +82,10 @@ class TableExporter:
             if code != STATEMENT_TIMEOUT:
                 message = error.response.get("Error", {}).get("Message", str(error))
                 raise TableExportError(f"Aurora could not write {what} to {location}: {message}") from None
+            self._wait_for_manifest(key_prefix, what)
+        except ReadTimeoutError:
+            # No answer within the socket's read timeout (just past the Data API's 45 s): the statement
+            # may be running on, exactly as after a StatementTimeoutException.
             self._wait_for_manifest(key_prefix, what)
         keys = self._manifest_keys(key_prefix, what)
         self.s3.delete_object(Bucket=self.bucket, Key=key_prefix + MANIFEST_SUFFIX)

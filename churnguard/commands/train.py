@@ -228,14 +228,12 @@ def _table_rows(
     args: argparse.Namespace, target: Any, settings: Any, clients: Any, progress: Any, session: Any
 ) -> Any:
     """The deployed customers table as the run's data: statements through the Data API, results in S3."""
-    from churnguard.aws_clients import aws_client
-    from churnguard.dataapi import DEFAULT_READ_TIMEOUT_S, DataApiClient
     from training.table_export import ExportWait, TableExporter
     from training.table_rows import TableRows
 
-    database = DataApiClient(
-        aws_client("rds-data", session=session, read_timeout=DEFAULT_READ_TIMEOUT_S),
-        resource_arn=target.stack.cluster_arn,
+    database = table_data_api_client(
+        session=session,
+        cluster_arn=target.stack.cluster_arn,
         secret_arn=target.stack.app_secret_arn,
         database=target.stack.database,
     )
@@ -243,3 +241,18 @@ def _table_rows(
         database, clients.s3, settings.bucket, progress, ExportWait(max_wait_s=args.max_wait_minutes * 60)
     )
     return TableRows(exporter, settings, seed=args.seed)
+
+
+def table_data_api_client(*, session: Any, cluster_arn: str, secret_arn: str, database: str) -> Any:
+    """The Data API client of a --from-table run: one attempt per statement. A retry after a lost
+    answer would start a second export writing the same files (OVERWRITE ON) while the first runs
+    on; the exporter waits for the first one's manifest instead (training.table_export)."""
+    from churnguard.aws_clients import aws_client
+    from churnguard.dataapi import DEFAULT_READ_TIMEOUT_S, DataApiClient
+
+    return DataApiClient(
+        aws_client("rds-data", session=session, read_timeout=DEFAULT_READ_TIMEOUT_S, max_attempts=1),
+        resource_arn=cluster_arn,
+        secret_arn=secret_arn,
+        database=database,
+    )

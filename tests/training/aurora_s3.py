@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ReadTimeoutError
 
 from churnguard.sql_client import Params, Row
 
@@ -34,8 +34,12 @@ class AuroraWithS3:
         folder: Path,
         *,
         times_out: Callable[[str], bool] = lambda _: False,
+        answer_lost: bool = False,
     ) -> None:
         self.database, self.s3, self.folder, self.times_out = database, s3, folder, times_out
+        # A statement that times out gives, instead of the Data API's error, no answer at all (the
+        # socket's read timeout): what botocore raises when the connection drops mid-call.
+        self.answer_lost = answer_lost
         self.statements: list[tuple[str, dict[str, Any]]] = []
         self.pending: list[tuple[str, str, bytes]] = []
         folder.chmod(0o777)  # the server process writes the files
@@ -55,6 +59,8 @@ class AuroraWithS3:
         manifest = json.dumps({"entries": [{"url": f"s3://{bucket}/{key}.part_00000"}]}).encode()
         if self.times_out(select):
             self.pending.append((bucket, f"{key}.manifest", manifest))
+            if self.answer_lost:
+                raise ReadTimeoutError(endpoint_url="https://rds-data.eu-west-1.amazonaws.com/Execute")
             raise ClientError(
                 {"Error": {"Code": "StatementTimeoutException", "Message": "The statement timed out."}},
                 "ExecuteStatement",

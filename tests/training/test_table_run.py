@@ -74,6 +74,7 @@ def run_from_table(
     folder: Path,
     *,
     times_out: Any = lambda _: False,
+    answer_lost: bool = False,
     wait: ExportWait | None = None,
     queue: bool = True,
     instances: int = 1,
@@ -87,7 +88,9 @@ def run_from_table(
         if queue:
             service.queue_successful_run(batch_transform=True, train_scores=True)
         launcher_s3 = ReadRecordingS3(service.s3)
-        aurora = AuroraWithS3(database, service.s3, folder / "server", times_out=times_out)
+        aurora = AuroraWithS3(
+            database, service.s3, folder / "server", times_out=times_out, answer_lost=answer_lost
+        )
         progress = RecordingProgress()
         exporter = TableExporter(
             aurora, launcher_s3, BUCKET, progress, wait or ExportWait(poll_s=0.0, sleep=aurora.finish_pending)
@@ -252,6 +255,29 @@ def test_statements_past_the_data_apis_45_seconds_are_waited_for(
     assert (run["out"] / "model.tar.gz").read_bytes() == (finished["out"] / "model.tar.gz").read_bytes()
     waits = [line for line in run["progress"].lines if "waiting for Aurora to write" in line]
     assert len(waits) == 8  # train, validation and the two parts to score, for each model
+
+
+def test_a_statement_whose_answer_is_lost_is_waited_for_not_run_again(
+    database: PyMySqlClient, finished: dict[str, Any], tmp_path: Path
+) -> None:
+    """No answer within the socket's read timeout: the export may run on, so the run waits for its
+    manifest, as after the Data API's own timeout, and never sends the statement a second time."""
+    is_train_channel = lambda select: "ORDER BY c.area_code" in select  # noqa: E731
+    run = run_from_table(database, tmp_path, times_out=is_train_channel, answer_lost=True)
+    assert run["metadata"] == finished["metadata"]
+    sent = [sql for sql, _ in run["aurora"].statements]
+    assert len(sent) == len(set(sent)) == len(finished["aurora"].statements)
+
+
+def test_the_table_run_sends_each_statement_once_per_call(tmp_path: Path) -> None:
+    """The command's Data API client makes one attempt per call: botocore's retry of a lost answer
+    would start a second export writing the same files while the first runs on."""
+    from churnguard.commands.train import table_data_api_client
+
+    client = table_data_api_client(
+        session=None, cluster_arn="arn:aws:rds:eu-west-1:1:cluster:c", secret_arn="arn:s", database="d"
+    )
+    assert client._rds_data.meta.config.retries["total_max_attempts"] == 1
 
 
 def test_each_training_instance_gets_its_own_train_file(database: PyMySqlClient, tmp_path: Path) -> None:
