@@ -11,6 +11,7 @@ import time
 import pytest
 from starlette.testclient import TestClient
 
+from churnguard.cli import main
 from churnguard.console.app import MAX_BODY_BYTES, build_app
 from churnguard.db import connect
 from churnguard.engine.report import offers_report
@@ -133,10 +134,52 @@ def test_recorded_outcome_is_listed_and_counted_in_the_offers_report(
     finally:
         client.close()
     assert after == (before[0] + 1, before[1] + 1)
-    listed = api.post("/api/customer", json=customer).json()["recent_offers"]
-    assert [offer["outcome"] for offer in listed if offer["offer_id"] == answer["offer_id"]] == ["accepted"]
+    assert listed_outcome(api, customer, answer["offer_id"]) == ("accepted", True)
     corrected = api.post("/api/outcome", json={"offer_id": answer["offer_id"], "outcome": "call_ended"})
     assert corrected.json()["replaced"] is True and corrected.json()["retained"] is False
+    assert listed_outcome(api, customer, answer["offer_id"]) == ("call_ended", False)
+    client = connect(console_db_url)
+    try:
+        (row,) = [row for row in offers_report(client)["retention_by_arm"] if row["arm"] == answer["arm"]]
+    finally:
+        client.close()
+    assert row["call_ended"] >= 1 and row["outcomes"] == after[0]  # the kind changed, not the count
+
+
+def test_each_kind_is_kept_apart_and_retention_recorded_later_keeps_it(api, console_db_url):
+    kinds = {}
+    for kind in ("accepted", "declined", "call_ended"):
+        answer = api.post("/api/recommend", json={**HIGH_RISK, "message": NEGATIVE_MESSAGE}).json()
+        assert (
+            api.post("/api/outcome", json={"offer_id": answer["offer_id"], "outcome": kind}).status_code
+            == 200
+        )
+        kinds[kind] = answer["offer_id"]
+    assert (
+        main(
+            [
+                "offers",
+                "record-outcome",
+                "--offer-id",
+                str(kinds["declined"]),
+                "--retained",
+                "yes",
+                "--db-url",
+                console_db_url,
+            ]
+        )
+        == 0
+    )
+    assert listed_outcome(api, HIGH_RISK, kinds["accepted"]) == ("accepted", True)
+    assert listed_outcome(api, HIGH_RISK, kinds["declined"]) == ("declined", True)  # declined, stayed
+    assert listed_outcome(api, HIGH_RISK, kinds["call_ended"]) == ("call_ended", False)
+
+
+def listed_outcome(api, customer: dict, offer_id: int) -> tuple[str | None, bool | None]:
+    """The outcome and retention the customer's recent-offers list shows for `offer_id`."""
+    listed = api.post("/api/customer", json=customer).json()["recent_offers"]
+    (offer,) = [offer for offer in listed if offer["offer_id"] == offer_id]
+    return offer["outcome"], offer["retained"]
 
 
 def test_outcome_for_an_unknown_offer_or_an_unknown_outcome_is_refused(api):

@@ -85,6 +85,9 @@ def test_lookup_and_outcome_work_as_locally(console_api):
         event("outcome", {"offer_id": offer["offer_id"], "outcome": "declined"}, claims=SIGNED_IN), CONTEXT
     )
     assert stored["statusCode"] == 200 and json.loads(stored["body"])["retained"] is False
+    again = json.loads(console_api.handler(event("customer", HIGH_RISK, claims=SIGNED_IN), CONTEXT)["body"])
+    (listed,) = [item for item in again["recent_offers"] if item["offer_id"] == offer["offer_id"]]
+    assert (listed["outcome"], listed["retained"]) == ("declined", False)
 
 
 def test_errors_keep_their_status_and_words(console_api):
