@@ -13,9 +13,10 @@ from starlette.testclient import TestClient
 
 from churnguard.cli import main
 from churnguard.console.app import MAX_BODY_BYTES, build_app
+from churnguard.console.service import ConsoleService, opened_per_call
 from churnguard.db import connect
 from churnguard.engine.report import offers_report
-from tests.console.conftest import HIGH_RISK, LOW_RISK, NEGATIVE_MESSAGE, service_on
+from tests.console.conftest import HIGH_RISK, LOW_RISK, NEGATIVE_MESSAGE, app_on
 from tests.engine.faults import SENTIMENT_FUNCTIONS, SIGNAL_TEXT, failing_functions
 
 pytestmark = pytest.mark.mariadb
@@ -213,8 +214,7 @@ def test_database_refusing_connections_is_503_in_words(console_engine):
     with socket.socket() as spare:
         spare.bind(("127.0.0.1", 0))
         port = spare.getsockname()[1]
-    service = service_on(f"mysql://churnguard:pw@127.0.0.1:{port}/churnguard", console_engine)
-    with TestClient(build_app(service), base_url="http://127.0.0.1") as client:
+    with app_on(f"mysql://churnguard:pw@127.0.0.1:{port}/churnguard", console_engine) as client:
         answer = client.post("/api/customer", json=HIGH_RISK)
     assert answer.status_code == 503 and answer.json()["kind"] == "database_unreachable"
     assert "the database is not answering" in answer.json()["error"] and "Traceback" not in answer.text
@@ -226,10 +226,8 @@ def test_database_that_accepts_but_never_answers_fails_within_the_budget(console
         silent.bind(("127.0.0.1", 0))
         silent.listen(1)
         port = silent.getsockname()[1]
-        service = service_on(
-            f"mysql://churnguard:pw@127.0.0.1:{port}/churnguard", console_engine, budget_s=0.5
-        )
-        with TestClient(build_app(service), base_url="http://127.0.0.1") as client:
+        url = f"mysql://churnguard:pw@127.0.0.1:{port}/churnguard"
+        with app_on(url, console_engine, budget_s=0.5) as client:
             started = time.monotonic()
             answer = client.post("/api/recommend", json={**HIGH_RISK, "message": NEGATIVE_MESSAGE})
             took = time.monotonic() - started
@@ -242,8 +240,7 @@ def test_a_bug_is_500_with_no_detail_and_a_stack_in_the_log_only(console_engine,
     def broken(deadline):
         raise RuntimeError(f"bug while handling {HIGH_RISK['phone']}")
 
-    service = service_on("mysql://unused@127.0.0.1/none", console_engine)
-    service = type(service)(engine=console_engine, open_client=broken, budget_s=1.0)
+    service = ConsoleService(engine=console_engine, clients=opened_per_call(broken), budget_s=1.0)
     with caplog.at_level(logging.INFO), TestClient(build_app(service), base_url="http://127.0.0.1") as client:
         answer = client.post("/api/customer", json=HIGH_RISK)
     assert answer.status_code == 500 and answer.json()["kind"] == "internal"

@@ -206,7 +206,10 @@ def test_a_database_that_does_not_answer_is_said_in_words(browser, console_engin
         silent.bind(("127.0.0.1", 0))
         silent.listen(1)
         url = f"mysql://churnguard:pw@127.0.0.1:{silent.getsockname()[1]}/churnguard"
-        with serving_in_background(build_app(service_on(url, console_engine, budget_s=0.5))) as console:
+        with (
+            service_on(url, console_engine, budget_s=0.5) as service,
+            serving_in_background(build_app(service)) as console,
+        ):
             open_console(browser, console)
             look_up(browser, HIGH_RISK)
             wait_visible(browser, "error")
