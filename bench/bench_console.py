@@ -3,7 +3,8 @@
 The console's app is served by uvicorn on 127.0.0.1 (as `churnguard console` serves it) against a
 throwaway local MariaDB; one client sends `--calls` look-ups (`/api/customer`) and answers
 (`/api/recommend` with a typed message, recorded in the offers log) in a row over one keep-alive HTTP
-connection, after `--warm-up` calls of each, with a database connection opened per call (the
+connection, after `--warm-up` calls of each, plus the HTTP round trip alone (`transport`, GET
+/config.json), with a database connection opened per call (the
 console before connections were kept; the deployed console's Data API client still is) and with the
 console's ConnectionPool, the two in turn for `--rounds` rounds. A third figure is one PyMySQL
 connect alone. Prints one JSON line per
@@ -50,7 +51,9 @@ TRIALS = 4
 CUSTOMER = {"area_code": 415, "phone": "358-1921"}
 MESSAGE = "You morons! You charged me extra again!"
 MODES = ("per_call", "pooled")
-CALLS: dict[str, dict[str, object]] = {
+# `transport`: the HTTP round trip alone (GET /config.json), the floor under every call.
+CALLS: dict[str, dict[str, object] | None] = {
+    "transport": None,
     "customer": CUSTOMER,
     "recommend": {**CUSTOMER, "message": MESSAGE},
 }
@@ -67,21 +70,24 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def timed_calls(base_url: str, call: str, body: dict[str, object], count: int) -> list[float]:
-    """`count` POSTs of `body` to /api/<call> over one keep-alive connection; milliseconds each."""
+def timed_calls(base_url: str, call: str, body: dict[str, object] | None, count: int) -> list[float]:
+    """`count` POSTs of `body` to /api/<call> over one keep-alive connection (for `transport`, GETs
+    of /config.json, which touches no database); milliseconds each."""
     parts = urlsplit(base_url)
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-    payload = json.dumps(body)
+    method, path = ("GET", "/config.json") if body is None else ("POST", f"/api/{call}")
+    payload = None if body is None else json.dumps(body)
+    headers = {} if body is None else {"content-type": "application/json"}
     latencies = []
     try:
         for _ in range(count):
             started = time.perf_counter()
-            connection.request("POST", f"/api/{call}", payload, {"content-type": "application/json"})
+            connection.request(method, path, payload, headers)
             response = connection.getresponse()
             response.read()
             latencies.append((time.perf_counter() - started) * 1000)
             if response.status != 200:
-                raise RuntimeError(f"/api/{call} answered {response.status}")
+                raise RuntimeError(f"{path} answered {response.status}")
     finally:
         connection.close()
     return latencies
