@@ -83,6 +83,7 @@ class AwsTarget:
         self.region = region
         self.announcer = ResumeAnnouncer(progress, sleep)
         self._sleep = sleep
+        self._progress = progress
         self._cognito = cognito
         common = {"resource_arn": outputs.cluster_arn, "database": outputs.database}
         self.app = DataApiClient(
@@ -182,13 +183,18 @@ class AwsTarget:
                 "in: it was deployed by an older churnguard"
             )
         pool = ConsolePool(outputs.console_user_pool_id, outputs.console_client_id)
-        with temporary_agent(self._cognito, pool, sleep=self._sleep) as agent:
+        with temporary_agent(self._cognito, pool, sleep=self._wait_for_next_code) as agent:
             lookup = look_up(outputs.console_api_url, agent.access_token, customer, opener=self._opener)
         mfa = " with an authenticator (MFA)" if agent.mfa else ""
         return (
             "the page answers; the API refuses a call without a sign-in token (401); signed in as a "
             f"temporary agent{mfa}, {lookup}; the temporary agent is deleted"
         )
+
+    def _wait_for_next_code(self, seconds: float) -> None:
+        """The authenticator's wait for a fresh 30-s step, said so nobody takes it for a hang."""
+        self._progress(f"waiting {seconds:.0f} s for the temporary agent's next authenticator code")
+        self._sleep(seconds)
 
     def close(self) -> None:
         """Nothing to release: the Data API, S3 and the Function URL hold no connection."""

@@ -44,6 +44,8 @@ class Console:
         self.pool = CognitoPool()
         self.http = ConsoleRoutes(FunctionUrl(200, {}))
         self.outputs = OUTPUTS
+        self.progress: list[str] = []
+        self.slept: list[float] = []
 
     def check(self) -> tuple[str, str, str, str]:
         """Run the agent_console check as the runner does: (status, detail, cause, fix)."""
@@ -53,7 +55,8 @@ class Console:
             rds_data=None,
             s3=None,
             credentials=Credentials("AKIDEXAMPLE", "secret-example-key"),
-            progress=print,
+            progress=self.progress.append,
+            sleep=self.slept.append,
             opener=self.http,
             cognito=self.pool.stub.client,
         )
@@ -307,3 +310,18 @@ def test_every_console_failure_text_has_its_own_diagnosis() -> None:
         ("the console API's signed-in look-up answered HTTP 502 internal", "function failed"),
     ):
         assert words in diagnose(names.CONSOLE, text).cause, text
+
+
+def test_waiting_for_the_next_code_is_announced(console: Console) -> None:
+    console.pool.creates_user()
+    console.pool.answer("admin_initiate_auth", console.pool.challenge("MFA_SETUP"))
+    console.pool.answer("associate_software_token", {"SecretCode": TOTP_SECRET, "Session": SESSIONS[1]})
+    console.pool.answer("verify_software_token", {"Status": "SUCCESS", "Session": SESSIONS[2]})
+    console.pool.answer("admin_respond_to_auth_challenge", console.pool.challenge("SOFTWARE_TOKEN_MFA"))
+    console.pool.answer("admin_respond_to_auth_challenge", console.pool.tokens())
+    console.pool.deletes_user()
+    status, _, _, _ = console.check()
+    assert status == "pass"
+    (waited,) = console.slept
+    assert 0 < waited <= 30
+    assert console.progress == [f"waiting {waited:.0f} s for the temporary agent's next authenticator code"]
