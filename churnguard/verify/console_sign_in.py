@@ -105,13 +105,16 @@ def _delete(cognito: Any, pool: ConsolePool, username: str, failure: BaseExcepti
     except Exception as error:
         if _code(error) == "UserNotFoundException":  # its creation failed: nothing to delete
             return
-        earlier = f"{type(failure).__name__}: {failure}; and " if failure is not None else ""
-        raise VerifyFailure(
-            f"{earlier}could not delete verify's temporary agent {username} "
-            f"({type(error).__name__}: {error}); "
+        leftover = (
+            f"could not delete verify's temporary agent {username} ({type(error).__name__}: {error}); "
             f"delete it: aws cognito-idp admin-delete-user --user-pool-id {pool.user_pool_id} "
             f"--username {username}"
-        ) from error
+        )
+        if failure is not None and not isinstance(failure, Exception):  # Ctrl-C: let it stop verify
+            failure.add_note(leftover)
+            return
+        earlier = f"{type(failure).__name__}: {failure}; and " if failure is not None else ""
+        raise VerifyFailure(earlier + leftover) from error
 
 
 def sign_in(

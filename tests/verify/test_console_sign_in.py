@@ -325,3 +325,15 @@ def test_waiting_for_the_next_code_is_announced(console: Console) -> None:
     (waited,) = console.slept
     assert 0 < waited <= 30
     assert console.progress == [f"waiting {waited:.0f} s for the temporary agent's next authenticator code"]
+
+
+def test_an_interrupted_check_still_deletes_the_user_and_stops() -> None:
+    pool = CognitoPool()
+    pool.creates_user()
+    pool.answer("admin_initiate_auth", pool.tokens())
+    pool.fail("admin_delete_user", "InternalErrorException", "Internal error")
+    with pool.stub, pytest.raises(KeyboardInterrupt) as raised, temporary_agent(pool.stub.client, POOL):
+        raise KeyboardInterrupt
+    assert pool.calls()[-1] == "AdminDeleteUser"
+    (note,) = raised.value.__notes__
+    assert note.startswith("could not delete verify's temporary agent churnguard-verify-")
