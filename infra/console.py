@@ -234,7 +234,11 @@ class AgentConsole(Construct):
         client = user_pool.add_client(
             "Console",
             generate_secret=False,  # a page cannot keep a secret: the code flow with PKCE instead
-            auth_flows=cognito.AuthFlow(user_srp=True),
+            # user_srp for the page's sign-in; admin_user_password for `churnguard verify`, whose
+            # temporary agent signs in with AdminInitiateAuth: callable only with IAM credentials
+            # allowed cognito-idp:AdminInitiateAuth on this pool, never by a browser with the client
+            # id alone (the public USER_PASSWORD_AUTH flow stays off). docs/verify.md quotes AWS.
+            auth_flows=cognito.AuthFlow(user_srp=True, admin_user_password=True),
             o_auth=cognito.OAuthSettings(
                 flows=cognito.OAuthFlows(authorization_code_grant=True),
                 scopes=[cognito.OAuthScope.OPENID],

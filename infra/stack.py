@@ -218,6 +218,10 @@ class ChurnguardStack(cdk.Stack):
             outputs["ConsoleUrl"] = (self.console.url, "agent console (Cognito sign-in)")
             outputs["ConsoleApiUrl"] = (self.console.api.api_endpoint, "agent console API (Cognito JWT)")
             outputs["ConsoleUserPoolId"] = (self.console.user_pool.user_pool_id, "create agents here")
+            outputs["ConsoleClientId"] = (
+                self.console.client.user_pool_client_id,
+                "the console's sign-in client (public: the page's config.json names it)",
+            )
         if self.endpoint is not None:
             outputs["EndpointName"] = (self.endpoint.endpoint_name, "SageMaker endpoint behind will_churn()")
         if self.training is not None:

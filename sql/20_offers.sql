@@ -3,10 +3,11 @@
 -- once the answer is decided, so a failed call leaves no row. `degraded` is 1 when the database
 -- could give only part of what the rules need: then `sentiment` and `confidence` (Comprehend
 -- failed) or `churn_probability` (the churn model failed) are NULL. Outcomes are recorded later
--- (churnguard offers record-outcome) and let `churnguard offers report` compare retention between
--- experiment arms. `model_id` and `model_cutoff` are the live model (sql/15_models.sql) and its
--- cut-off when the answer was written, so every answer names the model that scored it and
--- the report can compare models. Runs unchanged on Aurora MySQL 3 (MySQL 8.0) and MariaDB 10.11; safe to apply again.
+-- (churnguard offers record-outcome, the agent console) and let `churnguard offers report` compare
+-- retention between experiment arms and count accepted / declined / ended calls. `model_id` and
+-- `model_cutoff` are the live model (sql/15_models.sql) and its cut-off when the answer was
+-- written, so every answer names the model that scored it and the report can compare models.
+-- Runs unchanged on Aurora MySQL 3 (MySQL 8.0) and MariaDB 10.11; safe to apply again.
 
 CREATE TABLE IF NOT EXISTS offers_log (
     id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
@@ -87,10 +88,43 @@ CALL churnguard_upgrade_offers_log_models();
 
 DROP PROCEDURE IF EXISTS churnguard_upgrade_offers_log_models;
 
+-- One outcome per offer. `outcome` is what the agent recorded at the end of the call: 'accepted',
+-- 'declined' or 'call_ended' (the customer hung up or the call ended before an answer); NULL when
+-- only retention was recorded (`offers record-outcome --retained yes|no`, and every row written
+-- before outcome kinds existed). `retained` is whether the customer stayed, for every row: an
+-- accepted offer counts as retained, a declined one or an ended call as not, until
+-- `offers record-outcome --retained` corrects it (a customer who declined may stay after all).
 CREATE TABLE IF NOT EXISTS offer_outcomes (
     offer_id BIGINT UNSIGNED NOT NULL,
     retained TINYINT(1) NOT NULL,
+    outcome VARCHAR(16) NULL,
     recorded_at DATETIME(6) NOT NULL,
     PRIMARY KEY (offer_id),
-    CONSTRAINT offer_outcomes_offer FOREIGN KEY (offer_id) REFERENCES offers_log (id)
+    CONSTRAINT offer_outcomes_offer FOREIGN KEY (offer_id) REFERENCES offers_log (id),
+    CONSTRAINT offer_outcomes_kind CHECK (outcome IN ('accepted', 'declined', 'call_ended'))
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4;
+
+-- Upgrade of an outcomes table created before outcome kinds (no `outcome` column): the same kind of
+-- information_schema check adds the column and its CHECK. Existing rows keep `retained` and get
+-- NULL: the old table could not tell a declined offer from an ended call, and a retained row may
+-- have come from `offers record-outcome` rather than an agent's click, so no kind is guessed.
+-- Nothing is dropped or rewritten; applying the file again changes nothing.
+DROP PROCEDURE IF EXISTS churnguard_upgrade_offer_outcomes_kind;
+
+CREATE PROCEDURE churnguard_upgrade_offer_outcomes_kind()
+    MODIFIES SQL DATA
+    COMMENT 'churnguard: add offer_outcomes.outcome to an outcomes table created before it'
+BEGIN
+    IF NOT EXISTS (
+        SELECT 1 FROM information_schema.COLUMNS
+        WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'offer_outcomes' AND COLUMN_NAME = 'outcome'
+    ) THEN
+        ALTER TABLE offer_outcomes
+            ADD COLUMN outcome VARCHAR(16) NULL AFTER retained,
+            ADD CONSTRAINT offer_outcomes_kind CHECK (outcome IN ('accepted', 'declined', 'call_ended'));
+    END IF;
+END;
+
+CALL churnguard_upgrade_offer_outcomes_kind();
+
+DROP PROCEDURE IF EXISTS churnguard_upgrade_offer_outcomes_kind;

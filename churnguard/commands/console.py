@@ -1,9 +1,10 @@
 """`churnguard console`: the agent console on 127.0.0.1, against the local database or --db-url.
 
 Loads the same Engine as `churnguard recommend` (model, rules) once, then serves the page and its
-JSON API until Ctrl-C. Each call opens its own connection within the answer's time budget
-(--timeout, default 5 s), so a database that stops answering shows as an error on the page, never
-as a page that hangs. See docs/console.md.
+JSON API until Ctrl-C. Each call answers within its time budget (--timeout, default 5 s), on a
+database connection kept from an earlier call (checked alive first) or opened within that budget,
+so a database that stops answering shows as an error on the page, never as a page that hangs. See
+docs/console.md.
 """
 
 from __future__ import annotations
@@ -47,9 +48,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from churnguard.commands.recommend import model_dir
     from churnguard.console.app import build_app
+    from churnguard.console.pool import ConnectionPool
     from churnguard.console.server import bind, url_of, uvicorn_server
     from churnguard.console.service import ConsoleService
-    from churnguard.db import connect, parse_url, resolve_url
+    from churnguard.db import parse_url, resolve_url
     from churnguard.engine.deadline import answer_timeout
     from churnguard.engine.recommend import Engine
     from churnguard.errors import UserError
@@ -60,13 +62,13 @@ def run(args: argparse.Namespace) -> int:
     url = resolve_url(args.db_url)
     parse_url(url)  # a malformed URL is refused now, not on the agent's first call
     engine = Engine.load(model_dir(args.model), rules_path=args.rules)
-    service = ConsoleService(
-        engine=engine, open_client=lambda deadline: connect(url, deadline=deadline), budget_s=budget
-    )
+    pool = ConnectionPool(url)
+    service = ConsoleService(engine=engine, clients=pool.lease, budget_s=budget)
     sock = bind(args.port)
     print(f"agent console: {url_of(sock)}  (database {parse_url(url)}; Ctrl-C stops it)", flush=True)
     try:
         uvicorn_server(build_app(service)).run(sockets=[sock])
     finally:
         sock.close()
+        pool.close()
     return 0

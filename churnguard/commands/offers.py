@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from churnguard.engine.offers_log import OUTCOME_KINDS
 from churnguard.errors import UserError
 
 
@@ -47,11 +48,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     outcome = actions.add_parser(
         "record-outcome",
-        help="record whether the customer behind an offer stayed",
-        description="Records (or corrects) the outcome of one offer, by the offer_id `recommend` printed.",
+        help="record how the call ended and whether the customer behind an offer stayed",
+        description="Records (or corrects) the outcome of one offer, by the offer_id `recommend` printed: "
+        "how the call ended (--outcome, as the agent console records it) and whether the customer stayed "
+        "(--retained). --outcome alone counts an accepted offer as retained and a declined one or an ended "
+        "call as not; --retained alone keeps the call's outcome recorded earlier.",
     )
     outcome.add_argument("--offer-id", type=int, required=True, help="the offer's id in the offers log")
-    outcome.add_argument("--retained", choices=("yes", "no"), required=True, help="did the customer stay?")
+    outcome.add_argument(
+        "--outcome", choices=OUTCOME_KINDS, default=None, help="how the call ended (the agent's answer)"
+    )
+    outcome.add_argument("--retained", choices=("yes", "no"), default=None, help="did the customer stay?")
     outcome.add_argument("--db-url", default=None, help="mysql://user:password@host:port/database")
     outcome.set_defaults(func=run_record_outcome)
 
@@ -102,12 +109,18 @@ def run_record_outcome(args: argparse.Namespace) -> int:
 
     if args.offer_id < 1:
         raise UserError(f"--offer-id must be a positive offer id (got {args.offer_id})")
+    if args.outcome is None and args.retained is None:
+        raise UserError("give --outcome (accepted, declined, call_ended), --retained (yes, no), or both")
+    retained = None if args.retained is None else args.retained == "yes"
     client = connect(resolve_url(args.db_url))
     try:
         with database_errors("offers record-outcome"):
-            replaced = record_outcome(client, args.offer_id, retained=args.retained == "yes")
+            replaced = record_outcome(client, args.offer_id, retained=retained, outcome=args.outcome)
     finally:
         client.close()
     verb = "replaced the earlier outcome of" if replaced else "recorded the outcome of"
-    print(f"{verb} offer {args.offer_id}: retained={args.retained}")
+    if retained is None:
+        retained = args.outcome == "accepted"
+    stored = f"outcome={args.outcome}, " if args.outcome else ""
+    print(f"{verb} offer {args.offer_id}: {stored}retained={'yes' if retained else 'no'}")
     return 0

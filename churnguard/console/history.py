@@ -1,18 +1,18 @@
 """A customer's recent offers, and the outcome an agent records for an offer, over any SqlClient.
 
 The console lists what the customer was offered lately, so an agent sees a second offer within a week
-before making it. The agent's one-click outcome goes to the offers log's existing outcomes table
-(sql/20_offers.sql, the table `churnguard offers record-outcome` writes), so it shows in
-`churnguard offers report`. That table holds one fact per offer, `retained`: an accepted offer is
-recorded as a customer kept, a declined one and a call that ended without an answer as a customer
-not kept; `offers record-outcome` corrects it later if the customer stays after all.
+before making it. The agent's one-click outcome (accepted, declined, call ended) goes to the offers
+log's outcomes table (sql/20_offers.sql, the table `churnguard offers record-outcome` writes), so it
+shows in `churnguard offers report`. The table keeps the kind and, for the retention figures,
+whether the customer stayed: an accepted offer counts as retained, a declined one and an ended call
+as not, until `offers record-outcome --retained` corrects it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from churnguard.engine.offers_log import record_outcome
+from churnguard.engine.offers_log import OUTCOME_KINDS, record_outcome
 from churnguard.errors import UserError
 from churnguard.sql_client import SqlClient
 
@@ -21,13 +21,12 @@ RECENT_DAYS = 30
 # An offer within this many days is flagged: the same customer should not get two in one week unseen.
 REPEAT_WARNING_DAYS = 7
 RECENT_LIMIT = 10
-# What the agent clicks -> the outcomes table's `retained`.
-OUTCOMES: dict[str, bool] = {"accepted": True, "declined": False, "call_ended": False}
 
 RECENT_OFFERS_SQL = f"""
 SELECT log.id, LEFT(CAST(log.created_at AS CHAR), 16) AS created_at,
        TIMESTAMPDIFF(SECOND, log.created_at, UTC_TIMESTAMP(6)) AS age_s,
-       log.offer, log.rule_name, log.arm, log.offer_cost_usd, log.degraded, outcome.retained
+       log.offer, log.rule_name, log.arm, log.offer_cost_usd, log.degraded, outcome.retained,
+       outcome.outcome
 FROM offers_log AS log
 LEFT JOIN offer_outcomes AS outcome ON outcome.offer_id = log.id
 WHERE log.area_code = %(area_code)s AND log.phone = %(phone)s
@@ -58,23 +57,20 @@ def recent_offers(client: SqlClient, *, area_code: int, phone: str) -> list[dict
             "arm": row["arm"],
             "offer_cost_usd": float(row["offer_cost_usd"]),
             "degraded": bool(int(row["degraded"])),
-            "outcome": _outcome(row["retained"]),
+            # The call's outcome (None: not recorded, or retention recorded alone) and whether the
+            # customer stayed (None: no outcome yet).
+            "outcome": row["outcome"],
+            "retained": None if row["retained"] is None else bool(int(row["retained"])),
         }
         for row in rows
     ]
-
-
-def _outcome(retained: Any) -> str | None:
-    if retained is None:
-        return None
-    return "accepted" if int(retained) else "declined or call ended"
 
 
 def record_agent_outcome(client: SqlClient, offer_id: Any, outcome: Any) -> dict[str, Any]:
     """Record the agent's outcome for an offer; returns what was stored and whether it replaced one."""
     if isinstance(offer_id, bool) or not isinstance(offer_id, int) or offer_id < 1:
         raise InvalidOutcomeError("offer_id must be a positive offer id from an answer")
-    if outcome not in OUTCOMES:
-        raise InvalidOutcomeError(f"outcome must be one of {', '.join(OUTCOMES)}")
-    replaced = record_outcome(client, offer_id, retained=OUTCOMES[outcome])
-    return {"offer_id": offer_id, "outcome": outcome, "retained": OUTCOMES[outcome], "replaced": replaced}
+    if outcome not in OUTCOME_KINDS:
+        raise InvalidOutcomeError(f"outcome must be one of {', '.join(OUTCOME_KINDS)}")
+    replaced = record_outcome(client, offer_id, outcome=outcome)
+    return {"offer_id": offer_id, "outcome": outcome, "retained": outcome == "accepted", "replaced": replaced}

@@ -1,7 +1,8 @@
 """Runs the console's app with uvicorn on a loopback socket: 127.0.0.1 only, access log off.
 
 The socket is bound here, not by uvicorn, so port 0 (any free port) still yields the address to
-print. uvicorn's access log is off: it prints request lines, and although the API keeps phone
+print; it is made as a TCP socket by name, so that every connection it accepts has Nagle's algorithm
+off. uvicorn's access log is off: it prints request lines, and although the API keeps phone
 numbers and messages out of URLs, no request detail belongs in a log the agent's machine keeps.
 """
 
@@ -22,7 +23,10 @@ def bind(port: int) -> socket.socket:
     """A listening TCP socket on 127.0.0.1:`port` (0: a free port), or a UserError naming the port."""
     from churnguard.errors import UserError
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP named, not left 0: accepted connections inherit it, and asyncio turns Nagle's
+    # algorithm off (TCP_NODELAY) only on sockets that say they are TCP. Left on, every keep-alive
+    # request after a connection's first waited ~40 ms for the browser's delayed ACK.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((LOOPBACK, port))

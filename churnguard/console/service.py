@@ -1,7 +1,8 @@
 """What the console's API does, apart from HTTP: look a customer up, answer a call, record an outcome.
 
-Shared by the local console (churnguard.console.app, PyMySQL) and the deployed one (lambda/console,
-the RDS Data API): each takes a way to open a SqlClient bounded by a Deadline. Answers come from the
+Shared by the local console (churnguard.console.app, PyMySQL connections kept between calls:
+churnguard.console.pool) and the deployed one (lambda/console, a RDS Data API client per call): each
+lends the service a SqlClient bounded by the call's Deadline. Answers come from the
 same Engine as `churnguard recommend` and the recommend API. Every failure becomes a Problem: an HTTP
 status, a short kind the page keys on, and one sentence an agent understands. Nothing here logs a
 phone number or a message: only which call it was, its status and the error's type or code.
@@ -12,7 +13,8 @@ from __future__ import annotations
 import logging
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +38,8 @@ from churnguard.sqlgen.statements import customer_sql
 LOG = logging.getLogger("churnguard.console")
 
 ClientOpener = Callable[[Deadline], SqlClient]
+# Lends a client for one call, bounded by the call's deadline, and takes it back (closed or kept).
+ClientLease = Callable[[Deadline], AbstractContextManager[SqlClient]]
 NOTHING_RECORDED = "nothing was recorded: try again in a moment"
 
 
@@ -64,7 +68,7 @@ class ConsoleService:
     """The console's three calls, each within one answer budget (seconds) from its start."""
 
     engine: Engine
-    open_client: ClientOpener
+    clients: ClientLease
     budget_s: float
 
     def customer(self, body: Any) -> dict[str, Any]:
@@ -111,24 +115,23 @@ class ConsoleService:
         with self._client() as client:
             return record_agent_outcome(client, fields["offer_id"], fields["outcome"])
 
-    def _client(self) -> _ClosingClient:
-        return _ClosingClient(self.open_client, Deadline.after(self.budget_s))
+    def _client(self) -> AbstractContextManager[SqlClient]:
+        """A client for this call, its deadline starting now (budget_s for the whole call)."""
+        return self.clients(Deadline.after(self.budget_s))
 
 
-class _ClosingClient:
-    """Opens the client on entry (within the deadline) and always closes it."""
+def opened_per_call(open_client: ClientOpener) -> ClientLease:
+    """A lease that opens a client for each call (within its deadline) and always closes it."""
 
-    def __init__(self, open_client: ClientOpener, deadline: Deadline) -> None:
-        self._open, self._deadline = open_client, deadline
-        self._client: SqlClient | None = None
+    @contextmanager
+    def lease(deadline: Deadline) -> Iterator[SqlClient]:
+        client = open_client(deadline)
+        try:
+            yield client
+        finally:
+            client.close()
 
-    def __enter__(self) -> SqlClient:
-        self._client = self._open(self._deadline)
-        return self._client
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self._client is not None:
-            self._client.close()
+    return lease
 
 
 def _fields(body: Any, *, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> dict[str, Any]:

@@ -5,7 +5,8 @@ client that reads the new row's id from the INSERT's own reply (churnguard.db) r
 autocommit; any other (the RDS Data API, whose calls may each land on another connection) runs it
 in a transaction with the LAST_INSERT_ID() read-back. A degraded answer (no sentiment, or no churn
 score) is written with NULL for what is missing and `degraded` = 1. Every row names the live model
-and its cut-off (NULL only when the database has no model recorded).
+and its cut-off (NULL only when the database has no model recorded). An outcome is how the call
+ended (accepted, declined, call ended) and whether the customer stayed.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from churnguard.errors import UserError
 from churnguard.sql_client import SqlClient
 
 REASON_MAX_CHARS = 1000
+# How a call with an offer ended, as the agent records it (offer_outcomes.outcome, sql/20_offers.sql).
+OUTCOME_KINDS: tuple[str, ...] = ("accepted", "declined", "call_ended")
 
 # model_id and model_cutoff are read by the INSERT itself from the registry's live model
 # (sql/15_models.sql): the database, not the caller's model bundle, knows which model will_churn is,
@@ -34,6 +37,19 @@ INSERT INTO offers_log (
     (SELECT live.id FROM models AS live WHERE live.live = 1 ORDER BY live.installed_at DESC LIMIT 1),
     (SELECT live.cutoff FROM models AS live WHERE live.live = 1 ORDER BY live.installed_at DESC LIMIT 1)
 )
+"""
+
+INSERT_OUTCOME_SQL = """
+INSERT INTO offer_outcomes (offer_id, retained, outcome, recorded_at)
+VALUES (%(id)s, %(retained)s, %(outcome)s, UTC_TIMESTAMP(6))
+"""
+UPDATE_OUTCOME_SQL = """
+UPDATE offer_outcomes SET retained = %(retained)s, outcome = %(outcome)s, recorded_at = UTC_TIMESTAMP(6)
+WHERE offer_id = %(id)s
+"""
+# Retention alone (offers record-outcome --retained): the call's outcome, if one was recorded, stays.
+UPDATE_RETAINED_SQL = """
+UPDATE offer_outcomes SET retained = %(retained)s, recorded_at = UTC_TIMESTAMP(6) WHERE offer_id = %(id)s
 """
 
 
@@ -89,25 +105,31 @@ def offer_params(record: OfferRecord) -> dict[str, Any]:
     }
 
 
-def record_outcome(client: SqlClient, offer_id: int, *, retained: bool) -> bool:
-    """Record whether the customer behind offer `offer_id` stayed; True if it replaced an earlier one."""
+def record_outcome(
+    client: SqlClient, offer_id: int, *, retained: bool | None = None, outcome: str | None = None
+) -> bool:
+    """Record what became of offer `offer_id`; True if it replaced an earlier outcome.
+
+    `outcome` is the call's end as the agent saw it (one of OUTCOME_KINDS); `retained` whether the
+    customer stayed. Given an outcome alone, `retained` follows from it (accepted: stayed). Given
+    `retained` alone, an earlier outcome's kind is kept (the customer who declined but stayed) and a
+    new row has none.
+    """
+    if outcome is not None and outcome not in OUTCOME_KINDS:
+        raise ValueError(f"outcome must be one of {', '.join(OUTCOME_KINDS)}, not {outcome!r}")
+    if retained is None and outcome is None:
+        raise ValueError("record_outcome needs an outcome, whether the customer was retained, or both")
+    if retained is None:
+        retained = outcome == "accepted"
+    params = {"id": offer_id, "retained": 1 if retained else 0, "outcome": outcome}
     with client.transaction():
         if not client.query("SELECT id FROM offers_log WHERE id = %(id)s", {"id": offer_id}):
             raise OffersLogError(f"no offer with id {offer_id} in the offers log")
-        params = {"id": offer_id, "retained": 1 if retained else 0}
         existing = client.query(
             "SELECT retained FROM offer_outcomes WHERE offer_id = %(id)s", {"id": offer_id}
         )
-        if existing:
-            client.execute(
-                "UPDATE offer_outcomes SET retained = %(retained)s, recorded_at = UTC_TIMESTAMP(6)"
-                " WHERE offer_id = %(id)s",
-                params,
-            )
+        if not existing:
+            client.execute(INSERT_OUTCOME_SQL, params)
         else:
-            client.execute(
-                "INSERT INTO offer_outcomes (offer_id, retained, recorded_at)"
-                " VALUES (%(id)s, %(retained)s, UTC_TIMESTAMP(6))",
-                params,
-            )
+            client.execute(UPDATE_RETAINED_SQL if outcome is None else UPDATE_OUTCOME_SQL, params)
     return bool(existing)

@@ -17,6 +17,7 @@ from datetime import date, datetime
 from typing import Any
 
 from churnguard.engine.economics import ModelEconomics
+from churnguard.engine.offers_log import OUTCOME_KINDS
 from churnguard.engine.rules import Rules
 from churnguard.errors import UserError
 from churnguard.lifecycle.model_report import format_by_model, offers_by_model
@@ -27,6 +28,8 @@ WILSON_Z_95 = 1.959964
 # yet": with 30 outcomes per arm and retention near 50%, the 95% interval of a difference is still
 # about +-24 points wide, so only a large effect can show; fewer tell nothing a reader should act on.
 MIN_OUTCOMES_PER_ARM = 30
+# Outcomes recorded as retention only (`offers record-outcome --retained`, or before outcome kinds).
+WITHOUT_KIND = "without_kind"
 
 OFFERS_BY_RULE_SQL = """
 SELECT rule_name, arm, offer, COUNT(*) AS offers, SUM(offer_cost_usd) AS cost_usd,
@@ -37,28 +40,36 @@ GROUP BY rule_name, arm, offer
 ORDER BY rule_name, arm, offer
 """
 
+# How many outcomes of each kind (offer_outcomes.outcome); the rest were recorded as retention only.
+KINDS_SQL = ",\n       ".join(
+    f"COALESCE(SUM(outcome.outcome = '{kind}'), 0) AS {kind}" for kind in OUTCOME_KINDS
+)
+
 RETENTION_BY_ARM_SQL = """
 SELECT log.experiment, log.arm, log.offer, COUNT(*) AS offers, COUNT(outcome.offer_id) AS outcomes,
-       COALESCE(SUM(outcome.retained), 0) AS retained, SUM(log.offer_cost_usd) AS cost_usd
+       COALESCE(SUM(outcome.retained), 0) AS retained, SUM(log.offer_cost_usd) AS cost_usd,
+       {kinds}
 FROM offers_log AS log
 LEFT JOIN offer_outcomes AS outcome ON outcome.offer_id = log.id
 WHERE log.experiment IS NOT NULL AND log.created_at >= %(since)s
 GROUP BY log.experiment, log.arm, log.offer
 ORDER BY log.experiment, log.arm, log.offer
-"""
+""".replace("{kinds}", KINDS_SQL)
 
 RETENTION_SQL = """
 SELECT log.{column} AS name, COUNT(*) AS offers, COUNT(outcome.offer_id) AS outcomes,
-       COALESCE(SUM(outcome.retained), 0) AS retained, SUM(log.offer_cost_usd) AS cost_usd
+       COALESCE(SUM(outcome.retained), 0) AS retained, SUM(log.offer_cost_usd) AS cost_usd,
+       {kinds}
 FROM offers_log AS log
 LEFT JOIN offer_outcomes AS outcome ON outcome.offer_id = log.id
 WHERE log.created_at >= %(since)s
 GROUP BY log.{column}
 ORDER BY log.{column}
 """
-# Only these two fixed column names are ever put into RETENTION_SQL: nothing a user typed.
-RETENTION_BY_RULE_SQL = RETENTION_SQL.format(column="rule_name")
-RETENTION_BY_OFFER_SQL = RETENTION_SQL.format(column="offer")
+# Only these two fixed column names and the fixed kinds are ever put into RETENTION_SQL: nothing a
+# user typed.
+RETENTION_BY_RULE_SQL = RETENTION_SQL.format(column="rule_name", kinds=KINDS_SQL)
+RETENTION_BY_OFFER_SQL = RETENTION_SQL.format(column="offer", kinds=KINDS_SQL)
 
 PERIOD_SQL = """
 SELECT MIN(created_at) AS first_offer_at, MAX(created_at) AS last_offer_at
@@ -74,10 +85,18 @@ FROM offers_log
 WHERE created_at >= %(since)s
 """
 
-DEGRADED_COLUMN_SQL = """
+COLUMN_SQL = """
 SELECT COUNT(*) AS n FROM information_schema.COLUMNS
-WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'offers_log' AND COLUMN_NAME = 'degraded'
+WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %(table)s AND COLUMN_NAME = %(column)s
 """
+# Columns added to the offers log after its first release, each with what predates it: the report
+# asks for the in-place upgrade (applying sql/20_offers.sql again) instead of failing on a column.
+# In the order they were added, so the oldest missing upgrade is the one named.
+UPGRADED_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("offers_log", "degraded", "degraded answers"),
+    ("offers_log", "model_id", "model ids"),
+    ("offer_outcomes", "outcome", "outcome kinds"),
+)
 
 TABLES_SQL = """
 SELECT TABLE_NAME AS name FROM information_schema.TABLES
@@ -101,11 +120,13 @@ def offers_report(
             "this database has no offers log: apply sql/20_offers.sql (`churnguard local up` and the "
             "deployed bootstrap do)"
         )
-    if not int(client.query(DEGRADED_COLUMN_SQL)[0]["n"]):
-        raise UserError(
-            "this offers log predates degraded answers (no column 'degraded'): apply sql/20_offers.sql "
-            "again to upgrade it in place (`churnguard local up` and the deployed bootstrap do)"
-        )
+    for table, column, feature in UPGRADED_COLUMNS:
+        if not int(client.query(COLUMN_SQL, {"table": table, "column": column})[0]["n"]):
+            raise UserError(
+                f"this offers log predates {feature} (no column '{column}' in {table}): apply "
+                "sql/20_offers.sql again to upgrade it in place (`churnguard local up` and the deployed "
+                "bootstrap do)"
+            )
     # Without --since every offer counts: a date before any log could hold (not shown to the reader).
     params = {"since": (since or date(1970, 1, 1)).isoformat()}
     period = client.query(PERIOD_SQL, params)[0]
@@ -125,6 +146,9 @@ def offers_report(
         {"experiment": row["experiment"], "arm": row["arm"], "offer": row["offer"], **_retention(row)}
         for row in client.query(RETENTION_BY_ARM_SQL, params)
     ]
+    retention_by_rule = [
+        {"rule": row["name"], **_retention(row)} for row in client.query(RETENTION_BY_RULE_SQL, params)
+    ]
     first, last = _timestamp(period["first_offer_at"]), _timestamp(period["last_offer_at"])
     report: dict[str, Any] = {
         "since": since.isoformat() if since else None,
@@ -140,13 +164,15 @@ def offers_report(
         },
         "by_rule": by_rule,
         "retention_by_arm": retention,
-        "retention_by_rule": [
-            {"rule": row["name"], **_retention(row)} for row in client.query(RETENTION_BY_RULE_SQL, params)
-        ],
+        "retention_by_rule": retention_by_rule,
         "retention_by_offer": [
             {"offer": row["name"], **_retention(row)} for row in client.query(RETENTION_BY_OFFER_SQL, params)
         ],
         "arm_differences": arm_differences(retention),
+        # Every offer has one rule, so the rules' counts add up to every outcome of the period.
+        "outcome_kinds": {
+            kind: sum(item[kind] for item in retention_by_rule) for kind in (*OUTCOME_KINDS, WITHOUT_KIND)
+        },
         # Model lifecycle (docs/lifecycle.md): the same offers grouped by the model that scored them.
         "by_model": offers_by_model(client, params, wilson_interval),
     }
@@ -155,9 +181,11 @@ def offers_report(
 
 
 def _retention(row: dict[str, Any]) -> dict[str, Any]:
-    """Offers, outcomes, retained customers, their share with a 95% Wilson interval, and the cost."""
+    """Offers, outcomes, retained customers, their share with a 95% Wilson interval, the cost, and
+    the outcomes by kind (accepted, declined, call_ended, and `without_kind`: retention only)."""
     outcomes, retained = int(row["outcomes"]), int(row["retained"])
     low, high = wilson_interval(retained, outcomes)
+    kinds = {kind: int(row[kind]) for kind in OUTCOME_KINDS}
     return {
         "offers": int(row["offers"]),
         "outcomes": outcomes,
@@ -165,6 +193,8 @@ def _retention(row: dict[str, Any]) -> dict[str, Any]:
         "retention": round(retained / outcomes, 4) if outcomes else None,
         "retention_95ci": [round(low, 4), round(high, 4)] if outcomes else None,
         "cost_usd": round(float(row["cost_usd"] or 0), 2),
+        **kinds,
+        WITHOUT_KIND: outcomes - sum(kinds.values()),
     }
 
 
@@ -336,6 +366,11 @@ def format_report(report: dict[str, Any]) -> str:
         f"Degraded answers: {degraded['offers']} ({degraded['without_sentiment']} without sentiment, "
         f"{degraded['without_score']} without churn score)",
     ]
+    kinds = report["outcome_kinds"]
+    lines.append(
+        f"Outcomes recorded: {sum(kinds.values())} ({kinds['accepted']} accepted, {kinds['declined']} "
+        f"declined, {kinds['call_ended']} call ended, {kinds[WITHOUT_KIND]} retention only)"
+    )
     if report.get("cost_assumptions"):
         lines += _cost_words(report["cost_assumptions"])
     lines += ["", f"{'rule':<36} {'arm':<12} {'offer':<20} {'offers':>7} {'degraded':>9} {'cost USD':>11}"]
@@ -347,7 +382,11 @@ def format_report(report: dict[str, Any]) -> str:
     if not report["by_rule"]:
         lines.append("(no offers recorded)")
         return "\n".join([*lines, *format_by_model(report["by_model"])])
-    lines += ["", "Retention (outcomes recorded with `churnguard offers record-outcome`)"]
+    lines += [
+        "",
+        "Retention (outcomes from the agent console or `churnguard offers record-outcome`; acc/dec/end: "
+        "accepted, declined, call ended)",
+    ]
     lines += _retention_table("rule", [(item["rule"], item) for item in report["retention_by_rule"]])
     lines += [""]
     lines += _retention_table("offer", [(item["offer"], item) for item in report["retention_by_offer"]])
@@ -365,7 +404,8 @@ def format_report(report: dict[str, Any]) -> str:
 
 def _retention_table(title: str, rows: list[tuple[str, dict[str, Any]]]) -> list[str]:
     lines = [
-        f"{title:<36} {'offers':>7} {'outcomes':>9} {'retained':>9} {'retention':>10} {'95% interval':>16}"
+        f"{title:<36} {'offers':>7} {'outcomes':>9} {'acc/dec/end':>12} {'retained':>9} {'retention':>10} "
+        f"{'95% interval':>16}"
     ]
     for name, item in rows:
         if item["outcomes"]:
@@ -373,8 +413,9 @@ def _retention_table(title: str, rows: list[tuple[str, dict[str, Any]]]) -> list
             rate, interval = f"{item['retention']:.1%}", f"{low:.1%}-{high:.1%}"
         else:
             rate, interval = "-", "no outcomes yet"
+        kinds = "/".join(str(item[kind]) for kind in OUTCOME_KINDS)
         lines.append(
-            f"{name:<36} {item['offers']:>7} {item['outcomes']:>9} {item['retained']:>9} "
+            f"{name:<36} {item['offers']:>7} {item['outcomes']:>9} {kinds:>12} {item['retained']:>9} "
             f"{rate:>10} {interval:>16}"
         )
     return lines

@@ -9,13 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from churnguard.errors import UserError
 from churnguard.sql_client import SqlClient
-
-MODEL_COLUMN_SQL = """
-SELECT COUNT(*) AS n FROM information_schema.COLUMNS
-WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'offers_log' AND COLUMN_NAME = 'model_id'
-"""
 
 OFFERS_BY_MODEL_SQL = """
 SELECT log.model_id, MIN(log.model_cutoff) AS cutoff_low, MAX(log.model_cutoff) AS cutoff_high,
@@ -33,12 +27,8 @@ ORDER BY MIN(log.created_at), log.model_id
 def offers_by_model(
     client: SqlClient, params: dict[str, Any], interval: Callable[[int, int], tuple[float, float]]
 ) -> list[dict[str, Any]]:
-    """One entry per model that made answers since `params['since']`, oldest first."""
-    if not int(client.query(MODEL_COLUMN_SQL)[0]["n"]):
-        raise UserError(
-            "this offers log predates model ids (no column 'model_id'): apply sql/20_offers.sql again to "
-            "upgrade it in place (`churnguard local up` and the deployed bootstrap do)"
-        )
+    """One entry per model that made answers since `params['since']`, oldest first. The offers report
+    has checked that the log has `model_id` (churnguard.engine.report.UPGRADED_COLUMNS)."""
     result = []
     for row in client.query(OFFERS_BY_MODEL_SQL, params):
         outcomes, retained = int(row["outcomes"]), int(row["retained"])

@@ -1,6 +1,7 @@
 """A deployed stack as a verify target: the Data API as the application user (AppSecretArn) for what
 the API does, as the admin (AdminSecretArn) only for verify's own scratch table and offers-log row,
-S3 for the export, and the Function URL with SigV4 for the API.
+S3 for the export, the Function URL with SigV4 for the API, and with the agent console its page, its
+API without a token and, signed in as a temporary Cognito agent, with one.
 
 A cluster that auto-paused answers DatabaseResumingException; the Data API client waits (bounded)
 and every wait is announced through `progress`, so nobody mistakes a resume for a hang or a fault.
@@ -21,6 +22,8 @@ from churnguard.aws_clients import NO_CREDENTIALS_HELP, aws_client
 from churnguard.dataapi import DataApiClient
 from churnguard.errors import UserError
 from churnguard.verify.checks import SkipCheck, VerifyFailure
+from churnguard.verify.console_api import look_up
+from churnguard.verify.console_sign_in import ConsolePool, temporary_agent
 from churnguard.verify.function_url import Opener, post_json, unsigned_request
 from churnguard.verify.stack_outputs import StackOutputs, read_outputs
 from churnguard.verify.target import ExportPlace
@@ -74,10 +77,14 @@ class AwsTarget:
         progress: Progress,
         sleep: Callable[[float], None] = time.sleep,
         opener: Opener | None = None,
+        cognito: Any = None,
     ) -> None:
         self.outputs = outputs
         self.region = region
         self.announcer = ResumeAnnouncer(progress, sleep)
+        self._sleep = sleep
+        self._progress = progress
+        self._cognito = cognito
         common = {"resource_arn": outputs.cluster_arn, "database": outputs.database}
         self.app = DataApiClient(
             rds_data,
@@ -155,7 +162,7 @@ class AwsTarget:
             )
         return body
 
-    def console(self) -> str:
+    def console(self, customer: tuple[int, str]) -> str:
         outputs = self.outputs
         if not outputs.console_url or not outputs.console_api_url:
             raise SkipCheck("no agent console in this stack (-c console=true adds it)")
@@ -170,7 +177,24 @@ class AwsTarget:
                 f"the console API answered HTTP {api.status} to a call without a sign-in token "
                 "(expected 401 from its JWT authorizer)"
             )
-        return "the page answers; the API refuses a call without a sign-in token (401)"
+        if not outputs.console_user_pool_id or not outputs.console_client_id:
+            raise VerifyFailure(
+                "the stack has no ConsoleUserPoolId/ConsoleClientId output, so verify cannot sign an agent "
+                "in: it was deployed by an older churnguard"
+            )
+        pool = ConsolePool(outputs.console_user_pool_id, outputs.console_client_id)
+        with temporary_agent(self._cognito, pool, sleep=self._wait_for_next_code) as agent:
+            lookup = look_up(outputs.console_api_url, agent.access_token, customer, opener=self._opener)
+        mfa = " with an authenticator (MFA)" if agent.mfa else ""
+        return (
+            "the page answers; the API refuses a call without a sign-in token (401); signed in as a "
+            f"temporary agent{mfa}, {lookup}; the temporary agent is deleted"
+        )
+
+    def _wait_for_next_code(self, seconds: float) -> None:
+        """The authenticator's wait for a fresh 30-s step, said so nobody takes it for a hang."""
+        self._progress(f"waiting {seconds:.0f} s for the temporary agent's next authenticator code")
+        self._sleep(seconds)
 
     def close(self) -> None:
         """Nothing to release: the Data API, S3 and the Function URL hold no connection."""
@@ -201,4 +225,5 @@ def connect_stack(*, stage: str, region: str | None, progress: Progress) -> AwsT
         s3=aws_client("s3", session=session),
         credentials=credentials.get_frozen_credentials(),
         progress=progress,
+        cognito=aws_client("cognito-idp", session=session),
     )

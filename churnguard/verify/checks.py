@@ -69,6 +69,13 @@ class VerifyContext:
             return None if phone is None else str(phone)
         return self.requested_customer[1] if self.requested_customer else None
 
+    def test_customer_key(self) -> tuple[int, str]:
+        """The test customer's key once found, else the one asked for or the seeded one (a check that
+        only reads, like the console's look-up, still runs and may find no such customer)."""
+        if self._customer is not None:
+            return int(self._customer["area_code"]), str(self._customer["phone"])
+        return self.requested_customer or SEEDED_CUSTOMER
+
     def customer_or_skip(self) -> Row:
         try:
             return self.customer()
@@ -281,7 +288,7 @@ def check_recommend_api(context: VerifyContext) -> str:
 
 
 def check_console(context: VerifyContext) -> str:
-    return context.target.console()
+    return context.target.console(context.test_customer_key())
 
 
 Check = Callable[[VerifyContext], str]

@@ -272,7 +272,73 @@ RULES: tuple[Rule, ...] = (
 )
 
 
+COGNITO_ADMIN_ACTIONS = (
+    "cognito-idp:AdminCreateUser, AdminSetUserPassword, AdminInitiateAuth, AdminRespondToAuthChallenge "
+    "and AdminDeleteUser"
+)
 CONSOLE_RULES: tuple[Rule, ...] = (
+    Rule(
+        r"could not delete verify's temporary agent",
+        "verify could not delete the temporary agent it signed in with (the error before it, if any, is "
+        "the first failure); the user has a random password nobody knows, but should not stay",
+        "run the admin-delete-user command in the detail above with the deploying identity",
+        frozenset({names.CONSOLE}),
+    ),
+    Rule(
+        r"not authorized to perform: cognito-idp:",
+        "your AWS identity may not manage the console's user pool: verify creates a temporary agent, "
+        "signs it in and deletes it",
+        f"use the deploying identity, or allow it {COGNITO_ADMIN_ACTIONS} on the pool "
+        "(arn:aws:cognito-idp:<region>:<account>:userpool/<ConsoleUserPoolId>)",
+        frozenset({names.CONSOLE}),
+    ),
+    Rule(
+        r"flow not enabled for this client|no ConsoleUserPoolId/ConsoleClientId output",
+        "the console was deployed by an older churnguard: its app client does not allow "
+        "ADMIN_USER_PASSWORD_AUTH (the IAM-only sign-in verify uses), or the stack lacks its outputs",
+        "redeploy with this version and the same CDK_ARGS (-c console=true), then rerun make verify",
+        frozenset({names.CONSOLE}),
+    ),
+    Rule(
+        r"CodeMismatchException|EnableSoftwareTokenMFAException|did not accept verify's authenticator code",
+        "Cognito refused the authenticator code verify computed from the current time: this machine's "
+        "clock is off by more than a 30-second step",
+        "synchronise the clock (NTP, e.g. `timedatectl set-ntp true` or `chronyc makestep`) and rerun",
+        frozenset({names.CONSOLE}),
+    ),
+    Rule(
+        r"InvalidPasswordException",
+        "the user pool's password policy asks for more than verify's 32-character password of upper and "
+        "lower case letters, digits and symbols: it was changed outside the stack",
+        "redeploy to restore the pool's policy (12 characters, all four classes), then rerun",
+        frozenset({names.CONSOLE}),
+    ),
+    Rule(
+        r"refused verify's signed-in token",
+        "the console API's JWT authorizer rejects a valid access token of the console's pool: its "
+        "audience is not the console's app client, or its issuer not the pool (changed outside the stack)",
+        "redeploy with the same -c console=true (tests/infra/test_console.py checks audience and issuer)",
+        frozenset({names.CONSOLE}),
+    ),
+    Rule(
+        r"signed-in look-up answered HTTP 5\d\d database_",
+        "the console's function signed in fine but could not read the database (the kind names how)",
+        "see the database checks above (database_awake, bootstrap_sql); the console's function reads "
+        "through the Data API as the app user, like the recommend API",
+        frozenset({names.CONSOLE}),
+    ),
+    Rule(
+        r"signed-in look-up answered HTTP 5\d\d",
+        "the console's function failed on a signed-in call",
+        "read the console function's log group (its log names the request and the error's type)",
+        frozenset({names.CONSOLE}),
+    ),
+    Rule(
+        r"TooManyRequestsException|HTTP 429",
+        "Cognito or API Gateway throttled verify's calls",
+        "rerun in a minute",
+        frozenset({names.CONSOLE}),
+    ),
     Rule(
         r"page answered HTTP 403",
         "CloudFront may not read the console's bucket (its origin access control or the bucket policy "
@@ -294,7 +360,8 @@ CONSOLE_RULES: tuple[Rule, ...] = (
         frozenset({names.CONSOLE}),
     ),
 )
-RULES += CONSOLE_RULES
+# First: a console failure often quotes an AWS error that a general rule below would misread.
+RULES = CONSOLE_RULES + RULES
 
 
 class _Hints(dict):

@@ -58,14 +58,18 @@ def unsigned_request(
     url: str,
     payload: Mapping[str, Any] | None = None,
     *,
+    bearer: str | None = None,
     timeout: float = DEFAULT_TIMEOUT_S,
     opener: Opener | None = None,
 ) -> HttpAnswer:
-    """A plain https request (the console's public page, its API without a token), read like post_json."""
+    """An https request without SigV4 (the console's public page, its API with or without a Cognito
+    access token as `bearer`), read like post_json."""
     if not url.startswith("https://"):
         raise ValueError(f"the URL must be https://, got {url[:40]!r}")
     body = None if payload is None else json.dumps(payload).encode("utf-8")
     headers = {} if body is None else {"content-type": "application/json"}
+    if bearer is not None:
+        headers["authorization"] = f"Bearer {bearer}"
     request = urllib.request.Request(url, data=body, headers=headers, method=method)  # noqa: S310 - https checked
     return _send(request, timeout, opener or urllib.request.urlopen)
 

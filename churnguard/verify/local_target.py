@@ -71,7 +71,7 @@ class LocalTarget:
         engine = Engine.load(self.model_dir)
         return engine.recommend(self.app, validate_request(area_code, phone, message))
 
-    def console(self) -> str:
+    def console(self, customer: tuple[int, str]) -> str:
         from churnguard.verify.checks import SkipCheck
 
         raise SkipCheck(

@@ -20,8 +20,8 @@ REQUIRED = (
     "RecommendApiUrl",
 )
 # Absent when the model is compiled into the database (inference_mode=in_database), and without the
-# agent console (-c console=true adds its page and API addresses).
-OPTIONAL = ("EndpointName", "ConsoleUrl", "ConsoleApiUrl")
+# agent console (-c console=true adds its page and API addresses, its user pool and app client).
+OPTIONAL = ("EndpointName", "ConsoleUrl", "ConsoleApiUrl", "ConsoleUserPoolId", "ConsoleClientId")
 
 
 def stack_name(stage: str) -> str:
@@ -41,6 +41,8 @@ class StackOutputs:
     endpoint_name: str | None
     console_url: str | None = None
     console_api_url: str | None = None
+    console_user_pool_id: str | None = None
+    console_client_id: str | None = None
 
 
 def read_outputs(cloudformation: Any, stage: str, region: str) -> StackOutputs:
@@ -75,4 +77,6 @@ def read_outputs(cloudformation: Any, stage: str, region: str) -> StackOutputs:
         endpoint_name=outputs.get("EndpointName") or None,
         console_url=outputs.get("ConsoleUrl") or None,
         console_api_url=outputs.get("ConsoleApiUrl") or None,
+        console_user_pool_id=outputs.get("ConsoleUserPoolId") or None,
+        console_client_id=outputs.get("ConsoleClientId") or None,
     )

@@ -47,9 +47,10 @@ class Target(Protocol):
         """The API's answer for one request; raises with an `HTTP <status>` text when it refuses."""
         ...
 
-    def console(self) -> str:
-        """The agent console's page answers and its API refuses a call without a sign-in token; a
-        detail line, or SkipCheck where there is no console to check."""
+    def console(self, customer: tuple[int, str]) -> str:
+        """The agent console's page answers, its API refuses a call without a sign-in token and
+        answers a signed-in agent's look-up of `customer`; a detail line, or SkipCheck where there is
+        no console to check."""
         ...
 
     def close(self) -> None: ...

@@ -22,7 +22,7 @@ from typing import Any
 
 from recommend import handler as recommend_api
 
-from churnguard.console.service import ConsoleService, handle
+from churnguard.console.service import ConsoleService, handle, opened_per_call
 from churnguard.errors import UserError
 
 LOGGER = logging.getLogger("churnguard.console_api")
@@ -54,7 +54,7 @@ def answer(event: Mapping[str, Any], context: Any, request_id: str) -> dict[str,
     try:
         service = ConsoleService(
             engine=recommend_api.engine(),
-            open_client=_opener(recommend_api.client_settings()),
+            clients=opened_per_call(_opener(recommend_api.client_settings())),
             budget_s=recommend_api.answer_deadline(context).seconds,
         )
     except UserError as error:  # the bundle's model, rules or environment are wrong

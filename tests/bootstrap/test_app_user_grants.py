@@ -68,10 +68,13 @@ def test_app_user_records_an_outcome_and_corrects_it(app_client: PyMySqlClient) 
     with app_client.transaction():
         offer_id = insert_offer(app_client, _offer())
 
-    assert record_outcome(app_client, offer_id, retained=False) is False
-    assert record_outcome(app_client, offer_id, retained=True) is True  # the correction, an UPDATE
-    (row,) = app_client.query("SELECT retained FROM offer_outcomes WHERE offer_id = %(id)s", {"id": offer_id})
-    assert row["retained"] == 1
+    assert record_outcome(app_client, offer_id, outcome="declined") is False
+    assert record_outcome(app_client, offer_id, outcome="call_ended") is True  # the console's 2nd click
+    assert record_outcome(app_client, offer_id, retained=True) is True  # offers record-outcome --retained
+    (row,) = app_client.query(
+        "SELECT retained, outcome FROM offer_outcomes WHERE offer_id = %(id)s", {"id": offer_id}
+    )
+    assert (row["retained"], row["outcome"]) == (1, "call_ended")
 
 
 def test_app_user_cannot_rewrite_or_delete_the_offers_log(app_client: PyMySqlClient) -> None:

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
 from churnguard.console.app import build_app
+from churnguard.console.pool import ConnectionPool
 from churnguard.console.server import serving_in_background
 from churnguard.console.service import ConsoleService
 from churnguard.db import connect
@@ -42,19 +44,30 @@ def console_engine(trained_model_dir: Path) -> Engine:
     return Engine.load(trained_model_dir)
 
 
-def service_on(url: str, engine: Engine, budget_s: float = BUDGET_S) -> ConsoleService:
-    """The console's service on the database at `url`, as `churnguard console` builds it."""
-    return ConsoleService(
-        engine=engine, open_client=lambda deadline: connect(url, deadline=deadline), budget_s=budget_s
-    )
+@contextmanager
+def service_on(url: str, engine: Engine, budget_s: float = BUDGET_S) -> Iterator[ConsoleService]:
+    """The console's service on the database at `url`, as `churnguard console` builds it (its
+    connection pool closed afterwards)."""
+    pool = ConnectionPool(url)
+    try:
+        yield ConsoleService(engine=engine, clients=pool.lease, budget_s=budget_s)
+    finally:
+        pool.close()
+
+
+@contextmanager
+def app_on(url: str, engine: Engine, budget_s: float = BUDGET_S) -> Iterator[TestClient]:
+    """The console's app in-process on `url`; requests go to http://127.0.0.1 as a browser's would."""
+    with (
+        service_on(url, engine, budget_s) as service,
+        TestClient(build_app(service), base_url="http://127.0.0.1") as client,
+    ):
+        yield client
 
 
 @pytest.fixture()
 def api(console_db_url: str, console_engine: Engine) -> Iterator[TestClient]:
-    """The console's app in-process; requests go to http://127.0.0.1 as a browser's would."""
-    with TestClient(
-        build_app(service_on(console_db_url, console_engine)), base_url="http://127.0.0.1"
-    ) as client:
+    with app_on(console_db_url, console_engine) as client:
         yield client
 
 
@@ -76,7 +89,10 @@ def experiment_customer(console_db_url: str, console_engine: Engine) -> dict:
 @pytest.fixture(scope="session")
 def console_url(console_db_url: str, console_engine: Engine) -> Iterator[str]:
     """The console served by uvicorn on a free port of 127.0.0.1, as `churnguard console` serves it."""
-    with serving_in_background(build_app(service_on(console_db_url, console_engine))) as url:
+    with (
+        service_on(console_db_url, console_engine) as service,
+        serving_in_background(build_app(service)) as url,
+    ):
         yield url
 
 

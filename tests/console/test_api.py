@@ -11,10 +11,12 @@ import time
 import pytest
 from starlette.testclient import TestClient
 
+from churnguard.cli import main
 from churnguard.console.app import MAX_BODY_BYTES, build_app
+from churnguard.console.service import ConsoleService, opened_per_call
 from churnguard.db import connect
 from churnguard.engine.report import offers_report
-from tests.console.conftest import HIGH_RISK, LOW_RISK, NEGATIVE_MESSAGE, service_on
+from tests.console.conftest import HIGH_RISK, LOW_RISK, NEGATIVE_MESSAGE, app_on
 from tests.engine.faults import SENTIMENT_FUNCTIONS, SIGNAL_TEXT, failing_functions
 
 pytestmark = pytest.mark.mariadb
@@ -133,10 +135,52 @@ def test_recorded_outcome_is_listed_and_counted_in_the_offers_report(
     finally:
         client.close()
     assert after == (before[0] + 1, before[1] + 1)
-    listed = api.post("/api/customer", json=customer).json()["recent_offers"]
-    assert [offer["outcome"] for offer in listed if offer["offer_id"] == answer["offer_id"]] == ["accepted"]
+    assert listed_outcome(api, customer, answer["offer_id"]) == ("accepted", True)
     corrected = api.post("/api/outcome", json={"offer_id": answer["offer_id"], "outcome": "call_ended"})
     assert corrected.json()["replaced"] is True and corrected.json()["retained"] is False
+    assert listed_outcome(api, customer, answer["offer_id"]) == ("call_ended", False)
+    client = connect(console_db_url)
+    try:
+        (row,) = [row for row in offers_report(client)["retention_by_arm"] if row["arm"] == answer["arm"]]
+    finally:
+        client.close()
+    assert row["call_ended"] >= 1 and row["outcomes"] == after[0]  # the kind changed, not the count
+
+
+def test_each_kind_is_kept_apart_and_retention_recorded_later_keeps_it(api, console_db_url):
+    kinds = {}
+    for kind in ("accepted", "declined", "call_ended"):
+        answer = api.post("/api/recommend", json={**HIGH_RISK, "message": NEGATIVE_MESSAGE}).json()
+        assert (
+            api.post("/api/outcome", json={"offer_id": answer["offer_id"], "outcome": kind}).status_code
+            == 200
+        )
+        kinds[kind] = answer["offer_id"]
+    assert (
+        main(
+            [
+                "offers",
+                "record-outcome",
+                "--offer-id",
+                str(kinds["declined"]),
+                "--retained",
+                "yes",
+                "--db-url",
+                console_db_url,
+            ]
+        )
+        == 0
+    )
+    assert listed_outcome(api, HIGH_RISK, kinds["accepted"]) == ("accepted", True)
+    assert listed_outcome(api, HIGH_RISK, kinds["declined"]) == ("declined", True)  # declined, stayed
+    assert listed_outcome(api, HIGH_RISK, kinds["call_ended"]) == ("call_ended", False)
+
+
+def listed_outcome(api, customer: dict, offer_id: int) -> tuple[str | None, bool | None]:
+    """The outcome and retention the customer's recent-offers list shows for `offer_id`."""
+    listed = api.post("/api/customer", json=customer).json()["recent_offers"]
+    (offer,) = [offer for offer in listed if offer["offer_id"] == offer_id]
+    return offer["outcome"], offer["retained"]
 
 
 def test_outcome_for_an_unknown_offer_or_an_unknown_outcome_is_refused(api):
@@ -170,8 +214,7 @@ def test_database_refusing_connections_is_503_in_words(console_engine):
     with socket.socket() as spare:
         spare.bind(("127.0.0.1", 0))
         port = spare.getsockname()[1]
-    service = service_on(f"mysql://churnguard:pw@127.0.0.1:{port}/churnguard", console_engine)
-    with TestClient(build_app(service), base_url="http://127.0.0.1") as client:
+    with app_on(f"mysql://churnguard:pw@127.0.0.1:{port}/churnguard", console_engine) as client:
         answer = client.post("/api/customer", json=HIGH_RISK)
     assert answer.status_code == 503 and answer.json()["kind"] == "database_unreachable"
     assert "the database is not answering" in answer.json()["error"] and "Traceback" not in answer.text
@@ -183,10 +226,8 @@ def test_database_that_accepts_but_never_answers_fails_within_the_budget(console
         silent.bind(("127.0.0.1", 0))
         silent.listen(1)
         port = silent.getsockname()[1]
-        service = service_on(
-            f"mysql://churnguard:pw@127.0.0.1:{port}/churnguard", console_engine, budget_s=0.5
-        )
-        with TestClient(build_app(service), base_url="http://127.0.0.1") as client:
+        url = f"mysql://churnguard:pw@127.0.0.1:{port}/churnguard"
+        with app_on(url, console_engine, budget_s=0.5) as client:
             started = time.monotonic()
             answer = client.post("/api/recommend", json={**HIGH_RISK, "message": NEGATIVE_MESSAGE})
             took = time.monotonic() - started
@@ -199,8 +240,7 @@ def test_a_bug_is_500_with_no_detail_and_a_stack_in_the_log_only(console_engine,
     def broken(deadline):
         raise RuntimeError(f"bug while handling {HIGH_RISK['phone']}")
 
-    service = service_on("mysql://unused@127.0.0.1/none", console_engine)
-    service = type(service)(engine=console_engine, open_client=broken, budget_s=1.0)
+    service = ConsoleService(engine=console_engine, clients=opened_per_call(broken), budget_s=1.0)
     with caplog.at_level(logging.INFO), TestClient(build_app(service), base_url="http://127.0.0.1") as client:
         answer = client.post("/api/customer", json=HIGH_RISK)
     assert answer.status_code == 500 and answer.json()["kind"] == "internal"

@@ -4,59 +4,23 @@ API's own engine, deadline and client settings."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import logging
-import sys
-import uuid
-from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
-from churnguard.db import connect
 from tests.console.conftest import HIGH_RISK, NEGATIVE_MESSAGE
+from tests.console.lambda_api import CONTEXT, event, load_handler
 
 pytestmark = pytest.mark.mariadb
-REPO_ROOT = Path(__file__).resolve().parents[2]
-HANDLER_PATH = REPO_ROOT / "lambda" / "console" / "handler.py"
 AGENT_SUB = "5f1c2d3e-0000-4000-8000-000000000001"
 
 
 @pytest.fixture()
 def console_api(console_db_url, trained_model_dir, monkeypatch):
-    """The handler module, with the recommend API's Data API client replaced by a local one."""
-    monkeypatch.syspath_prepend(str(REPO_ROOT / "lambda"))  # the bundle's layout: recommend/handler.py
-    monkeypatch.setenv("MODEL_DIR", str(trained_model_dir))
-    monkeypatch.setenv("CLUSTER_ARN", "arn:aws:rds:us-east-1:123456789012:cluster:churnguard-test")
-    monkeypatch.setenv("APP_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:123456789012:secret:app")
-    spec = importlib.util.spec_from_file_location(f"console_handler_{uuid.uuid4().hex}", HANDLER_PATH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    recommend_api = sys.modules["recommend.handler"]
-    monkeypatch.setattr(recommend_api, "_engine", None)
-    monkeypatch.setattr(
-        recommend_api,
-        "CLIENT_FACTORY",
-        lambda *, cluster_arn, secret_arn, database, deadline: connect(console_db_url, deadline=deadline),
-    )
-    return module
+    return load_handler(monkeypatch, console_db_url, trained_model_dir)
 
 
-def event(call: str, body, *, claims: dict | None = None, method: str = "POST") -> dict:
-    authorizer = {"jwt": {"claims": claims, "scopes": None}} if claims is not None else {}
-    return {
-        "version": "2.0",
-        "routeKey": f"{method} /api/{call}",
-        "rawPath": f"/api/{call}",
-        "headers": {"content-type": "application/json"},
-        "requestContext": {"http": {"method": method, "path": f"/api/{call}"}, "authorizer": authorizer},
-        "body": json.dumps(body),
-        "isBase64Encoded": False,
-    }
-
-
-CONTEXT = SimpleNamespace(aws_request_id="req-1", get_remaining_time_in_millis=lambda: 10_000)
 SIGNED_IN = {"sub": AGENT_SUB, "client_id": "abc", "token_use": "access"}
 
 
@@ -85,6 +49,9 @@ def test_lookup_and_outcome_work_as_locally(console_api):
         event("outcome", {"offer_id": offer["offer_id"], "outcome": "declined"}, claims=SIGNED_IN), CONTEXT
     )
     assert stored["statusCode"] == 200 and json.loads(stored["body"])["retained"] is False
+    again = json.loads(console_api.handler(event("customer", HIGH_RISK, claims=SIGNED_IN), CONTEXT)["body"])
+    (listed,) = [item for item in again["recent_offers"] if item["offer_id"] == offer["offer_id"]]
+    assert (listed["outcome"], listed["retained"]) == ("declined", False)
 
 
 def test_errors_keep_their_status_and_words(console_api):

@@ -120,11 +120,32 @@ def test_outcome_recorded_with_one_key_shows_in_the_list_and_the_offers_report(
     assert text(browser, "outcome-status") == f"Outcome recorded: accepted for offer {recorded}."
     assert f"[offer {recorded}]" in text(browser, "recent-offers")
 
+    accepted = arm_row(capsys, console_db_url, arm)
+    assert accepted["outcomes"] >= 1 and accepted["retained"] >= 1 and accepted["accepted"] >= 1
+
+    browser.find_element(By.TAG_NAME, "body").send_keys("3")  # "3": the call ended, correcting "1"
+    WebDriverWait(browser, WAIT_S).until(lambda page: "call ended" in text(page, "outcome-status"))
+    assert text(browser, "outcome-status") == (
+        f"Outcome recorded: call ended for offer {recorded} (replacing the earlier outcome)."
+    )
+    WebDriverWait(browser, WAIT_S).until(
+        lambda page: f"outcome: call ended [offer {recorded}]" in text(page, "recent-offers")
+    )
+    ended = arm_row(capsys, console_db_url, arm)
+    assert (ended["outcomes"], ended["accepted"], ended["call_ended"]) == (
+        accepted["outcomes"],
+        accepted["accepted"] - 1,
+        accepted["call_ended"] + 1,
+    )
+
+
+def arm_row(capsys, db_url: str, arm: str) -> dict:
+    """The experiment arm's line of `churnguard offers report --json`."""
     capsys.readouterr()
-    assert main(["offers", "report", "--json", "--db-url", console_db_url]) == 0
+    assert main(["offers", "report", "--json", "--db-url", db_url]) == 0
     report = json.loads(capsys.readouterr().out)
     (row,) = [item for item in report["retention_by_arm"] if item["arm"] == arm]
-    assert row["outcomes"] >= 1 and row["retained"] >= 1
+    return row
 
 
 def test_malformed_phone_is_flagged_as_typed_and_refused(browser, console_url, tmp_path):
@@ -185,7 +206,10 @@ def test_a_database_that_does_not_answer_is_said_in_words(browser, console_engin
         silent.bind(("127.0.0.1", 0))
         silent.listen(1)
         url = f"mysql://churnguard:pw@127.0.0.1:{silent.getsockname()[1]}/churnguard"
-        with serving_in_background(build_app(service_on(url, console_engine, budget_s=0.5))) as console:
+        with (
+            service_on(url, console_engine, budget_s=0.5) as service,
+            serving_in_background(build_app(service)) as console,
+        ):
             open_console(browser, console)
             look_up(browser, HIGH_RISK)
             wait_visible(browser, "error")

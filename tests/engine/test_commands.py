@@ -304,6 +304,67 @@ def test_offers_report_counts_costs_and_retention_by_arm(capsys, sql_client, mar
     assert code == 2 and "no offer with id 999999" in err
 
 
+def test_record_outcome_takes_how_the_call_ended_and_the_report_counts_each_kind(
+    capsys, sql_client, mariadb_url
+):
+    from tests.fixtures.mariadb import database_url
+
+    apply_sql_files(
+        sql_client, [f for f in static_sql_files() if f.name in ("15_models.sql", "20_offers.sql")]
+    )
+    url = database_url(mariadb_url, sql_client.query("SELECT DATABASE() AS db")[0]["db"])
+    with sql_client.transaction():
+        ids = [insert_offer(sql_client, record("negative_medium_risk", "credit_15", 15, "exp", "credit_15"))]
+        ids += [insert_offer(sql_client, record("negative_high_risk", "credit_25", 25)) for _ in range(3)]
+
+    def outcome(offer_id: int, *options: str) -> tuple[int, str, str]:
+        return run(capsys, "offers", "record-outcome", "--offer-id", str(offer_id), *options, "--db-url", url)
+
+    assert outcome(ids[0], "--outcome", "accepted")[1] == f"recorded the outcome of offer {ids[0]}: " + (
+        "outcome=accepted, retained=yes\n"
+    )
+    assert outcome(ids[1], "--outcome", "call_ended")[1].endswith("outcome=call_ended, retained=no\n")
+    assert outcome(ids[2], "--outcome", "declined")[0] == 0
+    # The customer who declined stayed after all: retention corrected, the call's outcome kept.
+    assert (
+        outcome(ids[2], "--retained", "yes")[1]
+        == f"replaced the earlier outcome of offer {ids[2]}: retained=yes\n"
+    )
+    assert outcome(ids[3], "--retained", "no")[0] == 0  # retention alone, as before kinds
+    code, _, err = outcome(ids[3])
+    assert (
+        code == 2 and "give --outcome (accepted, declined, call_ended), --retained (yes, no), or both" in err
+    )
+    with pytest.raises(SystemExit) as refused:
+        outcome(ids[3], "--outcome", "maybe")
+    assert refused.value.code == 2 and "invalid choice: 'maybe'" in capsys.readouterr().err
+
+    code, out, _ = run(capsys, "offers", "report", "--json", "--db-url", url)
+    report = json.loads(out)
+    assert report["outcome_kinds"] == {"accepted": 1, "declined": 1, "call_ended": 1, "without_kind": 1}
+    by_rule = {item["rule"]: item for item in report["retention_by_rule"]}
+    high = by_rule["negative_high_risk"]
+    assert (
+        high["outcomes"],
+        high["retained"],
+        high["declined"],
+        high["call_ended"],
+        high["without_kind"],
+    ) == (
+        3,
+        1,
+        1,
+        1,
+        1,
+    )
+    (arm,) = report["retention_by_arm"]
+    assert (arm["accepted"], arm["retained"], arm["retention"]) == (1, 1, 1.0)
+    code, out, _ = run(capsys, "offers", "report", "--db-url", url)
+    assert "Outcomes recorded: 4 (1 accepted, 1 declined, 1 call ended, 1 retention only)" in out
+    (line,) = [line for line in out.splitlines() if line.startswith("negative_high_risk ")][-1:]
+    assert line.split()[1:5] == ["3", "3", "0/1/1", "1"]  # offers, outcomes, acc/dec/end, retained
+
+
 def test_offers_report_on_a_database_without_the_log_says_what_to_do(capsys, sql_client, mariadb_url):
     from tests.fixtures.mariadb import database_url
 

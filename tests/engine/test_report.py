@@ -126,11 +126,13 @@ def test_the_trainings_offer_cost_is_shown_beside_the_rules_offer_costs():
         "retention_by_offer": [],
         "retention_by_arm": [],
         "arm_differences": [],
+        "outcome_kinds": {"accepted": 3, "declined": 2, "call_ended": 1, "without_kind": 0},
         "cost_assumptions": costs,
         "by_model": [],
     }
     text = format_report(report)
     assert text.startswith("Offers (every offer recorded, on 2026-11-26): 9, cost $60.00")
+    assert "Outcomes recorded: 6 (3 accepted, 2 declined, 1 call ended, 0 retention only)" in text
     assert "cut-off 0.11 was chosen for offers costing $50.00 and lost customers costing $500.00" in text
     assert "pay $5.00 to $25.00 per offer; offers made cost $15.00 on average" in text
     assert "retrain with `churnguard train --offer-usd 15`" in text

@@ -99,6 +99,22 @@ def test_cognito_takes_no_self_sign_up_and_offers_mfa(console_synth: Synthesized
     assert client["Properties"]["AllowedOAuthFlows"] == ["code"]
 
 
+def test_the_client_signs_in_the_page_by_srp_and_verify_only_through_the_admin_api(
+    console_synth: Synthesized,
+) -> None:
+    """ADMIN_USER_PASSWORD_AUTH (AdminInitiateAuth, which needs IAM credentials) lets `churnguard
+    verify` sign a temporary agent in; the password flow a browser could call with the client id
+    alone (USER_PASSWORD_AUTH) and custom Lambda flows stay off."""
+    (_, client) = console_synth.only("AWS::Cognito::UserPoolClient")
+    assert sorted(client["Properties"]["ExplicitAuthFlows"]) == [
+        "ALLOW_ADMIN_USER_PASSWORD_AUTH",
+        "ALLOW_REFRESH_TOKEN_AUTH",
+        "ALLOW_USER_SRP_AUTH",
+    ]
+    (client_id, _) = console_synth.only("AWS::Cognito::UserPoolClient")
+    assert console_synth.template["Outputs"]["ConsoleClientId"]["Value"] == {"Ref": client_id}
+
+
 def test_every_api_route_requires_the_jwt_authorizer(console_synth: Synthesized) -> None:
     (authorizer_id, authorizer) = console_synth.only("AWS::ApiGatewayV2::Authorizer")
     assert authorizer["Properties"]["AuthorizerType"] == "JWT"

@@ -10,6 +10,8 @@ from __future__ import annotations
 import io
 import json
 import urllib.error
+from collections.abc import Callable
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -32,7 +34,16 @@ OUTPUTS = StackOutputs(
     endpoint_name="churnguard-dev-churn",
     console_url="https://d111111abcdef8.cloudfront.net",
     console_api_url="https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com",
+    console_user_pool_id="eu-west-1_AbCdEfGhI",
+    console_client_id="1example23456789abcdefghij",
 )
+# What Cognito's AssociateSoftwareToken and AdminInitiateAuth give verify's temporary agent (shapes of
+# the real answers; the token is opaque to verify, which only sends it on as a bearer token).
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXPJBSW"
+ACCESS_TOKEN = "eyJraWQiOiJ0ZXN0IiwiYWxnIjoiUlMyNTYifQ.eyJzdWIiOiJ2ZXJpZnkifQ.c2lnbmF0dXJl"
+AGENT_SUB = "0f1e2d3c-4b5a-4000-8000-00000000abcd"
+# Cognito's sessions are opaque strings of 20 to 2048 characters (botocore checks the length).
+SESSIONS = tuple(f"AYABeF{name}-session-0123456789abcdef" for name in ("Initiate", "Associate", "Verify"))
 
 
 def field(value: Any) -> tuple[dict[str, Any], str]:
@@ -146,28 +157,130 @@ class FunctionUrl:
         return FakeResponse(self.status, self.body)
 
 
-class ConsoleRoutes:
-    """The HTTP layer seen from verify: the console's page and API answer with fixed statuses (the
-    page 200, the API 401 without a token, as CloudFront and the JWT authorizer do); every other
-    request goes to the Function URL stub."""
+def answer(request: Any, status: int, body: Any) -> FakeResponse:
+    """`body` with `status` as urllib gives it: a response, or an HTTPError carrying the body."""
+    if status >= 400:
+        raise urllib.error.HTTPError(
+            request.full_url, status, "error", {}, io.BytesIO(json.dumps(body).encode("utf-8"))
+        )
+    return FakeResponse(status, body)
 
-    def __init__(self, function_url: FunctionUrl, *, page_status: int = 200, api_status: int = 401) -> None:
+
+# What API Gateway answers itself when its JWT authorizer refuses a request.
+UNAUTHORIZED = {"message": "Unauthorized"}
+SignedInCall = Callable[[str, Any], tuple[int, Any]]
+
+
+def lookup_found(path: str, body: Any) -> tuple[int, Any]:
+    """The console's answer to a look-up of a customer it has (lambda/console's shape)."""
+    return 200, {**body, "latest_message": "…", "recent_offers": []}
+
+
+class ConsoleRoutes:
+    """The HTTP layer seen from verify: the console's page (200, as CloudFront serves it), its API
+    as API Gateway's JWT authorizer guards it (401 without a bearer token, or `api_status` to
+    simulate an open API; with ACCESS_TOKEN, `signed_in` answers for the console's function), and
+    every other request to the Function URL stub."""
+
+    def __init__(
+        self,
+        function_url: FunctionUrl,
+        *,
+        page_status: int = 200,
+        api_status: int = 401,
+        signed_in: SignedInCall = lookup_found,
+    ) -> None:
         self.function_url = function_url
         self.page_status = page_status
         self.api_status = api_status
+        self.signed_in = signed_in
         self.console_requests: list[Any] = []
 
     def __call__(self, request: Any, timeout: float) -> FakeResponse:
         url = request.full_url
-        for prefix, status in (
-            (OUTPUTS.console_url, self.page_status),
-            (OUTPUTS.console_api_url, self.api_status),
-        ):
-            if prefix and url.startswith(prefix):
-                self.console_requests.append(request)
-                if status >= 400:
-                    raise urllib.error.HTTPError(
-                        url, status, "error", {}, io.BytesIO(b'{"message":"Unauthorized"}')
-                    )
-                return FakeResponse(status, {"page": "console"})
+        if OUTPUTS.console_url and url.startswith(OUTPUTS.console_url):
+            self.console_requests.append(request)
+            return answer(request, self.page_status, {"page": "console"})
+        if OUTPUTS.console_api_url and url.startswith(OUTPUTS.console_api_url):
+            self.console_requests.append(request)
+            if request.get_header("Authorization") == f"Bearer {ACCESS_TOKEN}":
+                path = url[len(OUTPUTS.console_api_url) :]
+                return answer(request, *self.signed_in(path, json.loads(request.data)))
+            return answer(request, self.api_status, UNAUTHORIZED if self.api_status >= 400 else {})
         return self.function_url(request, timeout)
+
+
+class CognitoPool:
+    """The console's user pool at the boto3 boundary: botocore's Stubber answers as Cognito does for
+    a temporary agent (with or without the MFA_SETUP challenge), and every request is recorded."""
+
+    def __init__(self) -> None:
+        self.stub = RecordedClient("cognito-idp")
+        self.queued = 0
+
+    def answer(self, operation: str, response: dict[str, Any]) -> None:
+        self.stub.answer(operation, response)
+        self.queued += 1
+
+    def fail(self, operation: str, code: str, message: str) -> None:
+        self.stub.fail(
+            operation, {"service_error_code": code, "service_message": message, "http_status_code": 400}
+        )
+        self.queued += 1
+
+    def creates_user(self) -> None:
+        now = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+        self.answer(
+            "admin_create_user",
+            {
+                "User": {
+                    "Username": "churnguard-verify-000000000000",
+                    "Attributes": [{"Name": "sub", "Value": AGENT_SUB}],
+                    "UserCreateDate": now,
+                    "UserLastModifiedDate": now,
+                    "Enabled": True,
+                    "UserStatus": "FORCE_CHANGE_PASSWORD",
+                }
+            },
+        )
+        self.answer("admin_set_user_password", {})
+
+    def signs_in(self, *, mfa: bool) -> None:
+        """Create, set the password, sign in (through MFA_SETUP when `mfa`), and delete."""
+        self.creates_user()
+        if mfa:
+            self.answer(
+                "admin_initiate_auth", self.challenge("MFA_SETUP", MFAS_CAN_SETUP='["SOFTWARE_TOKEN_MFA"]')
+            )
+            self.answer("associate_software_token", {"SecretCode": TOTP_SECRET, "Session": SESSIONS[1]})
+            self.answer("verify_software_token", {"Status": "SUCCESS", "Session": SESSIONS[2]})
+            self.answer("admin_respond_to_auth_challenge", self.tokens())
+        else:
+            self.answer("admin_initiate_auth", self.tokens())
+        self.deletes_user()
+
+    def deletes_user(self) -> None:
+        self.answer("admin_delete_user", {})
+
+    @staticmethod
+    def challenge(name: str, **parameters: str) -> dict[str, Any]:
+        return {"ChallengeName": name, "Session": SESSIONS[0], "ChallengeParameters": parameters}
+
+    @staticmethod
+    def tokens() -> dict[str, Any]:
+        return {
+            "ChallengeParameters": {},
+            "AuthenticationResult": {
+                "AccessToken": ACCESS_TOKEN,
+                "ExpiresIn": 3600,
+                "TokenType": "Bearer",
+                "RefreshToken": "refresh-token-example",
+                "IdToken": "id-token-example",
+            },
+        }
+
+    def calls(self) -> list[str]:
+        return [operation for operation, _ in self.stub.requests]
+
+    def request(self, operation: str, index: int = 0) -> dict[str, Any]:
+        return [params for name, params in self.stub.requests if name == operation][index]

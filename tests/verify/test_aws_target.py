@@ -5,6 +5,7 @@ services answer, with the trained model of the test session."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import urllib.parse
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from churnguard.verify.runner import run_checks
 from tests.verify.aws_stubs import (
     OUTPUTS,
     REGION,
+    CognitoPool,
     ConsoleRoutes,
     FunctionUrl,
     RecordedClient,
@@ -56,6 +58,7 @@ class Deployment:
         self.s3 = RecordedClient("s3")
         self.api = api
         self.http = ConsoleRoutes(api)
+        self.cognito = CognitoPool()
         self.progress: list[str] = []
         self.slept: list[float] = []
         self.probability = explainer.ensemble.probability(explainer.spec.values_for(customer))
@@ -118,9 +121,12 @@ class Deployment:
             progress=self.progress.append,
             sleep=self.slept.append,
             opener=self.http,
+            cognito=self.cognito.stub.client,
         )
         context = VerifyContext(target=target, explainer=self.explainer, model_dir=self.model_dir)
-        with self.rds, self.s3:
+        if not self.cognito.queued:  # unless a test set the pool up: MFA, as in prod
+            self.cognito.signs_in(mfa=True)
+        with self.rds, self.s3, self.cognito.stub:
             results = run_checks(context, CHECKS, hints=target.hints)
             self.rds.stubber.assert_no_pending_responses()
         return Report(target=target.description, checks=results)
@@ -435,10 +441,19 @@ def test_the_console_page_answers_and_its_api_refuses_a_call_without_a_token(dep
     assert set(statuses(report).values()) == {"pass"}, report.checks
     check = {check.name: check for check in report.checks}["agent_console"]
     assert check.status == "pass", check
-    page, api = deployment.http.console_requests
+    page, api, signed_in = deployment.http.console_requests
     assert (page.get_method(), page.full_url) == ("GET", OUTPUTS.console_url)
     assert api.get_method() == "POST" and api.full_url.endswith("/api/recommend")
     assert "Authorization" not in api.headers and "authorization" not in api.headers
+    assert signed_in.full_url.endswith("/api/customer") and json.loads(signed_in.data) == {
+        "area_code": 415,
+        "phone": "358-1921",
+    }
+    assert check.detail.endswith(
+        "signed in as a temporary agent with an authenticator (MFA), looked up customer 415/358-1921 "
+        "(0 recent offers); the temporary agent is deleted"
+    )
+    assert deployment.cognito.calls()[-1] == "AdminDeleteUser"
 
 
 def test_a_console_api_open_without_a_token_fails_and_says_take_it_down(deployment):

@@ -21,7 +21,8 @@ OUTPUT_VALUES = {
     "EndpointName": "churnguard-dev-churn",
     "ConsoleUrl": OUTPUTS.console_url,
     "ConsoleApiUrl": OUTPUTS.console_api_url,
-    "ConsoleUserPoolId": "eu-west-1_AbCdEfGhI",
+    "ConsoleUserPoolId": OUTPUTS.console_user_pool_id,
+    "ConsoleClientId": OUTPUTS.console_client_id,
 }
 
 

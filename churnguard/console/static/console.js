@@ -96,10 +96,20 @@ async function call(name, body) {
   return payload;
 }
 
+// The call's outcome in words, and whether the customer stayed when that was recorded apart from it
+// (`offers record-outcome --retained`): "declined, customer stayed", or "customer left" alone.
+function outcomeWords(offer) {
+  const stayed = offer.retained === null ? "" : offer.retained ? "customer stayed" : "customer left";
+  if (!offer.outcome) return stayed ? `outcome: ${stayed}` : "no outcome recorded";
+  const expected = offer.outcome === "accepted";
+  const apart = offer.retained !== null && offer.retained !== expected ? `, ${stayed}` : "";
+  return `outcome: ${OFFER_WORDS[offer.outcome]}${apart}`;
+}
+
 function offerLine(offer) {
   const when = offer.days_ago === 0 ? "today" : `${offer.days_ago} day${offer.days_ago === 1 ? "" : "s"} ago`;
   const arm = offer.arm ? `, arm ${offer.arm}` : "";
-  const outcome = offer.outcome ? `, outcome: ${offer.outcome}` : ", no outcome recorded";
+  const outcome = `, ${outcomeWords(offer)}`;
   const degraded = offer.degraded ? ", degraded answer" : "";
   return `${offer.created_at} UTC (${when}): ${offer.offer} by rule ${offer.rule}${arm}${degraded}${outcome} [offer ${offer.offer_id}]`;
 }

@@ -1,0 +1,186 @@
+"""Agent console latency: a connection opened per call against connections kept between calls.
+
+The console's app is served by uvicorn on 127.0.0.1 (as `churnguard console` serves it) against a
+throwaway local MariaDB; one client sends `--calls` look-ups (`/api/customer`) and answers
+(`/api/recommend` with a typed message, recorded in the offers log) in a row over one keep-alive HTTP
+connection, after `--warm-up` calls of each, plus the HTTP round trip alone (`transport`, GET
+/config.json), with a database connection opened per call (the
+console before connections were kept; the deployed console's Data API client still is) and with the
+console's ConnectionPool, the two in turn for `--rounds` rounds. A third figure is one PyMySQL
+connect alone. Prints one JSON line per
+figure, each with the conditions (CPUs, load average), because the machine is shared.
+
+Setup (not timed): 2,000 synthetic customers (seed 1729) and, unless --model names one, a model
+trained on them with 4 search trials.
+
+    .venv/bin/python bench/bench_console.py [--calls 50] [--rounds 2] [--warm-up 5] [--model DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+from churnguard.console.app import build_app  # noqa: E402
+from churnguard.console.pool import ConnectionPool  # noqa: E402
+from churnguard.console.server import serving_in_background  # noqa: E402
+from churnguard.console.service import ClientLease, ConsoleService, opened_per_call  # noqa: E402
+from churnguard.db import connect  # noqa: E402
+from churnguard.engine.deadline import DEFAULT_ANSWER_TIMEOUT_S  # noqa: E402
+from churnguard.engine.recommend import Engine  # noqa: E402
+from churnguard.localdb import install_churnguard, start_server, stop_server  # noqa: E402
+from training.pipeline import train  # noqa: E402
+from training.synthetic import generate_customers, generate_messages  # noqa: E402
+
+SEED = 1729
+CUSTOMERS = 2000
+TRIALS = 4
+CUSTOMER = {"area_code": 415, "phone": "358-1921"}
+MESSAGE = "You morons! You charged me extra again!"
+MODES = ("per_call", "pooled")
+# `transport`: the HTTP round trip alone (GET /config.json), the floor under every call.
+CALLS: dict[str, dict[str, object] | None] = {
+    "transport": None,
+    "customer": CUSTOMER,
+    "recommend": {**CUSTOMER, "message": MESSAGE},
+}
+
+
+def emit(name: str, value: float, unit: str, **extra: object) -> None:
+    record = {"benchmark": "console", "name": name, "value": round(value, 3), "unit": unit, **extra}
+    record.update(cpus=os.cpu_count(), load_average_1m=round(os.getloadavg()[0], 2), database="local MariaDB")
+    print(json.dumps(record), flush=True)
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def timed_calls(base_url: str, call: str, body: dict[str, object] | None, count: int) -> list[float]:
+    """`count` POSTs of `body` to /api/<call> over one keep-alive connection (for `transport`, GETs
+    of /config.json, which touches no database); milliseconds each."""
+    parts = urlsplit(base_url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    method, path = ("GET", "/config.json") if body is None else ("POST", f"/api/{call}")
+    payload = None if body is None else json.dumps(body)
+    headers = {} if body is None else {"content-type": "application/json"}
+    latencies = []
+    try:
+        for _ in range(count):
+            started = time.perf_counter()
+            connection.request(method, path, payload, headers)
+            response = connection.getresponse()
+            response.read()
+            latencies.append((time.perf_counter() - started) * 1000)
+            if response.status != 200:
+                raise RuntimeError(f"{path} answered {response.status}")
+    finally:
+        connection.close()
+    return latencies
+
+
+@contextmanager
+def leases(mode: str, url: str) -> Iterator[ClientLease]:
+    if mode == "per_call":
+        yield opened_per_call(lambda deadline: connect(url, deadline=deadline))
+        return
+    pool = ConnectionPool(url)
+    try:
+        yield pool.lease
+    finally:
+        pool.close()
+
+
+def measure(engine: Engine, url: str, mode: str, calls: int, warm_up: int) -> dict[str, list[float]]:
+    """Latencies (ms) of `calls` calls of each kind, after `warm_up` untimed ones, in `mode`."""
+    with leases(mode, url) as clients:
+        service = ConsoleService(engine=engine, clients=clients, budget_s=DEFAULT_ANSWER_TIMEOUT_S)
+        with serving_in_background(build_app(service)) as base_url:
+            latencies = {}
+            for call, body in CALLS.items():
+                timed_calls(base_url, call, body, warm_up)
+                latencies[call] = timed_calls(base_url, call, body, calls)
+            return latencies
+
+
+def report(mode: str, latencies: dict[str, list[float]], warm_up: int) -> None:
+    for call, values in latencies.items():
+        extra = {"connections": mode, "calls": len(values), "warm_up": warm_up}
+        for share in (0.5, 0.95):
+            emit(f"{call}_p{round(share * 100)}", percentile(values, share), "ms", **extra)
+        emit(f"{call}_mean", statistics.fmean(values), "ms", **extra)
+
+
+def connect_alone(url: str, count: int) -> None:
+    times = []
+    for _ in range(count):
+        started = time.perf_counter()
+        connect(url).close()
+        times.append((time.perf_counter() - started) * 1000)
+    emit("connect_p50", percentile(times, 0.5), "ms", connects=count)
+
+
+def with_database(model: Path | None, work: Callable[[Engine, str], None]) -> None:
+    customers = generate_customers(CUSTOMERS, seed=SEED)
+    with tempfile.TemporaryDirectory(prefix="bench-console-") as scratch:
+        model_dir = model or Path(scratch) / "model"
+        if model is None:
+            train(customers, model_dir, trials=TRIALS, seed=SEED)
+        server = start_server()
+        try:
+            client = connect(server.url)
+            install_churnguard(
+                client,
+                model_dir=model_dir,
+                customers=customers,
+                messages=generate_messages(customers, seed=SEED),
+            )
+            client.close()
+            work(Engine.load(model_dir), server.url)
+        finally:
+            stop_server(server)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--calls", type=int, default=50, help="timed calls of each kind per round and mode (default 50)"
+    )
+    parser.add_argument("--rounds", type=int, default=2, help="rounds, the modes in turn (default 2)")
+    parser.add_argument("--warm-up", type=int, default=5, help="untimed calls of each kind first (default 5)")
+    parser.add_argument(
+        "--model", type=Path, default=None, help="a trained model folder (default: train one)"
+    )
+    args = parser.parse_args(argv)
+
+    def work(engine: Engine, url: str) -> None:
+        connect_alone(url, args.calls)
+        # The two modes take turns, so a change in the shared machine's load weighs on both alike.
+        latencies: dict[str, dict[str, list[float]]] = {mode: {call: [] for call in CALLS} for mode in MODES}
+        for _ in range(args.rounds):
+            for mode in MODES:
+                for call, values in measure(engine, url, mode, args.calls, args.warm_up).items():
+                    latencies[mode][call] += values
+        for mode in MODES:
+            report(mode, latencies[mode], args.warm_up)
+
+    with_database(args.model, work)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
