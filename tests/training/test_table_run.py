@@ -274,8 +274,13 @@ def test_the_table_run_sends_each_statement_once_per_call(tmp_path: Path) -> Non
     would start a second export writing the same files while the first runs on."""
     from churnguard.commands.train import table_data_api_client
 
+    import boto3
+
     client = table_data_api_client(
-        session=None, cluster_arn="arn:aws:rds:eu-west-1:1:cluster:c", secret_arn="arn:s", database="d"
+        session=boto3.Session(region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y"),
+        cluster_arn="arn:aws:rds:eu-west-1:1:cluster:c",
+        secret_arn="arn:s",
+        database="d",
     )
     assert client._rds_data.meta.config.retries["total_max_attempts"] == 1
 
