@@ -17,6 +17,11 @@ seed, the project split's non-test rows are cut into K outer folds; the whole pi
 reduced set, cut-off) runs on K - 1 of them and its model is scored, at its own cut-off, on the
 held-out one. Changes to the selection were chosen on these figures (docs/training.md).
 
+`--fresh-customers N` judges the whole pipeline on customers no run has seen: for each seed, the
+project split of 3,333 synthetic customers (generated with that seed) is trained as `make train`
+does, and the model is scored, at its own cut-off, on the same N freshly generated customers (seed
+FRESH_SEED), one line per seed and a summary (mean and standard deviation over the seeds).
+
 `--final-model fold_average` and `--ensemble-trials K` bench the averaged models `train()` can ship
 instead of the one refit (tried on the nested figures and not kept; docs/training.md).
 """
@@ -52,6 +57,7 @@ from training.pipeline import (  # noqa: E402
     DEFAULT_TRIALS,
     FINAL_MODELS,
     TRIAL_SELECTIONS,
+    TrainingResult,
     train,
 )
 from training.split import SPLIT_RULES, split_customers, stratified_folds  # noqa: E402
@@ -64,6 +70,8 @@ TARGET_COST_PER_CUSTOMER = 13.0
 PROJECT_TARGET_MEAN_AUC, PROJECT_TARGET_MIN_AUC, PROJECT_COST_TO_BEAT = 0.93, 0.90, 16.64
 # The train() options a bench run can vary, echoed on every line.
 SELECTION_CHOICES = ("trial_selection", "final_model", "ensemble_trials")
+# The fresh customers of --fresh-customers: the same for every seed and every variant, so runs pair up.
+FRESH_SEED = 99999
 SUMMARISED = (
     "test_auc_full",
     "test_auc_reduced",
@@ -175,9 +183,6 @@ def bench_nested(
                 seed=seed,
                 **choices,  # type: ignore[arg-type]
             )
-        matrix = feature_matrix(customers.iloc[outer], result.feature_spec)
-        scores = result.booster.predict(xgb.DMatrix(matrix, feature_names=result.feature_spec.names))
-        cost = cost_at(churn[outer], scores, result.metadata["cutoff"], CostModel())
         lines.append(
             {
                 "nested": True,
@@ -186,20 +191,66 @@ def bench_nested(
                 "outer_fold": number,
                 "trials": trials,
                 **choices,
-                "outer_rows": len(outer),
-                "outer_auc": round(float(roc_auc_score(churn[outer], scores)), 4),
-                "outer_cost_per_customer": round(cost / len(outer), 4),
-                "rounds": result.metadata["hyperparameters"]["rounds"],
-                "trees": result.booster.num_boosted_rounds(),
-                "features": len(result.feature_spec.names),
+                **{
+                    f"outer_{name}": value
+                    for name, value in score_unseen(result, customers.iloc[outer], churn[outer]).items()
+                },
+                **model_size(result),
             }
         )
     return lines
 
 
-def summarise_nested(lines: list[dict[str, object]]) -> dict[str, object]:
-    summary: dict[str, object] = {"summary": True, "nested": True, "runs": len(lines)}
-    for name in ("outer_auc", "outer_cost_per_customer", "rounds", "trees"):
+def score_unseen(result: TrainingResult, customers: pd.DataFrame, churn: np.ndarray) -> dict[str, float]:
+    """The AUC and the cost per customer, at the run's own cut-off, on customers the run never saw."""
+    matrix = feature_matrix(customers, result.feature_spec)
+    scores = result.booster.predict(xgb.DMatrix(matrix, feature_names=result.feature_spec.names))
+    cost = cost_at(churn, scores, result.metadata["cutoff"], CostModel())
+    return {
+        "rows": len(customers),
+        "auc": round(float(roc_auc_score(churn, scores)), 4),
+        "cost_per_customer": round(cost / len(customers), 4),
+    }
+
+
+def model_size(result: TrainingResult) -> dict[str, int]:
+    return {
+        "rounds": result.metadata["hyperparameters"]["rounds"],
+        "trees": result.booster.num_boosted_rounds(),
+        "features": len(result.feature_spec.names),
+    }
+
+
+def bench_fresh(fresh: pd.DataFrame, trials: int, seed: int, choices: dict[str, object]) -> dict[str, object]:
+    """One seed of --fresh-customers: train as `make train` does, score the fresh customers."""
+    with tempfile.TemporaryDirectory() as out_dir:
+        result = train(
+            generate_customers(3333, seed),
+            Path(out_dir),
+            trials=trials,
+            seed=seed,
+            **choices,  # type: ignore[arg-type]
+        )
+    return {
+        "fresh": True,
+        "dataset": "synthetic-3333",
+        "seed": seed,
+        "fresh_seed": FRESH_SEED,
+        "trials": trials,
+        **choices,
+        **{f"fresh_{name}": value for name, value in score_unseen(result, fresh, labels(fresh)).items()},
+        **model_size(result),
+    }
+
+
+def summarise_unseen(lines: list[dict[str, object]], kind: str) -> dict[str, object]:
+    """Mean and standard deviation over --nested-folds lines (kind "outer") or --fresh-customers ("fresh")."""
+    summary: dict[str, object] = {
+        "summary": True,
+        ("nested" if kind == "outer" else kind): True,
+        "runs": len(lines),
+    }
+    for name in (f"{kind}_auc", f"{kind}_cost_per_customer", "rounds", "trees"):
         values = [float(line[name]) for line in lines]  # type: ignore[arg-type]
         summary[name] = {
             "mean": round(statistics.fmean(values), 4),
@@ -227,6 +278,12 @@ def main(argv: list[str]) -> int:
         help="judge the selection on K outer folds of the non-test rows instead (project split)",
     )
     parser.add_argument(
+        "--fresh-customers",
+        type=int,
+        default=0,
+        help="judge the pipeline on N fresh synthetic customers instead (project split, synthetic data)",
+    )
+    parser.add_argument(
         "--final-model",
         choices=FINAL_MODELS,
         default=DEFAULT_FINAL_MODEL,
@@ -248,7 +305,14 @@ def main(argv: list[str]) -> int:
                 for line in bench_nested(dataset, customers, args.nested_folds, args.trials, seed, choices):
                     lines.append(line)
                     print(json.dumps(line), flush=True)
-            print(json.dumps({"dataset": dataset, **summarise_nested(lines)}), flush=True)
+            print(json.dumps({"dataset": dataset, **summarise_unseen(lines, "outer")}), flush=True)
+        return 0
+    if args.fresh_customers:
+        fresh, lines = generate_customers(args.fresh_customers, FRESH_SEED), []
+        for seed in args.seeds:
+            lines.append(bench_fresh(fresh, args.trials, seed, choices))
+            print(json.dumps(lines[-1]), flush=True)
+        print(json.dumps({"dataset": "synthetic-3333", **summarise_unseen(lines, "fresh")}), flush=True)
         return 0
     for dataset in args.datasets:
         runs: dict[str, list[dict[str, object]]] = {split: [] for split in args.splits}
