@@ -75,16 +75,17 @@ BEGIN
   SET words = CAST(CONCAT(TRIM(REGEXP_REPLACE(LOWER(REPLACE(input_text, '\u2019', '''')),
     '[^a-z'']+', ' ')), ' ') AS BINARY);
   WHILE here <= LENGTH(words) DO
-    SET gap = LOCATE(' ', words, here);
-    SET word = SUBSTRING(words, here, gap - here), here = gap + 1;
-    SET found = LOCATE(CONCAT(' ', word, '='), {valences});
+    -- One SET per word (its assignments run in order): each stored-program instruction has a
+    -- fixed cost of its own, larger than these expressions'.
+    SET prev2 = prev1, prev1 = word, gap = LOCATE(' ', words, here),
+      word = SUBSTRING(words, here, gap - here), here = gap + 1,
+      found = LOCATE(CONCAT(' ', word, '='), {valences});
     IF found > 0 THEN
       SET valence = SUBSTRING_INDEX(SUBSTRING({valences}, found + LENGTH(word) + 2), ' ', 1)
-        * IF({_listed("prev1", negators)} OR {_listed("prev2", negators)}, {NEGATED_WEIGHT!r}, 1)
-        * IF({_listed("prev1", intensifiers)}, {INTENSIFIED_WEIGHT!r}, 1);
-      SET pos = pos + GREATEST(valence, 0), neg = neg + GREATEST(-valence, 0);
+          * IF({_listed("prev1", negators)} OR {_listed("prev2", negators)}, {NEGATED_WEIGHT!r}, 1)
+          * IF({_listed("prev1", intensifiers)}, {INTENSIFIED_WEIGHT!r}, 1),
+        pos = pos + GREATEST(valence, 0), neg = neg + GREATEST(-valence, 0);
     END IF;
-    SET prev2 = prev1, prev1 = word;
   END WHILE;
   SET mixed = 2 * LEAST(pos, neg), best = GREATEST({NEUTRAL_WEIGHT!r}, pos, neg, mixed);
   RETURN {value_sql};
