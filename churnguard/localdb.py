@@ -183,7 +183,7 @@ def _launch(base_dir: Path, port: int) -> subprocess.Popen[bytes]:
         "--innodb-flush-log-at-trx-commit=2",
         # A few worker threads (one group per CPU) run every connection's statements, instead of a
         # thread per connection: with many callers on a small machine, statements no longer preempt
-        # one another mid-way. Measured with 16 callers on 2 cores: p99 52-68 ms instead of 77-105,
+        # one another mid-way. Measured with 16 callers on 2 cores: p99 51-68 ms instead of 77-105,
         # the slowest answer 87-169 ms instead of 162-301 (docs/engine.md, "Under load").
         "--thread-handling=pool-of-threads",
         "--max-allowed-packet=64M",
