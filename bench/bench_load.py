@@ -7,7 +7,8 @@ answered call (no answer lost, none doubled, no row without an answer).
 
 Setup (not timed): a throwaway MariaDB server, 2,000 synthetic customers (seed 1729), a model
 trained on them with 4 search trials. Prints one JSON line per figure, with the conditions (threads,
-calls, CPUs, load average) in each, because the machine is shared.
+calls, CPUs, the load average before and after, the cores other processes used meanwhile) in each,
+because the machine is shared.
 
     .venv/bin/python bench/bench_load.py [--threads 16] [--calls 500] [--callers-as threads|processes]
 """
@@ -54,6 +55,14 @@ def conditions(threads: int, calls: int, mode: str) -> dict[str, object]:
         "load_average_1m": round(os.getloadavg()[0], 2),
         "database": "local MariaDB",
     }
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds every process on the machine has used since boot (/proc/stat, Linux): with this
+    run's own client and server CPU taken away, what other work took from the cores meanwhile."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(value) for value in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
 def emit(name: str, value: float, unit: str, **extra: object) -> None:
@@ -154,11 +163,13 @@ def run_load(engine: Engine, url: str, server_pid: int, threads: int, calls: int
     ]
     before = int(audit.query("SELECT COUNT(*) AS n FROM offers_log")[0]["n"])
     run = run_threads if mode == "threads" else run_processes
+    load_before = round(os.getloadavg()[0], 2)
     started = time.perf_counter()
-    server_cpu = process_cpu_seconds(server_pid)
+    server_cpu, machine_cpu = process_cpu_seconds(server_pid), machine_busy_seconds()
     outcomes, client_cpu = run(engine, url, customers, threads, calls)
     seconds = time.perf_counter() - started
     server_cpu = process_cpu_seconds(server_pid) - server_cpu
+    other_cpu = machine_busy_seconds() - machine_cpu - client_cpu - server_cpu
 
     latencies = sorted(latency for outcome in outcomes for latency in outcome.latencies_ms)
     answered = [offer_id for outcome in outcomes for offer_id in outcome.offer_ids]
@@ -170,7 +181,13 @@ def run_load(engine: Engine, url: str, server_pid: int, threads: int, calls: int
     duplicated = sum(count - 1 for count in answered_ids.values() if count > 1)
     unanswered_rows = sum((logged_ids - answered_ids).values())  # in the log, never shown
 
-    context = conditions(threads, calls, mode)
+    context = {
+        **conditions(threads, calls, mode),
+        # The machine is shared: how loaded it was, and how many of its cores other processes kept
+        # busy during the run (all CPU used minus this run's client and server), next to every figure.
+        "load_average_1m_before": load_before,
+        "other_processes_cores": round(max(0.0, other_cpu) / seconds, 2),
+    }
     emit("throughput", len(answered) / seconds, "answers/s", **context)
     emit("latency_p50", statistics.median(latencies), "ms", **context)
     emit("latency_p99", latencies[max(0, round(0.99 * len(latencies)) - 1)], "ms", **context)

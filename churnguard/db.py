@@ -18,7 +18,9 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pymysql
+import pymysql.connections
 import pymysql.cursors
+from pymysql.constants import SERVER_STATUS
 
 from churnguard.engine.deadline import DatabaseTimeout, Deadline
 from churnguard.engine.failures import DatabaseUnreachable
@@ -35,6 +37,40 @@ DEFAULT_READ_TIMEOUT_S = 900.0
 DEFAULT_WRITE_TIMEOUT_S = 900.0
 # PyMySQL's client-side error numbers (CR_*, 2000-2999) mean the connection itself failed.
 _CLIENT_ERRORS = range(2000, 3000)
+
+
+# What MySQL's backslash escaping turns each special character into (PyMySQL's table, MySQL's
+# mysql_real_escape_string). The backslash comes first, so no later replacement's backslash is doubled.
+_BACKSLASH_ESCAPES = (
+    ("\\", "\\\\"),
+    ("\0", "\\0"),
+    ("\n", "\\n"),
+    ("\r", "\\r"),
+    ("\032", "\\Z"),
+    ('"', '\\"'),
+    ("'", "\\'"),
+)
+
+
+def escape_text(text: str) -> str:
+    """`text` escaped for a quoted MySQL string literal, character for character as PyMySQL's own
+    escape_string does (tested), in a few C-level passes. PyMySQL's str.translate leaves its fast
+    path at the first character it escapes, so a JSON value (the answer's drivers, 2 KB of quotes)
+    cost about 0.1 ms to escape, a tenth of a call-centre answer's client time."""
+    for special, escaped in _BACKSLASH_ESCAPES:
+        if special in text:
+            text = text.replace(special, escaped)
+    return text
+
+
+class _Connection(pymysql.connections.Connection):
+    """PyMySQL's connection, binding text parameters with escape_text. A server in
+    NO_BACKSLASH_ESCAPES mode, and every other type, get PyMySQL's own escaping."""
+
+    def escape(self, obj: Any, mapping: Any = None) -> str:
+        if type(obj) is str and not self.server_status & SERVER_STATUS.SERVER_STATUS_NO_BACKSLASH_ESCAPES:
+            return "'" + escape_text(obj) + "'"
+        return super().escape(obj, mapping)
 
 
 @dataclass(frozen=True)
@@ -226,7 +262,7 @@ def connect(
         connect_timeout = deadline.wait_limit(connect_timeout)
     handshake_timeout = read_timeout if deadline is None else deadline.wait_limit(read_timeout)
     try:
-        connection = pymysql.connect(
+        connection = _Connection(
             host=parts.host,
             port=parts.port,
             user=parts.user,

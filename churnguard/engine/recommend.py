@@ -29,7 +29,7 @@ from churnguard.engine.request import COMPREHEND_MAX_BYTES, CallRequest
 from churnguard.engine.rules import SENTIMENTS, Rules, load_rules
 from churnguard.errors import UserError
 from churnguard.sql_client import Row, SqlClient
-from churnguard.sqlgen.statements import customer_score_sql, customer_sql, sentiment_sql
+from churnguard.sqlgen.statements import customer_from_row, customer_score_sql, customer_sql, sentiment_sql
 
 LOG = logging.getLogger(__name__)
 
@@ -220,7 +220,7 @@ class Engine:
             )
         if len(rows) > 1:
             raise ScoringError(f"{len(rows)} customers share area code {request.area_code} and that phone")
-        row = rows[0]
+        row = customer_from_row(rows[0])
         if missing is not None:
             return row, None, missing
         probability = _probability(row.get(SCORE))

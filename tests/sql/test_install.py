@@ -13,6 +13,7 @@ from churnguard.feature_spec import FeatureSpec, FeatureSpecError
 from churnguard.localdb import install_churnguard
 from churnguard.sqlgen import call_centre_sql, check_installed_signature, run_template, will_churn_call
 from churnguard.sqlgen.loading import insert_sql
+from churnguard.sqlgen.statements import customer_from_row, customer_score_sql, customer_sql
 from training.synthetic import generate_customers, generate_messages
 
 pytestmark = pytest.mark.mariadb
@@ -69,6 +70,27 @@ def test_refresh_procedure_materialises_the_same_scores(installed):
         " FROM customer_scores m JOIN customer_churn_scores v USING (area_code, phone)"
     )
     assert rows == [{"n": CUSTOMERS, "diff": 0.0}]
+
+
+def test_the_engines_statements_give_every_customer_as_the_columns_do(installed, trained_model_dir):
+    """The customer as one JSON object reads back to the very values, and types, of its columns."""
+    spec = spec_of(trained_model_dir)
+    columns = ", ".join(f"c.{name}" for name in COLUMN_NAMES)
+    for key in installed.query("SELECT area_code, phone FROM customers ORDER BY area_code, phone"):
+        (by_columns,) = installed.query(
+            f"SELECT {columns}, {will_churn_call(spec, 'c')} AS churn_probability FROM customers c"
+            " WHERE c.area_code = %(area_code)s AND c.phone = %(phone)s",
+            key,
+        )
+        (scored,) = installed.query(customer_score_sql(spec), key)
+        (unscored,) = installed.query(customer_sql(), key)
+        for row, expected in ((scored, by_columns), (unscored, {**by_columns, "churn_probability": None})):
+            customer = customer_from_row(row)
+            customer.setdefault("churn_probability", None)
+            assert customer == expected
+            assert {name: type(value) for name, value in customer.items()} == {
+                name: type(value) for name, value in expected.items()
+            }
 
 
 def test_call_centre_statement_for_the_reference_customers(installed, trained_model_dir):

@@ -1,9 +1,14 @@
-"""The local Comprehend stand-ins: labels on clear cases, confidence range, odd inputs, language."""
+"""The local Comprehend stand-ins: labels on clear cases, confidence range, odd inputs, language, and
+every answer equal to the documented method's, computed in Python."""
+
+import random
+import re
 
 import pymysql
 import pytest
 
 from churnguard.sentiment import install_sentiment_functions
+from churnguard.sentiment.lexicon import INTENSIFIED_WEIGHT, INTENSIFIERS, NEGATED_WEIGHT, NEGATORS, VALENCE
 
 pytestmark = pytest.mark.mariadb
 
@@ -83,3 +88,62 @@ def test_other_languages_are_refused_by_name(sentiment_db, lang):
 def test_installing_twice_is_harmless(sentiment_db):
     install_sentiment_functions(sentiment_db)
     assert sentiment_of(sentiment_db, "How do I dial Morocco?")[0] == "NEUTRAL"
+
+
+def reference_sentiment(text):
+    """The documented method (churnguard.sentiment's docstring) in Python, written from the docs."""
+    words = re.sub(r"[^a-z']+", " ", text.replace("\u2019", "'").lower()).split()
+    pos = neg = 0.0
+    for position, word in enumerate(words):
+        if word not in VALENCE:
+            continue
+        before = words[max(0, position - 2) : position]
+        valence = float(VALENCE[word])
+        if any(previous in NEGATORS for previous in before):
+            valence *= NEGATED_WEIGHT
+        if before and before[-1] in INTENSIFIERS:
+            valence *= INTENSIFIED_WEIGHT
+        pos, neg = pos + max(valence, 0.0), neg + max(-valence, 0.0)
+    mixed = 2 * min(pos, neg)
+    best = max(0.5, pos, neg, mixed)
+    ranked = [(0.5, "NEUTRAL"), (mixed, "MIXED"), (pos, "POSITIVE"), (neg, "NEGATIVE")]  # ties: earliest
+    label = next(name for weight, name in ranked if weight == best)
+    return label, best / (0.5 + pos + neg + mixed)
+
+
+def random_messages(count, seed):
+    """Messages built from lexicon words, negators, intensifiers, other words and odd separators,
+    so negation over one and two words, intensifiers and their combinations all occur often."""
+    rng = random.Random(seed)
+    others = ["the", "bill", "Morocco", "I'm", "don\u2019t", "NOT", "x" * 70]
+    vocabulary = [*VALENCE, *NEGATORS, *INTENSIFIERS, *others]
+    separators = [" ", ", ", "! ", "  ", "\n", "-", "?", " 42 ", " \u00e9 ", " 😀 "]
+    return [
+        "".join(rng.choice(vocabulary) + rng.choice(separators) for _ in range(rng.randint(0, 25)))
+        for _ in range(count)
+    ]
+
+
+def test_every_answer_is_the_documented_methods(sentiment_db):
+    messages = random_messages(400, seed=1729)
+    answers = [sentiment_of(sentiment_db, message) for message in messages]
+    expected = [reference_sentiment(message) for message in messages]
+    assert {label for label, _ in answers} == {"POSITIVE", "NEGATIVE", "NEUTRAL", "MIXED"}
+    for message, (label, confidence), (expected_label, expected_confidence) in zip(
+        messages, answers, expected, strict=True
+    ):
+        assert (label, confidence) == (expected_label, pytest.approx(expected_confidence, abs=1e-12)), message
+
+
+def test_negation_and_intensifiers_reach_the_right_words(sentiment_db):
+    # "not" reaches two words on, "very" only the next one; a negated word counts half, reversed.
+    assert sentiment_of(sentiment_db, "not very good") == ("NEGATIVE", pytest.approx(1.5 / 2.0))
+    assert sentiment_of(sentiment_db, "not the good") == ("NEGATIVE", pytest.approx(1.0 / 1.5))
+    assert sentiment_of(sentiment_db, "not the bill good") == ("POSITIVE", pytest.approx(2.0 / 2.5))
+    assert sentiment_of(sentiment_db, "very the good") == ("POSITIVE", pytest.approx(2.0 / 2.5))
+
+
+def test_the_retired_lexicon_table_is_dropped(sentiment_db):
+    sentiment_db.execute("CREATE TABLE IF NOT EXISTS sentiment_lexicon (word VARCHAR(64) PRIMARY KEY)")
+    install_sentiment_functions(sentiment_db)
+    assert not sentiment_db.query("SHOW TABLES LIKE 'sentiment_lexicon'")
