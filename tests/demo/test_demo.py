@@ -64,6 +64,8 @@ def test_demo_summary_names_the_report_and_the_export(demo_run):
     assert len(export.read_text(encoding="utf-8").splitlines()) == DEMO_CUSTOMERS
     metadata = json.loads((demo_run["out"] / "model" / "metadata.json").read_text(encoding="utf-8"))
     assert metadata["data"]["rows"] == DEMO_CUSTOMERS
+    # The agent console needs a database that outlives the demo: the summary says how to start both.
+    assert re.search(r"^agent console\s+churnguard local up && churnguard console", stdout, re.MULTILINE)
 
 
 def test_demo_leaves_no_server_and_no_files_behind(demo_run):
