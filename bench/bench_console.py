@@ -34,6 +34,8 @@ from urllib.parse import urlsplit
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
+from local_churnguard import churnguard_server  # noqa: E402  (bench/, the script's own folder)
+
 from churnguard.console.app import build_app  # noqa: E402
 from churnguard.console.pool import ConnectionPool  # noqa: E402
 from churnguard.console.server import serving_in_background  # noqa: E402
@@ -41,9 +43,8 @@ from churnguard.console.service import ClientLease, ConsoleService, opened_per_c
 from churnguard.db import connect  # noqa: E402
 from churnguard.engine.deadline import DEFAULT_ANSWER_TIMEOUT_S  # noqa: E402
 from churnguard.engine.recommend import Engine  # noqa: E402
-from churnguard.localdb import install_churnguard, start_server, stop_server  # noqa: E402
 from training.pipeline import train  # noqa: E402
-from training.synthetic import generate_customers, generate_messages  # noqa: E402
+from training.synthetic import generate_customers  # noqa: E402
 
 SEED = 1729
 CUSTOMERS = 2000
@@ -140,19 +141,8 @@ def with_database(model: Path | None, work: Callable[[Engine, str], None]) -> No
         model_dir = model or Path(scratch) / "model"
         if model is None:
             train(customers, model_dir, trials=TRIALS, seed=SEED)
-        server = start_server()
-        try:
-            client = connect(server.url)
-            install_churnguard(
-                client,
-                model_dir=model_dir,
-                customers=customers,
-                messages=generate_messages(customers, seed=SEED),
-            )
-            client.close()
+        with churnguard_server(model_dir, customers, SEED) as server:
             work(Engine.load(model_dir), server.url)
-        finally:
-            stop_server(server)
 
 
 def main(argv: list[str]) -> int:

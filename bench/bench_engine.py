@@ -21,13 +21,14 @@ import xgboost
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
+from local_churnguard import churnguard_server  # noqa: E402  (bench/, the script's own folder)
+
 from churnguard.db import PyMySqlClient, connect  # noqa: E402
 from churnguard.engine.decide import decide  # noqa: E402
 from churnguard.engine.recommend import Engine  # noqa: E402
 from churnguard.engine.request import validate_request  # noqa: E402
-from churnguard.localdb import install_churnguard, start_server, stop_server  # noqa: E402
 from training.pipeline import train  # noqa: E402
-from training.synthetic import generate_customers, generate_messages  # noqa: E402
+from training.synthetic import generate_customers  # noqa: E402
 
 SEED = 1729
 CUSTOMERS = 2000
@@ -55,15 +56,8 @@ def main() -> int:
             trees=len(engine.explainer.ensemble.trees),
         )
 
-        server = start_server()
-        try:
+        with churnguard_server(model_dir, customers, SEED) as server:
             client = connect(server.url)
-            install_churnguard(
-                client,
-                model_dir=model_dir,
-                customers=customers,
-                messages=generate_messages(customers, seed=SEED),
-            )
             rows = client.query("SELECT * FROM customers ORDER BY area_code, phone")
             bench_drivers(engine, rows, model_dir, label="")
             large_dir = large_model(engine, rows, Path(scratch))
@@ -79,8 +73,6 @@ def main() -> int:
             bench_decide(engine, rows)
             bench_recommend(engine, client, rows)
             client.close()
-        finally:
-            stop_server(server)
     return 0
 
 

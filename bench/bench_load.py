@@ -32,13 +32,14 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
+from local_churnguard import churnguard_server  # noqa: E402  (bench/, the script's own folder)
+
 from churnguard.db import PyMySqlClient, connect  # noqa: E402
 from churnguard.engine.deadline import DEFAULT_ANSWER_TIMEOUT_S, Deadline  # noqa: E402
 from churnguard.engine.recommend import Engine  # noqa: E402
 from churnguard.engine.request import validate_request  # noqa: E402
-from churnguard.localdb import install_churnguard, start_server, stop_server  # noqa: E402
 from training.pipeline import train  # noqa: E402
-from training.synthetic import generate_customers, generate_messages  # noqa: E402
+from training.synthetic import generate_customers  # noqa: E402
 
 SEED = 1729
 CUSTOMERS = 2000
@@ -221,19 +222,8 @@ def main(argv: list[str]) -> int:
         model_dir = Path(scratch) / "model"
         train(customers, model_dir, trials=TRIALS, seed=SEED)
         engine = Engine.load(model_dir)
-        server = start_server()
-        try:
-            client = connect(server.url)
-            install_churnguard(
-                client,
-                model_dir=model_dir,
-                customers=customers,
-                messages=generate_messages(customers, seed=SEED),
-            )
-            client.close()
+        with churnguard_server(model_dir, customers, SEED) as server:
             run_load(engine, server.url, server.pid, args.threads, args.calls, args.callers_as)
-        finally:
-            stop_server(server)
     return 0
 
 
