@@ -9,6 +9,7 @@ the app user and explains scores with the model's trees bundled beside it.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -32,17 +33,30 @@ COLD_START_ALLOWANCE_S = 5
 API_TIMEOUT_S = math.floor(longest_api_wait_s(DEFAULT_ANSWER_TIMEOUT_S) + COLD_START_ALLOWANCE_S) + 1
 
 
+@dataclass(frozen=True)
+class EngineWiring:
+    """What every function answering through the incentive engine is given: the model it explains
+    with, the cluster and app secret it reads Aurora through, where it runs, and its removal policy.
+    The recommend API and the console's API take the same one (infra/stack.py)."""
+
+    model_dir: Path
+    cluster_arn: str
+    app_secret_arn: str
+    vpc: ec2.IVpc
+    subnets: ec2.SubnetSelection
+    security_group: ec2.ISecurityGroup
+    removal_policy: cdk.RemovalPolicy
+
+    def model_files(self) -> dict[str, bytes]:
+        """The model files the handler reads, by their path in the bundle."""
+        return {
+            f"{MODEL_DIR_IN_BUNDLE}/{name}": (self.model_dir / name).read_bytes()
+            for name in BUNDLED_MODEL_FILES
+        }
+
+
 def engine_function(
-    scope: Construct,
-    *,
-    description: str,
-    bundle: Path,
-    cluster_arn: str,
-    app_secret_arn: str,
-    vpc: ec2.IVpc,
-    subnets: ec2.SubnetSelection,
-    security_group: ec2.ISecurityGroup,
-    removal_policy: cdk.RemovalPolicy,
+    scope: Construct, *, description: str, bundle: Path, wiring: EngineWiring
 ) -> VpcPythonFunction:
     """A function (construct id "Handler") that answers through the incentive engine: the recommend
     API's and the console's. Both read Aurora as the app user through the Data API, with the model
@@ -54,54 +68,27 @@ def engine_function(
         bundle=bundle,
         handler="handler.handler",
         environment={
-            "CLUSTER_ARN": cluster_arn,
-            "APP_SECRET_ARN": app_secret_arn,
+            "CLUSTER_ARN": wiring.cluster_arn,
+            "APP_SECRET_ARN": wiring.app_secret_arn,
             "DATABASE_NAME": DATABASE_NAME,
             "MODEL_DIR": MODEL_DIR_IN_BUNDLE,
         },
-        vpc=vpc,
-        subnets=subnets,
-        security_group=security_group,
+        vpc=wiring.vpc,
+        subnets=wiring.subnets,
+        security_group=wiring.security_group,
         timeout=cdk.Duration.seconds(API_TIMEOUT_S),
         memory_mb=512,
-        removal_policy=removal_policy,
+        removal_policy=wiring.removal_policy,
     )
 
 
 class RecommendApi(Construct):
     """Recommend function and its AWS_IAM Function URL."""
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        model_dir: Path,
-        cluster_arn: str,
-        app_secret_arn: str,
-        vpc: ec2.IVpc,
-        subnets: ec2.SubnetSelection,
-        security_group: ec2.ISecurityGroup,
-        removal_policy: cdk.RemovalPolicy,
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, wiring: EngineWiring) -> None:
         super().__init__(scope, construct_id)
-        bundle = stage_bundle(
-            "recommend",
-            handler_module="handler",
-            extra_files={
-                f"{MODEL_DIR_IN_BUNDLE}/{name}": (model_dir / name).read_bytes()
-                for name in BUNDLED_MODEL_FILES
-            },
-        )
+        bundle = stage_bundle("recommend", handler_module="handler", extra_files=wiring.model_files())
         self.handler = engine_function(
-            self,
-            description="recommends an offer for one customer",
-            bundle=bundle,
-            cluster_arn=cluster_arn,
-            app_secret_arn=app_secret_arn,
-            vpc=vpc,
-            subnets=subnets,
-            security_group=security_group,
-            removal_policy=removal_policy,
+            self, description="recommends an offer for one customer", bundle=bundle, wiring=wiring
         )
         self.url = self.handler.function.add_function_url(auth_type=lambda_.FunctionUrlAuthType.AWS_IAM)

@@ -15,7 +15,6 @@ Cognito, and the console's API behind a JWT authorizer calling the same engine a
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigatewayv2 as apigwv2
@@ -24,13 +23,12 @@ from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_cognito as cognito
-from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
 
-from infra.api import BUNDLED_MODEL_FILES, MODEL_DIR_IN_BUNDLE, engine_function
+from infra.api import EngineWiring, engine_function
 from infra.config import REPO_ROOT
 from infra.lambda_assets import LAMBDA_ROOT, stage_bundle
 from infra.log_retention import LOG_RETENTION
@@ -54,19 +52,14 @@ class AgentConsole(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        model_dir: Path,
-        cluster_arn: str,
-        app_secret_arn: str,
-        vpc: ec2.IVpc,
-        subnets: ec2.SubnetSelection,
-        security_group: ec2.ISecurityGroup,
+        wiring: EngineWiring,
         access_log_bucket: s3.IBucket,
         sign_in_domain_prefix: str,
         user_pool_name: str,
         require_mfa: bool,
-        removal_policy: cdk.RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
+        removal_policy = wiring.removal_policy
         destroy = removal_policy == cdk.RemovalPolicy.DESTROY
         self.bucket = s3.Bucket(
             self,
@@ -93,18 +86,10 @@ class AgentConsole(Construct):
                 handler_module="handler",
                 extra_files={
                     "recommend/handler.py": (LAMBDA_ROOT / "recommend" / "handler.py").read_bytes(),
-                    **{
-                        f"{MODEL_DIR_IN_BUNDLE}/{name}": (model_dir / name).read_bytes()
-                        for name in BUNDLED_MODEL_FILES
-                    },
+                    **wiring.model_files(),
                 },
             ),
-            cluster_arn=cluster_arn,
-            app_secret_arn=app_secret_arn,
-            vpc=vpc,
-            subnets=subnets,
-            security_group=security_group,
-            removal_policy=removal_policy,
+            wiring=wiring,
         )
         self.api = self._api(removal_policy)
         self._publish_page()

@@ -16,7 +16,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from churnguard.constants import DATABASE_NAME
-from infra.api import RecommendApi
+from infra.api import EngineWiring, RecommendApi
 from infra.availability_zones import availability_zones_for
 from infra.bootstrap import DatabaseBootstrap, deploy_sql_files, write_seed_csv, write_seed_messages_csv
 from infra.config import StackOptions
@@ -163,9 +163,7 @@ class ChurnguardStack(cdk.Stack):
         if self.endpoint is not None:
             self.bootstrap.resource.node.add_dependency(self.endpoint)
 
-        self.api = RecommendApi(
-            self,
-            "Api",
+        wiring = EngineWiring(
             model_dir=artifacts.directory,
             cluster_arn=self.database.cluster.cluster_arn,
             app_secret_arn=self.database.app_secret.secret_arn,
@@ -174,6 +172,7 @@ class ChurnguardStack(cdk.Stack):
             security_group=lambda_security_group,
             removal_policy=removal,
         )
+        self.api = RecommendApi(self, "Api", wiring=wiring)
         self.database.grant_data_api(self.api.handler.role, admin=False)
 
         self.console: AgentConsole | None = None
@@ -181,17 +180,11 @@ class ChurnguardStack(cdk.Stack):
             self.console = AgentConsole(
                 self,
                 "Console",
-                model_dir=artifacts.directory,
-                cluster_arn=self.database.cluster.cluster_arn,
-                app_secret_arn=self.database.app_secret.secret_arn,
-                vpc=self.network.vpc,
-                subnets=subnets,
-                security_group=lambda_security_group,
+                wiring=wiring,
                 access_log_bucket=self.data_bucket.log_bucket,
                 sign_in_domain_prefix=f"{options.stack_name}-{cdk.Aws.ACCOUNT_ID}",
                 user_pool_name=f"{options.stack_name}-agents",
                 require_mfa=options.is_prod,
-                removal_policy=removal,
             )
             self.database.grant_data_api(self.console.handler.role, admin=False)
 
