@@ -86,9 +86,7 @@ class ConnectionPool:
         """Close every idle connection; connections given back later are closed too."""
         with self._lock:
             self._closed = True
-            idle, self._idle = self._idle, []
-        for client in idle:
-            client.close()
+        self._drop_idle()
 
     def _live_connection(self, deadline: Deadline) -> PyMySqlClient:
         with self._lock:

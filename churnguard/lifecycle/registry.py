@@ -65,10 +65,16 @@ def trained_at(identity: ModelIdentity) -> str | None:
     return datetime.fromtimestamp(model_path.stat().st_mtime, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _number(value: Any) -> str:
+def _finite(value: Any) -> float:
     number = float(value)
     if not math.isfinite(number):
         raise RegistryError(f"metadata value {value!r} is not a finite number")
+    return number
+
+
+def _number(value: Any) -> str:
+    """A finite number as a DOUBLE literal."""
+    number = _finite(value)
     return repr(number) + ("" if "e" in repr(number) else "e0")
 
 
@@ -94,7 +100,7 @@ def will_churn_comment_statement(identity: ModelIdentity) -> str:
     """`ALTER FUNCTION will_churn COMMENT 'churnguard model <id>, cut-off <c>'`: what a DBA reads in
     `SHOW CREATE FUNCTION will_churn` or information_schema.ROUTINES, and what `live_model` checks."""
     model_id = _checked(identity.model_id, MODEL_ID_PATTERN, "model id")
-    cutoff = float(_number(identity.cutoff))
+    cutoff = _finite(identity.cutoff)
     return f"ALTER FUNCTION {WILL_CHURN} COMMENT 'churnguard model {model_id}, cut-off {cutoff:g}'"
 
 

@@ -272,9 +272,9 @@ def test_a_statement_whose_answer_is_lost_is_waited_for_not_run_again(
 def test_the_table_run_sends_each_statement_once_per_call(tmp_path: Path) -> None:
     """The command's Data API client makes one attempt per call: botocore's retry of a lost answer
     would start a second export writing the same files while the first runs on."""
-    from churnguard.commands.train import table_data_api_client
-
     import boto3
+
+    from churnguard.commands.train import table_data_api_client
 
     client = table_data_api_client(
         session=boto3.Session(region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y"),
