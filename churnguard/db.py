@@ -11,10 +11,10 @@ client a Deadline: each wait is then cut to what is left of it and its expiry is
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
 import pymysql
@@ -22,10 +22,14 @@ import pymysql.connections
 import pymysql.cursors
 from pymysql.constants import SERVER_STATUS
 
+from churnguard.db_prepared import NOT_RUN, PreparedStatements, supports_prepared_sql
 from churnguard.engine.deadline import DatabaseTimeout, Deadline
 from churnguard.engine.failures import DatabaseUnreachable
 from churnguard.errors import UserError
+from churnguard.pymysql_errors import is_timeout
 from churnguard.sql_client import Params, Row
+
+_Reply = TypeVar("_Reply")
 
 DB_URL_ENV = "CHURNGUARD_DB_URL"
 DEFAULT_PORT = 3306
@@ -35,8 +39,6 @@ DEFAULT_PORT = 3306
 DEFAULT_CONNECT_TIMEOUT_S = 10.0
 DEFAULT_READ_TIMEOUT_S = 900.0
 DEFAULT_WRITE_TIMEOUT_S = 900.0
-# PyMySQL's client-side error numbers (CR_*, 2000-2999) mean the connection itself failed.
-_CLIENT_ERRORS = range(2000, 3000)
 
 
 # What MySQL's backslash escaping turns each special character into (PyMySQL's table, MySQL's
@@ -129,6 +131,12 @@ class PyMySqlClient:
         # The socket timeouts the connection was opened with; a deadline only ever shortens them.
         self._read_timeout = connection._read_timeout
         self._write_timeout = connection._write_timeout
+        # Repeated statements are parsed once on MariaDB (churnguard.db_prepared); None elsewhere.
+        self._prepared = (
+            PreparedStatements(connection.escape)
+            if supports_prepared_sql(connection.get_server_info())
+            else None
+        )
 
     @contextmanager
     def deadline(self, deadline: Deadline) -> Iterator[None]:
@@ -140,21 +148,36 @@ class PyMySqlClient:
             self._deadline = previous
 
     def query(self, sql: str, params: Params | None = None) -> list[Row]:
-        with self._bounded("a query"), self._connection.cursor() as cursor:
-            cursor.execute(sql, _bindable(params))
-            return list(cursor.fetchall())
+        with self._bounded("a query"):
+            return self._send(sql, params, lambda cursor: list(cursor.fetchall()))
 
     def execute(self, sql: str, params: Params | None = None) -> int:
-        with self._bounded("a statement"), self._connection.cursor() as cursor:
-            return int(cursor.execute(sql, _bindable(params)))
+        with self._bounded("a statement"):
+            return self._send(sql, params, lambda cursor: int(cursor.rowcount))
 
     def insert_returning_id(self, sql: str, params: Params | None = None) -> int:
         """Run one INSERT and return the AUTO_INCREMENT id it generated, read from the server's reply
         to the INSERT itself (no LAST_INSERT_ID round trip). Outside a transaction the INSERT commits
         as it runs: the row is wholly there or not at all, in one round trip."""
-        with self._bounded("a statement"), self._connection.cursor() as cursor:
+        with self._bounded("a statement"):
+            return self._send(sql, params, lambda cursor: int(cursor.lastrowid))
+
+    def _send(self, sql: str, params: Params | None, reply: Callable[[Any], _Reply]) -> _Reply:
+        """Run one statement and return `reply(cursor)`: as a prepared statement when the server
+        prepares it (a statement with parameters, used before on this connection), else as text."""
+        with self._connection.cursor() as cursor:
+            if params is not None and self._prepared is not None:
+
+                def send_text(text: str) -> _Reply:
+                    cursor.execute(text)
+                    return reply(cursor)
+
+                thread_id = self._connection.server_thread_id[0]
+                answer = self._prepared.run(sql, params, thread_id, send_text)
+                if answer is not NOT_RUN:
+                    return answer
             cursor.execute(sql, _bindable(params))
-            return int(cursor.lastrowid)
+            return reply(cursor)
 
     def executemany(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> int:
         """Run one statement for many parameter sets; PyMySQL batches multi-row INSERT ... VALUES."""
@@ -228,20 +251,6 @@ def _bindable(params: Params | None) -> dict[str, Any] | None:
     # None (not {}) keeps PyMySQL from %-formatting the text, so statements without parameters
     # may contain a literal % (LIKE patterns, DATE_FORMAT) as written.
     return None if params is None else dict(params)
-
-
-def is_timeout(error: BaseException) -> bool:
-    """Whether a PyMySQL error is a socket wait that timed out (PyMySQL raises it as 'lost connection')."""
-    return isinstance(error, pymysql.err.OperationalError) and isinstance(error.__context__, TimeoutError)
-
-
-def is_connection_failure(error: BaseException) -> bool:
-    """Whether a PyMySQL error means the connection failed (lost, refused, timed out), rather than the
-    server refusing one statement (a SIGNAL, an unknown table, a function that raised)."""
-    if isinstance(error, pymysql.err.InterfaceError):
-        return True
-    code = error.args[0] if isinstance(error, pymysql.err.Error) and error.args else None
-    return isinstance(code, int) and code in _CLIENT_ERRORS
 
 
 def connect(

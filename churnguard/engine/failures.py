@@ -56,7 +56,7 @@ def _pymysql_kind(error: BaseException) -> FailureKind | None:
     pymysql = sys.modules.get("pymysql")
     if pymysql is None or not isinstance(error, pymysql.err.Error):
         return None
-    from churnguard.db import is_connection_failure, is_timeout
+    from churnguard.pymysql_errors import is_connection_failure, is_timeout
 
     if is_timeout(error):
         return "timeout"
