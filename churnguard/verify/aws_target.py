@@ -186,9 +186,11 @@ class AwsTarget:
         with temporary_agent(self._cognito, pool, sleep=self._wait_for_next_code) as agent:
             lookup = look_up(outputs.console_api_url, agent.access_token, customer, opener=self._opener)
         mfa = " with an authenticator (MFA)" if agent.mfa else ""
+        swept = [f"deleted {', '.join(agent.swept)}, left by interrupted runs"] if agent.swept else []
+        sweep_notes = "".join(f"; {note}" for note in [*swept, *agent.sweep_problems])
         return (
             "the page answers; the API refuses a call without a sign-in token (401); signed in as a "
-            f"temporary agent{mfa}, {lookup}; the temporary agent is deleted"
+            f"temporary agent{mfa}, {lookup}; the temporary agent is deleted{sweep_notes}"
         )
 
     def _wait_for_next_code(self, seconds: float) -> None:

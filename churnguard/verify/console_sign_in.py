@@ -12,6 +12,7 @@ memory for the one API call verify makes. docs/verify.md quotes the AWS document
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import string
 import time
@@ -28,6 +29,13 @@ USER_PREFIX = "churnguard-verify-"
 # Well above the pool's 12-character minimum, with every class its policy requires.
 PASSWORD_CLASS_COUNT = 8
 PASSWORD_SYMBOLS = "!#%&*+-.=^_"  # noqa: S105 (an alphabet, all in Cognito's special characters)
+# A temporary agent older than this is a leftover of an interrupted run (SIGKILL, a lost machine)
+# and is deleted before the next one is made; a run's own agent lives for a minute at most, so a
+# concurrent verify's agent is never taken for one.
+LEFTOVER_AGE_S = 3600.0
+# ListUsers returns at most 60 users a page; more pages than this of leftovers is not a leftover.
+LIST_PAGE_SIZE = 60
+MAX_LIST_PAGES = 10
 # Sign-in answers at most this many challenges (MFA_SETUP, then perhaps SOFTWARE_TOKEN_MFA).
 MAX_CHALLENGES = 3
 DEVICE_NAME = "churnguard verify"
@@ -48,6 +56,9 @@ class SignedIn:
     username: str
     access_token: str
     mfa: bool
+    # What the sweep before it did: the leftovers deleted, and what kept it from looking or deleting.
+    swept: tuple[str, ...] = ()
+    sweep_problems: tuple[str, ...] = ()
 
     def __repr__(self) -> str:  # never a token in a log line or a traceback
         return f"SignedIn(username={self.username!r}, access_token='***', mfa={self.mfa})"
@@ -70,7 +81,9 @@ def temporary_agent(
     sleep: Callable[[float], None] = time.sleep,
 ) -> Iterator[SignedIn]:
     """A signed-in temporary agent for the block; the user is deleted on the way out, whatever
-    happened (a failed deletion is itself a failure naming the user to delete by hand)."""
+    happened (a failed deletion is itself a failure naming the user to delete by hand). Leftovers of
+    interrupted runs are deleted first (sweep_leftover_agents)."""
+    swept, sweep_problems = sweep_leftover_agents(cognito, pool, now=clock())
     username = USER_PREFIX + secrets.token_hex(6)
     failure: BaseException | None = None
     created = False
@@ -88,15 +101,59 @@ def temporary_agent(
         cognito.admin_set_user_password(
             UserPoolId=pool.user_pool_id, Username=username, Password=password, Permanent=True
         )
-        yield sign_in(
+        agent = sign_in(
             cognito, pool, username, password, lambda secret: Authenticator(secret, clock=clock, sleep=sleep)
         )
+        yield dataclasses.replace(agent, swept=swept, sweep_problems=sweep_problems)
     except BaseException as error:
         failure = error
         raise
     finally:
         if created:
             _delete(cognito, pool, username, failure)
+
+
+def sweep_leftover_agents(
+    cognito: Any, pool: ConsolePool, *, now: float
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Delete the temporary agents earlier runs could not (named USER_PREFIX..., created more than
+    LEFTOVER_AGE_S ago); returns (the users deleted, what went wrong). Housekeeping: a pool that
+    cannot be listed or a leftover that cannot be deleted is reported, never a failed check."""
+    leftovers: list[str] = []
+    try:
+        token = None
+        for _ in range(MAX_LIST_PAGES):
+            page = cognito.list_users(
+                UserPoolId=pool.user_pool_id,
+                Filter=f'username ^= "{USER_PREFIX}"',
+                Limit=LIST_PAGE_SIZE,
+                **({"PaginationToken": token} if token else {}),
+            )
+            leftovers += [
+                user["Username"]
+                for user in page.get("Users", [])
+                if user["Username"].startswith(USER_PREFIX)
+                and now - user["UserCreateDate"].timestamp() > LEFTOVER_AGE_S
+            ]
+            token = page.get("PaginationToken")
+            if not token:
+                break
+    except Exception as error:
+        return (), (f"could not look for temporary agents left by interrupted runs ({_said(error)})",)
+    deleted, problems = [], []
+    for username in leftovers:
+        try:
+            cognito.admin_delete_user(UserPoolId=pool.user_pool_id, Username=username)
+        except Exception as error:
+            if _code(error) != "UserNotFoundException":  # another run deleted it meanwhile
+                problems.append(f"could not delete the leftover temporary agent {username} ({_said(error)})")
+            continue
+        deleted.append(username)
+    return tuple(deleted), tuple(problems)
+
+
+def _said(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"
 
 
 def _delete(cognito: Any, pool: ConsolePool, username: str, failure: BaseException | None) -> None:

@@ -273,8 +273,8 @@ RULES: tuple[Rule, ...] = (
 
 
 COGNITO_ADMIN_ACTIONS = (
-    "cognito-idp:AdminCreateUser, AdminSetUserPassword, AdminInitiateAuth, AdminRespondToAuthChallenge "
-    "and AdminDeleteUser"
+    "cognito-idp:ListUsers, AdminCreateUser, AdminSetUserPassword, AdminInitiateAuth, "
+    "AdminRespondToAuthChallenge and AdminDeleteUser"
 )
 CONSOLE_RULES: tuple[Rule, ...] = (
     Rule(

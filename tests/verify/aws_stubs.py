@@ -217,6 +217,7 @@ class CognitoPool:
     def __init__(self) -> None:
         self.stub = RecordedClient("cognito-idp")
         self.queued = 0
+        self.listed = False  # whether the sweep's ListUsers answers are queued
 
     def answer(self, operation: str, response: dict[str, Any]) -> None:
         self.stub.answer(operation, response)
@@ -227,8 +228,32 @@ class CognitoPool:
             operation, {"service_error_code": code, "service_message": message, "http_status_code": 400}
         )
         self.queued += 1
+        self.listed = self.listed or operation == "list_users"
+
+    def lists_users(self, users: tuple[tuple[str, datetime], ...] = (), *, more: bool = False) -> None:
+        """ListUsers' page for verify's prefix: (username, created) pairs; `more`: another page follows."""
+        page: dict[str, Any] = {
+            "Users": [
+                {
+                    "Username": name,
+                    "UserCreateDate": created,
+                    "UserLastModifiedDate": created,
+                    "Enabled": True,
+                    "UserStatus": "CONFIRMED",
+                }
+                for name, created in users
+            ]
+        }
+        if more:
+            page["PaginationToken"] = "next-page-token"
+        self.answer("list_users", page)
+        self.listed = True
 
     def creates_user(self) -> None:
+        """The sweep's listing (no leftovers, unless a test queued its own), then create the user and
+        set its password."""
+        if not self.listed:
+            self.lists_users()
         now = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
         self.answer(
             "admin_create_user",

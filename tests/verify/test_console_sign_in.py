@@ -9,6 +9,7 @@ import dataclasses
 import json
 import string
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -89,6 +90,7 @@ def test_a_pool_that_requires_mfa_gets_an_authenticator_then_the_lookup_then_the
         assert (agent.access_token, agent.mfa) == (ACCESS_TOKEN, True)
         assert "AdminDeleteUser" not in pool.calls()  # not before the block is done
     assert pool.calls() == [
+        "ListUsers",  # leftovers of interrupted runs first: none here
         "AdminCreateUser",
         "AdminSetUserPassword",
         "AdminInitiateAuth",
@@ -246,6 +248,12 @@ def test_an_identity_without_cognito_rights_is_told_which_actions_and_nothing_is
     console: Console,
 ) -> None:
     console.pool.fail(
+        "list_users",
+        "AccessDeniedException",
+        "User: arn:aws:iam::123456789012:user/ci is not authorized to perform: cognito-idp:ListUsers "
+        f"on resource: arn:aws:cognito-idp:{REGION}:123456789012:userpool/{POOL.user_pool_id}",
+    )
+    console.pool.fail(
         "admin_create_user",
         "AccessDeniedException",
         "User: arn:aws:iam::123456789012:user/ci is not authorized to perform: cognito-idp:AdminCreateUser "
@@ -255,7 +263,8 @@ def test_an_identity_without_cognito_rights_is_told_which_actions_and_nothing_is
     assert status == "fail" and "not authorized to perform: cognito-idp:AdminCreateUser" in detail
     assert "may not manage the console's user pool" in cause
     assert "AdminCreateUser, AdminSetUserPassword, AdminInitiateAuth" in fix and "AdminDeleteUser" in fix
-    assert console.pool.calls() == ["AdminCreateUser"]  # Cognito refused it: no user to delete
+    assert "ListUsers, AdminCreateUser" in fix
+    assert console.pool.calls() == ["ListUsers", "AdminCreateUser"]  # refused: no user to delete
 
 
 def test_an_unexpected_challenge_is_named(console: Console) -> None:
@@ -337,3 +346,48 @@ def test_an_interrupted_check_still_deletes_the_user_and_stops() -> None:
     assert pool.calls()[-1] == "AdminDeleteUser"
     (note,) = raised.value.__notes__
     assert note.startswith("could not delete verify's temporary agent churnguard-verify-")
+
+
+def ago(**elapsed: float) -> datetime:
+    return datetime.now(UTC) - timedelta(**elapsed)
+
+
+def test_agents_left_by_interrupted_runs_are_deleted_first_and_a_running_ones_is_not(
+    console: Console,
+) -> None:
+    killed, older, concurrent = (
+        USER_PREFIX + suffix for suffix in ("aaaaaaaaaaaa", "bbbbbbbbbbbb", "cccccccccccc")
+    )
+    console.pool.lists_users(((killed, ago(hours=2)), (concurrent, ago(minutes=3))), more=True)
+    console.pool.lists_users(((older, ago(days=40)),))
+    console.pool.answer("admin_delete_user", {})
+    console.pool.answer("admin_delete_user", {})
+    console.pool.signs_in(mfa=False)
+    status, detail, _, _ = console.check()
+    assert status == "pass", detail
+    assert f"deleted {killed}, {older}, left by interrupted runs" in detail
+    listed = [params for name, params in console.pool.stub.requests if name == "ListUsers"]
+    assert listed[0]["Filter"] == f'username ^= "{USER_PREFIX}"'
+    assert listed[1]["PaginationToken"] == "next-page-token"
+    assert console.deleted() == [killed, older, console.username()]  # the concurrent run's agent stays
+
+
+def test_a_pool_that_cannot_be_listed_or_a_leftover_that_cannot_be_deleted_is_said_not_failed(
+    console: Console,
+) -> None:
+    stuck = USER_PREFIX + "dddddddddddd"
+    console.pool.lists_users(((stuck, ago(hours=3)),))
+    console.pool.fail("admin_delete_user", "InternalErrorException", "Internal error")
+    console.pool.signs_in(mfa=False)
+    status, detail, _, _ = console.check()
+    assert status == "pass", detail
+    assert f"could not delete the leftover temporary agent {stuck} (InternalErrorException" in detail
+
+    denied = Console()
+    denied.pool.fail(
+        "list_users", "NotAuthorizedException", "not authorized to perform: cognito-idp:ListUsers"
+    )
+    denied.pool.signs_in(mfa=False)
+    status, detail, _, _ = denied.check()
+    assert status == "pass", detail
+    assert "could not look for temporary agents left by interrupted runs (NotAuthorizedException" in detail
