@@ -34,15 +34,17 @@ PREPARE_ON_USE = 2
 _COUNTED_MAX = 256
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s|%%")
 # MariaDB's answers that mean "send this statement as text instead": the statement cannot be
-# prepared (ER_UNSUPPORTED_PS), the server holds too many prepared statements
-# (ER_MAX_PREPARED_STMT_COUNT_REACHED), or the arguments do not fit the placeholders
-# (ER_WRONG_ARGUMENTS). ER_UNKNOWN_STMT_HANDLER: the prepared statement is gone (deallocated,
+# prepared (ER_UNSUPPORTED_PS), or does not parse with `?` where a value was (ER_PARSE_ERROR: a
+# sequence bound as a list, `IN %(ids)s`, which only the text protocol expands), the server holds
+# too many prepared statements (ER_MAX_PREPARED_STMT_COUNT_REACHED), or the arguments do not fit
+# the placeholders (ER_WRONG_ARGUMENTS). ER_UNKNOWN_STMT_HANDLER: the prepared statement is gone (deallocated,
 # or the connection was reset), so it is prepared again.
 ER_UNSUPPORTED_PS = 1295
+ER_PARSE_ERROR = 1064
 ER_MAX_PREPARED_STMT_COUNT_REACHED = 1461
 ER_WRONG_ARGUMENTS = 1210
 ER_UNKNOWN_STMT_HANDLER = 1243
-_NOT_PREPARABLE = (ER_UNSUPPORTED_PS, ER_MAX_PREPARED_STMT_COUNT_REACHED, ER_WRONG_ARGUMENTS)
+_NOT_PREPARABLE = (ER_UNSUPPORTED_PS, ER_PARSE_ERROR, ER_MAX_PREPARED_STMT_COUNT_REACHED, ER_WRONG_ARGUMENTS)
 
 Run = Callable[[str], Any]
 # What run() returns when it sent nothing of the statement: the caller then sends its text.

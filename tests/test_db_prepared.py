@@ -63,6 +63,16 @@ def test_a_literal_percent_and_question_mark_in_the_text(notes):
         assert notes.query(question, {"x": "!"}) == [{"v": "why?!"}]
 
 
+def test_a_list_bound_to_one_placeholder_stays_with_the_text_protocol(notes):
+    # PyMySQL expands a sequence into (a, b, c); a prepared statement's `?` takes one value.
+    listed = "SELECT id FROM notes WHERE id IN %(ids)s ORDER BY id"
+    prepares = "SHOW SESSION STATUS LIKE 'Com_prepare_sql'"
+    before = int(notes.query(prepares)[0]["Value"])
+    for _ in range(4):
+        assert notes.query(listed, {"ids": (1, 3)}) == [{"id": 1}, {"id": 3}]
+    assert int(notes.query(prepares)[0]["Value"]) - before == 1  # one refused attempt, not one per call
+
+
 def test_execute_counts_and_insert_ids_match_the_text_protocol(notes):
     update = "UPDATE notes SET score = %(score)s WHERE score IS NULL OR score < %(below)s"
     assert notes.execute(update, {"score": 2.0, "below": 0}) == 2
