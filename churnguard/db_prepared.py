@@ -30,7 +30,8 @@ from churnguard.pymysql_errors import is_connection_failure
 CAPACITY = 8
 # Uses before a statement is prepared: a statement sent once is not worth a second round trip.
 PREPARE_ON_USE = 2
-# Statement texts counted toward PREPARE_ON_USE; the count starts over past this many.
+# Statement texts counted toward PREPARE_ON_USE, or remembered as refused; each record starts over
+# past this many, so a long-lived connection's memory stays bounded.
 _COUNTED_MAX = 256
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s|%%")
 # MariaDB's answers that mean "send this statement as text instead": the statement cannot be
@@ -118,8 +119,9 @@ class PreparedStatements:
     def _prepare_if_hot(self, sql: str, send: Run) -> tuple[str, list[str]] | None:
         if sql in self._refused:
             return None
-        if len(self._uses) > _COUNTED_MAX:
-            self._uses.clear()
+        for record in (self._uses, self._refused):
+            if len(record) > _COUNTED_MAX:
+                record.clear()
         self._uses[sql] = self._uses.get(sql, 0) + 1
         converted = placeholders(sql) if self._uses[sql] >= PREPARE_ON_USE else None
         if converted is None:
