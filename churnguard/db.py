@@ -165,21 +165,25 @@ class PyMySqlClient:
             return self._send(sql, params, lambda cursor: int(cursor.lastrowid))
 
     def _send(self, sql: str, params: Params | None, reply: Callable[[Any], _Reply]) -> _Reply:
-        """Run one statement and return `reply(cursor)`: as a prepared statement when the server
-        prepares it (a statement with parameters, used before on this connection), else as text."""
+        """Run one statement and return `reply(cursor)`: as a prepared statement when it is one on
+        this connection (a statement with parameters, used twice before), else as text."""
         with self._connection.cursor() as cursor:
-            if params is not None and self._prepared is not None:
+            prepared = self._prepared if params is not None else None
+            if prepared is not None:
 
                 def send_text(text: str) -> _Reply:
                     cursor.execute(text)
                     return reply(cursor)
 
                 thread_id = self._connection.server_thread_id[0]
-                answer = self._prepared.run(sql, params, thread_id, send_text)
+                answer = prepared.execute(sql, params, thread_id, send_text)
                 if answer is not NOT_RUN:
                     return answer
             cursor.execute(sql, _bindable(params))
-            return reply(cursor)
+            answer = reply(cursor)
+            if prepared is not None:
+                prepared.after_text(sql, thread_id, cursor.execute)
+            return answer
 
     def executemany(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> int:
         """Run one statement for many parameter sets; PyMySQL batches multi-row INSERT ... VALUES."""

@@ -7,12 +7,16 @@ prepares a statement once per connection (`PREPARE name FROM '...'`) and runs it
 as expressions (`EXECUTE name USING 415, '358-1921'`, MariaDB 10.2.3 and later), so a repeated
 statement is parsed once; the values are still quoted by PyMySQL's escaping, never pasted raw.
 
-A statement is prepared on its second use on a connection (one-off statements, the bulk commands'
-and the bootstrap's, are sent as they are), at most CAPACITY of them per connection, the least
-recently used deallocated first. MySQL accepts only user variables after USING, so only MariaDB
-servers get prepared statements. Whatever the server refuses to prepare, or a prepared statement
-the server no longer knows, falls back to the text protocol: the caller sees the same rows, the
-same errors and the same insert id either way (tests/test_db_prepared.py).
+A statement is prepared after its second use on a connection has been answered, and runs prepared
+from its third (one-off statements, the bulk commands' and the bootstrap's, are sent as they are),
+at most CAPACITY of them per connection, the least recently used deallocated first. Preparing after
+the reply means a failure while preparing never touches the caller's statement: in particular an
+offers-log INSERT is either sent, as text or as EXECUTE, or not sent at all.
+
+MySQL accepts only user variables after USING, so only MariaDB servers get prepared statements.
+Whatever the server refuses to prepare, or a prepared statement the server no longer knows, falls
+back to the text protocol: the caller sees the same rows, the same errors and the same insert id
+either way (tests/test_db_prepared.py).
 """
 
 from __future__ import annotations
@@ -48,7 +52,7 @@ ER_UNKNOWN_STMT_HANDLER = 1243
 _NOT_PREPARABLE = (ER_UNSUPPORTED_PS, ER_PARSE_ERROR, ER_MAX_PREPARED_STMT_COUNT_REACHED, ER_WRONG_ARGUMENTS)
 
 Run = Callable[[str], Any]
-# What run() returns when it sent nothing of the statement: the caller then sends its text.
+# What execute() returns when it sent nothing of the statement: the caller then sends its text.
 NOT_RUN: Any = object()
 
 
@@ -91,13 +95,12 @@ class PreparedStatements:
         self._thread_id: int | None = None
         self._serial = 0
 
-    def run(self, sql: str, params: Mapping[str, Any], thread_id: int, send: Run) -> Any:
-        """Run `sql` with `params` through `send` (which sends one statement's text and returns what
-        the caller needs of its reply): as EXECUTE of a prepared statement when it has been used
-        before on this connection, as the text protocol would otherwise."""
-        if thread_id != self._thread_id:  # a new server connection knows none of the old names
-            self._thread_id, self._names = thread_id, OrderedDict()
-        prepared = self._names.get(sql) or self._prepare_if_hot(sql, send)
+    def execute(self, sql: str, params: Mapping[str, Any], thread_id: int, send: Run) -> Any:
+        """Run `sql` with `params` as EXECUTE of its prepared statement, through `send` (which sends
+        one statement's text and returns what the caller needs of its reply); NOT_RUN when it is not
+        prepared on this connection, or the server ran nothing of it: the caller then sends the text."""
+        self._on_connection(thread_id)
+        prepared = self._names.get(sql)
         if prepared is None:
             return NOT_RUN
         self._names.move_to_end(sql)
@@ -107,48 +110,50 @@ class PreparedStatements:
             return send(f"EXECUTE {name} USING {using}" if order else f"EXECUTE {name}")
         except pymysql.err.Error as error:
             code = _server_error(error)
-            if code == ER_UNKNOWN_STMT_HANDLER:
-                del self._names[sql]
-            elif code == ER_WRONG_ARGUMENTS:
-                del self._names[sql]
+            if code not in (ER_UNKNOWN_STMT_HANDLER, ER_WRONG_ARGUMENTS):
+                raise  # the statement's own error, or the connection's, as the text protocol says it
+            del self._names[sql]
+            if code == ER_WRONG_ARGUMENTS:
                 self._refused.add(sql)
-            else:
-                raise
-            return NOT_RUN  # the server ran nothing of it
+            return NOT_RUN
 
-    def _prepare_if_hot(self, sql: str, send: Run) -> tuple[str, list[str]] | None:
-        if sql in self._refused:
-            return None
+    def after_text(self, sql: str, thread_id: int, send: Run) -> None:
+        """Count a use of `sql` just sent as text and, on its PREPARE_ON_USE-th, prepare it for the
+        next. Preparing comes after the statement's own reply, so it can never change what the caller
+        sees: whatever goes wrong (the server refuses, the connection fails) is only the reason the
+        statement is not prepared; a failed connection fails the caller's next statement instead."""
+        self._on_connection(thread_id)
+        if sql in self._refused or sql in self._names:
+            return
         for record in (self._uses, self._refused):
             if len(record) > _COUNTED_MAX:
                 record.clear()
         self._uses[sql] = self._uses.get(sql, 0) + 1
-        converted = placeholders(sql) if self._uses[sql] >= PREPARE_ON_USE else None
+        if self._uses[sql] < PREPARE_ON_USE:
+            return
+        converted = placeholders(sql)
         if converted is None:
-            if self._uses[sql] >= PREPARE_ON_USE:
-                self._refused.add(sql)
-            return None
-        text, order = converted
-        while len(self._names) >= CAPACITY:
-            _, (old_name, _) = self._names.popitem(last=False)
-            send(f"DEALLOCATE PREPARE {old_name}")
+            self._refused.add(sql)
+            return
         self._serial += 1
         name = f"churnguard_{self._serial}"
         try:
-            send(f"PREPARE {name} FROM {self._escape(text)}")
+            while len(self._names) >= CAPACITY:
+                _, (old_name, _) = self._names.popitem(last=False)
+                send(f"DEALLOCATE PREPARE {old_name}")
+            send(f"PREPARE {name} FROM {self._escape(converted[0])}")
         except pymysql.err.Error as error:
-            code = _server_error(error)
-            if code is None:
-                raise  # the connection failed: the statement's text would fail the same way
-            if code in _NOT_PREPARABLE:
+            if _server_error(error) in _NOT_PREPARABLE:
                 self._refused.add(sql)
-                return None
-            # Anything else (an unknown table or function, say) is the statement's own error: the
-            # text protocol raises it as it always did, and preparing is tried again next time.
-            self._uses[sql] = 0
-            return None
-        self._names[sql] = (name, order)
-        return self._names[sql]
+            else:  # an unknown table or function, say, or the connection: try again on a later use
+                self._uses[sql] = 0
+            return
+        self._names[sql] = (name, converted[1])
+
+    def _on_connection(self, thread_id: int) -> None:
+        """Forget every name when the server connection changed: a new one knows none of them."""
+        if thread_id != self._thread_id:
+            self._thread_id, self._names = thread_id, OrderedDict()
 
 
 def _server_error(error: pymysql.err.Error) -> int | None:

@@ -11,7 +11,7 @@ import pymysql
 import pytest
 
 from churnguard.db import PyMySqlClient, connect
-from churnguard.db_prepared import CAPACITY, placeholders, supports_prepared_sql
+from churnguard.db_prepared import CAPACITY, NOT_RUN, PreparedStatements, placeholders, supports_prepared_sql
 from churnguard.engine.deadline import DatabaseTimeout, Deadline
 from tests.fixtures.mariadb import database_url
 
@@ -39,8 +39,9 @@ def test_a_repeated_statement_runs_prepared_with_the_same_rows(notes):
     answers = [notes.query(LOOKUP, {"id": row_id}) for row_id in (1, 2, 3, 1, 2, 3)]
     assert answers[:3] == answers[3:]
     assert answers[1] == [{"id": 2, "note": 'it\'s 100% \\ "quoted"', "score": None}]
-    # The first use is sent as text, then prepared: five of the six ran as EXECUTE.
-    assert executed_prepared(notes) - before == 5
+    # The first two uses are sent as text, the statement prepared after the second: four of the
+    # six ran as EXECUTE.
+    assert executed_prepared(notes) - before == 4
 
 
 def test_values_that_look_like_sql_stay_values(notes):
@@ -159,7 +160,7 @@ def test_a_reconnected_client_prepares_afresh(mariadb_url, notes):
         notes._connection.close()
     notes._connection.connect()  # the same client on a new server connection, as a reconnect makes
     assert [notes.query(LOOKUP, {"id": 2})[0]["id"] for _ in range(3)] == [2, 2, 2]
-    assert executed_prepared(notes) == 3
+    assert executed_prepared(notes) == 2  # sent as text once, prepared after it, then executed
 
 
 def test_only_mariadb_gets_prepared_statements():
@@ -185,3 +186,39 @@ def test_a_mysql_server_gets_the_text_protocol(mariadb_url, notes, monkeypatch):
         assert executed_prepared(client) == 0
     finally:
         client.close()
+
+
+class FailingConnection:
+    """A `send` whose connection fails on one kind of statement: what a server lost between the
+    statement's reply and the PREPARE that follows it looks like to PreparedStatements."""
+
+    def __init__(self, fails_on: str) -> None:
+        self.fails_on = fails_on
+        self.sent: list[str] = []
+
+    def __call__(self, text: str) -> int:
+        self.sent.append(text)
+        if text.startswith(self.fails_on):
+            raise pymysql.err.OperationalError(2013, "Lost connection to server during query")
+        return 1
+
+
+def test_a_connection_lost_while_preparing_is_not_the_statements_failure():
+    prepared = PreparedStatements(lambda value: repr(value))
+    send = FailingConnection("PREPARE")
+    insert = "INSERT INTO notes (note) VALUES (%(note)s)"
+    for _ in range(2):
+        assert prepared.execute(insert, {"note": "x"}, 7, send) is NOT_RUN
+        prepared.after_text(insert, 7, send)  # raises nothing: the INSERT itself was answered
+    assert send.sent == ["PREPARE churnguard_1 FROM 'INSERT INTO notes (note) VALUES (?)'"]
+    # Not prepared, so the next use goes as text again, and preparing is tried after two more.
+    assert prepared.execute(insert, {"note": "x"}, 7, send) is NOT_RUN
+
+
+def test_a_connection_lost_during_execute_is_the_statements_failure():
+    prepared = PreparedStatements(lambda value: repr(value))
+    insert = "INSERT INTO notes (note) VALUES (%(note)s)"
+    for _ in range(2):
+        prepared.after_text(insert, 7, lambda text: 1)
+    with pytest.raises(pymysql.err.OperationalError):  # sent: the caller cannot know whether it ran
+        prepared.execute(insert, {"note": "x"}, 7, FailingConnection("EXECUTE"))
