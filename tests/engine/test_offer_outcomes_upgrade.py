@@ -12,15 +12,12 @@ from churnguard.db import PyMySqlClient
 from churnguard.engine.offers_log import insert_offer, record_outcome
 from churnguard.engine.report import offers_report
 from churnguard.errors import UserError
-from churnguard.sqlgen import apply_sql_files, static_sql_files
+from churnguard.sqlgen import apply_sql_files
 from tests.engine.test_commands import record
+from tests.engine.upgrades import assert_upgraded_once_for_all, offers_sql
 from tests.lifecycle.test_offers_log_upgrade import OUTCOMES as OUTCOMES_BEFORE_KINDS
 
 pytestmark = pytest.mark.mariadb
-
-
-def offers_sql():
-    return [file for file in static_sql_files() if file.name in ("15_models.sql", "20_offers.sql")]
 
 
 def test_an_outcomes_table_without_kinds_is_upgraded_keeping_every_row(sql_client: PyMySqlClient) -> None:
@@ -41,13 +38,7 @@ def test_an_outcomes_table_without_kinds_is_upgraded_keeping_every_row(sql_clien
     with pytest.raises(UserError, match=r"predates outcome kinds \(no column 'outcome' in offer_outcomes\)"):
         offers_report(sql_client)
 
-    apply_sql_files(sql_client, offers_sql())
-    shape = sql_client.query("SHOW CREATE TABLE offer_outcomes")[0]
-    apply_sql_files(sql_client, offers_sql())  # again: nothing changes
-    assert sql_client.query("SHOW CREATE TABLE offer_outcomes")[0] == shape
-    assert not sql_client.query(
-        "SELECT ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE()"
-    )  # the upgrade procedures do not stay behind
+    assert_upgraded_once_for_all(sql_client, offers_sql(), "offer_outcomes")
 
     after = sql_client.query(
         "SELECT offer_id, retained, recorded_at, outcome FROM offer_outcomes ORDER BY offer_id"

@@ -12,7 +12,8 @@ from churnguard.engine.offers_log import OfferRecord
 from churnguard.engine.recommend import record_answer
 from churnguard.engine.report import offers_report
 from churnguard.errors import UserError
-from churnguard.sqlgen import apply_sql_files, static_sql_files
+from churnguard.sqlgen import apply_sql_files
+from tests.engine.upgrades import assert_upgraded_once_for_all, offers_sql
 
 pytestmark = pytest.mark.mariadb
 
@@ -52,11 +53,6 @@ CREATE TABLE offer_outcomes (
 """
 
 
-def offers_sql():
-    # The offers log names the live model of the registry (15_models.sql), so both are applied.
-    return [file for file in static_sql_files() if file.name in ("15_models.sql", "20_offers.sql")]
-
-
 def columns(client: PyMySqlClient) -> dict[str, tuple[str, str]]:
     rows = client.query(
         "SELECT COLUMN_NAME AS name, IS_NULLABLE AS nullable, COLUMN_DEFAULT AS dflt"
@@ -77,19 +73,13 @@ def test_an_old_log_is_upgraded_in_place_keeping_every_row(sql_client: PyMySqlCl
     with pytest.raises(UserError, match=r"predates degraded answers.*apply sql/20_offers\.sql again"):
         offers_report(sql_client)
 
-    apply_sql_files(sql_client, offers_sql())
+    assert_upgraded_once_for_all(sql_client, offers_sql(), "offers_log")
 
     upgraded = columns(sql_client)
     assert upgraded["degraded"][0] == "NO" and upgraded["degraded"][1] == "0"
     assert all(upgraded[name][0] == "YES" for name in ("sentiment", "confidence", "churn_probability"))
     (row,) = sql_client.query("SELECT * FROM offers_log")
     assert row == {**old_row, "degraded": 0, "model_id": None, "model_cutoff": None}
-    shape = sql_client.query("SHOW CREATE TABLE offers_log")[0]
-    apply_sql_files(sql_client, offers_sql())  # again: nothing changes
-    assert sql_client.query("SHOW CREATE TABLE offers_log")[0] == shape
-    assert not sql_client.query(
-        "SELECT ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE()"
-    )  # the upgrade procedure does not stay behind
 
     degraded = OfferRecord(
         area_code=415,

@@ -8,7 +8,8 @@ import pytest
 from churnguard.db import PyMySqlClient
 from churnguard.engine.report import offers_report
 from churnguard.errors import UserError
-from churnguard.sqlgen import apply_sql_files, static_sql_files
+from churnguard.sqlgen import static_sql_files
+from tests.engine.upgrades import assert_upgraded_once_for_all
 
 pytestmark = pytest.mark.mariadb
 
@@ -56,10 +57,7 @@ def test_a_log_from_before_model_ids_is_upgraded_keeping_rows_unattributed(sql_c
     with pytest.raises(UserError, match=r"predates model ids.*apply sql/20_offers\.sql again"):
         offers_report(sql_client)
 
-    apply_sql_files(sql_client, static_sql_files())
-    shape = sql_client.query("SHOW CREATE TABLE offers_log")[0]
-    apply_sql_files(sql_client, static_sql_files())  # again: nothing changes
-    assert sql_client.query("SHOW CREATE TABLE offers_log")[0] == shape
+    assert_upgraded_once_for_all(sql_client, static_sql_files(), "offers_log")
 
     assert sql_client.query("SELECT * FROM offers_log") == [
         {**row, "model_id": None, "model_cutoff": None} for row in before
