@@ -20,16 +20,13 @@ def churnguard_server(model_dir: Path, customers: pd.DataFrame, seed: int) -> It
     functions; stopped and its files removed on exit, whatever the benchmark did."""
     server = start_server()
     try:
-        client = connect(server.url)
-        try:
+        with connect(server.url) as client:
             install_churnguard(
                 client,
                 model_dir=model_dir,
                 customers=customers,
                 messages=generate_messages(customers, seed=seed),
             )
-        finally:
-            client.close()
         yield server
     finally:
         stop_server(server)

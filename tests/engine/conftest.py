@@ -25,17 +25,14 @@ def engine_db_url(mariadb_url: str, trained_model_dir: Path) -> Iterator[str]:
     from training.synthetic import generate_customers, generate_messages
 
     with scratch_database(mariadb_url, "engine") as url:
-        client = connect(url)
-        try:
-            customers = generate_customers(CUSTOMER_ROWS, seed=CUSTOMER_SEED)
+        customers = generate_customers(CUSTOMER_ROWS, seed=CUSTOMER_SEED)
+        with connect(url) as client:
             install_churnguard(
                 client,
                 model_dir=trained_model_dir,
                 customers=customers,
                 messages=generate_messages(customers, seed=CUSTOMER_SEED),
             )
-        finally:
-            client.close()
         yield url
 
 
