@@ -163,14 +163,14 @@ def _delete(cognito: Any, pool: ConsolePool, username: str, failure: BaseExcepti
         if _code(error) == "UserNotFoundException":  # its creation failed: nothing to delete
             return
         leftover = (
-            f"could not delete verify's temporary agent {username} ({type(error).__name__}: {error}); "
+            f"could not delete verify's temporary agent {username} ({_said(error)}); "
             f"delete it: aws cognito-idp admin-delete-user --user-pool-id {pool.user_pool_id} "
             f"--username {username}"
         )
         if failure is not None and not isinstance(failure, Exception):  # Ctrl-C: let it stop verify
             failure.add_note(leftover)
             return
-        earlier = f"{type(failure).__name__}: {failure}; and " if failure is not None else ""
+        earlier = f"{_said(failure)}; and " if failure is not None else ""
         raise VerifyFailure(earlier + leftover) from error
 
 
