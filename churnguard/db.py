@@ -69,12 +69,33 @@ def escape_text(text: str) -> str:
 
 class _Connection(pymysql.connections.Connection):
     """PyMySQL's connection, binding text parameters with escape_text. A server in
-    NO_BACKSLASH_ESCAPES mode, and every other type, get PyMySQL's own escaping."""
+    NO_BACKSLASH_ESCAPES mode, and every other type, get PyMySQL's own escaping.
+
+    While `connect_deadline` is set (only during `connect`), every packet of the handshake (the
+    greeting, the authentication reply, SET NAMES, autocommit) is read and written within what is
+    left of it: PyMySQL applies its socket timeouts per packet, so a limit worked out once before the
+    TCP connect would let a slow connect and then a stalled greeting each take the whole budget.
+    """
+
+    connect_deadline: Deadline | None = None
 
     def escape(self, obj: Any, mapping: Any = None) -> str:
         if type(obj) is str and not self.server_status & SERVER_STATUS.SERVER_STATUS_NO_BACKSLASH_ESCAPES:
             return "'" + escape_text(obj) + "'"
         return super().escape(obj, mapping)
+
+    def _cut_to_deadline(self) -> None:
+        if self.connect_deadline is not None:
+            left = self.connect_deadline.wait_limit(None)
+            self._read_timeout = self._write_timeout = left
+
+    def _read_packet(self, packet_type: Any = pymysql.connections.MysqlPacket) -> Any:
+        self._cut_to_deadline()
+        return super()._read_packet(packet_type)
+
+    def _write_bytes(self, data: bytes) -> None:
+        self._cut_to_deadline()
+        super()._write_bytes(data)
 
 
 @dataclass(frozen=True)
@@ -269,27 +290,32 @@ def connect(
 ) -> PyMySqlClient:
     """Open a client on `url`; a refused connection or unknown database becomes a UserError.
 
-    With a `deadline`, connecting (TCP and the server's greeting) waits at most what is left of it,
-    and the client bounds every later statement by it too.
+    With a `deadline`, connecting (the TCP connect, then every packet of the handshake) waits at most
+    what is left of it in all, and the client bounds every later statement by it too.
     """
     parts = parse_url(url)
     if deadline is not None:
         connect_timeout = deadline.wait_limit(connect_timeout)
-    handshake_timeout = read_timeout if deadline is None else deadline.wait_limit(read_timeout)
+    connection = _Connection(
+        host=parts.host,
+        port=parts.port,
+        user=parts.user,
+        password=parts.password,
+        database=parts.database,
+        charset="utf8mb4",
+        autocommit=True,
+        cursorclass=pymysql.cursors.DictCursor,
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+        write_timeout=write_timeout,
+        defer_connect=True,
+    )
+    connection.connect_deadline = deadline
     try:
-        connection = _Connection(
-            host=parts.host,
-            port=parts.port,
-            user=parts.user,
-            password=parts.password,
-            database=parts.database,
-            charset="utf8mb4",
-            autocommit=True,
-            cursorclass=pymysql.cursors.DictCursor,
-            connect_timeout=connect_timeout,
-            read_timeout=handshake_timeout,
-            write_timeout=write_timeout if deadline is None else handshake_timeout,
-        )
+        connection.connect()
+    except DatabaseTimeout as expired:
+        # The deadline passed between two packets of the handshake (wait_limit found nothing left).
+        raise (expired if deadline is None else deadline.expired("connecting")) from None
     except pymysql.err.OperationalError as error:
         if is_timeout(error):
             if deadline is not None:
@@ -301,7 +327,9 @@ def connect(
         reason = error.args[1] if len(error.args) > 1 else str(error)
         hint = " (is the server up? try `churnguard local status`)" if code == 2003 else ""
         raise DatabaseUnreachable(f"cannot connect to {parts}: {reason}{hint}") from None
-    # The greeting may have used a shortened timeout; later statements start from the full ones.
+    # The handshake used the deadline's shortened timeouts; later statements start from the full ones
+    # (a Deadline given to the client cuts them again per statement, see PyMySqlClient._bounded).
+    connection.connect_deadline = None
     connection._read_timeout, connection._write_timeout = read_timeout, write_timeout
     return PyMySqlClient(connection, parts, deadline=deadline)
 

@@ -6,6 +6,7 @@ are classified for the engine (one statement refused vs. the connection gone).
 from __future__ import annotations
 
 import socket
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -46,6 +47,62 @@ def silent_server() -> Iterator[int]:
         for connection in accepted:
             connection.close()
         listener.close()
+
+
+def _greeting_packet() -> bytes:
+    """A MySQL protocol-10 greeting (MariaDB-style version, mysql_native_password), packet number 0."""
+    capabilities = 0x0200 | 0x8000 | 0x0008_0000  # PROTOCOL_41, SECURE_CONNECTION, PLUGIN_AUTH
+    body = (
+        b"\x0a" + b"5.5.5-10.11.6-MariaDB\0" + struct.pack("<I", 7) + b"abcdefgh" + b"\0"
+        + struct.pack("<H", capabilities & 0xFFFF) + bytes([45]) + struct.pack("<H", 2)
+        + struct.pack("<H", capabilities >> 16) + bytes([21]) + b"\0" * 10 + b"ijklmnopqrst\0"
+        + b"mysql_native_password\0"
+    )  # fmt: skip
+    return struct.pack("<I", len(body))[:3] + b"\0" + body
+
+
+@pytest.fixture()
+def slow_greeting_server() -> Iterator[tuple[int, float]]:
+    """A port whose server greets after 0.8 s, then never answers the login: (port, delay)."""
+    delay = 0.8
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+    accepted: list[socket.socket] = []
+
+    def serve() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                connection = listener.accept()[0]
+            except TimeoutError:
+                continue
+            accepted.append(connection)
+            if not stop.wait(delay):
+                connection.sendall(_greeting_packet())
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1], delay
+    finally:
+        stop.set()
+        thread.join()
+        for connection in accepted:
+            connection.close()
+        listener.close()
+
+
+def test_the_whole_handshake_shares_the_deadline(slow_greeting_server: tuple[int, float]):
+    """A greeting late by most of the budget leaves only the rest for the login's reply: the connect
+    ends at the deadline, not one full budget per packet later."""
+    port, greeting_delay = slow_greeting_server
+    budget = 1.2
+    started = time.monotonic()
+    with pytest.raises(DatabaseTimeout, match=r"did not answer within 1.2 s \(connecting\)"):
+        connect(f"mysql://u:secret@127.0.0.1:{port}/db", deadline=Deadline.after(budget))
+    elapsed = time.monotonic() - started
+    # Per-packet limits would wait the greeting (0.8 s) and then a whole fresh budget for the login.
+    assert elapsed < greeting_delay + budget - 0.2, elapsed
 
 
 def test_connecting_to_a_server_that_never_answers_ends_at_the_deadline(silent_server: int):
