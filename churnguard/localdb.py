@@ -36,6 +36,12 @@ STATE_FILE_NAME = "local-db.json"
 APP_USER = "churnguard"
 SERVER_BINARY_CANDIDATES = ("/usr/sbin/mariadbd", "/usr/sbin/mysqld")
 STARTUP_TIMEOUT_S = 30.0
+# Creating the system tables takes a few seconds; a stuck bootstrap (a locked data directory, no
+# asynchronous I/O in a container) would otherwise hang `local up` and `demo` for good.
+INSTALL_TIMEOUT_S = 120.0
+# `local status` is a quick look: a server that accepts the connection but never greets is "not
+# answering" after this, not after the 15-minute statement limit.
+STATUS_TIMEOUT_S = 3.0
 SHUTDOWN_TIMEOUT_S = 20.0
 MARKER_FILE = "CHURNGUARD-LOCAL-SERVER"
 # Where Linux shows each process's command line; other systems have none.
@@ -157,9 +163,22 @@ def _initialise_data_dir(data_dir: Path, log_path: Path) -> None:
         *_run_as_root_options(),
     ]
     with log_path.open("w", encoding="utf-8") as log:
-        result = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, check=False)  # noqa: S603 - fixed argv
-    if result.returncode != 0:
-        raise UserError(f"mariadb-install-db failed (exit {result.returncode}); see {log_path}")
+        # Its own session, so a hang kills the script and the bootstrap mariadbd it started together;
+        # no terminal input, so nothing can sit waiting for a keypress.
+        installer_process = subprocess.Popen(  # noqa: S603 - fixed argv
+            command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            returncode = installer_process.wait(timeout=INSTALL_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            os.killpg(installer_process.pid, signal.SIGKILL)
+            installer_process.wait()
+            raise UserError(
+                f"mariadb-install-db did not finish within {INSTALL_TIMEOUT_S:g} s and was stopped; "
+                f"see {log_path}"
+            ) from None
+    if returncode != 0:
+        raise UserError(f"mariadb-install-db failed (exit {returncode}); see {log_path}")
 
 
 def server_thread_groups(cpus: int | None = None) -> int:
@@ -324,7 +343,12 @@ def server_status(server: LocalServer) -> str:
     if server.managed and not runs_server_of(server.pid, server.base_dir):
         return f"stopped: the server recorded at {where} (pid {server.pid}) is not running"
     try:
-        client = connect(server.url, connect_timeout=3)
+        client = connect(
+            server.url,
+            connect_timeout=STATUS_TIMEOUT_S,
+            read_timeout=STATUS_TIMEOUT_S,
+            write_timeout=STATUS_TIMEOUT_S,
+        )
     except UserError as error:
         return f"not answering: {error}"
     try:

@@ -22,33 +22,6 @@ from churnguard.engine.failures import DatabaseUnreachable, error_code, failure_
 HANG = 20.0
 
 
-@pytest.fixture()
-def silent_server() -> Iterator[int]:
-    """A port that accepts TCP connections and never sends a byte (no MySQL greeting)."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    accepted: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        listener.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                accepted.append(listener.accept()[0])
-            except TimeoutError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield listener.getsockname()[1]
-    finally:
-        stop.set()
-        thread.join()
-        for connection in accepted:
-            connection.close()
-        listener.close()
-
-
 def _greeting_packet() -> bytes:
     """A MySQL protocol-10 greeting (MariaDB-style version, mysql_native_password), packet number 0."""
     capabilities = 0x0200 | 0x8000 | 0x0008_0000  # PROTOCOL_41, SECURE_CONNECTION, PLUGIN_AUTH

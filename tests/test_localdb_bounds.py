@@ -1,0 +1,82 @@
+"""The throwaway server's own waits are bounded too: `local up` / `demo` never hang on a stuck
+mariadb-install-db, and `local status` does not wait a statement's 15 minutes for a greeting."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from churnguard import localdb
+from churnguard.errors import UserError
+from churnguard.localdb import LocalServer, server_status
+
+# Far above the sub-second limits set here, far below a hang.
+HANG = 20.0
+
+
+def _gone(pid: int) -> bool:
+    """No such process, or only its zombie is left for a parent to reap."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return True
+    return state == "Z"
+
+
+def test_a_stuck_installer_is_stopped_with_everything_it_started(tmp_path: Path, monkeypatch):
+    child_pid_file = tmp_path / "child.pid"
+    installer = tmp_path / "mariadb-install-db"
+    # Like the real script: a shell that starts a long-lived server process, which here never ends.
+    installer.write_text(f"#!/bin/sh\nsleep 300 &\necho $! > {child_pid_file}\nwait\n")
+    installer.chmod(0o755)
+    monkeypatch.setattr(localdb.shutil, "which", lambda name: str(installer))
+    monkeypatch.setattr(localdb, "INSTALL_TIMEOUT_S", 1.0)
+    started = time.monotonic()
+    with pytest.raises(UserError, match=r"mariadb-install-db did not finish within 1 s and was stopped"):
+        localdb._initialise_data_dir(tmp_path / "data", tmp_path / "install.log")
+    assert time.monotonic() - started < HANG
+    child = int(child_pid_file.read_text())
+    waited_until = time.monotonic() + 5
+    while not _gone(child) and time.monotonic() < waited_until:
+        time.sleep(0.05)
+    assert _gone(child), "the installer's child process outlived it"
+
+
+def test_an_installer_reading_its_input_gets_none(tmp_path: Path, monkeypatch):
+    """The command's own input (here an open pipe nobody writes to, standing in for a terminal) is
+    never handed to the installer: a `read` in it ends at once instead of waiting for a keypress."""
+    installer = tmp_path / "mariadb-install-db"
+    installer.write_text("#!/bin/sh\n[ -p /dev/stdin ] && exit 4\nread answer && exit 0\nexit 3\n")
+    installer.chmod(0o755)
+    monkeypatch.setattr(localdb.shutil, "which", lambda name: str(installer))
+    monkeypatch.setattr(localdb, "INSTALL_TIMEOUT_S", 5.0)
+    read_end, write_end = os.pipe()
+    saved_stdin = os.dup(0)
+    os.dup2(read_end, 0)
+    try:
+        with pytest.raises(UserError, match=r"mariadb-install-db failed \(exit 3\)"):
+            localdb._initialise_data_dir(tmp_path / "data", tmp_path / "install.log")
+    finally:
+        os.dup2(saved_stdin, 0)
+        for descriptor in (saved_stdin, read_end, write_end):
+            os.close(descriptor)
+
+
+def test_status_of_a_server_that_never_greets_says_so_promptly(silent_server: int, monkeypatch):
+    monkeypatch.setattr(localdb, "STATUS_TIMEOUT_S", 0.5)
+    server = LocalServer(
+        url=f"mysql://churnguard:secret@127.0.0.1:{silent_server}/churnguard",
+        admin_url="",
+        base_dir="",
+        port=silent_server,
+        pid=os.getpid(),
+        managed=False,
+    )
+    started = time.monotonic()
+    line = server_status(server)
+    assert line.startswith("not answering:") and "did not answer within 0.5 s" in line
+    assert "secret" not in line
+    assert time.monotonic() - started < HANG
