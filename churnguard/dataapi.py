@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import concurrent.futures
 import datetime as dt
-import functools
 import logging
 import math
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -282,7 +282,7 @@ class DataApiClient:
         """
         if self._deadline is None:
             return method(**request)
-        future = _call_workers().submit(method, **request)
+        future = _on_own_thread(method, request)
         try:
             return future.result(timeout=self._deadline.wait_limit(None))
         except concurrent.futures.TimeoutError:
@@ -292,11 +292,25 @@ class DataApiClient:
         return self._deadline is None or self._deadline.remaining() > delay
 
 
-# Enough for one answer's calls in flight plus a few given up on and still ending on their timeouts.
-_CALL_WORKERS = 4
+def _on_own_thread(
+    method: Callable[..., dict[str, Any]], request: dict[str, Any]
+) -> concurrent.futures.Future:
+    """Start one call on a daemon thread of its own and return its future.
 
+    Not a shared ThreadPoolExecutor: its workers are joined when the interpreter exits, so a command
+    whose call was given up on at the deadline would still wait for that call's own timeouts before
+    the prompt came back, and calls given up on would occupy the pool's few workers, queueing the
+    next answer's calls behind them. A daemon thread holds nothing open; it ends on its timeouts.
+    """
+    future: concurrent.futures.Future = concurrent.futures.Future()
 
-@functools.cache
-def _call_workers() -> concurrent.futures.ThreadPoolExecutor:
-    """The threads deadline-bound calls run on, shared by every client of the process."""
-    return concurrent.futures.ThreadPoolExecutor(max_workers=_CALL_WORKERS, thread_name_prefix="data-api")
+    def run() -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(method(**request))
+        except BaseException as error:  # handed to the waiting caller, which re-raises it
+            future.set_exception(error)
+
+    threading.Thread(target=run, name="data-api-call", daemon=True).start()
+    return future

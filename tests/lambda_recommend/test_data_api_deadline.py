@@ -4,7 +4,10 @@ resuming cluster is waited for only while the deadline allows, and from_boto3 bu
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import boto3
 import pytest
@@ -99,3 +102,54 @@ def test_from_boto3_builds_a_bounded_client(monkeypatch):
     config = api._rds_data.meta.config
     assert (config.connect_timeout, config.read_timeout) == (3.0, 50.0)
     assert config.retries["mode"] == "standard"
+
+
+class _HungDataApi:
+    """An rds-data client whose calls hang for `hang_s` (a frozen endpoint), counting the calls."""
+
+    def __init__(self, hang_s: float) -> None:
+        self.hang_s = hang_s
+        self.started = 0
+
+    def execute_statement(self, **request: object) -> dict[str, object]:
+        self.started += 1
+        time.sleep(self.hang_s)
+        return {"records": [], "columnMetadata": []}
+
+
+def test_calls_given_up_on_never_queue_the_next_answer_s_calls():
+    """Every call starts at once, however many earlier calls are still hanging on their timeouts."""
+    hung = _HungDataApi(hang_s=3.0)
+    for _ in range(6):
+        api = DataApiClient(hung, **ARNS, deadline=Deadline.after(0.2))  # type: ignore[arg-type]
+        with pytest.raises(DatabaseTimeout):
+            api.query("SELECT 1")
+    assert hung.started == 6
+
+
+def test_a_command_whose_call_was_given_up_on_exits_at_once():
+    """The prompt comes back at the deadline, not when the abandoned call's own timeouts end."""
+    script = (
+        "import time\n"
+        "from churnguard.dataapi import DataApiClient\n"
+        "from churnguard.engine.deadline import DatabaseTimeout, Deadline\n"
+        "class Hung:\n"
+        "    def execute_statement(self, **request):\n"
+        "        time.sleep(60)\n"
+        "api = DataApiClient(Hung(), resource_arn='r', secret_arn='s', deadline=Deadline.after(0.3))\n"
+        "try:\n"
+        "    api.query('SELECT 1')\n"
+        "except DatabaseTimeout:\n"
+        "    print('timed out', flush=True)\n"
+    )
+    started = time.monotonic()
+    finished = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=50,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert finished.stdout.strip() == "timed out"
+    assert time.monotonic() - started < 30  # the abandoned call would hold the process for 60 s
