@@ -221,13 +221,28 @@ def data_api_client(stage: str, region: str | None, *, admin: bool, deadline: An
     Missing credentials or region surface as botocore errors, which the CLI prints as one line.
     """
     import boto3
+    from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
 
-    from churnguard.aws_clients import aws_client
+    from churnguard.aws_clients import DEFAULT_CONNECT_TIMEOUT_S, DEFAULT_READ_TIMEOUT_S, aws_client
     from churnguard.dataapi import DataApiClient
     from churnguard.verify.stack_outputs import read_outputs
 
     session = boto3.Session(region_name=region)
-    outputs = read_outputs(aws_client("cloudformation", session=session), stage, session.region_name or "")
+    # Finding the cluster is part of the command's --timeout: one attempt, within what is left of it.
+    cloudformation = aws_client(
+        "cloudformation",
+        session=session,
+        connect_timeout=deadline.wait_limit(DEFAULT_CONNECT_TIMEOUT_S),
+        read_timeout=deadline.wait_limit(DEFAULT_READ_TIMEOUT_S),
+        max_attempts=1,
+    )
+    try:
+        outputs = read_outputs(cloudformation, stage, session.region_name or "")
+    except (ConnectTimeoutError, ReadTimeoutError):
+        raise UserError(
+            f"CloudFormation did not answer within the {deadline.seconds:g} s of --timeout while "
+            f"looking up the outputs of stage {stage}; nothing was run: check the network and try again"
+        ) from None
     return DataApiClient(
         aws_client("rds-data", session=session, read_timeout=deadline.seconds + 5),
         resource_arn=outputs.cluster_arn,

@@ -8,6 +8,7 @@ import json
 
 import boto3
 import pytest
+from botocore.exceptions import ReadTimeoutError
 from botocore.stub import Stubber
 
 from churnguard import aws_clients
@@ -111,7 +112,10 @@ class StubbedAws:
         self.clients = {name: session.client(name) for name in ("cloudformation", "rds-data")}
         self.stubbers = {name: Stubber(client) for name, client in self.clients.items()}
 
-    def client(self, service_name, **_):
+        self.settings: dict[str, dict] = {}
+
+    def client(self, service_name, **settings):
+        self.settings[service_name] = settings
         return self.clients[service_name]
 
     def expect_stack(self) -> None:
@@ -237,3 +241,23 @@ def test_a_missing_stack_is_one_line_saying_what_to_do(capsys, aws):
     code, _, err = run(capsys, "sql", "SELECT 1", "--stage", "dev", "--region", "eu-west-1")
     assert code == 2
     assert err.startswith("churnguard sql: error: no stack churnguard-dev in eu-west-1: deploy it first")
+
+
+def test_finding_the_cluster_is_bounded_by_the_timeout(capsys, aws):
+    aws.expect_stack()
+    aws.stubbers["rds-data"].add_response("execute_statement", {"records": [], "columnMetadata": []})
+    code, _, err = run(capsys, "sql", "SELECT 1", "--stage", "dev", "--region", "eu-west-1", "--timeout", "4")
+    assert code == 0, err
+    lookup = aws.settings["cloudformation"]
+    assert lookup["max_attempts"] == 1
+    assert 0 < lookup["read_timeout"] <= 4 and 0 < lookup["connect_timeout"] <= 3
+
+
+def test_cloudformation_not_answering_in_time_is_one_line_and_runs_nothing(capsys, aws, monkeypatch):
+    def hangs_up(**_):
+        raise ReadTimeoutError(endpoint_url="https://cloudformation.eu-west-1.amazonaws.com/")
+
+    monkeypatch.setattr(aws.clients["cloudformation"], "describe_stacks", hangs_up)
+    code, _, err = run(capsys, "sql", "SELECT 1", "--stage", "dev", "--region", "eu-west-1", "--timeout", "4")
+    assert code == 2
+    assert "CloudFormation did not answer within the 4 s of --timeout" in err and "nothing was run" in err
