@@ -24,9 +24,11 @@ from recommend import handler as recommend_api
 
 from churnguard.console.service import ConsoleService, handle, opened_per_call
 from churnguard.errors import UserError
+from churnguard.request_logging import keep_requests_out_of_logs
 
 LOGGER = logging.getLogger("churnguard.console_api")
 LOGGER.setLevel(logging.INFO)
+keep_requests_out_of_logs()
 CALLS = ("customer", "recommend", "outcome")
 
 

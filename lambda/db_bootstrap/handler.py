@@ -37,13 +37,11 @@ from churnguard.bootstrap.runner import OpenClient
 from churnguard.bootstrap.seed import MESSAGES_SOURCE_NAME, SOURCE_NAME, S3Object
 from churnguard.constants import DATABASE_NAME, NAME_PREFIX
 from churnguard.dataapi import DataApiClient
+from churnguard.request_logging import keep_requests_out_of_logs
 
 LOGGER = logging.getLogger("churnguard.db_bootstrap")
 LOGGER.setLevel(logging.INFO)
-# botocore logs whole requests (SQL text, parameters, secret values) at DEBUG: never let it, whatever
-# log level the function is configured with.
-for _noisy in ("botocore", "boto3", "urllib3"):
-    logging.getLogger(_noisy).setLevel(max(logging.INFO, logging.getLogger(_noisy).level))
+keep_requests_out_of_logs()
 
 HANDLER_DIR = Path(__file__).resolve().parent
 # Seconds a Data API call is read for: its 45-s statement limit plus the time its answer takes.

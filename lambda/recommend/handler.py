@@ -42,10 +42,12 @@ from churnguard.engine.failures import error_code, failure_kind
 from churnguard.engine.recommend import Engine, RecordUnconfirmed, ScoringError, UnknownCustomerError
 from churnguard.engine.request import validate_request
 from churnguard.errors import UserError
+from churnguard.request_logging import keep_requests_out_of_logs
 from churnguard.sql_client import SqlClient
 
 LOGGER = logging.getLogger("churnguard.recommend_api")
 LOGGER.setLevel(logging.INFO)
+keep_requests_out_of_logs()
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_MODEL_DIR = "model"
