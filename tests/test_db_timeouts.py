@@ -17,6 +17,7 @@ import pytest
 from churnguard.db import PyMySqlClient, connect
 from churnguard.engine.deadline import DatabaseTimeout, Deadline
 from churnguard.engine.failures import DatabaseUnreachable, error_code, failure_kind
+from tests.fixtures.silent_server import tcp_server
 
 # Far above the sub-second timeouts used here, far below a hang.
 HANG = 20.0
@@ -38,31 +39,13 @@ def _greeting_packet() -> bytes:
 def slow_greeting_server() -> Iterator[tuple[int, float]]:
     """A port whose server greets after 0.8 s, then never answers the login: (port, delay)."""
     delay = 0.8
-    listener = socket.create_server(("127.0.0.1", 0))
-    stop = threading.Event()
-    accepted: list[socket.socket] = []
 
-    def serve() -> None:
-        listener.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                connection = listener.accept()[0]
-            except TimeoutError:
-                continue
-            accepted.append(connection)
-            if not stop.wait(delay):
-                connection.sendall(_greeting_packet())
+    def greet_late(connection: socket.socket, stop: threading.Event) -> None:
+        if not stop.wait(delay):
+            connection.sendall(_greeting_packet())
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield listener.getsockname()[1], delay
-    finally:
-        stop.set()
-        thread.join()
-        for connection in accepted:
-            connection.close()
-        listener.close()
+    with tcp_server(greet_late) as port:
+        yield port, delay
 
 
 def test_the_whole_handshake_shares_the_deadline(slow_greeting_server: tuple[int, float]):
