@@ -85,8 +85,11 @@ class _Connection(pymysql.connections.Connection):
         return super().escape(obj, mapping)
 
     def _cut_to_deadline(self) -> None:
-        if self.connect_deadline is not None:
-            left = self.connect_deadline.wait_limit(None)
+        deadline = self.connect_deadline
+        if deadline is not None:
+            left = deadline.remaining()
+            if left <= 0:
+                raise deadline.expired("connecting")  # PyMySQL closes the socket and re-raises it
             self._read_timeout = self._write_timeout = left
 
     def _read_packet(self, packet_type: Any = pymysql.connections.MysqlPacket) -> Any:
@@ -313,9 +316,6 @@ def connect(
     connection.connect_deadline = deadline
     try:
         connection.connect()
-    except DatabaseTimeout as expired:
-        # The deadline passed between two packets of the handshake (wait_limit found nothing left).
-        raise (expired if deadline is None else deadline.expired("connecting")) from None
     except pymysql.err.OperationalError as error:
         if is_timeout(error):
             if deadline is not None:
