@@ -21,9 +21,6 @@ held-out one. Changes to the selection were chosen on these figures (docs/traini
 project split of 3,333 synthetic customers (generated with that seed) is trained as `make train`
 does, and the model is scored, at its own cut-off, on the same N freshly generated customers (seed
 FRESH_SEED), one line per seed and a summary (mean and standard deviation over the seeds).
-
-`--final-model fold_average` and `--ensemble-trials K` bench the averaged models `train()` can ship
-instead of the one refit (tried on the nested figures and not kept; docs/training.md).
 """
 
 from __future__ import annotations
@@ -50,12 +47,9 @@ from training.cutoff import CostModel, cost_at  # noqa: E402
 from training.data import load_customers  # noqa: E402
 from training.features import feature_matrix, labels  # noqa: E402
 from training.pipeline import (  # noqa: E402
-    DEFAULT_ENSEMBLE_TRIALS,
-    DEFAULT_FINAL_MODEL,
     DEFAULT_SEED,
     DEFAULT_TRIAL_SELECTION,
     DEFAULT_TRIALS,
-    FINAL_MODELS,
     TRIAL_SELECTIONS,
     TrainingResult,
     train,
@@ -69,7 +63,7 @@ TARGET_COST_PER_CUSTOMER = 13.0
 # Project split, over several seeds (issue 14): the figures single-split selection reached, to beat.
 PROJECT_TARGET_MEAN_AUC, PROJECT_TARGET_MIN_AUC, PROJECT_COST_TO_BEAT = 0.93, 0.90, 16.64
 # The train() options a bench run can vary, echoed on every line.
-SELECTION_CHOICES = ("trial_selection", "final_model", "ensemble_trials")
+SELECTION_CHOICES = ("trial_selection",)
 # The fresh customers of --fresh-customers: the same for every seed and every variant, so runs pair up.
 FRESH_SEED = 99999
 SUMMARISED = (
@@ -282,18 +276,6 @@ def main(argv: list[str]) -> int:
         type=int,
         default=0,
         help="judge the pipeline on N fresh synthetic customers instead (project split, synthetic data)",
-    )
-    parser.add_argument(
-        "--final-model",
-        choices=FINAL_MODELS,
-        default=DEFAULT_FINAL_MODEL,
-        help="ship the refit on every non-test row (default) or the margin average of the fold models",
-    )
-    parser.add_argument(
-        "--ensemble-trials",
-        type=int,
-        default=DEFAULT_ENSEMBLE_TRIALS,
-        help="average this many of the best trials (default 1: the best alone)",
     )
     args = parser.parse_args(argv)
     choices = {name: getattr(args, name) for name in SELECTION_CHOICES}

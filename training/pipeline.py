@@ -35,7 +35,6 @@ from training.cutoff import (
     smoothed_optimal_cutoff,
 )
 from training.data import validate_customers
-from training.ensemble import average_boosters, average_probabilities
 from training.evaluate import quality_metrics, roc_points
 from training.features import build_feature_spec, feature_matrix, labels, subset_spec
 from training.progress import Progress, SilentProgress
@@ -65,16 +64,6 @@ MIN_CHURNERS_PER_PART = 5
 # model's smoothed cut-off, AUC breaking ties; "auc" = highest validation AUC (the reference's way).
 TRIAL_SELECTIONS: tuple[str, ...] = ("cost", "auc")
 DEFAULT_TRIAL_SELECTION = "cost"
-# What is shipped: "refit" = the chosen hyper-parameters trained on every non-test row; "fold_average" =
-# the margin average of the cross-validation's fold models, as one booster (training/ensemble.py).
-FINAL_MODEL_RULES = {
-    "refit": "the chosen hyper-parameters trained on every non-test row",
-    "fold_average": "the mean logistic margin of the cross-validation's fold models, as one booster",
-}
-FINAL_MODELS: tuple[str, ...] = tuple(FINAL_MODEL_RULES)
-DEFAULT_FINAL_MODEL = "refit"
-# How many of the best trials are averaged (1 = the best trial alone).
-DEFAULT_ENSEMBLE_TRIALS = 1
 
 
 @dataclass(frozen=True)
@@ -83,10 +72,10 @@ class ModelRun:
 
     spec: FeatureSpec
     search: SearchResult
-    # What is shipped for this feature set (see FINAL_MODELS).
+    # What is shipped for this feature set: the chosen trial refit on every non-test row.
     booster: xgb.Booster
     test_scores: np.ndarray
-    # One score per non-test row from models that did not train on it (averaged like the booster).
+    # One score per non-test row from the fold model that did not train on it.
     out_of_fold: np.ndarray
 
 
@@ -96,14 +85,6 @@ class TrainingResult:
     metadata: dict[str, Any]
     booster: xgb.Booster
     feature_spec: FeatureSpec
-
-    @property
-    def model_tarball(self) -> Path:
-        return self.out_dir / artifacts.MODEL_TARBALL
-
-    @property
-    def model_json(self) -> Path:
-        return self.out_dir / artifacts.MODEL_JSON
 
     @property
     def metadata_path(self) -> Path:
@@ -135,8 +116,6 @@ def train(
     progress: Progress | None = None,
     trial_selection: str = DEFAULT_TRIAL_SELECTION,
     data_source: str | None = None,
-    final_model: str = DEFAULT_FINAL_MODEL,
-    ensemble_trials: int = DEFAULT_ENSEMBLE_TRIALS,
 ) -> TrainingResult:
     """Train, explain, choose and package a churn model from a validated customer table.
 
@@ -148,12 +127,6 @@ def train(
     if trial_selection not in TRIAL_SELECTIONS:
         raise UserError(
             f"unknown trial selection {trial_selection!r}: use one of {', '.join(TRIAL_SELECTIONS)}"
-        )
-    if final_model not in FINAL_MODELS:
-        raise UserError(f"unknown final model {final_model!r}: use one of {', '.join(FINAL_MODELS)}")
-    if not 1 <= ensemble_trials <= trials:
-        raise UserError(
-            f"the trials averaged must be between 1 and --trials={trials} (got {ensemble_trials})"
         )
     if split not in SPLIT_RULES:
         raise UserError(f"unknown split {split!r}: use one of {', '.join(SPLIT_RULES)}")
@@ -190,8 +163,6 @@ def train(
         seed,
         progress,
         rank_by_cost,
-        final_model,
-        ensemble_trials,
     )
     full = searcher.run("full model", full_spec)
     # The reduced set is what the shipped full model splits on. Inside each fold the reduced model gets
@@ -202,8 +173,8 @@ def train(
         "reduced model",
         reduced_spec,
         columns_per_fold=[
-            _columns(full_spec, _used_by(fold_boosters) or set(full_spec.names))
-            for fold_boosters in zip(*(leader.fold_boosters for leader in full.search.leaders), strict=True)
+            _columns(full_spec, explain.used_features(fold_booster) or set(full_spec.names))
+            for fold_booster in full.search.best.fold_boosters
         ],
     )
     runs = {"full": full, "reduced": reduced}
@@ -229,7 +200,6 @@ def train(
         seed=seed,
         trials=trials,
         trial_selection=trial_selection,
-        final_model=final_model,
         auc_margin=auc_margin,
         runs=runs,
         chosen_name=choice.model,
@@ -301,11 +271,6 @@ def _check_parts(churn: np.ndarray, test: np.ndarray, cv: CrossValidationRows) -
             )
 
 
-def _used_by(boosters: tuple[xgb.Booster, ...]) -> set[str]:
-    """The features any of the boosters (one fold's models of the averaged trials) splits on."""
-    return set().union(*(explain.used_features(booster) for booster in boosters))
-
-
 def _columns(spec: FeatureSpec, keep: set[str]) -> np.ndarray:
     return np.array([position for position, name in enumerate(spec.names) if name in keep])
 
@@ -323,8 +288,6 @@ class ModelSearcher:
     seed: int
     progress: Progress
     out_of_fold_cost: Callable[[np.ndarray], float] | None
-    final_model: str = DEFAULT_FINAL_MODEL
-    ensemble_trials: int = DEFAULT_ENSEMBLE_TRIALS
 
     def run(
         self, label: str, spec: FeatureSpec, columns_per_fold: list[np.ndarray] | None = None
@@ -354,25 +317,18 @@ class ModelSearcher:
             seed=self.seed,
             on_trial=report_trial,
             validation_cost=self.out_of_fold_cost,
-            keep=self.ensemble_trials,
         )
-        self.progress.end(_describe(result.best.trial))
-        if self.final_model == "refit":
-            train_all = xgb.DMatrix(cv_matrix[:, columns], label=cv_churn, feature_names=spec.names)
-            members = [
-                fit_final(leader.trial.hyperparameters, leader.trial.best_round_count, train_all, self.seed)
-                for leader in result.leaders
-            ]
-        else:
-            members = [booster for leader in result.leaders for booster in leader.fold_boosters]
-        booster = members[0] if len(members) == 1 else average_boosters(members, spec.names)
+        best = result.best.trial
+        self.progress.end(_describe(best))
+        train_all = xgb.DMatrix(cv_matrix[:, columns], label=cv_churn, feature_names=spec.names)
+        booster = fit_final(best.hyperparameters, best.best_round_count, train_all, self.seed)
         test_matrix = xgb.DMatrix(self.full_matrix[np.ix_(self.test, columns)], feature_names=spec.names)
         return ModelRun(
             spec=spec,
             search=result,
             booster=booster,
             test_scores=booster.predict(test_matrix),
-            out_of_fold=average_probabilities([leader.out_of_fold for leader in result.leaders]),
+            out_of_fold=result.best.out_of_fold,
         )
 
 
@@ -429,7 +385,6 @@ def _metadata(
     seed: int,
     trials: int,
     trial_selection: str,
-    final_model: str,
     auc_margin: float,
     runs: dict[str, ModelRun],
     chosen_name: str,
@@ -478,12 +433,6 @@ def _metadata(
             **chosen.search.best.trial.hyperparameters,
             "objective": "binary:logistic",
             "rounds": chosen.search.best.trial.best_round_count,
-        },
-        "final_model": {
-            "rule": final_model,
-            "description": FINAL_MODEL_RULES[final_model],
-            "trials_averaged": len(chosen.search.leaders),
-            "trees": chosen.booster.num_boosted_rounds(),
         },
         "search": {
             "trials": trials,

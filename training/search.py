@@ -98,8 +98,6 @@ class CrossValidated:
 class SearchResult:
     best: CrossValidated
     trials: tuple[Trial, ...]
-    # The `keep` best trials, best first (the first is `best`), with their fold boosters.
-    leaders: tuple[CrossValidated, ...] = ()
 
 
 def booster_params(hyperparameters: dict[str, float | int], seed: int) -> dict[str, Any]:
@@ -227,14 +225,13 @@ def search(
     seed: int,
     on_trial: Callable[[int, Trial, Trial], None] | None = None,
     validation_cost: Callable[[np.ndarray], float] | None = None,
-    keep: int = 1,
 ) -> SearchResult:
     """Cross-validate `trials` hyper-parameter sets (the reference's first, then random draws); keep the best.
 
     `validation_cost(out_of_fold_scores)` gives the cost of a trial from its out-of-fold scores; when
     given, the lowest cost wins and the mean held-out AUC breaks ties, else the highest mean held-out
     AUC wins. Remaining ties go to the earlier trial, so the result depends only on the data, `trials`
-    and `seed`. The `keep` best trials are returned as `leaders`, best first.
+    and `seed`.
     """
     if trials < 1:
         raise ValueError("trials must be at least 1")
@@ -242,7 +239,6 @@ def search(
     candidates = [dict(REFERENCE_HYPERPARAMETERS)] + [draw_hyperparameters(rng) for _ in range(trials - 1)]
     best: CrossValidated | None = None
     done: list[Trial] = []
-    leaders: list[CrossValidated] = []
     for number, hyperparameters in enumerate(candidates, start=1):
         result = cross_validate(hyperparameters, folds, rows, seed)
         if validation_cost is not None:
@@ -251,9 +247,7 @@ def search(
         done.append(result.trial)
         if best is None or result.trial.rank_key() < best.trial.rank_key():
             best = result
-        # Stable: among equal keys the earlier trial stays ahead.
-        leaders = sorted([*leaders, result], key=lambda kept: kept.trial.rank_key())[:keep]
         if on_trial is not None:
             on_trial(number, result.trial, best.trial)
     assert best is not None
-    return SearchResult(best, tuple(done), tuple(leaders))
+    return SearchResult(best, tuple(done))

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 import xgboost as xgb
 
-from churnguard.drivers import TreeEnsemble
 from churnguard.errors import UserError
 from churnguard.feature_spec import FeatureSpec
 from tests.fixtures.model import FIXTURE_ROWS, FIXTURE_SEED
@@ -167,52 +166,3 @@ def test_bad_options_are_user_errors(tmp_path: Path) -> None:
         train(customers, tmp_path, trials=0)
     with pytest.raises(UserError, match="split"):
         train(customers, tmp_path, split="random")  # type: ignore[arg-type]
-
-
-@pytest.fixture(scope="module")
-def averaged_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """The same small run shipping the fold models' average, and the top two trials' refits averaged."""
-    customers = generate_customers(1_000, seed=5)
-    folders = {name: tmp_path_factory.mktemp(name) for name in ("fold_average", "top_two")}
-    train(customers, folders["fold_average"], trials=3, seed=8, final_model="fold_average")
-    train(customers, folders["top_two"], trials=3, seed=8, ensemble_trials=2)
-    return folders
-
-
-def _shipped(folder: Path) -> tuple[dict, xgb.Booster]:
-    metadata = json.loads((folder / "metadata.json").read_text())
-    return metadata, xgb.Booster(model_file=str(folder / "model.json"))
-
-
-def test_the_fold_average_ships_every_fold_model_as_one_booster(averaged_runs: dict[str, Path]) -> None:
-    metadata, booster = _shipped(averaged_runs["fold_average"])
-    chosen = metadata["cross_validation"][metadata["metrics"]["chosen"]]
-    assert metadata["final_model"]["rule"] == "fold_average"
-    assert booster.num_boosted_rounds() == CV_FOLDS * chosen["cv_rounds"] == metadata["final_model"]["trees"]
-    assert list(booster.feature_names) == metadata["features"]
-    # The drivers (pure Python, used by the call-centre API) read the averaged model like xgboost.
-    ensemble = TreeEnsemble.from_file(averaged_runs["fold_average"] / "model.json")
-    spec = FeatureSpec.from_json(metadata["feature_spec"])
-    rows = generate_customers(50, seed=12)
-    expected = booster.predict(xgb.DMatrix(feature_matrix(rows, spec), feature_names=spec.names))
-    for row, want in zip(rows.to_dict("records"), expected, strict=True):
-        assert ensemble.probability(spec.values_for(row)) == pytest.approx(float(want), abs=1e-6)
-
-
-def test_averaging_the_top_trials_ships_more_than_the_best_refit(averaged_runs: dict[str, Path]) -> None:
-    metadata, booster = _shipped(averaged_runs["top_two"])
-    assert metadata["final_model"] == {
-        "rule": "refit",
-        "description": "the chosen hyper-parameters trained on every non-test row",
-        "trials_averaged": 2,
-        "trees": booster.num_boosted_rounds(),
-    }
-    assert booster.num_boosted_rounds() > metadata["hyperparameters"]["rounds"]
-
-
-def test_bad_averaging_options_are_user_errors(tmp_path: Path) -> None:
-    customers = generate_customers(500, seed=1)
-    with pytest.raises(UserError, match="final model 'bagged'"):
-        train(customers, tmp_path, trials=2, final_model="bagged")
-    with pytest.raises(UserError, match="between 1 and --trials=2"):
-        train(customers, tmp_path, trials=2, ensemble_trials=3)

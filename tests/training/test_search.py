@@ -184,14 +184,3 @@ def test_a_fold_restricted_to_some_columns_trains_on_those_only() -> None:
     for fold, columns in zip(restricted, keep, strict=True):
         assert fold.train.feature_names == [spec.names[column] for column in columns]
         assert isinstance(fold.held_out, xgb.DMatrix) and fold.held_out.num_col() == len(columns)
-
-
-def test_the_leaders_are_the_best_trials_in_rank_order(folds: tuple[Fold, ...]) -> None:
-    result = search(folds, ROWS, trials=TRIALS, seed=11, keep=3)
-    ranked = sorted(result.trials, key=lambda trial: trial.rank_key())
-    assert [leader.trial for leader in result.leaders] == ranked[:3]
-    assert result.leaders[0] is result.best
-    # Each leader keeps its own fold models, which score its out-of-fold rows.
-    for leader in result.leaders:
-        for fold, booster in zip(folds, leader.fold_boosters, strict=True):
-            assert np.array_equal(leader.out_of_fold[fold.held_out_rows], booster.predict(fold.held_out))
