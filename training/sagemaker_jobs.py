@@ -42,8 +42,8 @@ MAX_RUNTIME_SECONDS = 3600
 _TUNING_NAME_LIMIT = 32
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-# The channels of every training job; `test` rows are only ever scored, never trained or tuned on.
-TRAIN, VALIDATION, TEST = "train", "validation", "test"
+# The channels of every training job; the test rows are only ever scored, never trained or tuned on.
+TRAIN, VALIDATION = "train", "validation"
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,6 @@ from churnguard.commands._options import check_synthetic_customers
 from churnguard.constants import DEFAULT_SEED, DEFAULT_SYNTHETIC_CUSTOMERS
 from churnguard.errors import UserError
 
-# Training jobs the SageMaker tuning job may run when --trials is not given.
-DEFAULT_SAGEMAKER_JOBS = 20
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
