@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 from collections.abc import Sequence
@@ -59,12 +60,23 @@ def _show_defaults(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        exit_code = _run(argv)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's own flush at exit
+    except BrokenPipeError:
+        return _reader_went_away()
+    return exit_code
+
+
+def _run(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except UserError as error:
         print(f"churnguard {args.command}: error: {error}", file=sys.stderr)
         return error.exit_code
+    except BrokenPipeError:
+        raise
     except Exception as error:
         # Missing or rejected AWS credentials and regions are the user's to fix: one line, no traceback.
         from churnguard.aws_clients import missing_setup_message  # boto3 only when a command failed
@@ -77,6 +89,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"churnguard {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def _reader_went_away() -> int:
+    """Ends quietly when the reader of our output closed it (`churnguard offers report | head`).
+
+    Whatever is still buffered for stdout is dropped: the interpreter's own flush at exit would
+    otherwise fail again and print a traceback. 141 is what a shell reports for a program ended by
+    SIGPIPE, so pipelines read the same as with any Unix tool.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 128 + 13
 
 
 if __name__ == "__main__":
