@@ -1,6 +1,6 @@
 """How long the statements of `churnguard train --sagemaker --from-table` take, on a local MariaDB.
 
-Runs what training.table_rows.TableRows asks of Aurora (the counts and checks, the split's cut
+Runs what training.sagemaker.table_rows.TableRows asks of Aurora (the counts and checks, the split's cut
 points, the parts' sizes, the categories, the full model's four channel exports, and the drift
 reference's order statistics, bin counts and one-hot counts) against a throwaway MariaDB server
 holding --rows synthetic customers (seed 1729). Each statement runs with MariaDB's own INTO OUTFILE
@@ -32,17 +32,17 @@ from churnguard.db import PyMySqlClient, connect  # noqa: E402
 from churnguard.localdb import start_server, stop_server  # noqa: E402
 from churnguard.sqlgen.files import apply_sql_files, static_sql_files  # noqa: E402
 from churnguard.sqlgen.loading import load_customers  # noqa: E402
-from training.sagemaker_jobs import LaunchSettings  # noqa: E402
-from training.sagemaker_package import ScoredModel  # noqa: E402
+from training.sagemaker.jobs import LaunchSettings  # noqa: E402
+from training.sagemaker.package import ScoredModel  # noqa: E402
+from training.sagemaker.table_rows import TableRows  # noqa: E402
 from training.synthetic import generate_customers  # noqa: E402
-from training.table_rows import TableRows  # noqa: E402
 
 SEED = 1729
 FIGURES: list[dict[str, Any]] = []
 
 
 class TimedFileExporter:
-    """training.table_export.TableExporter's interface, writing with the server's INTO OUTFILE."""
+    """training.sagemaker.table_export.TableExporter's interface, writing with the server's INTO OUTFILE."""
 
     def __init__(self, client: PyMySqlClient, folder: Path) -> None:
         self.client, self.folder = client, folder

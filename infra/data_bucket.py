@@ -18,7 +18,7 @@ IMPORTS_PREFIX = "imports/"
 TMP_PREFIX = "tmp/"
 MODEL_PREFIX = "model/"
 # Inside TMP_PREFIX (so Aurora writes it and it expires): the files Aurora exports for SageMaker
-# training from the table (training.sagemaker_jobs TABLE_EXPORT_PREFIX), which the training role reads.
+# training from the table (training.sagemaker.jobs TABLE_EXPORT_PREFIX), which the training role reads.
 TRAINING_EXPORT_PREFIX = f"{TMP_PREFIX}training/"
 # Prefixes Aurora reads and writes; nothing else in the bucket is reachable from SQL.
 AURORA_PREFIXES = (EXPORTS_PREFIX, IMPORTS_PREFIX, TMP_PREFIX)

@@ -218,7 +218,7 @@ class ChurnguardStack(cdk.Stack):
         if self.endpoint is not None:
             outputs["EndpointName"] = (self.endpoint.endpoint_name, "SageMaker endpoint behind will_churn()")
         if self.training is not None:
-            # What `churnguard train --sagemaker --stage STAGE` reads (training/sagemaker_outputs.py).
+            # What `churnguard train --sagemaker --stage STAGE` reads (training/sagemaker/stack.py).
             outputs["TrainingRoleArn"] = (self.training.role.role_arn, "execution role of SageMaker training")
             outputs["TrainingKeyArn"] = (self.training.key.key_arn, "KMS key of training data and models")
         for name, (value, description) in outputs.items():

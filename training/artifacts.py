@@ -97,7 +97,7 @@ def model_id(model_bytes: bytes) -> str:
 def quantile_ranks(rows: int, bins: int = REFERENCE_BINS) -> list[int]:
     """The 0-based positions, in sorted order, of the values np.quantile(method="higher") picks for
     the 1/bins ... (bins-1)/bins quantiles of `rows` values: numpy's own formula, ceil((n-1) q), so
-    a cut computed from order statistics (in SQL, training.table_sql) is the cut numpy computes."""
+    a cut computed from order statistics (in SQL, training.sagemaker.table_sql) is the cut numpy computes."""
     quantiles = np.arange(1, bins) / bins
     return [int(rank) for rank in np.ceil((rows - 1) * quantiles).astype(np.intp)]
 

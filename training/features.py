@@ -44,7 +44,7 @@ def build_feature_spec(customers: pd.DataFrame) -> FeatureSpec:
 
 def feature_spec_from_categories(categories: Mapping[str, Iterable[str]]) -> FeatureSpec:
     """The full feature spec from the values seen in each ONE_HOT_COLUMNS column (as text), however
-    they were found: in a DataFrame here, or by Aurora with SELECT DISTINCT (training.table_sql)."""
+    they were found: in a DataFrame here, or by Aurora with SELECT DISTINCT (training.sagemaker.table_sql)."""
     features = [Feature(name=column, kind="numeric", source=column) for column in NUMERIC_COLUMNS]
     features += [Feature(name=name, kind="sum", sources=sources) for name, sources in SUM_FEATURES.items()]
     for column in ONE_HOT_COLUMNS:

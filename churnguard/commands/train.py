@@ -141,19 +141,19 @@ def _launch_on_sagemaker(args: argparse.Namespace) -> int:
     import boto3
 
     from churnguard.aws_clients import aws_client
-    from training import sagemaker_wait
     from training.cutoff import CostModel
     from training.pipeline import DEFAULT_AUC_MARGIN
-    from training.sagemaker_jobs import (
+    from training.sagemaker import wait as sagemaker_wait
+    from training.sagemaker.jobs import (
         DEFAULT_INSTANCE_TYPE,
         DEFAULT_MAX_JOBS,
         LaunchSettings,
         default_run_name,
         training_image,
     )
-    from training.sagemaker_run import Clients, RunOptions, SageMakerTrainer
-    from training.sagemaker_wait import JobProgress
-    from training.table_rows import SOURCE as TABLE_SOURCE
+    from training.sagemaker.run import Clients, RunOptions, SageMakerTrainer
+    from training.sagemaker.table_rows import SOURCE as TABLE_SOURCE
+    from training.sagemaker.wait import JobProgress
 
     if not args.stage and not (args.bucket and args.role_arn):
         raise UserError(
@@ -164,7 +164,7 @@ def _launch_on_sagemaker(args: argparse.Namespace) -> int:
         raise UserError("no AWS region: pass --region or configure one")
     target = None
     if args.stage:
-        from training.sagemaker_stack import read_training_target
+        from training.sagemaker.stack import read_training_target
 
         target = read_training_target(
             aws_client("cloudformation", session=session), args.stage, session.region_name
@@ -197,7 +197,7 @@ def _launch_on_sagemaker(args: argparse.Namespace) -> int:
         assert target is not None
         data: Any = _table_rows(args, target, settings, clients, progress, session)
     else:
-        from training.sagemaker_data import RowsHere
+        from training.sagemaker.data import RowsHere
 
         data = RowsHere(lambda: _customers(args), clients.s3, settings, split=args.split, seed=args.seed)
 
@@ -225,8 +225,8 @@ def _table_rows(
     args: argparse.Namespace, target: Any, settings: Any, clients: Any, progress: Any, session: Any
 ) -> Any:
     """The deployed customers table as the run's data: statements through the Data API, results in S3."""
-    from training.table_export import ExportWait, TableExporter
-    from training.table_rows import TableRows
+    from training.sagemaker.table_export import ExportWait, TableExporter
+    from training.sagemaker.table_rows import TableRows
 
     database = table_data_api_client(
         session=session,
@@ -243,7 +243,7 @@ def _table_rows(
 def table_data_api_client(*, session: Any, cluster_arn: str, secret_arn: str, database: str) -> Any:
     """The Data API client of a --from-table run: one attempt per statement. A retry after a lost
     answer would start a second export writing the same files (OVERWRITE ON) while the first runs
-    on; the exporter waits for the first one's manifest instead (training.table_export)."""
+    on; the exporter waits for the first one's manifest instead (training.sagemaker.table_export)."""
     from churnguard.aws_clients import aws_client
     from churnguard.dataapi import DEFAULT_READ_TIMEOUT_S, DataApiClient
 

@@ -110,7 +110,7 @@ def test_only_actions_without_resource_scope_get_a_wildcard(prod_synth: Synthesi
 def test_the_launcher_and_the_role_agree_on_the_prefixes() -> None:
     """The jobs read and write where the role allows: the same two prefixes on both sides."""
     from infra import data_bucket
-    from training import sagemaker_jobs
+    from training.sagemaker import jobs as sagemaker_jobs
 
     assert sagemaker_jobs.MODEL_PREFIX == data_bucket.MODEL_PREFIX
     assert sagemaker_jobs.TABLE_EXPORT_PREFIX == data_bucket.TRAINING_EXPORT_PREFIX

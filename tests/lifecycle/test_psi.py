@@ -44,7 +44,7 @@ def test_reference_bins_have_no_empty_bin_even_for_few_distinct_values() -> None
 
 
 def test_quantile_ranks_are_the_positions_numpy_picks() -> None:
-    """The SQL reference (training.table_sql) reads the values at these positions of the sorted
+    """The SQL reference (training.sagemaker.table_sql) reads the values at these positions of the sorted
     column, so they must be the ones np.quantile(method="higher") would pick, for every size."""
     quantiles = np.arange(1, 10) / 10
     for rows in [1, 2, 3, 9, 10, 11, 99, 100, 101, 1000, 1001, *range(2300, 2400)]:

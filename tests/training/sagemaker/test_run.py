@@ -20,7 +20,7 @@ from moto import mock_aws
 from churnguard.errors import UserError
 from churnguard.feature_spec import FeatureSpec
 from tests.training.model_folder_checks import FOLDER_CHECKS
-from tests.training.sagemaker_service import (
+from tests.training.sagemaker.sagemaker_service import (
     IMAGE,
     KEY,
     StubbedSageMaker,
@@ -32,9 +32,9 @@ from tests.training.sagemaker_service import (
 from training.artifacts import load_model_tarball
 from training.cutoff import CostModel, smoothed_optimal_cutoff
 from training.features import labels
-from training.sagemaker_data import RowsHere
-from training.sagemaker_run import Clients, RunOptions, SageMakerTrainer
-from training.sagemaker_wait import JobFailed, JobStillRunning
+from training.sagemaker.data import RowsHere
+from training.sagemaker.run import Clients, RunOptions, SageMakerTrainer
+from training.sagemaker.wait import JobFailed, JobStillRunning
 from training.split import split_customers
 from training.synthetic import generate_customers
 
@@ -349,7 +349,7 @@ def test_a_failed_clean_up_does_not_hide_the_jobs_failure(
     def refuse(*_: Any, **__: Any) -> int:
         raise RuntimeError("could not remove s3://bucket/key: AccessDenied")
 
-    monkeypatch.setattr("training.sagemaker_run.remove_prefix", refuse)
+    monkeypatch.setattr("training.sagemaker.run.remove_prefix", refuse)
     with mock_aws():
         service, _, raised = _failing_run(tmp_path, queue)
     assert raised.type is JobFailed and "InternalServerError" in str(raised.value)

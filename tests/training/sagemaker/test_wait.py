@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from training.sagemaker_wait import TUNING_JOB, JobProgress
+from training.sagemaker.wait import TUNING_JOB, JobProgress
 
 
 def test_a_log_gets_one_line_per_change_of_state() -> None:

@@ -40,7 +40,7 @@ from training.evaluate import quality_metrics, roc_points
 from training.features import feature_matrix, labels
 from training.pipeline import library_versions, report_summary
 from training.report import ReportInputs, write_report
-from training.sagemaker_jobs import tuned_ranges
+from training.sagemaker.jobs import tuned_ranges
 from training.split import Split
 
 

@@ -9,8 +9,8 @@ from botocore.stub import Stubber
 
 from churnguard.aws_clients import aws_client
 from churnguard.errors import UserError
-from tests.training.sagemaker_service import BUCKET, REGION
-from training.sagemaker_stack import read_training_target
+from tests.training.sagemaker.sagemaker_service import BUCKET, REGION
+from training.sagemaker.stack import read_training_target
 
 
 def _stack(outputs: dict[str, str]) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 Each statement's result is either aggregates (counts, the categories seen, order statistics, bin
 counts, a fingerprint) or a training channel in the built-in algorithm's CSV form (label first, no
-header); training.table_export writes each to S3 with SELECT ... INTO OUTFILE S3. The feature values
+header); training.sagemaker.table_export writes each to S3 with SELECT ... INTO OUTFILE S3. The feature values
 are rendered from the FeatureSpec by churnguard.sqlgen (the expressions will_churn's bulk call sites
 use), so a model trained on these files saw what the deployed SQL computes.
 
@@ -14,7 +14,7 @@ class (stratified, as the local split), a customer's part depends only on the se
 on the row order or on the other customers' values), and the same seed gives the same parts.
 
 Values the launcher computes (the seed, the cut points, the shard numbers, rank positions) are bound
-as parameters; only the S3 location is embedded, by training.table_export, as a checked literal.
+as parameters; only the S3 location is embedded, by training.sagemaker.table_export, as a checked literal.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Running a SELECT in Aurora with its result written to S3 (INTO OUTFILE S3), and knowing it is there.
 
-Every statement of training from the table (training.table_sql) goes this way, the aggregates too:
+Every statement of training from the table (training.sagemaker.table_sql) goes this way, the aggregates too:
 the Data API ends a call after 45 s, and with `continueAfterTimeout` (DataApiClient.execute sets it)
 the statement runs on while the caller gets a StatementTimeoutException, so a long statement's
 result can only be had from where it was written. `MANIFEST ON` makes Aurora write

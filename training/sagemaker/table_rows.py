@@ -1,11 +1,11 @@
 """Training data that stays in Aurora: checked, split, described and exported by SQL, never read here.
 
-Every statement is training.table_sql's, sent to S3 by training.table_export. What comes back to the
-launcher is aggregates only: counts (customers per class and part, bad rows per content rule), the
-hashes that cut the split, the categories of the one-hot columns, a fingerprint, order statistics
-and bin counts for the drift reference. The channels (and the rows to score) are written by Aurora
-under the run's tmp/training/ prefix, where the jobs read them; their labels and scores come back
-from batch transform jobs, two numbers per customer.
+Every statement is training.sagemaker.table_sql's, sent to S3 by training.sagemaker.table_export.
+What comes back to the launcher is aggregates only: counts (customers per class and part, bad rows
+per content rule), the hashes that cut the split, the categories of the one-hot columns, a
+fingerprint, order statistics and bin counts for the drift reference. The channels (and the rows to
+score) are written by Aurora under the run's tmp/training/ prefix, where the jobs read them; their
+labels and scores come back from batch transform jobs, two numbers per customer.
 """
 
 from __future__ import annotations
@@ -28,11 +28,10 @@ from training.artifacts import (
 from training.data import DataValidationError
 from training.features import feature_spec_from_categories, subset_spec
 from training.pipeline import MIN_CHURNERS_PER_PART
-from training.sagemaker_jobs import TRAIN, VALIDATION, LaunchSettings
-from training.sagemaker_package import HeldOut, ScoredModel
-from training.sagemaker_transform import SCORED_PARTS, score_folder
-from training.table_export import TableExporter
-from training.table_sql import (
+from training.sagemaker.jobs import TRAIN, VALIDATION, LaunchSettings
+from training.sagemaker.package import HeldOut, ScoredModel
+from training.sagemaker.table_export import TableExporter
+from training.sagemaker.table_sql import (
     CONTENT_RULES,
     FACT_COLUMNS,
     FINGERPRINT_CHUNKS,
@@ -50,6 +49,7 @@ from training.table_sql import (
     table_fingerprint,
     train_bin_counts_sql,
 )
+from training.sagemaker.transform import SCORED_PARTS, score_folder
 
 SOURCE = "table customers (rows stayed in Aurora)"
 SPLIT_RULE = (

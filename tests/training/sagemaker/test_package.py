@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import xgboost as xgb
 
-from tests.training.sagemaker_service import model_tarball
+from tests.training.sagemaker.sagemaker_service import model_tarball
 from training.features import build_feature_spec, feature_matrix, labels, subset_spec
-from training.sagemaker_package import ModelArtifactError, booster_from_job_output
+from training.sagemaker.package import ModelArtifactError, booster_from_job_output
 from training.synthetic import generate_customers
 
 

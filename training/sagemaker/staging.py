@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from training.sagemaker_jobs import LaunchSettings
+from training.sagemaker.jobs import LaunchSettings
 
 
 def encryption(settings: LaunchSettings) -> dict[str, str]:

@@ -1,6 +1,6 @@
 """Where a SageMaker run's rows are and how its channels get to S3: a table here (a CSV, synthetic
-customers) that the launcher splits and uploads, or the Aurora table itself (training.table_rows),
-whose rows never come here. The trainer (training.sagemaker_run) talks to either through RunData.
+customers) that the launcher splits and uploads, or the Aurora table itself (training.sagemaker.table_rows),
+whose rows never come here. The trainer (training.sagemaker.run) talks to either through RunData.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ import xgboost as xgb
 from churnguard.feature_spec import FeatureSpec
 from training.data import validate_customers
 from training.features import build_feature_spec, feature_matrix, labels
-from training.sagemaker_jobs import TRAIN, VALIDATION, LaunchSettings, channel_files, csv_bytes
-from training.sagemaker_package import HeldOut, ScoredModel, split_data_block, trained_rows_reference
-from training.sagemaker_staging import upload
-from training.sagemaker_transform import SCORED_PARTS, LabelledScores, score_folder
+from training.sagemaker.jobs import TRAIN, VALIDATION, LaunchSettings, channel_files, csv_bytes
+from training.sagemaker.package import HeldOut, ScoredModel, split_data_block, trained_rows_reference
+from training.sagemaker.staging import upload
+from training.sagemaker.transform import SCORED_PARTS, LabelledScores, score_folder
 from training.split import Split, SplitRule, split_customers
 
 

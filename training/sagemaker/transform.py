@@ -17,8 +17,8 @@ import numpy as np
 
 from churnguard.constants import PROJECT_TAGS
 from training.progress import Progress
-from training.sagemaker_jobs import LaunchSettings
-from training.sagemaker_wait import TRANSFORM_JOB, wait_for_job
+from training.sagemaker.jobs import LaunchSettings
+from training.sagemaker.wait import TRANSFORM_JOB, wait_for_job
 
 SCORED_PARTS = ("validation", "test")
 DEFAULT_TRANSFORM_INSTANCE_TYPE = "ml.m5.xlarge"

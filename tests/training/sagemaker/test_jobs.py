@@ -11,9 +11,9 @@ import pytest
 
 from churnguard.constants import NAME_PREFIX, PROJECT_TAGS
 from churnguard.errors import UserError
-from tests.training.sagemaker_service import BUCKET, IMAGE, KEY, ROLE, TUNED, settings
+from tests.training.sagemaker.sagemaker_service import BUCKET, IMAGE, KEY, ROLE, TUNED, settings
 from training.features import build_feature_spec, labels
-from training.sagemaker_jobs import (
+from training.sagemaker.jobs import (
     TRAIN,
     VALIDATION,
     channel_files,

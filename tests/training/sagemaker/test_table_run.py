@@ -1,6 +1,6 @@
 """`churnguard train --sagemaker --from-table`: the rows stay in the database, end to end.
 
-The database is the real local MariaDB standing in for Aurora (tests/training/aurora_s3.py: its
+The database is the real local MariaDB standing in for Aurora (tests/training/sagemaker/aurora_s3.py: its
 INTO OUTFILE writes the files Aurora would write to S3, here moto's); SageMaker is the Stubber
 stand-in whose jobs train and score real xgboost models from those files. The tests read the rows
 themselves (from the DataFrame they loaded) to recompute what the launcher must have got from
@@ -30,21 +30,21 @@ from churnguard.feature_spec import FeatureSpec
 from churnguard.sqlgen.files import apply_sql_files, static_sql_files
 from churnguard.sqlgen.loading import load_customers as insert_customers
 from tests.fixtures.mariadb import scratch_database
-from tests.training.aurora_s3 import AuroraWithS3, ReadRecordingS3
 from tests.training.model_folder_checks import FOLDER_CHECKS
-from tests.training.sagemaker_service import BUCKET, IMAGE, StubbedSageMaker, settings
-from tests.training.test_sagemaker_run import RecordingProgress
-from tests.training.test_table_sql import documented_split
+from tests.training.sagemaker.aurora_s3 import AuroraWithS3, ReadRecordingS3
+from tests.training.sagemaker.sagemaker_service import BUCKET, IMAGE, StubbedSageMaker, settings
+from tests.training.sagemaker.test_run import RecordingProgress
+from tests.training.sagemaker.test_table_sql import documented_split
 from training.artifacts import load_model_tarball
 from training.cutoff import CostModel, smoothed_optimal_cutoff
 from training.features import labels
 from training.report import ROWS_IN_AURORA_NOTE
-from training.sagemaker_package import ScoredModel, trained_rows_reference
-from training.sagemaker_run import Clients, RunOptions, SageMakerTrainer
+from training.sagemaker.package import ScoredModel, trained_rows_reference
+from training.sagemaker.run import Clients, RunOptions, SageMakerTrainer
+from training.sagemaker.table_export import ExportWait, TableExporter, TableExportError
+from training.sagemaker.table_rows import SOURCE, TableContentError, TableRows
+from training.sagemaker.table_sql import table_fingerprint
 from training.synthetic import generate_customers
-from training.table_export import ExportWait, TableExporter, TableExportError
-from training.table_rows import SOURCE, TableContentError, TableRows
-from training.table_sql import table_fingerprint
 
 pytestmark = pytest.mark.mariadb
 

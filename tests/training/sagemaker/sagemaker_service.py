@@ -22,7 +22,7 @@ import xgboost as xgb
 from botocore.stub import Stubber
 
 from churnguard.constants import NAME_PREFIX
-from training.sagemaker_jobs import LaunchSettings, training_image
+from training.sagemaker.jobs import LaunchSettings, training_image
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"

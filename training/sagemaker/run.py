@@ -3,8 +3,8 @@ write the model folder, remove the run's objects.
 
 The same split rule, feature spec and search ranges as a local run; SageMaker runs the search (a
 tuning job) and the reduced model's training, and, with batch-transform scoring, scores the
-validation and test rows too. The rows are either here (training.sagemaker_data.RowsHere: a CSV or
-synthetic customers, uploaded) or stay in Aurora (training.table_rows.TableRows: Aurora writes the
+validation and test rows too. The rows are either here (training.sagemaker.data.RowsHere: a CSV or
+synthetic customers, uploaded) or stay in Aurora (training.sagemaker.table_rows.TableRows: Aurora writes the
 channels, and only aggregates and each scored row's label and score come back). What differs from a
 local run is documented in docs/training.md ("Training on SageMaker"). Objects under the run's
 prefixes are removed at the end whatever happened, except while a job may still be reading them (the
@@ -28,29 +28,29 @@ from training import explain
 from training.cutoff import CostModel
 from training.features import subset_spec
 from training.progress import Progress
-from training.sagemaker_data import RunData
-from training.sagemaker_jobs import (
+from training.sagemaker.data import RunData
+from training.sagemaker.jobs import (
     TRAIN,
     LaunchSettings,
     feature_spec_file,
     reduced_job_request,
     tuning_job_request,
 )
-from training.sagemaker_package import (
+from training.sagemaker.package import (
     RunFacts,
     ScoredModel,
     booster_from_job_output,
     model_tarball_bytes,
     write_sagemaker_model,
 )
-from training.sagemaker_staging import encryption, remove_prefix, upload
-from training.sagemaker_transform import (
+from training.sagemaker.staging import encryption, remove_prefix, upload
+from training.sagemaker.transform import (
     SCORED_PARTS,
     LabelledScores,
     score_folder,
     score_with_batch_transform,
 )
-from training.sagemaker_wait import (
+from training.sagemaker.wait import (
     TRAINING_JOB,
     TUNING_JOB,
     JobFailed,
@@ -73,7 +73,7 @@ class RunOptions:
     # "auto": batch transform above LOCAL_SCORING_LIMIT rows, or when the rows are not here.
     scoring: str = "auto"
     data_source: str = "csv"
-    # poll_s / max_wait_s / sleep / clock for training.sagemaker_wait.wait_for_job.
+    # poll_s / max_wait_s / sleep / clock for training.sagemaker.wait.wait_for_job.
     wait: dict[str, Any] = field(default_factory=dict)
 
 

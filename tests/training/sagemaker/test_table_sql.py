@@ -1,4 +1,4 @@
-"""training.table_sql against a real MariaDB: the split, the checks, the channels and the reference
+"""training.sagemaker.table_sql against a real MariaDB: the split, the checks, the channels and the reference
 that Aurora computes for training whose rows stay in the database, each compared with what the local
 code computes from the same rows (the tests read the rows; the launcher never does)."""
 
@@ -16,8 +16,7 @@ from churnguard.sqlgen.loading import load_customers as insert_customers
 from training.artifacts import quantile_ranks, reference_bins, reference_bins_from, reference_cuts
 from training.data import load_customers_from_db
 from training.features import build_feature_spec, feature_matrix, feature_spec_from_categories, labels
-from training.synthetic import generate_customers
-from training.table_sql import (
+from training.sagemaker.table_sql import (
     CONTENT_RULES,
     KEY_HASH_HEX_DIGITS,
     KEY_HASH_SQL,
@@ -36,6 +35,7 @@ from training.table_sql import (
     table_fingerprint,
     train_bin_counts_sql,
 )
+from training.synthetic import generate_customers
 
 pytestmark = pytest.mark.mariadb
 

@@ -27,12 +27,20 @@ from churnguard.sqlgen import check_installed_signature, will_churn_call
 from churnguard.sqlgen.files import apply_sql_files, static_sql_files
 from churnguard.sqlgen.loading import load_customers as insert_customers
 from tests.fixtures.mariadb import scratch_database
-from tests.training.aurora_s3 import AuroraWithS3
-from tests.training.sagemaker_service import BUCKET, KEY, REGION, ROLE, RUN_NAME, StubbedSageMaker, settings
-from tests.training.test_sagemaker_staging import BASE_OUTPUTS, _stack
-from training import sagemaker_jobs
+from tests.training.sagemaker.aurora_s3 import AuroraWithS3
+from tests.training.sagemaker.sagemaker_service import (
+    BUCKET,
+    KEY,
+    REGION,
+    ROLE,
+    RUN_NAME,
+    StubbedSageMaker,
+    settings,
+)
+from tests.training.sagemaker.test_staging import BASE_OUTPUTS, _stack
+from training.sagemaker import jobs as sagemaker_jobs
+from training.sagemaker.table_rows import SOURCE as TABLE_SOURCE
 from training.synthetic import generate_customers, generate_messages
-from training.table_rows import SOURCE as TABLE_SOURCE
 
 
 def run_command(service: StubbedSageMaker, arguments: list[str], database: Any = None) -> int:
@@ -54,7 +62,7 @@ def run_command(service: StubbedSageMaker, arguments: list[str], database: Any =
     monkeypatch.setattr(aws_clients, "aws_client", lambda name, **_: clients[name])
     monkeypatch.setattr("churnguard.dataapi.DataApiClient", lambda *_, **__: database)
     monkeypatch.setattr(sagemaker_jobs, "default_run_name", lambda: RUN_NAME)
-    monkeypatch.setattr("training.sagemaker_wait.DEFAULT_POLL_S", 0.0)
+    monkeypatch.setattr("training.sagemaker.wait.DEFAULT_POLL_S", 0.0)
     monkeypatch.setattr("time.sleep", lambda _: None)
     try:
         common = ["--stage", "dev", "--region", REGION, "--seed", "5", "--max-wait-minutes", "5"]
