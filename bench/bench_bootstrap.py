@@ -21,7 +21,7 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from churnguard.bootstrap import AppUser, BootstrapRequest, run_bootstrap  # noqa: E402
 from churnguard.db import PyMySqlClient, connect, parse_url  # noqa: E402
-from churnguard.localdb import start_server, stop_server  # noqa: E402
+from churnguard.local.server import start_server, stop_server  # noqa: E402
 from churnguard.sql_splitter import split_statements  # noqa: E402
 from churnguard.sqlgen import render_deploy_sql  # noqa: E402
 from training.pipeline import train  # noqa: E402

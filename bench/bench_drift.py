@@ -23,7 +23,8 @@ from churnguard.db import connect  # noqa: E402
 from churnguard.feature_spec import FeatureSpec  # noqa: E402
 from churnguard.lifecycle.drift import drift_for_model, live_counts, references  # noqa: E402
 from churnguard.lifecycle.identity import read_metadata  # noqa: E402
-from churnguard.localdb import install_churnguard, start_server, stop_server  # noqa: E402
+from churnguard.local.install import install_churnguard  # noqa: E402
+from churnguard.local.server import start_server, stop_server  # noqa: E402
 from training.pipeline import train  # noqa: E402
 from training.synthetic import generate_customers  # noqa: E402
 

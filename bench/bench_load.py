@@ -38,7 +38,7 @@ from churnguard.db import PyMySqlClient, connect  # noqa: E402
 from churnguard.engine.deadline import DEFAULT_ANSWER_TIMEOUT_S, Deadline  # noqa: E402
 from churnguard.engine.recommend import Engine  # noqa: E402
 from churnguard.engine.request import validate_request  # noqa: E402
-from churnguard.localdb import server_thread_groups  # noqa: E402
+from churnguard.local.server import server_thread_groups  # noqa: E402
 from training.pipeline import train  # noqa: E402
 from training.synthetic import generate_customers  # noqa: E402
 
@@ -56,7 +56,7 @@ def conditions(threads: int, calls: int, mode: str) -> dict[str, object]:
         "cpus": os.cpu_count(),
         "load_average_1m": round(os.getloadavg()[0], 2),
         "database": "local MariaDB",
-        # How the throwaway server was started (churnguard.localdb), so a figure says what it measured.
+        # How the throwaway server was started (churnguard.local.server), so a figure says what it measured.
         "server_thread_groups": server_thread_groups(),
     }
 

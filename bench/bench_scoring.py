@@ -34,7 +34,8 @@ from public_data import PUBLIC_DATA
 
 from churnguard.db import PyMySqlClient, connect
 from churnguard.feature_spec import FeatureSpec
-from churnguard.localdb import install_churnguard, start_server, stop_server
+from churnguard.local.install import install_churnguard
+from churnguard.local.server import start_server, stop_server
 from churnguard.sqlgen import (
     apply_sql_files,
     call_centre_sql,

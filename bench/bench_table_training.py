@@ -29,7 +29,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from churnguard.db import PyMySqlClient, connect  # noqa: E402
-from churnguard.localdb import start_server, stop_server  # noqa: E402
+from churnguard.local.server import start_server, stop_server  # noqa: E402
 from churnguard.sqlgen.files import apply_sql_files, static_sql_files  # noqa: E402
 from churnguard.sqlgen.loading import load_customers  # noqa: E402
 from training.sagemaker.jobs import LaunchSettings  # noqa: E402

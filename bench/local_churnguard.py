@@ -10,7 +10,9 @@ from pathlib import Path
 import pandas as pd
 
 from churnguard.db import connect
-from churnguard.localdb import LocalServer, install_churnguard, start_server, stop_server
+from churnguard.local.install import install_churnguard
+from churnguard.local.server import start_server, stop_server
+from churnguard.local.state import LocalServer
 from training.synthetic import generate_messages
 
 

@@ -1,7 +1,7 @@
 """PyMySQL implementation of churnguard.sql_client.SqlClient, opened from a `mysql://` URL.
 
-Used against the local MariaDB stand-in and any MySQL-compatible server a DBA points us at. The URL
-comes from `--db-url`, then `$CHURNGUARD_DB_URL`, then the state file `churnguard local up` writes.
+Used against the local MariaDB stand-in and any MySQL-compatible server a DBA points us at (which
+URL a command uses is churnguard.local.url's choice; this module knows nothing of the stand-in).
 Every wait is bounded: connecting (`connect_timeout`, which with PyMySQL covers the TCP connect
 only), and every read and write on the socket, the server's greeting included (`read_timeout`,
 `write_timeout`), so a stopped server raises instead of hanging. A call-centre answer also gives the
@@ -12,7 +12,6 @@ On MariaDB, a statement used again on a connection runs as a server-side prepare
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,7 +32,6 @@ from churnguard.sql_client import Params, Row
 
 _Reply = TypeVar("_Reply")
 
-DB_URL_ENV = "CHURNGUARD_DB_URL"
 DEFAULT_PORT = 3306
 # Seconds. Connecting either works at once or not at all; a single statement of a bulk command
 # (loading customers, rescoring every one of them) may legitimately run for minutes, never for
@@ -332,20 +330,3 @@ def connect(
     connection.connect_deadline = None
     connection._read_timeout, connection._write_timeout = read_timeout, write_timeout
     return PyMySqlClient(connection, parts, deadline=deadline)
-
-
-def resolve_url(explicit: str | None) -> str:
-    """The database URL to use: `explicit` (--db-url), then $CHURNGUARD_DB_URL, then the local server's."""
-    if explicit:
-        return explicit
-    from_env = os.environ.get(DB_URL_ENV)
-    if from_env:
-        return from_env
-    from churnguard.localdb import read_state  # late import: localdb imports this module
-
-    state = read_state()
-    if state is not None:
-        return state.url
-    raise UserError(
-        f"no database: pass --db-url, set ${DB_URL_ENV}, or start a local one with `churnguard local up`"
-    )

@@ -20,7 +20,9 @@ from churnguard.constants import DATABASE_NAME, DEFAULT_SEED, DEFAULT_SYNTHETIC_
 from churnguard.db import PyMySqlClient, connect
 from churnguard.engine.recommend import Engine, latest_message
 from churnguard.engine.request import validate_request
-from churnguard.localdb import LocalServer, install_data, install_functions, start_server, stop_server
+from churnguard.local.install import install_data, install_functions
+from churnguard.local.server import start_server, stop_server
+from churnguard.local.state import LocalServer
 from churnguard.sqlgen.files import run_template
 from churnguard.sqlgen.statements import SCORES_VIEW
 

@@ -51,10 +51,11 @@ def run(args: argparse.Namespace) -> int:
     from churnguard.console.pool import ConnectionPool
     from churnguard.console.server import bind, url_of, uvicorn_server
     from churnguard.console.service import ConsoleService
-    from churnguard.db import parse_url, resolve_url
+    from churnguard.db import parse_url
     from churnguard.engine.deadline import answer_timeout
     from churnguard.engine.recommend import Engine
     from churnguard.errors import UserError
+    from churnguard.local.url import resolve_url
 
     if not 0 <= args.port <= 65535:
         raise UserError(f"--port must be between 0 and 65535 (got {args.port})")

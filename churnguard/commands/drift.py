@@ -30,10 +30,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from churnguard.db import connect, resolve_url
+    from churnguard.db import connect
     from churnguard.engine.database_errors import database_errors
     from churnguard.lifecycle.drift import drift_for_model, format_drift
     from churnguard.lifecycle.drift_page import write_drift_html
+    from churnguard.local.url import resolve_url
 
     client = connect(resolve_url(args.db_url))
     try:

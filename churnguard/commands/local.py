@@ -81,14 +81,9 @@ def _model_dir(args: argparse.Namespace, customers: Any, server_dir: Path | None
 def run_up(args: argparse.Namespace) -> int:
     from churnguard.db import connect
     from churnguard.feature_spec import FeatureSpec
-    from churnguard.localdb import (
-        LocalServer,
-        install_churnguard,
-        read_state,
-        start_server,
-        stop_server,
-        write_state,
-    )
+    from churnguard.local.install import install_churnguard
+    from churnguard.local.server import start_server, stop_server
+    from churnguard.local.state import LocalServer, read_state, write_state
     from churnguard.sqlgen import check_installed_signature
     from training.synthetic import generate_messages
 
@@ -139,7 +134,8 @@ def connect_hint(url: str) -> str:
 
 
 def run_down(args: argparse.Namespace) -> int:
-    from churnguard.localdb import forget_state, read_state, stop_server
+    from churnguard.local.server import stop_server
+    from churnguard.local.state import forget_state, read_state
 
     server = read_state()
     if server is None:
@@ -152,7 +148,8 @@ def run_down(args: argparse.Namespace) -> int:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    from churnguard.localdb import read_state, server_status
+    from churnguard.local.server import server_status
+    from churnguard.local.state import read_state
 
     server = read_state()
     if server is None:

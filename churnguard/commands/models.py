@@ -41,9 +41,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from churnguard.db import connect, resolve_url
+    from churnguard.db import connect
     from churnguard.engine.database_errors import database_errors
     from churnguard.lifecycle.registry import list_models
+    from churnguard.local.url import resolve_url
 
     client = connect(resolve_url(args.db_url))
     try:

@@ -71,9 +71,10 @@ def _date(text: str) -> date:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from churnguard.db import connect, resolve_url
+    from churnguard.db import connect
     from churnguard.engine.database_errors import database_errors
     from churnguard.engine.report import format_report, offers_report
+    from churnguard.local.url import resolve_url
 
     economics, rules = _economics_and_rules(args.model, args.rules)
     client = connect(resolve_url(args.db_url))
@@ -103,9 +104,10 @@ def _economics_and_rules(model: Path | None, rules_path: Path | None) -> tuple[A
 
 
 def run_record_outcome(args: argparse.Namespace) -> int:
-    from churnguard.db import connect, resolve_url
+    from churnguard.db import connect
     from churnguard.engine.database_errors import database_errors
     from churnguard.engine.offers_log import record_outcome
+    from churnguard.local.url import resolve_url
 
     if args.offer_id < 1:
         raise UserError(f"--offer-id must be a positive offer id (got {args.offer_id})")

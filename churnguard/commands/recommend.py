@@ -85,7 +85,7 @@ def model_dir(explicit: Path | None) -> Path:
 
 def _local_server_models() -> list[Path]:
     """Where `churnguard local up` keeps the model it trained (or was given), if a local server runs."""
-    from churnguard.localdb import read_state
+    from churnguard.local.state import read_state
 
     state = read_state()
     if state is None:
@@ -138,11 +138,12 @@ def check_model_matches_database(client: Any, spec: Any, directory: Path) -> Non
 
 
 def run(args: argparse.Namespace) -> int:
-    from churnguard.db import connect, resolve_url
+    from churnguard.db import connect
     from churnguard.engine.database_errors import database_errors
     from churnguard.engine.deadline import Deadline, answer_timeout
     from churnguard.engine.recommend import Engine, latest_message
     from churnguard.engine.request import validate_request
+    from churnguard.local.url import resolve_url
 
     deadline = Deadline.after(answer_timeout(args.timeout))
     if args.top < 1:

@@ -209,7 +209,8 @@ def _database_message(error: BaseException) -> str | None:
 def open_client(args: argparse.Namespace, deadline: Any) -> Any:
     """PyMySQL on --db-url / the local server, or the Data API on --stage's cluster."""
     if args.stage is None:
-        from churnguard.db import connect, resolve_url
+        from churnguard.db import connect
+        from churnguard.local.url import resolve_url
 
         return connect(resolve_url(args.db_url), deadline=deadline)
     return data_api_client(args.stage, args.region, admin=args.admin, deadline=deadline)

@@ -154,7 +154,7 @@ def _local_target(args: argparse.Namespace, directory: Path) -> Target:
 
     if args.db_url:
         return LocalTarget(app_url=args.db_url, admin_url=args.admin_db_url, model_dir=directory)
-    from churnguard.localdb import read_state
+    from churnguard.local.state import read_state
 
     state = read_state()
     if state is None:

@@ -17,6 +17,8 @@ from typing import Any
 from churnguard.errors import UserError
 from churnguard.feature_spec import Feature, FeatureSpec
 from churnguard.lifecycle import psi
+from churnguard.lifecycle.identity import read_identity, read_metadata
+from churnguard.lifecycle.registry import live_model
 from churnguard.sql_client import SqlClient
 from churnguard.sqlgen.functions import feature_argument
 
@@ -217,8 +219,6 @@ def drift_for_model(client: SqlClient, model_dir: str, *, snapshot: bool = False
     """Drift of the database's customers against a model folder's references, after checking that
     the folder holds the model the database serves (else the comparison would mean nothing). With
     `snapshot`, from the latest stored churnguard_drift_snapshot() instead of counting now."""
-    from churnguard.lifecycle.identity import read_identity, read_metadata
-    from churnguard.lifecycle.registry import live_model
     from churnguard.lifecycle.store import DEFAULT_STORE
 
     identity = read_identity(model_dir)

@@ -1,12 +1,11 @@
 """The `models` table (sql/15_models.sql): recording an installed model, listing them, the live one.
 
-Installing a model (locally: churnguard.localdb.install_functions; on deploy: the bootstrap applies
-the files `churnguard.sqlgen.render_deploy_sql` renders) records it and makes it the live one in
-statements of its own, after will_churn is replaced, and sets will_churn's COMMENT to name it. The
-deploy bootstrap applies
-plain SQL files (no bound parameters), so every value written into the statements here comes from a
-checked metadata.json and is refused unless it is made of characters that need no escaping: hex ids,
-`sha256:` fingerprints, identifier feature names and finite numbers.
+Installing a model (churnguard.lifecycle.install_sql, locally and on deploy) records it and makes it
+the live one in statements of its own, after will_churn is replaced, and sets will_churn's COMMENT to
+name it. The deploy bootstrap applies plain SQL files (no bound parameters), so every value written
+into the statements here comes from a checked metadata.json and is refused unless it is made of
+characters that need no escaping: hex ids, `sha256:` fingerprints, identifier feature names and
+finite numbers.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from churnguard.errors import UserError
-from churnguard.lifecycle.identity import MODEL_ID_PATTERN, ModelIdentity, read_identity, read_metadata
+from churnguard.lifecycle.identity import MODEL_ID_PATTERN, ModelIdentity, read_identity
 from churnguard.sql_client import SqlClient
 
 REGISTRY_FILE = "95_model_registry.sql"
@@ -143,42 +142,14 @@ def registry_statements(identity: ModelIdentity, *, comment_will_churn: bool = T
     ]
 
 
-def install_statements(model_dir: str | Path, *, comment_will_churn: bool = True) -> list[str]:
-    """Everything the lifecycle installs with a model: the drift snapshot procedure rendered from
-    its reference bins (when the folder has them: `churnguard drift` names the fix otherwise), then
-    the registry statements. The folder's identity is checked first."""
-    from churnguard.lifecycle.drift import SNAPSHOT_PROCEDURE, DriftInputError, snapshot_procedure_statements
-
-    identity = read_identity(model_dir)
-    metadata = read_metadata(identity.folder)
-    try:
-        procedure = snapshot_procedure_statements(metadata, identity.model_id, str(model_dir))
-    except DriftInputError:
-        # The model serves without references; only drift needs them, and says so when run. An
-        # earlier model's procedure is removed so no snapshot is taken against the wrong bins.
-        procedure = [f"DROP PROCEDURE IF EXISTS {SNAPSHOT_PROCEDURE}"]
-    return [*procedure, *registry_statements(identity, comment_will_churn=comment_will_churn)]
-
-
-def registry_sql_text(model_dir: str | Path, *, comment_will_churn: bool = True) -> str:
-    """install_statements as one SQL file's text, for the deploy bootstrap."""
-    return _sql_text(install_statements(model_dir, comment_will_churn=comment_will_churn))
-
-
 def comment_sql_text(model_dir: str | Path) -> str:
     """The COMMENT statement alone, as the text of COMMENT_FILE (the endpoint deploy's best effort)."""
-    return _sql_text([will_churn_comment_statement(read_identity(model_dir))])
+    return sql_file_text([will_churn_comment_statement(read_identity(model_dir))])
 
 
-def _sql_text(statements: list[str]) -> str:
+def sql_file_text(statements: list[str]) -> str:
+    """Statements as the text of one SQL file the bootstrap applies (churnguard.sql_splitter splits it)."""
     return "".join(f"{statement};\n\n" for statement in statements)
-
-
-def record_installed_model(client: SqlClient, model_dir: str | Path) -> ModelIdentity:
-    """Record the model in the connected database as installed and live (local install path)."""
-    for statement in install_statements(model_dir):
-        client.execute(statement)
-    return read_identity(model_dir)
 
 
 def _require_table(client: SqlClient) -> None:

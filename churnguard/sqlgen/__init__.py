@@ -120,12 +120,8 @@ def render_deploy_sql(
         generated = endpoint_model_files(FeatureSpec.from_metadata_file(metadata_path), endpoint_name)
     else:
         generated = compiled_model_files(*load_model(metadata_path))
-    from churnguard.lifecycle.registry import (  # model lifecycle
-        COMMENT_FILE,
-        REGISTRY_FILE,
-        comment_sql_text,
-        registry_sql_text,
-    )
+    from churnguard.lifecycle.install_sql import registry_sql_text  # model lifecycle
+    from churnguard.lifecycle.registry import COMMENT_FILE, REGISTRY_FILE, comment_sql_text
 
     model_dir = Path(metadata_path).parent
     on_endpoint = inference_mode == "endpoint"

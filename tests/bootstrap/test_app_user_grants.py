@@ -12,7 +12,7 @@ import pytest
 from churnguard.bootstrap.app_user import AppUser, app_user_statements
 from churnguard.db import PyMySqlClient, connect, parse_url
 from churnguard.engine.offers_log import OfferRecord, insert_offer, record_outcome
-from churnguard.localdb import install_churnguard
+from churnguard.local.install import install_churnguard
 from tests.fixtures.mariadb import scratch_database
 from training.synthetic import generate_customers, generate_messages
 

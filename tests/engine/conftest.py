@@ -21,7 +21,7 @@ CUSTOMER_SEED = 1729
 @pytest.fixture(scope="session")
 def engine_db_url(mariadb_url: str, trained_model_dir: Path) -> Iterator[str]:
     """URL of a database holding customers, the offers log and every function the statement calls."""
-    from churnguard.localdb import install_churnguard
+    from churnguard.local.install import install_churnguard
     from training.synthetic import generate_customers, generate_messages
 
     with scratch_database(mariadb_url, "engine") as url:

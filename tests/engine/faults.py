@@ -19,7 +19,9 @@ from pathlib import Path
 import pytest
 
 from churnguard.db import PyMySqlClient, connect
-from churnguard.localdb import LocalServer, install_churnguard, start_server, stop_server
+from churnguard.local.install import install_churnguard
+from churnguard.local.server import start_server, stop_server
+from churnguard.local.state import LocalServer
 from tests.fixtures.mariadb import scratch_database
 
 FAULT_CUSTOMERS = 200
@@ -127,7 +129,7 @@ class SpareServer:
     def restart(self) -> None:
         """Start mariadbd again on the same data directory and port, as an operator would after a
         crash: InnoDB recovers on its own, nothing else is done."""
-        from churnguard.localdb import _launch, _wait_until_ready  # the launch `local up` uses
+        from churnguard.local.server import _launch, _wait_until_ready  # the launch `local up` uses
 
         base = Path(self.server.base_dir)
         process = _launch(base, self.server.port)

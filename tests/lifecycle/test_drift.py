@@ -17,7 +17,7 @@ from churnguard.feature_spec import FeatureSpec
 from churnguard.lifecycle import psi
 from churnguard.lifecycle.drift import DriftInputError, drift_for_model, live_bins_sql, references
 from churnguard.lifecycle.identity import read_metadata
-from churnguard.localdb import install_churnguard
+from churnguard.local.install import install_churnguard
 from churnguard.sqlgen.statements import REFRESH_PROCEDURE
 from tests.fixtures.mariadb import database_url
 from training.synthetic import generate_customers

@@ -16,7 +16,7 @@ from churnguard.engine.report import format_report, offers_report
 from churnguard.engine.request import validate_request
 from churnguard.lifecycle.identity import read_identity
 from churnguard.lifecycle.registry import RegistryError, list_models, live_model
-from churnguard.localdb import install_churnguard, install_functions
+from churnguard.local.install import install_churnguard, install_functions
 from churnguard.sqlgen import apply_sql_files, render_deploy_sql
 from tests.fixtures.mariadb import database_url
 from training.synthetic import generate_customers, generate_messages

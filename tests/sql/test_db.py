@@ -2,9 +2,10 @@
 
 import pytest
 
-from churnguard.db import connect, parse_url, resolve_url
+from churnguard.db import connect, parse_url
 from churnguard.errors import UserError
-from churnguard.localdb import LocalServer, write_state
+from churnguard.local.state import LocalServer, write_state
+from churnguard.local.url import resolve_url
 
 pytestmark = pytest.mark.mariadb
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from churnguard.db import parse_url
-from churnguard.localdb import install_churnguard
+from churnguard.local.install import install_churnguard
 from tests.fixtures.mariadb import scratch_database
 from training.synthetic import generate_customers, generate_messages
 

@@ -10,7 +10,7 @@ import xgboost as xgb
 from churnguard.customer_schema import COLUMN_NAMES
 from churnguard.errors import UserError
 from churnguard.feature_spec import FeatureSpec, FeatureSpecError
-from churnguard.localdb import install_churnguard
+from churnguard.local.install import install_churnguard
 from churnguard.sqlgen import call_centre_sql, check_installed_signature, run_template, will_churn_call
 from churnguard.sqlgen.loading import insert_sql
 from churnguard.sqlgen.statements import customer_from_row, customer_score_sql, customer_sql

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from churnguard import localdb
 from churnguard.commands import local, recommend
 from churnguard.db import connect
 from churnguard.errors import UserError
-from churnguard.localdb import LocalServer, read_state, state_path, write_state
+from churnguard.local import server as local_server
+from churnguard.local.state import LocalServer, read_state, state_path, write_state
 from tests.fixtures.mariadb import scratch_database
 
 pytestmark = pytest.mark.mariadb
@@ -125,9 +125,9 @@ def test_the_recorded_pid_is_checked_against_proc_where_there_is_one(tmp_path, m
     exited = subprocess.Popen([sys.executable, "-c", "pass"])
     exited.wait()
     # Linux: this test process is alive but is no mariadbd on that directory
-    assert not localdb.runs_server_of(os.getpid(), str(tmp_path))
-    assert not localdb.runs_server_of(exited.pid, str(tmp_path))
+    assert not local_server.runs_server_of(os.getpid(), str(tmp_path))
+    assert not local_server.runs_server_of(exited.pid, str(tmp_path))
     # a system without /proc cannot tell whose process it is: a live pid is trusted, a gone one is not
-    monkeypatch.setattr(localdb, "PROC_DIR", tmp_path / "no-proc")
-    assert localdb.runs_server_of(os.getpid(), str(tmp_path))
-    assert not localdb.runs_server_of(exited.pid, str(tmp_path))
+    monkeypatch.setattr(local_server, "PROC_DIR", tmp_path / "no-proc")
+    assert local_server.runs_server_of(os.getpid(), str(tmp_path))
+    assert not local_server.runs_server_of(exited.pid, str(tmp_path))

@@ -13,7 +13,7 @@ from botocore.stub import Stubber
 
 from churnguard import aws_clients
 from churnguard.cli import main
-from churnguard.localdb import install_churnguard
+from churnguard.local.install import install_churnguard
 from training.synthetic import generate_customers, generate_messages
 
 CLUSTER = "arn:aws:rds:eu-west-1:123456789012:cluster:churnguard-db"

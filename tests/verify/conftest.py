@@ -17,7 +17,7 @@ import pytest
 
 from churnguard.bootstrap.app_user import APP_PRIVILEGES
 from churnguard.db import PyMySqlClient, connect, parse_url
-from churnguard.localdb import install_churnguard
+from churnguard.local.install import install_churnguard
 from tests.fixtures.mariadb import scratch_database
 from training.synthetic import generate_customers, generate_messages
 

@@ -12,7 +12,7 @@ import pytest
 from churnguard.cli import main
 from churnguard.feature_spec import FeatureSpec
 from churnguard.lifecycle.identity import read_identity
-from churnguard.localdb import LocalServer, write_state
+from churnguard.local.state import LocalServer, write_state
 from churnguard.verify.checks import SENTENCE
 
 pytestmark = pytest.mark.mariadb

@@ -22,7 +22,7 @@ from churnguard.cli import main
 from churnguard.customer_schema import COLUMN_NAMES
 from churnguard.db import connect
 from churnguard.feature_spec import FeatureSpec
-from churnguard.localdb import install_churnguard
+from churnguard.local.install import install_churnguard
 from churnguard.sqlgen import check_installed_signature, will_churn_call
 from churnguard.sqlgen.files import apply_sql_files, static_sql_files
 from churnguard.sqlgen.loading import load_customers as insert_customers

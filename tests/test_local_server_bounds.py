@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from churnguard import localdb
 from churnguard.errors import UserError
-from churnguard.localdb import LocalServer, server_status
+from churnguard.local import server as local_server
+from churnguard.local.server import server_status
+from churnguard.local.state import LocalServer
 
 # Far above the sub-second limits set here, far below a hang.
 HANG = 20.0
@@ -32,11 +33,11 @@ def test_a_stuck_installer_is_stopped_with_everything_it_started(tmp_path: Path,
     # Like the real script: a shell that starts a long-lived server process, which here never ends.
     installer.write_text(f"#!/bin/sh\nsleep 300 &\necho $! > {child_pid_file}\nwait\n")
     installer.chmod(0o755)
-    monkeypatch.setattr(localdb.shutil, "which", lambda name: str(installer))
-    monkeypatch.setattr(localdb, "INSTALL_TIMEOUT_S", 1.0)
+    monkeypatch.setattr(local_server.shutil, "which", lambda name: str(installer))
+    monkeypatch.setattr(local_server, "INSTALL_TIMEOUT_S", 1.0)
     started = time.monotonic()
     with pytest.raises(UserError, match=r"mariadb-install-db did not finish within 1 s and was stopped"):
-        localdb._initialise_data_dir(tmp_path / "data", tmp_path / "install.log")
+        local_server._initialise_data_dir(tmp_path / "data", tmp_path / "install.log")
     assert time.monotonic() - started < HANG
     child = int(child_pid_file.read_text())
     waited_until = time.monotonic() + 5
@@ -51,14 +52,14 @@ def test_an_installer_reading_its_input_gets_none(tmp_path: Path, monkeypatch):
     installer = tmp_path / "mariadb-install-db"
     installer.write_text("#!/bin/sh\n[ -p /dev/stdin ] && exit 4\nread answer && exit 0\nexit 3\n")
     installer.chmod(0o755)
-    monkeypatch.setattr(localdb.shutil, "which", lambda name: str(installer))
-    monkeypatch.setattr(localdb, "INSTALL_TIMEOUT_S", 5.0)
+    monkeypatch.setattr(local_server.shutil, "which", lambda name: str(installer))
+    monkeypatch.setattr(local_server, "INSTALL_TIMEOUT_S", 5.0)
     read_end, write_end = os.pipe()
     saved_stdin = os.dup(0)
     os.dup2(read_end, 0)
     try:
         with pytest.raises(UserError, match=r"mariadb-install-db failed \(exit 3\)"):
-            localdb._initialise_data_dir(tmp_path / "data", tmp_path / "install.log")
+            local_server._initialise_data_dir(tmp_path / "data", tmp_path / "install.log")
     finally:
         os.dup2(saved_stdin, 0)
         for descriptor in (saved_stdin, read_end, write_end):
@@ -66,7 +67,7 @@ def test_an_installer_reading_its_input_gets_none(tmp_path: Path, monkeypatch):
 
 
 def test_status_of_a_server_that_never_greets_says_so_promptly(silent_server: int, monkeypatch):
-    monkeypatch.setattr(localdb, "STATUS_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(local_server, "STATUS_TIMEOUT_S", 0.5)
     server = LocalServer(
         url=f"mysql://churnguard:secret@127.0.0.1:{silent_server}/churnguard",
         admin_url="",

@@ -1,15 +1,12 @@
-"""The local stand-in for Aurora: a throwaway MariaDB server, and preparing a database end to end.
+"""The throwaway MariaDB server that stands in for Aurora.
 
 `start_server` runs Debian's mariadbd from a fresh temporary data directory on a free 127.0.0.1 port
 (nothing public, no system service, no root needed); `stop_server` stops it and deletes the
-directory. `churnguard local up|down|status` records the running server in a state file under
-$CHURNGUARD_HOME (default ~/.churnguard), readable only by its owner because it holds the password.
-`install_churnguard` prepares any database (local or a DBA's) with the schema, data and functions.
+directory. `churnguard local up|down|status` records the running server in the state file (state.py).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import shutil
@@ -18,21 +15,13 @@ import socket
 import subprocess
 import tempfile
 import time
-from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from churnguard.constants import DATABASE_NAME
 from churnguard.db import PyMySqlClient, connect
 from churnguard.errors import UserError
+from churnguard.local.state import LocalServer
 
-if TYPE_CHECKING:
-    import pandas as pd
-
-    from churnguard.sql_client import SqlClient
-
-HOME_ENV = "CHURNGUARD_HOME"
-STATE_FILE_NAME = "local-db.json"
 APP_USER = "churnguard"
 SERVER_BINARY_CANDIDATES = ("/usr/sbin/mariadbd", "/usr/sbin/mysqld")
 STARTUP_TIMEOUT_S = 30.0
@@ -46,61 +35,6 @@ SHUTDOWN_TIMEOUT_S = 20.0
 MARKER_FILE = "CHURNGUARD-LOCAL-SERVER"
 # Where Linux shows each process's command line; other systems have none.
 PROC_DIR = Path("/proc")
-
-
-@dataclass(frozen=True)
-class LocalServer:
-    """A running server: where it lives, how to reach it, and whether `local down` may stop it.
-
-    `url` is the least-privilege application URL (user `churnguard`, rights on one database only);
-    `admin_url` is root's, used by the test fixtures to create and drop scratch databases.
-    `managed` is False when `local up --db-url` adopted an existing server: then down only forgets it.
-    `model_dir` is the model whose functions `local up` installed, so `recommend` explains scores with
-    the same model; empty in state files written before it was recorded.
-    """
-
-    url: str
-    admin_url: str
-    base_dir: str
-    port: int
-    pid: int
-    managed: bool = True
-    model_dir: str = ""
-
-
-def home_dir() -> Path:
-    return Path(os.environ.get(HOME_ENV) or Path.home() / ".churnguard")
-
-
-def state_path() -> Path:
-    return home_dir() / STATE_FILE_NAME
-
-
-def read_state() -> LocalServer | None:
-    """The server `local up` recorded, or None when there is none."""
-    path = state_path()
-    if not path.exists():
-        return None
-    try:
-        return LocalServer(**json.loads(path.read_text(encoding="utf-8")))
-    except (ValueError, TypeError) as error:
-        raise UserError(
-            f"{path} is not a churnguard state file ({error}); delete it and run `local up`"
-        ) from None
-
-
-def write_state(server: LocalServer) -> Path:
-    """Record the server, creating the file owner-only before the password is written into it."""
-    path = state_path()
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        json.dump(asdict(server), handle, indent=2)
-    return path
-
-
-def forget_state() -> None:
-    state_path().unlink(missing_ok=True)
 
 
 def server_binary() -> str:
@@ -367,58 +301,3 @@ def _count_customers(client: PyMySqlClient) -> str:
     if not tables[0]["n"]:
         return "no customers table"
     return str(client.query("SELECT COUNT(*) AS n FROM customers")[0]["n"])
-
-
-def install_churnguard(
-    client: SqlClient,
-    *,
-    model_dir: Path,
-    customers: pd.DataFrame,
-    messages: pd.DataFrame | None = None,
-) -> None:
-    """Prepare the connected database end to end, idempotently.
-
-    Applies sql/NN_*.sql, replaces the customers (and messages) with the given rows through bound
-    parameters, installs the compiled will_churn, the one-hot helpers, the bulk-scoring view and
-    procedure and the local stand-ins for the Comprehend functions, then runs the procedure, filling
-    customer_scores.
-    """
-    from churnguard.sqlgen.statements import REFRESH_PROCEDURE
-
-    metadata_path = Path(model_dir) / "metadata.json"
-    if not metadata_path.exists():
-        raise UserError(
-            f"{model_dir} holds no metadata.json: train a model first (`churnguard train --out DIR`)"
-        )
-    install_data(client, customers, messages)
-    install_functions(client, metadata_path)
-    client.execute(f"CALL {REFRESH_PROCEDURE}()")
-
-
-def install_data(client: SqlClient, customers: pd.DataFrame, messages: pd.DataFrame | None = None) -> None:
-    """The schema (sql/NN_*.sql), then the customers and messages replacing any already there.
-
-    Separate from install_functions because the demo exports and trains on the loaded customers
-    before there is a model to install.
-    """
-    from churnguard.sqlgen import apply_sql_files, static_sql_files
-    from churnguard.sqlgen.loading import load_customers, load_messages
-
-    apply_sql_files(client, static_sql_files())
-    load_customers(client, customers)
-    if messages is not None:
-        load_messages(client, messages)
-
-
-def install_functions(client: SqlClient, metadata_path: Path) -> None:
-    """The model's functions compiled to SQL (with the bulk-scoring view and procedure) and the local
-    Comprehend stand-ins; then the model is recorded as the live one in the `models` table."""
-    from churnguard.lifecycle.identity import read_identity
-    from churnguard.lifecycle.registry import record_installed_model
-    from churnguard.sentiment import install_sentiment_functions
-    from churnguard.sqlgen import apply_sql_files, local_function_files
-
-    read_identity(metadata_path.parent)  # a folder whose id does not match its model is refused first
-    apply_sql_files(client, local_function_files(metadata_path))
-    install_sentiment_functions(client)
-    record_installed_model(client, metadata_path.parent)

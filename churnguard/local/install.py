@@ -1,0 +1,70 @@
+"""Preparing a database end to end, the local server's or any a DBA points us at: the schema, the
+customers and messages, the model's functions compiled to SQL and the local Comprehend stand-ins.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from churnguard.errors import UserError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from churnguard.sql_client import SqlClient
+
+
+def install_churnguard(
+    client: SqlClient,
+    *,
+    model_dir: Path,
+    customers: pd.DataFrame,
+    messages: pd.DataFrame | None = None,
+) -> None:
+    """Prepare the connected database end to end, idempotently.
+
+    Applies sql/NN_*.sql, replaces the customers (and messages) with the given rows through bound
+    parameters, installs the compiled will_churn, the one-hot helpers, the bulk-scoring view and
+    procedure and the local stand-ins for the Comprehend functions, then runs the procedure, filling
+    customer_scores.
+    """
+    from churnguard.sqlgen.statements import REFRESH_PROCEDURE
+
+    metadata_path = Path(model_dir) / "metadata.json"
+    if not metadata_path.exists():
+        raise UserError(
+            f"{model_dir} holds no metadata.json: train a model first (`churnguard train --out DIR`)"
+        )
+    install_data(client, customers, messages)
+    install_functions(client, metadata_path)
+    client.execute(f"CALL {REFRESH_PROCEDURE}()")
+
+
+def install_data(client: SqlClient, customers: pd.DataFrame, messages: pd.DataFrame | None = None) -> None:
+    """The schema (sql/NN_*.sql), then the customers and messages replacing any already there.
+
+    Separate from install_functions because the demo exports and trains on the loaded customers
+    before there is a model to install.
+    """
+    from churnguard.sqlgen import apply_sql_files, static_sql_files
+    from churnguard.sqlgen.loading import load_customers, load_messages
+
+    apply_sql_files(client, static_sql_files())
+    load_customers(client, customers)
+    if messages is not None:
+        load_messages(client, messages)
+
+
+def install_functions(client: SqlClient, metadata_path: Path) -> None:
+    """The model's functions compiled to SQL (with the bulk-scoring view and procedure) and the local
+    Comprehend stand-ins; then the model is recorded as the live one in the `models` table."""
+    from churnguard.lifecycle.identity import read_identity
+    from churnguard.lifecycle.install_sql import record_installed_model
+    from churnguard.sentiment import install_sentiment_functions
+    from churnguard.sqlgen import apply_sql_files, local_function_files
+
+    read_identity(metadata_path.parent)  # a folder whose id does not match its model is refused first
+    apply_sql_files(client, local_function_files(metadata_path))
+    install_sentiment_functions(client)
+    record_installed_model(client, metadata_path.parent)
