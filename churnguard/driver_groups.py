@@ -157,11 +157,3 @@ def _label(features: Sequence[Feature], columns: Sequence[str]) -> str:
         return PLAIN_NAMES.get(canonical[0], canonical[0])
     return " and ".join(PLAIN_NAMES.get(column, column) for column in canonical)
 
-
-def one_hot_words(feature: Feature) -> str:
-    """What a one-hot feature being 1 means: 'no international plan', 'state TX', 'area code 415'."""
-    column, value = str(feature.source), str(feature.value)
-    name = PLAIN_NAMES.get(column, column)
-    if value in ("yes", "no"):
-        return f"{'an' if name[0] in 'aeiou' else 'a'} {name}" if value == "yes" else f"no {name}"
-    return f"{name} {value}"

@@ -85,19 +85,6 @@ FROM offers_log
 WHERE created_at >= %(since)s
 """
 
-COLUMN_SQL = """
-SELECT COUNT(*) AS n FROM information_schema.COLUMNS
-WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %(table)s AND COLUMN_NAME = %(column)s
-"""
-# Columns added to the offers log after its first release, each with what predates it: the report
-# asks for the in-place upgrade (applying sql/20_offers.sql again) instead of failing on a column.
-# In the order they were added, so the oldest missing upgrade is the one named.
-UPGRADED_COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("offers_log", "degraded", "degraded answers"),
-    ("offers_log", "model_id", "model ids"),
-    ("offer_outcomes", "outcome", "outcome kinds"),
-)
-
 TABLES_SQL = """
 SELECT TABLE_NAME AS name FROM information_schema.TABLES
 WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN ('offers_log', 'offer_outcomes')
@@ -120,13 +107,6 @@ def offers_report(
             "this database has no offers log: apply sql/20_offers.sql (`churnguard local up` and the "
             "deployed bootstrap do)"
         )
-    for table, column, feature in UPGRADED_COLUMNS:
-        if not int(client.query(COLUMN_SQL, {"table": table, "column": column})[0]["n"]):
-            raise UserError(
-                f"this offers log predates {feature} (no column '{column}' in {table}): apply "
-                "sql/20_offers.sql again to upgrade it in place (`churnguard local up` and the deployed "
-                "bootstrap do)"
-            )
     # Without --since every offer counts: a date before any log could hold (not shown to the reader).
     params = {"since": (since or date(1970, 1, 1)).isoformat()}
     period = client.query(PERIOD_SQL, params)[0]

@@ -1,7 +1,7 @@
 """The offers report's section by model: offers, cost, degraded answers and retention per model id.
 
-Rows written before model ids existed have no model_id; they are grouped as model None ("unknown"),
-never attributed to a model. Retention comes with the same 95% Wilson interval as per arm.
+Rows written while the registry had no live model have no model_id; they are grouped as model None
+("unknown"), never attributed to a model. Retention comes with the same 95% Wilson interval as per arm.
 """
 
 from __future__ import annotations
@@ -27,8 +27,7 @@ ORDER BY MIN(log.created_at), log.model_id
 def offers_by_model(
     client: SqlClient, params: dict[str, Any], interval: Callable[[int, int], tuple[float, float]]
 ) -> list[dict[str, Any]]:
-    """One entry per model that made answers since `params['since']`, oldest first. The offers report
-    has checked that the log has `model_id` (churnguard.engine.report.UPGRADED_COLUMNS)."""
+    """One entry per model that made answers since `params['since']`, oldest first."""
     result = []
     for row in client.query(OFFERS_BY_MODEL_SQL, params):
         outcomes, retained = int(row["outcomes"]), int(row["retained"])

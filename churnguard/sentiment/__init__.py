@@ -32,8 +32,6 @@ from churnguard.sql_client import SqlClient
 
 LABEL_FUNCTION = "aws_comprehend_detect_sentiment"
 CONFIDENCE_FUNCTION = "aws_comprehend_detect_sentiment_confidence"
-# Where earlier versions kept the lexicon; dropped on install, the functions no longer read it.
-RETIRED_LEXICON_TABLE = "sentiment_lexicon"
 SUPPORTED_LANGUAGE = "en"
 NEUTRAL_WEIGHT = 0.5
 # Session variables holding the last text's answers (see the module docstring): the text, the
@@ -141,8 +139,6 @@ def sentiment_function_statements() -> list[str]:
 
 
 def install_sentiment_functions(client: SqlClient) -> None:
-    """Create (or refresh) both functions, dropping the lexicon table earlier versions read; safe to
-    run again."""
-    client.execute(f"DROP TABLE IF EXISTS {RETIRED_LEXICON_TABLE}")
+    """Create (or refresh) both functions; safe to run again."""
     for statement in sentiment_function_statements():
         client.execute(statement)

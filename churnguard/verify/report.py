@@ -12,7 +12,6 @@ from dataclasses import asdict, dataclass
 from typing import Literal
 
 Status = Literal["pass", "fail", "skip"]
-STATUSES: tuple[str, ...] = ("pass", "fail", "skip")
 
 
 @dataclass(frozen=True)

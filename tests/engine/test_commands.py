@@ -8,12 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pymysql
 import pytest
 
 from churnguard.cli import main
 from churnguard.db import connect
 from churnguard.engine.database_errors import DatabaseError, database_errors, redact
-from churnguard.engine.offers_log import OfferRecord, insert_offer
+from churnguard.engine.offers_log import OfferRecord, insert_offer, record_outcome
 from churnguard.engine.recommend import Engine
 from churnguard.engine.request import validate_request
 from churnguard.sqlgen import apply_sql_files, static_sql_files
@@ -363,6 +364,22 @@ def test_record_outcome_takes_how_the_call_ended_and_the_report_counts_each_kind
     assert "Outcomes recorded: 4 (1 accepted, 1 declined, 1 call ended, 1 retention only)" in out
     (line,) = [line for line in out.splitlines() if line.startswith("negative_high_risk ")][-1:]
     assert line.split()[1:5] == ["3", "3", "0/1/1", "1"]  # offers, outcomes, acc/dec/end, retained
+
+
+def test_the_database_refuses_an_outcome_that_is_not_a_kind(sql_client):
+    apply_sql_files(
+        sql_client, [f for f in static_sql_files() if f.name in ("15_models.sql", "20_offers.sql")]
+    )
+    with sql_client.transaction():
+        offer_id = insert_offer(sql_client, record("negative_high_risk", "credit_25", 25))
+    with pytest.raises(pymysql.err.OperationalError, match="offer_outcomes_kind"):
+        sql_client.execute(
+            "INSERT INTO offer_outcomes (offer_id, retained, outcome, recorded_at)"
+            " VALUES (%(id)s, 0, 'maybe', UTC_TIMESTAMP(6))",
+            {"id": offer_id},
+        )
+    with pytest.raises(ValueError, match="accepted, declined, call_ended"):
+        record_outcome(sql_client, offer_id, outcome="maybe")
 
 
 def test_offers_report_on_a_database_without_the_log_says_what_to_do(capsys, sql_client, mariadb_url):

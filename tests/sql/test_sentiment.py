@@ -143,12 +143,6 @@ def test_negation_and_intensifiers_reach_the_right_words(sentiment_db):
     assert sentiment_of(sentiment_db, "very the good") == ("POSITIVE", pytest.approx(2.0 / 2.5))
 
 
-def test_the_retired_lexicon_table_is_dropped(sentiment_db):
-    sentiment_db.execute("CREATE TABLE IF NOT EXISTS sentiment_lexicon (word VARCHAR(64) PRIMARY KEY)")
-    install_sentiment_functions(sentiment_db)
-    assert not sentiment_db.query("SHOW TABLES LIKE 'sentiment_lexicon'")
-
-
 def test_a_remembered_answer_is_reused_only_for_the_same_bytes(sentiment_db):
     # The second function of a statement reuses the first's answer for the same text. A comparison
     # by the column's collation would call "bad" and "bäd" equal; their sentiments differ.
