@@ -57,8 +57,10 @@ deploy: $(STAMP) node_modules/.installed $(OUT)/metadata.json
 # Checks the deployed stack end to end (docs/verify.md); takes the deploy's CDK_ARGS (-c stage=...,
 # -c region=...) and checks against the model in $(OUT). Never trains: verifying a model other than the
 # deployed one would only report a mismatch. `make verify ARGS=--local` checks the local stand-in.
+# OUT given on the command line also names the model for `ARGS=--local` (where -c model_dir, the
+# deploy's option, does not apply): `make verify ARGS=--local OUT=<folder>`.
 verify: $(STAMP)
-	$(CHURNGUARD) verify -c model_dir=$(OUT) $(CDK_ARGS) $(ARGS)
+	$(CHURNGUARD) verify -c model_dir=$(OUT) $(if $(filter command environment,$(firstword $(origin OUT))),--model-dir $(OUT)) $(CDK_ARGS) $(ARGS)
 
 # `cdk destroy` synthesizes the app too: it needs the model folder and the options used at deploy.
 destroy: $(STAMP) node_modules/.installed $(OUT)/metadata.json

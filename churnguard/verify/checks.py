@@ -302,3 +302,12 @@ CHECKS: tuple[tuple[str, Check], ...] = (
     (names.RECOMMEND_API, check_recommend_api),
     (names.CONSOLE, check_console),
 )
+# What each check needs to have worked before it: when one of these failed, a later failure that no
+# rule recognises is that failure's consequence, and is reported as such (with its cause and fix).
+PREREQUISITES: Mapping[str, tuple[str, ...]] = {
+    names.WILL_CHURN: (names.BOOTSTRAP_SQL,),
+    names.S3_EXPORT_LOAD: (names.BOOTSTRAP_SQL,),
+    names.CALL_CENTRE: (names.BOOTSTRAP_SQL, names.SENTIMENT, names.WILL_CHURN),
+    names.RECOMMEND_API: (names.BOOTSTRAP_SQL, names.SENTIMENT, names.WILL_CHURN),
+    names.CONSOLE: (names.RECOMMEND_API,),
+}

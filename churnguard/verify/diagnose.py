@@ -28,9 +28,14 @@ GRANT_FIX = (
     "(or redeploy: the bootstrap grants the four AWS_* roles and makes them default roles)"
 )
 MODEL_MISMATCH_FIX = (
-    "verify with the model you deployed (make verify OUT=<its folder>, or --model-dir), or deploy this "
-    "model (make deploy OUT=<folder>)"
+    "verify with the model you deployed ({verify_with_model}), or serve this model ({serve_model})"
 )
+# How to verify with, and serve, another model folder differs between AWS and the local stand-in: a fix
+# is only useful if it works for the target it is printed for. A target's hints replace these (AWS's).
+DEFAULT_HINTS: Mapping[str, str] = {
+    "verify_with_model": "make verify OUT=<its folder>, or --model-dir <its folder>",
+    "serve_model": "make deploy OUT=<folder>",
+}
 UNRECOGNISED_CAUSE = "not one of the failures churnguard recognises"
 UNRECOGNISED_FIX = "read the error above and docs/verify.md; rerun with the same options once fixed"
 
@@ -373,7 +378,7 @@ class _Hints(dict):
 
 def diagnose(check: str, error_text: str, hints: Mapping[str, str] | None = None) -> Diagnosis:
     """The first matching rule's cause and fix, with `hints` filled in; a plain fallback otherwise."""
-    values = _Hints(hints or {})
+    values = _Hints({**DEFAULT_HINTS, **(hints or {})})
     for rule in RULES:
         if rule.matches(check, error_text):
             return Diagnosis(cause=rule.cause.format_map(values), fix=rule.fix.format_map(values))

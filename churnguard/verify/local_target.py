@@ -48,7 +48,12 @@ class LocalTarget:
         self.file_client = self.admin
         self.model_dir = model_dir
         self.description = f"local database {self.app.url}"
-        self.hints: Mapping[str, str] = {"user": parse_url(app_url).user}
+        self.hints: Mapping[str, str] = {
+            "user": parse_url(app_url).user,
+            "verify_with_model": "make verify ARGS=--local OUT=<its folder>, or churnguard verify --local "
+            "--model-dir <its folder>",
+            "serve_model": "churnguard local down, then churnguard local up --model <folder>",
+        }
 
     def wake(self) -> str:
         version = self.app.query("SELECT VERSION() AS version")[0]["version"]

@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 
 from churnguard.verify import names
-from churnguard.verify.checks import SENTENCE, Check, SkipCheck, VerifyContext
-from churnguard.verify.diagnose import diagnose
+from churnguard.verify.checks import PREREQUISITES, SENTENCE, Check, SkipCheck, VerifyContext
+from churnguard.verify.diagnose import UNRECOGNISED_CAUSE, diagnose
 from churnguard.verify.report import CheckResult
 
 MAX_ERROR_CHARS = 400
@@ -53,9 +54,11 @@ def run_checks(
     hints: Mapping[str, str],
     on_result: Callable[[CheckResult], None] | None = None,
     clock: Callable[[], float] = time.perf_counter,
+    prerequisites: Mapping[str, Sequence[str]] = PREREQUISITES,
 ) -> tuple[CheckResult, ...]:
     """Every check's result, in order; `on_result` sees each as soon as it is known (live output)."""
     results: list[CheckResult] = []
+    failed: dict[str, CheckResult] = {}
     database_down = False
     for name, check in checks:
         if database_down:
@@ -63,7 +66,19 @@ def run_checks(
         else:
             result = run_one(name, check, context, hints, clock)
             database_down = name == names.DATABASE_AWAKE and result.status == "fail"
+        result = _as_consequence(result, [failed[n] for n in prerequisites.get(name, ()) if n in failed])
+        if result.status == "fail":
+            failed[name] = result
         results.append(result)
         if on_result is not None:
             on_result(result)
     return tuple(results)
+
+
+def _as_consequence(result: CheckResult, failed_prerequisites: Sequence[CheckResult]) -> CheckResult:
+    """An unrecognised failure after a prerequisite failed is reported as that failure's consequence:
+    its cause and fix are the prerequisite's, which is what the user has to mend first."""
+    if result.status != "fail" or result.cause != UNRECOGNISED_CAUSE or not failed_prerequisites:
+        return result
+    first = failed_prerequisites[0]
+    return replace(result, cause=f"follows from {first.name} failing above: {first.cause}", fix=first.fix)

@@ -33,6 +33,8 @@ def test_make_verify_takes_the_deploys_cdk_args_and_model_folder():
         "verify",
         "-c",
         "model_dir=models/v2",
+        "--model-dir",
+        "models/v2",
         "-c",
         "stage=prod",
         "-c",
@@ -44,6 +46,20 @@ def test_make_verify_passes_args_for_the_local_stand_in():
     (command,) = planned_commands("ARGS=--local --json")
 
     assert command.split()[1:] == ["verify", "-c", "model_dir=artifacts/model", "--local", "--json"]
+
+
+def test_make_verify_out_names_the_model_for_the_local_stand_in_too():
+    """Locally the deploy's -c model_dir does not apply: an OUT given to make must reach --model-dir."""
+    (command,) = planned_commands("ARGS=--local", "OUT=models/v2")
+
+    assert command.split()[1:] == [
+        "verify",
+        "-c",
+        "model_dir=models/v2",
+        "--model-dir",
+        "models/v2",
+        "--local",
+    ]
 
 
 def test_make_verify_never_trains():

@@ -6,6 +6,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from churnguard.verify.checks import SENTENCE, SkipCheck, VerifyContext
+from churnguard.verify.diagnose import UNRECOGNISED_CAUSE
 from churnguard.verify.runner import NO_DATABASE, error_text, run_checks
 
 
@@ -70,3 +71,57 @@ def test_a_silent_database_skips_every_later_check():
 
     assert results[0].status == "fail"
     assert (results[1].status, results[1].detail) == ("skip", NO_DATABASE)
+
+
+def test_an_unrecognised_failure_after_its_prerequisite_failed_is_reported_as_its_consequence():
+    def mismatch(_):
+        raise RuntimeError("installed will_churn signature: out of step at position 14")
+
+    def null_answer(_):
+        raise RuntimeError("the API returned NULL for customer 415/358-1921")
+
+    results = run_checks(
+        context(),
+        [
+            ("bootstrap_sql", mismatch),
+            ("comprehend_sentiment", lambda _: "fine"),
+            ("recommend_api", null_answer),
+        ],
+        hints={},
+    )
+
+    bootstrap, _, api = results
+    assert api.status == "fail" and api.detail.endswith("returned NULL for customer 415/NNN-NNNN")
+    assert api.cause == f"follows from bootstrap_sql failing above: {bootstrap.cause}"
+    assert api.fix == bootstrap.fix
+
+
+def test_an_unrecognised_failure_whose_prerequisites_passed_stays_unrecognised():
+    def null_answer(_):
+        raise RuntimeError("the API returned NULL for customer 415/358-1921")
+
+    results = run_checks(
+        context(),
+        [
+            ("bootstrap_sql", lambda _: "fine"),
+            ("s3_export_load", null_answer),
+            ("recommend_api", null_answer),
+        ],
+        hints={},
+    )
+
+    assert [result.cause for result in results[1:]] == [UNRECOGNISED_CAUSE, UNRECOGNISED_CAUSE]
+
+
+def test_a_recognised_failure_keeps_its_own_cause_after_a_prerequisite_failed():
+    def mismatch(_):
+        raise RuntimeError("installed will_churn signature: out of step at position 0")
+
+    def no_route(_):
+        raise RuntimeError("Unable to connect to endpoint")
+
+    results = run_checks(
+        context(), [("bootstrap_sql", mismatch), ("call_centre_statement", no_route)], hints={}
+    )
+
+    assert "cannot reach Amazon Comprehend" in results[1].cause
