@@ -19,5 +19,8 @@ DATABASE_NAME = "churnguard"
 # customers as the public data set has.
 DEFAULT_SEED = 1729
 DEFAULT_SYNTHETIC_CUSTOMERS = 3333
+# The reduced model is kept when its mean cross-validated AUC is at most this much below the full model's
+# (`churnguard train --auc-margin`, local and SageMaker training alike).
+DEFAULT_AUC_MARGIN = 0.005
 # Fewer customers leave too few churners for a stratified 70/20/10 split to mean anything.
 MIN_SYNTHETIC_CUSTOMERS = 100

@@ -1,6 +1,7 @@
 """The `churnguard` command's help: every option with a default says what it is."""
 
 import argparse
+import inspect
 
 import pytest
 
@@ -111,3 +112,12 @@ def test_sagemaker_training_prints_no_sdk_noise(tmp_path) -> None:
     assert result.returncode == 2
     assert "no AWS credentials found" in result.stderr
     assert "SDK v2" not in result.stderr and "sagemaker.config INFO" not in result.stderr
+
+
+def test_train_help_names_the_auc_margin_it_uses() -> None:
+    from training.pipeline import train
+
+    train_parser = next(p for p in _all_parsers(build_parser()) if p.prog.endswith(" train"))
+    help_text = " ".join(train_parser.format_help().split())
+    default = inspect.signature(train).parameters["auc_margin"].default
+    assert f"full one's (default: {default})" in help_text

@@ -20,7 +20,7 @@ import sklearn
 import xgboost as xgb
 
 from churnguard import __version__ as churnguard_version
-from churnguard.constants import DEFAULT_SEED, XGBOOST_CONTAINER_VERSION
+from churnguard.constants import DEFAULT_AUC_MARGIN, DEFAULT_SEED, XGBOOST_CONTAINER_VERSION
 from churnguard.errors import UserError
 from churnguard.feature_spec import FeatureSpec
 from training import artifacts, explain
@@ -53,8 +53,6 @@ from training.selection import choose_from_out_of_fold, fold_spread
 from training.split import SPLIT_RULES, SplitRule, split_customers, stratified_folds
 
 DEFAULT_TRIALS = 40
-# The reduced model is kept when its mean cross-validated AUC is at most this much below the full model's.
-DEFAULT_AUC_MARGIN = 0.005
 # Folds of the cross-validation over the non-test rows: 5 keeps 80% of them in each fold's training
 # part and gives about 600 held-out customers per fold on the public data set.
 CV_FOLDS = 5

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from churnguard.commands._options import check_synthetic_customers
-from churnguard.constants import DEFAULT_SEED, DEFAULT_SYNTHETIC_CUSTOMERS
+from churnguard.constants import DEFAULT_AUC_MARGIN, DEFAULT_SEED, DEFAULT_SYNTHETIC_CUSTOMERS
 from churnguard.errors import UserError
 
 
@@ -33,7 +33,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--offer-usd", type=float, default=50.0, help="cost of one incentive offer")
     parser.add_argument("--lost-customer-usd", type=float, default=500.0, help="cost of one lost customer")
     parser.add_argument(
-        "--auc-margin", type=float, default=None, help="keep the reduced model within this AUC"
+        "--auc-margin",
+        type=float,
+        default=DEFAULT_AUC_MARGIN,
+        help="keep the reduced model when its cross-validated AUC is at most this far below the full one's",
     )
     parser.add_argument(
         "--trial-selection",
@@ -101,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     if args.sagemaker:
         return _launch_on_sagemaker(args)
     customers = _customers(args)
-    from training.pipeline import DEFAULT_AUC_MARGIN, DEFAULT_TRIALS, train
+    from training.pipeline import DEFAULT_TRIALS, train
     from training.progress import StreamProgress
 
     result = train(
@@ -112,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
         split=args.split,
         offer_usd=args.offer_usd,
         lost_customer_usd=args.lost_customer_usd,
-        auc_margin=DEFAULT_AUC_MARGIN if args.auc_margin is None else args.auc_margin,
+        auc_margin=args.auc_margin,
         trial_selection=args.trial_selection,
         progress=StreamProgress(),
         data_source=str(args.data)
@@ -142,7 +145,6 @@ def _launch_on_sagemaker(args: argparse.Namespace) -> int:
 
     from churnguard.aws_clients import aws_client
     from training.cutoff import CostModel
-    from training.pipeline import DEFAULT_AUC_MARGIN
     from training.sagemaker import wait as sagemaker_wait
     from training.sagemaker.jobs import (
         DEFAULT_INSTANCE_TYPE,
@@ -204,7 +206,7 @@ def _launch_on_sagemaker(args: argparse.Namespace) -> int:
     options = RunOptions(
         seed=args.seed,
         costs=CostModel(offer_usd=args.offer_usd, lost_customer_usd=args.lost_customer_usd),
-        auc_margin=DEFAULT_AUC_MARGIN if args.auc_margin is None else args.auc_margin,
+        auc_margin=args.auc_margin,
         scoring=args.scoring,
         data_source=TABLE_SOURCE if args.from_table else "csv" if args.data else "synthetic",
         # The poll interval read here, not bound as a default, so a test can shorten it.
