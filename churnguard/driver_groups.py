@@ -156,4 +156,3 @@ def _label(features: Sequence[Feature], columns: Sequence[str]) -> str:
             return "voicemail plan and messages"
         return PLAIN_NAMES.get(canonical[0], canonical[0])
     return " and ".join(PLAIN_NAMES.get(column, column) for column in canonical)
-

@@ -193,9 +193,8 @@ def format_answer(answer: dict[str, Any]) -> str:
         f"Churn probability {'unknown' if probability is None else f'{probability:.3f}'}; {sentiment}",
         "Top churn drivers (log-odds):",
     ]
-    for driver in answer["drivers"]:
-        columns = ", ".join(f"{name}={value}" for name, value in driver["columns"].items())
-        lines.append(f"  {driver['contribution']:+.3f}  {driver['feature']} ({columns}): {driver['effect']}")
+    # The drivers' plain words (the demo's and the console's), not the model's column names.
+    lines.extend(f"  {driver['contribution']:+.3f}  {driver['text']}" for driver in answer["drivers"])
     lines.extend(f"Note: {note}" for note in answer["notes"])
     lines.append(f"Recorded as offer {answer['offer_id']} (rules version {answer['rules_version']})")
     return "\n".join(lines)

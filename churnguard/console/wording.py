@@ -51,7 +51,12 @@ def risk_band(probability: float | None) -> str:
 
 def driver_sentence(driver: dict[str, Any]) -> str:
     """One churn driver as a sentence: what the customer's record says, and which way it pushes."""
-    facts = [COLUMN_WORDS.get(name, name + ": {}").format(value) for name, value in driver["columns"].items()]
+    columns = driver["columns"]
+    if len(columns) == 1:
+        facts = [COLUMN_WORDS.get(name, name + ": {}").format(value) for name, value in columns.items()]
+    else:
+        # A group of correlated columns (eight minutes and charges) reads as the group's own short words.
+        facts = [driver["text"].removesuffix(f": {driver['effect']}")]
     strength = "strongly " if abs(float(driver["contribution"])) >= STRONG_CONTRIBUTION else ""
     direction = "raises" if float(driver["contribution"]) > 0 else "lowers"
     return f"{', '.join(facts) or driver['feature']}: {strength}{direction} churn risk"

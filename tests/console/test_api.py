@@ -95,6 +95,11 @@ def test_high_risk_customer_gets_the_large_credit_in_plain_words(api):
     assert body["sentiment"] == "NEGATIVE" and body["degraded"] is False and body["missing"] == []
     assert any("calls to customer service" in sentence for sentence in body["driver_sentences"])
     assert all("churn risk" in sentence for sentence in body["driver_sentences"])
+    # A group of columns (minutes and charges) is said in its few words, not as eight values.
+    grouped = [d for d in body["drivers"] if len(d["columns"]) > 1]
+    assert grouped, "the high-risk sample customer has a grouped driver"
+    grouped_sentence = body["driver_sentences"][body["drivers"].index(grouped[0])]
+    assert grouped_sentence.startswith(grouped[0]["label"]) and grouped_sentence.count("$") == 0
     assert isinstance(body["offer_id"], int)
 
 

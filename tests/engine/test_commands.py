@@ -57,8 +57,12 @@ def test_recommend_text_output_leads_with_the_offer(capsys, engine_db_url, train
     lines = out.splitlines()
     assert lines[0] == "Offer: $25 credit on the next bill [credit_25]"
     assert lines[1].startswith("Rule:  negative_high_risk: sentiment NEGATIVE with confidence")
-    assert len([line for line in lines if line.startswith("  ") and "churn risk" in line]) == 2
+    drivers = [line for line in lines if line.startswith("  ") and "churn risk" in line]
+    assert len(drivers) == 2
     assert lines[-1].startswith("Recorded as offer ")
+    # Plain words, as the demo and the console say them: never the model's column names.
+    assert "customer service calls 6: raises churn risk" in drivers[0]
+    assert not any(name in out for name in ("cust_service_calls", "int_plan", "day_mins", "=")), out
 
 
 def test_the_message_can_come_from_stdin(capsys, engine_db_url, trained_model_dir, monkeypatch):
