@@ -31,6 +31,8 @@ LARGE_DIFFERENCE_POINTS = 15.0
 MIN_DIRECTION_CORRELATION = 0.2
 MANAGER_DRIVERS = 6
 YES_NO_COLUMNS = ("int_plan", "vmail_plan")
+# "The more <label>" where that does not read as English.
+MORE_WORDS: Mapping[str, str] = {PLAIN_NAMES["acc_length"]: "the older the account"}
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,10 @@ class CostFigures:
     @property
     def saving_percent(self) -> float | None:
         return None if self.cost_do_nothing == 0 else 100.0 * self.saving / self.cost_do_nothing
+
+    def saving_at(self, offer_usd: float) -> float:
+        """The saving with the same customers offered, had each offer cost `offer_usd` instead."""
+        return self.cost_do_nothing - (self.offered * offer_usd + self.missed * self.lost_customer_usd)
 
 
 def cost_figures(
@@ -127,7 +133,8 @@ def _direction(label: str, columns: Sequence[str], customers: pd.DataFrame, cont
     correlation = pd.Series(quantity).corr(pd.Series(contributions), method="spearman")
     if pd.isna(correlation) or abs(correlation) < MIN_DIRECTION_CORRELATION:
         return "no consistent direction (it depends on the customer's other values)"
-    return f"the more {label}, the {'higher' if correlation > 0 else 'lower'} the churn risk"
+    more = MORE_WORDS.get(label, f"the more {label}")
+    return f"{more}, the {'higher' if correlation > 0 else 'lower'} the churn risk"
 
 
 def _quantity(columns: Sequence[str], customers: pd.DataFrame) -> np.ndarray:
@@ -183,7 +190,8 @@ def manager_html(
     data: Mapping[str, Any],
     drivers: Sequence[DriverSummary],
     segments: Sequence[dict[str, Any]],
-    rules_note: str,
+    rules_note_html: str,
+    rules_offer_usd: tuple[float, float] | None = None,
     rows_note: str | None = None,
 ) -> str:
     """The section as HTML, every value escaped. `rows_note` replaces the drivers and the segments
@@ -198,7 +206,7 @@ def manager_html(
         f"A customer gets an offer when the model's churn probability is at or above the cut-off "
         f"<b>{cutoff:g}</b>, the one with the lowest total cost on customers the model was not fitted on.",
         "The figures assume a churner who gets an offer stays; a churner without one is lost.",
-        e(rules_note),
+        rules_note_html,
     ]
     outcome = [
         (
@@ -217,6 +225,16 @@ def manager_html(
             f"<b>${figures.saving:,.0f} ({percent})</b>, about ${per_thousand:,.0f} per 1,000 customers",
         ),
     ]
+    if rules_offer_usd is not None:
+        # The headline assumes the training's offer cost; the shipped rules pay less, so say both.
+        cheapest, dearest = rules_offer_usd
+        outcome.append(
+            (
+                f"saving with the shipped rules (${cheapest:,.0f} to ${dearest:,.0f} per offer)",
+                f"${figures.saving_at(dearest):,.0f} to ${figures.saving_at(cheapest):,.0f} "
+                "(the same customers offered, each offer at the rules' price)",
+            )
+        )
     model = (
         f"Trained on {e(trained_at)} from {e(data_source)}: {int(data.get('rows', 0)):,} customers, "
         f"{100 * float(data.get('churn_rate', 0)):.1f}% of whom churned (data fingerprint "

@@ -19,6 +19,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from churnguard.driver_groups import PLAIN_NAMES
 from churnguard.drivers import DriverExplainer
 from churnguard.engine.rules import ModelCutoff, load_rules
 from training import manager_section
@@ -165,6 +166,7 @@ def _manager_html(inputs: ReportInputs, segments: pd.DataFrame, explainer: Drive
         offer_usd=float(cost.get("offer_usd", 0.0)),
         lost_customer_usd=float(cost.get("lost_customer_usd", 0.0)),
     )
+    rules_note, rules_offer_usd = _rules_note(inputs.cutoff, figures.offer_usd)
     offered = inputs.test_scores >= inputs.cutoff
     overall = {
         "churn rate": _share(churn.sum(), len(churn)),
@@ -180,24 +182,29 @@ def _manager_html(inputs: ReportInputs, segments: pd.DataFrame, explainer: Drive
         if inputs.test_customers is None
         else manager_section.driver_summaries(explainer, inputs.test_customers),
         segments=[] if segments.empty else manager_section.flag_segments(segments, overall),
-        rules_note=_rules_note(inputs.cutoff, figures.offer_usd),
+        rules_note_html=rules_note,
+        rules_offer_usd=rules_offer_usd,
         rows_note=ROWS_IN_AURORA_NOTE if inputs.test_customers is None else None,
     )
 
 
-def _rules_note(cutoff: float, offer_usd: float) -> str:
-    """How the call-centre rules' offer costs compare with the training's: never a silent difference."""
+def _rules_note(cutoff: float, offer_usd: float) -> tuple[str, tuple[float, float] | None]:
+    """How the call-centre rules' offer costs compare with the training's, as HTML (never a silent
+    difference), and the rules' cheapest and dearest paid offer where they differ from `offer_usd`."""
     rules = load_rules(model_cutoff=ModelCutoff(cutoff, REPORT_HTML))
     paying = sorted({offer.cost_usd for offer in rules.offers.values() if offer.cost_usd > 0})
     if paying and paying != [offer_usd]:
-        return (
-            f"The call-centre rules shipped with churnguard ({rules.source}, version {rules.version}) pay "
-            f"${paying[0]:,.2f} to ${paying[-1]:,.2f} per offer, not ${offer_usd:,.2f}: the cut-off that "
-            "minimises the real cost is lower when offers are cheaper. `churnguard offers report --model` "
-            "compares the two once offers are made; retrain with --offer-usd at the offers' real cost."
+        note = (
+            f"The call-centre rules shipped with churnguard ({html.escape(rules.source)}, version "
+            f"{html.escape(rules.version)}) pay ${paying[0]:,.2f} to ${paying[-1]:,.2f} per offer, not "
+            f"${offer_usd:,.2f}: the cut-off that minimises the real cost is lower when offers are cheaper. "
+            "<code>churnguard offers report --model</code> compares the two once offers are made; retrain "
+            "with <code>--offer-usd</code> at the offers' real cost."
         )
+        return note, (paying[0], paying[-1])
     return (
-        f"The call-centre rules shipped with churnguard price offers at ${offer_usd:,.2f}, as assumed here."
+        f"The call-centre rules shipped with churnguard price offers at ${offer_usd:,.2f}, as assumed here.",
+        None,
     )
 
 
@@ -272,11 +279,18 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _segment_cell(key: str, value: Any) -> Any:
+    if pd.isna(value):
+        return None
+    return PLAIN_NAMES.get(value, value) if key == "segment" else value
+
+
 def _html(inputs: ReportInputs, segments: pd.DataFrame, images: list[str], manager: str) -> str:
     summary_rows = [{"item": key, "value": value} for key, value in inputs.summary.items()]
     depth_rows = [{"depth": depth, "trees": count} for depth, count in inputs.tree_depths.items()]
+    # The same plain names as the manager's section ("international plan", "churn rate"), never a mix.
     segment_rows = [
-        {key: (None if pd.isna(value) else value) for key, value in row.items()}
+        {key.replace("_", " "): _segment_cell(key, value) for key, value in row.items()}
         for row in segments.to_dict(orient="records")
     ]
     figures = "".join(f'<img src="{html.escape(name)}" alt="{html.escape(name)}">' for name in images)

@@ -128,7 +128,7 @@ def test_the_report_shows_plots_and_error_rates_by_segment(trained_model_dir: Pa
     for image in ("importance.png", "roc.png", "cost.png", "scores.png"):
         assert f'src="{image}"' in report
         assert (trained_model_dir / image).read_bytes().startswith(b"\x89PNG")
-    for segment in ("Northeast", "Midwest", "South", "West", "int_plan", "vmail_plan"):
+    for segment in ("Northeast", "Midwest", "South", "West", "international plan", "voicemail plan"):
         assert segment in report
     assert "358-1921" not in report  # no phone numbers in reports
     assert "Cross-validation" in report

@@ -44,7 +44,8 @@ def test_the_section_states_the_assumptions_and_the_figures_in_words():
         data={"rows": 10, "churn_rate": 0.3, "fingerprint": "sha256:abc"},
         drivers=[DriverSummary("international plan", 0.4, "no international plan lowers churn risk")],
         segments=[],
-        rules_note="rules note <b>",
+        rules_note_html="rules note <b>x</b>",
+        rules_offer_usd=(5.0, 25.0),
     )
     text = re.sub(r"<[^>]+>", "", section)
     assert "An incentive offer costs $50.00; a customer who leaves costs $500.00" in text
@@ -56,7 +57,9 @@ def test_the_section_states_the_assumptions_and_the_figures_in_words():
     assert "saving against doing nothing$850 (57%), about $85,000 per 1,000 customers" in text
     assert "Trained on 2026-11-26 10:00 UTC from customers.csv: 10 customers, 30.0% of whom churned" in text
     assert "international plan: no international plan lowers churn risk" in text
-    assert "rules note &lt;b&gt;" in section  # escaped
+    assert "rules note <b>x</b>" in section  # HTML the report built, with its own values escaped
+    # The same 3 customers offered at the rules' prices: 1,500 - (3 x 25 + 500) and 1,500 - (3 x 5 + 500).
+    assert "saving with the shipped rules ($5 to $25 per offer)$925 to $985" in text
 
 
 def test_directions_in_plain_words():
@@ -82,6 +85,9 @@ def test_directions_in_plain_words():
     usage = np.array([0.3, 0.2, 0.1, 0.0, -0.1, -0.2])
     assert _direction("minutes", ["day_mins", "eve_mins"], customers, usage) == (
         "the more minutes, the lower the churn risk"
+    )
+    assert _direction("account age (days)", ["cust_service_calls"], customers, calls) == (
+        "the older the account, the higher the churn risk"
     )
     flat = np.array([0.2, -0.1, 0.0, 0.0, -0.1, 0.2])  # high at both ends: rank correlation 0
     assert _direction("customer service calls", ["cust_service_calls"], customers, flat).startswith(
@@ -151,4 +157,12 @@ def test_the_trained_report_opens_with_the_manager_section(trained_model_dir: Pa
     assert "Trained on 20" in section and "from a customer table given to training.pipeline.train" in section
     assert "What drives churn risk" in section and "customer service calls" in section
     assert "pay $5.00 to $25.00 per offer, not $50.00" in section
+    assert "saving with the shipped rules ($5 to $25 per offer)" in section
+    assert "`" not in report  # commands are <code>, never literal backticks
+    # The technical sections name segments and rates as the manager's section does.
+    errors = re.sub(r"<[^>]+>", " ", report[report.index("Error rates by segment") :])
+    assert "international plan" in errors and "churn rate" in errors
+    assert not re.search(
+        r"\b(int_plan|vmail_plan|area_code|churn_rate)\b", errors.split("Feature importance")[0]
+    )
     assert "358-1921" not in report
