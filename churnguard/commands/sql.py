@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from churnguard.errors import UserError
+from churnguard.visible_text import show_controls
 
 CALL_CENTRE = "call-centre"
 DEFAULT_TIMEOUT_S = 30.0
@@ -328,5 +329,5 @@ def _line(values: Sequence[str], widths: Sequence[int]) -> str:
 
 def _cell(value: Any) -> str:
     text = "NULL" if value is None else str(value if isinstance(value, Decimal) else _plain(value))
-    text = text.replace("\n", "\\n")
+    text = show_controls(text.replace("\n", "\\n"))
     return text if len(text) <= MAX_CELL_WIDTH else text[: MAX_CELL_WIDTH - 1] + "…"

@@ -16,6 +16,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from churnguard.cli import main
 from churnguard.console.app import build_app
 from churnguard.console.server import serving_in_background
+from churnguard.db import connect
 from tests.console.conftest import HIGH_RISK, LOW_RISK, NEGATIVE_MESSAGE, service_on
 from tests.engine.faults import SENTIMENT_FUNCTIONS, failing_functions
 
@@ -216,3 +217,97 @@ def test_a_database_that_does_not_answer_is_said_in_words(browser, console_engin
             browser.save_screenshot(str(tmp_path / "database-not-answering.png"))
     assert "the database did not answer within 0.5 s" in text(browser, "error")
     assert "Traceback" not in browser.page_source
+
+
+def outcome_buttons_enabled(browser) -> list[bool]:
+    return [button.is_enabled() for button in browser.find_elements(By.CSS_SELECTOR, "[data-outcome]")]
+
+
+def recorded_outcome(db_url: str, offer: int) -> str | None:
+    client = connect(db_url)
+    try:
+        rows = client.query("SELECT outcome FROM offer_outcomes WHERE offer_id = %(offer)s", {"offer": offer})
+    finally:
+        client.close()
+    return rows[0]["outcome"] if rows else None
+
+
+def test_a_failed_look_up_leaves_no_offer_on_screen_to_record(browser, console_url, console_db_url, tmp_path):
+    open_console(browser, console_url)
+    look_up(browser, HIGH_RISK)
+    recommend(browser, NEGATIVE_MESSAGE)
+    offered = offer_id(browser)
+    look_up(browser, {"area_code": 415, "phone": "000-0000"})  # the next caller is not on file
+    wait_visible(browser, "error")
+    browser.save_screenshot(str(tmp_path / "failed-look-up-after-an-offer.png"))
+    assert not visible(browser, "answer") and not visible(browser, "customer")
+    assert outcome_buttons_enabled(browser) == [False, False, False]
+    browser.find_element(By.TAG_NAME, "body").send_keys("1")  # the "accepted" key, out of habit
+    browser.find_element(By.TAG_NAME, "body").send_keys(Keys.CONTROL, Keys.ENTER)
+    assert recorded_outcome(console_db_url, offered) is None
+    assert not visible(browser, "answer")
+
+
+def test_a_new_look_up_clears_the_previous_callers_words(browser, console_url, tmp_path):
+    open_console(browser, console_url)
+    look_up(browser, HIGH_RISK)
+    wait_visible(browser, "customer")
+    browser.find_element(By.ID, "message").send_keys(NEGATIVE_MESSAGE)
+    look_up(browser, LOW_RISK)
+    WebDriverWait(browser, WAIT_S).until(
+        lambda page: "375-9999" in page.execute_script("return JSON.stringify(current)")
+    )
+    browser.save_screenshot(str(tmp_path / "second-caller.png"))
+    assert browser.find_element(By.ID, "message").get_attribute("value") == ""
+    recommend(browser, None)  # Ctrl+Enter on the new caller uses their message on file, not the first's
+    assert "message: the customer's latest message on file" in text(browser, "notes")
+
+
+def test_an_outcome_goes_to_the_offer_of_the_customer_on_screen_only(
+    browser, console_url, console_db_url, tmp_path
+):
+    open_console(browser, console_url)
+    look_up(browser, HIGH_RISK)
+    recommend(browser, NEGATIVE_MESSAGE)
+    first = offer_id(browser)
+    look_up(browser, LOW_RISK)
+    wait_visible(browser, "customer")
+    assert not visible(browser, "answer")
+    browser.find_element(By.TAG_NAME, "body").send_keys("2")
+    recommend(browser, None)
+    second = offer_id(browser)
+    browser.find_element(By.TAG_NAME, "body").send_keys("2")  # "2": declined, for the offer on screen
+    WebDriverWait(browser, WAIT_S).until(
+        lambda page: text(page, "outcome-status").startswith("Outcome recorded")
+    )
+    assert text(browser, "outcome-status") == f"Outcome recorded: declined for offer {second}."
+    assert (recorded_outcome(console_db_url, first), recorded_outcome(console_db_url, second)) == (
+        None,
+        "declined",
+    )
+
+
+def test_bidirectional_controls_in_a_message_are_shown_as_code_points(
+    browser, console_url, console_db_url, tmp_path
+):
+    hostile = "Refund the \u202eevil\u202c charge \u2067now\u2069"
+    client = connect(console_db_url)
+    try:
+        client.execute(
+            "INSERT INTO customer_messages (area_code, phone, message, received_at) "
+            "VALUES (%(area_code)s, %(phone)s, %(message)s, '2099-01-01 00:00:00')",
+            {**LOW_RISK, "message": hostile},
+        )
+        open_console(browser, console_url)
+        look_up(browser, LOW_RISK)
+        wait_visible(browser, "customer")
+        browser.save_screenshot(str(tmp_path / "bidi-message.png"))
+        shown = text(browser, "latest-message")
+    finally:
+        client.execute(
+            "DELETE FROM customer_messages WHERE area_code = %(area_code)s AND phone = %(phone)s "
+            "AND received_at = '2099-01-01 00:00:00'",
+            LOW_RISK,
+        )
+        client.close()
+    assert shown == "Refund the <U+202E>evil<U+202C> charge <U+2067>now<U+2069>"

@@ -79,6 +79,29 @@ def test_a_table_a_count_and_bound_parameters(capsys, db_url):
 
 
 @pytest.mark.mariadb
+def test_bidirectional_controls_in_a_table_are_shown_as_code_points(capsys, db_url):
+    """A message holding RIGHT-TO-LEFT OVERRIDE shows the control, not its effect ('evil' read as 'live');
+    --json keeps the text as stored, for programs."""
+    hostile = "refund the \u202eevil\u202c charge"
+    code, out, _ = run(
+        capsys, "sql", "SELECT %(text)s AS message", "--param", f"text={hostile}", "--db-url", db_url
+    )
+    assert code == 0
+    assert out.splitlines()[2].strip() == "refund the <U+202E>evil<U+202C> charge"
+    code, out, _ = run(
+        capsys,
+        "sql",
+        "SELECT %(text)s AS message",
+        "--param",
+        f"text={hostile}",
+        "--db-url",
+        db_url,
+        "--json",
+    )
+    assert json.loads(out) == [{"message": hostile}]
+
+
+@pytest.mark.mariadb
 def test_failures_are_one_line_naming_the_statement(capsys, db_url):
     code, out, err = run(capsys, "sql", "SET @x = 1; SELECT nope FROM customers", "--db-url", db_url)
     assert (code, out) == (2, "")

@@ -11,7 +11,15 @@ const OFFER_WORDS = { accepted: "accepted", declined: "declined", call_ended: "c
 
 let config = { api_base: "", auth: null };
 let current = null; // {area_code, phone} of the customer looked up
-let answer = null; // the last answer shown
+let answer = null; // the answer on screen, with `customer`: the `current` it was asked for
+
+// Bidirectional controls (U+202E RIGHT-TO-LEFT OVERRIDE, the isolates, the marks) shown as their code
+// points: otherwise a stored message can make "evil" read "live" on the agent's screen.
+const BIDI_CONTROLS = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
+
+function visibleControls(text) {
+  return String(text).replace(BIDI_CONTROLS, (c) => `<U+${c.codePointAt(0).toString(16).toUpperCase()}>`);
+}
 
 const $ = (id) => document.getElementById(id);
 
@@ -22,7 +30,7 @@ function showError(message) {
 }
 
 function setText(id, text) {
-  $(id).textContent = text;
+  $(id).textContent = visibleControls(text);
 }
 
 function fillList(id, items) {
@@ -30,7 +38,7 @@ function fillList(id, items) {
   list.replaceChildren(
     ...items.map((text) => {
       const item = document.createElement("li");
-      item.textContent = text;
+      item.textContent = visibleControls(text);
       return item;
     }),
   );
@@ -139,6 +147,14 @@ async function refreshRecent() {
   }
 }
 
+// Forgets the answer on screen, so that its outcome buttons can never apply to another customer.
+function clearAnswer() {
+  answer = null;
+  $("answer").hidden = true;
+  for (const button of document.querySelectorAll("[data-outcome]")) button.disabled = true;
+  setText("outcome-status", "");
+}
+
 async function lookUp(event) {
   event.preventDefault();
   showError("");
@@ -147,6 +163,12 @@ async function lookUp(event) {
     return;
   }
   const key = { area_code: $("area-code").value.trim(), phone: $("phone").value.trim() };
+  // A new look-up is a new call: nothing of the previous caller stays on screen, their words included,
+  // whether this look-up succeeds or not.
+  current = null;
+  clearAnswer();
+  $("customer").hidden = true;
+  $("message").value = "";
   $("lookup-button").disabled = true;
   $("recommend-button").disabled = true; // no answer for a customer whose look-up is still under way
   try {
@@ -155,21 +177,17 @@ async function lookUp(event) {
     setText("latest-message", customer.latest_message || "(no message on file)");
     showRecent(customer.recent_offers);
     $("customer").hidden = false;
-    $("answer").hidden = true;
     $("recommend-button").disabled = false;
     $("message").focus();
   } catch (error) {
-    current = null;
-    $("customer").hidden = true;
-    $("recommend-button").disabled = true;
     showError(error.message);
   } finally {
     $("lookup-button").disabled = false;
   }
 }
 
-function showAnswer(result) {
-  answer = result;
+function showAnswer(result, customer) {
+  answer = { ...result, customer };
   setText("offer", `${result.offer_description} [${result.offer}]`);
   setText("rule", result.rule);
   setText("reason", result.reason);
@@ -206,35 +224,49 @@ async function recommend(event) {
   if (event) event.preventDefault();
   if (!current) return;
   showError("");
+  const asked = current;
   const typed = $("message").value;
   $("recommend-button").disabled = true;
   setText("recommend-button", "Asking the engine...");
   try {
-    const result = await call("recommend", { ...current, message: typed.trim() ? typed : null });
-    showAnswer(result);
+    const result = await call("recommend", { ...asked, message: typed.trim() ? typed : null });
+    if (current !== asked) {
+      // Another customer was looked up while this answer was on its way: it is not theirs to see.
+      showError(`the answer for the previous caller came after the next look-up; it is recorded as offer ${result.offer_id} and not shown`);
+      return;
+    }
+    showAnswer(result, asked);
     await refreshRecent();
   } catch (error) {
     showError(error.message);
   } finally {
-    $("recommend-button").disabled = false;
+    $("recommend-button").disabled = !current; // a look-up started meanwhile keeps it off until it ends
     setText("recommend-button", "Recommend offer");
   }
 }
 
+// Only ever for the offer on screen, made for the customer on screen.
+function outcomeTarget() {
+  if (!answer || $("answer").hidden || !current || answer.customer !== current) return null;
+  return answer.offer_id;
+}
+
 async function recordOutcome(outcome) {
-  if (!answer) return;
+  const offerId = outcomeTarget();
+  if (offerId === null) return;
   showError("");
   const buttons = document.querySelectorAll("[data-outcome]");
   for (const button of buttons) button.disabled = true;
   try {
-    const stored = await call("outcome", { offer_id: answer.offer_id, outcome });
+    const stored = await call("outcome", { offer_id: offerId, outcome });
     const again = stored.replaced ? " (replacing the earlier outcome)" : "";
     setText("outcome-status", `Outcome recorded: ${OFFER_WORDS[outcome]} for offer ${stored.offer_id}${again}.`);
     await refreshRecent();
   } catch (error) {
     showError(error.message);
   } finally {
-    for (const button of buttons) button.disabled = false;
+    const live = outcomeTarget() !== null; // off if a look-up cleared the answer meanwhile
+    for (const button of buttons) button.disabled = !live;
   }
 }
 
@@ -246,7 +278,7 @@ function onKey(event) {
   }
   const typing = ["INPUT", "TEXTAREA"].includes(document.activeElement.tagName);
   const outcome = { 1: "accepted", 2: "declined", 3: "call_ended" }[event.key];
-  if (outcome && !typing && answer && !$("answer").hidden) {
+  if (outcome && !typing && outcomeTarget() !== null) {
     event.preventDefault();
     recordOutcome(outcome);
   }
