@@ -30,7 +30,7 @@ from constructs import Construct
 
 from infra.api import EngineWiring, engine_function
 from infra.config import REPO_ROOT
-from infra.lambda_assets import LAMBDA_ROOT, stage_bundle
+from infra.lambda_assets import stage_bundle
 from infra.log_retention import LOG_RETENTION
 from infra.nag import acknowledge, logical_id
 
@@ -81,14 +81,7 @@ class AgentConsole(Construct):
         self.handler = engine_function(
             self,
             description="agent console API",
-            bundle=stage_bundle(
-                "console",
-                handler_module="handler",
-                extra_files={
-                    "recommend/handler.py": (LAMBDA_ROOT / "recommend" / "handler.py").read_bytes(),
-                    **wiring.model_files(),
-                },
-            ),
+            bundle=stage_bundle("console", handler_module="handler", extra_files=wiring.model_files()),
             wiring=wiring,
         )
         self.api = self._api(removal_policy)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
-import sys
 import urllib.error
 import uuid
 from collections.abc import Callable
@@ -25,18 +24,15 @@ CONTEXT = SimpleNamespace(aws_request_id="req-1", get_remaining_time_in_millis=l
 
 
 def load_handler(monkeypatch: pytest.MonkeyPatch, db_url: str, model_dir: Path) -> ModuleType:
-    """The handler module, with the recommend API's Data API client replaced by a local one."""
-    monkeypatch.syspath_prepend(str(REPO_ROOT / "lambda"))  # the bundle's layout: recommend/handler.py
+    """The handler module, with its Data API client replaced by a local one."""
     monkeypatch.setenv("MODEL_DIR", str(model_dir))
     monkeypatch.setenv("CLUSTER_ARN", "arn:aws:rds:us-east-1:123456789012:cluster:churnguard-test")
     monkeypatch.setenv("APP_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:123456789012:secret:app")
     spec = importlib.util.spec_from_file_location(f"console_handler_{uuid.uuid4().hex}", HANDLER_PATH)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    recommend_api = sys.modules["recommend.handler"]
-    monkeypatch.setattr(recommend_api, "_engine", None)
     monkeypatch.setattr(
-        recommend_api,
+        module,
         "CLIENT_FACTORY",
         lambda *, cluster_arn, secret_arn, database, deadline: connect(db_url, deadline=deadline),
     )

@@ -1,6 +1,6 @@
 """lambda/console/handler.py as API Gateway (HTTP API, payload 2.0, JWT authorizer) calls it, on the
-local MariaDB in place of the Data API: the same answers as the local console, through the recommend
-API's own engine, deadline and client settings."""
+local MariaDB in place of the Data API: the same answers as the local console, through the engine,
+deadline and client settings the recommend API uses (churnguard.lambda_runtime)."""
 
 from __future__ import annotations
 

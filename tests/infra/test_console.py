@@ -137,7 +137,7 @@ def test_every_api_route_requires_the_jwt_authorizer(console_synth: Synthesized)
     assert "*" not in str(api["Properties"]["CorsConfiguration"]["AllowOrigins"])
 
 
-def test_console_function_reuses_the_recommend_code_and_reads_only_the_app_secret(
+def test_console_function_shares_the_engine_code_and_reads_only_the_app_secret(
     console_synth: Synthesized, trained_model_dir: Path
 ) -> None:
     functions = [
@@ -148,9 +148,9 @@ def test_console_function_reuses_the_recommend_code_and_reads_only_the_app_secre
     ((_, function),) = functions
     bundle = console_synth.asset_path(function["Properties"]["Code"]["S3Key"])
     repo = Path(__file__).resolve().parents[2]
-    assert (bundle / "recommend" / "handler.py").read_bytes() == (
-        repo / "lambda/recommend/handler.py"
-    ).read_bytes()
+    for shared in ("churnguard/http_api.py", "churnguard/lambda_runtime.py"):
+        assert (bundle / shared).read_bytes() == (repo / shared).read_bytes()
+    assert not (bundle / "recommend").exists()
     assert (bundle / "handler.py").read_bytes() == (repo / "lambda/console/handler.py").read_bytes()
     assert (bundle / "model" / "model.json").read_bytes() == (trained_model_dir / "model.json").read_bytes()
     env = function["Properties"]["Environment"]["Variables"]

@@ -17,6 +17,7 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
+from churnguard import lambda_runtime
 from churnguard.customer_schema import COLUMN_NAMES
 from churnguard.db import connect
 from churnguard.engine.deadline import DEFAULT_ANSWER_TIMEOUT_S, Deadline, longest_api_wait_s
@@ -187,7 +188,7 @@ def stubbed_api(environment, monkeypatch):
     """The handler with its real Data API client on a stubbed boto3 rds-data client."""
     api = load_handler()
     rds_data = boto3.client("rds-data", region_name="us-east-1")
-    monkeypatch.setattr(api, "rds_data_client", lambda _read_timeout: rds_data)
+    monkeypatch.setattr(lambda_runtime, "rds_data_client", lambda _read_timeout: rds_data)
     with Stubber(rds_data) as stubber:
         yield api, stubber
         stubber.assert_no_pending_responses()
@@ -271,8 +272,7 @@ def _statement(*, parameters: bool = True) -> dict:
 
 
 def test_the_api_client_is_bounded_and_the_lambda_outlasts_its_longest_wait(environment):
-    api = load_handler()
-    config = api.rds_data_client(DEFAULT_ANSWER_TIMEOUT_S).meta.config
+    config = lambda_runtime.rds_data_client(DEFAULT_ANSWER_TIMEOUT_S).meta.config
     assert (config.connect_timeout, config.read_timeout) == (2.0, DEFAULT_ANSWER_TIMEOUT_S)
     assert config.retries == {"mode": "standard", "total_max_attempts": 1}
     assert longest_api_wait_s(DEFAULT_ANSWER_TIMEOUT_S) + COLD_START_ALLOWANCE_S < API_TIMEOUT_S
