@@ -1,7 +1,7 @@
 """How far can this model family go on the public data's project split? An upper bound, not a model.
 
 Issue 14 asks for a mean reduced-model test AUC >= 0.93 over the project split's seeds 1-10, with no
-seed below 0.90. Several rounds of honest selection (docs/training.md) stopped at 0.920, and every
+seed below 0.90. Several rounds of honest selection (docs/experiments/) stopped at 0.920, and every
 estimate on non-test rows stopped at 0.922-0.925. This benchmark asks the question the other way
 round: it trains a fixed grid of xgboost configurations (learning rate, depth, gamma, minimum child
 weight, row sampling, and several round counts read off the same models) on each seed's non-test

@@ -15,7 +15,8 @@ Targets (issues 5 and 14), for the reduced model on the public data: on the refe
 `--nested-folds K` judges the selection procedure itself without touching any test row: for each
 seed, the project split's non-test rows are cut into K outer folds; the whole pipeline (search,
 reduced set, cut-off) runs on K - 1 of them and its model is scored, at its own cut-off, on the
-held-out one. Changes to the selection were chosen on these figures (docs/training.md).
+held-out one. Changes to the selection were chosen on these figures
+(docs/experiments/training-cross-validation.md).
 
 `--fresh-customers N` judges the whole pipeline on customers no run has seen: for each seed, the
 project split of 3,333 synthetic customers (generated with that seed) is trained as `make train`

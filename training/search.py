@@ -25,7 +25,8 @@ import xgboost as xgb
 # name -> (low, high, is_integer). num_round is the most boosting rounds; early stopping may use fewer.
 # gamma (the loss gain a split must bring) and lambda (L2 on leaf weights) come after the reference's
 # five so those keep their random draws: on the public data they let the search find smaller, steadier
-# trees, and the mean test cost over search seeds fell on the reference split (docs/training.md).
+# trees, and the mean test cost over search seeds fell on the reference split
+# (docs/experiments/training-single-split-rounds.md).
 HYPERPARAMETER_RANGES: dict[str, tuple[float, float, bool]] = {
     "eta": (0.0, 1.0, False),
     "min_child_weight": (1.0, 10.0, False),

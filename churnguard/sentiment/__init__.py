@@ -15,8 +15,8 @@ itself rejects unsupported languages too). A NULL text gives NULL.
 Each function walks the words once in a loop of plain expressions, with the lexicon written into
 its body as space-delimited text (` word=valence `), so it runs no query: an answer's sentiment
 statement costs the server about a quarter of what the earlier set-based form (JSON_TABLE, LAG,
-four joins on a lexicon table) did, for the same labels and confidences (docs/engine.md,
-"Measured"). The call-centre statement asks for the label and the confidence of the same text, as
+four joins on a lexicon table) did, for the same labels and confidences (docs/experiments/engine-load.md,
+"First round"). The call-centre statement asks for the label and the confidence of the same text, as
 Aurora's documentation has it: whichever function runs first keeps the text and both answers in
 session variables, and the other returns them when its text is byte for byte the same and the
 lexicon has not changed, so the words are walked once per statement, not twice. Nothing here runs
