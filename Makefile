@@ -6,6 +6,8 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 CHURNGUARD := $(VENV)/bin/churnguard
 STAMP := $(VENV)/.installed
+LOCK_VENV := .venv-lock
+UV_VERSION := 0.13.9
 OUT ?= artifacts/model
 CDK := npx --no-install cdk
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
@@ -15,19 +17,37 @@ export SAGEMAKER_SUPPRESS_V2_WARNING := 1
 # cdk.json runs `python3 app.py`: the project's interpreter must come first.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: install test demo train synth deploy verify destroy cost bench lint clean
+.PHONY: install lock test demo train synth deploy verify destroy cost bench lint clean
 
-$(STAMP): pyproject.toml
+# The exact versions (and hashes) of every Python dependency, for Python 3.11-3.13 on any platform;
+# the project itself goes in editable on top, without resolving anything again (docs/dependencies.md).
+$(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[aws,dev]'
+	$(PY) -m pip install -q --require-hashes -r requirements.lock
+	$(PY) -m pip install -q --no-deps -e .
+	$(PY) -m pip check
 	touch $(STAMP)
 
-node_modules/.installed: package.json
-	npm install --no-audit --no-fund --loglevel=error
+# `npm ci` installs exactly package-lock.json's CLI (never rewrites the lock).
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-install: $(STAMP)
+# Resolves pyproject.toml's ranges (dependencies and the aws and dev extras) again into requirements.lock
+# with uv's universal resolver, from 3.11 (requires-python's floor) up. Versions already locked are kept
+# where they still fit; `make lock ARGS=--upgrade` (or `ARGS="--upgrade-package NAME"`) moves them.
+# uv lives in its own venv: a lock must be makeable when .venv cannot be installed from the old one.
+$(LOCK_VENV)/.uv-$(UV_VERSION):
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/pip install -q uv==$(UV_VERSION)
+	touch $@
+
+lock: $(LOCK_VENV)/.uv-$(UV_VERSION)
+	$(LOCK_VENV)/bin/uv pip compile pyproject.toml --extra aws --extra dev --universal --python-version 3.11 \
+	  --generate-hashes --quiet --output-file requirements.lock $(ARGS)
+
+install: $(STAMP) node_modules/.installed
 	bash scripts/install-system-packages mariadb-server chromium chromium-driver
 
 test: install
