@@ -28,7 +28,7 @@ WILSON_Z_95 = 1.959964
 # yet": with 30 outcomes per arm and retention near 50%, the 95% interval of a difference is still
 # about +-24 points wide, so only a large effect can show; fewer tell nothing a reader should act on.
 MIN_OUTCOMES_PER_ARM = 30
-# Outcomes recorded as retention only (`offers record-outcome --retained`, or before outcome kinds).
+# Outcomes recorded as retention only (`offers record-outcome --retained`).
 WITHOUT_KIND = "without_kind"
 
 OFFERS_BY_RULE_SQL = """

@@ -335,7 +335,7 @@ def test_record_outcome_takes_how_the_call_ended_and_the_report_counts_each_kind
         outcome(ids[2], "--retained", "yes")[1]
         == f"replaced the earlier outcome of offer {ids[2]}: retained=yes\n"
     )
-    assert outcome(ids[3], "--retained", "no")[0] == 0  # retention alone, as before kinds
+    assert outcome(ids[3], "--retained", "no")[0] == 0  # retention alone, no kind
     code, _, err = outcome(ids[3])
     assert (
         code == 2 and "give --outcome (accepted, declined, call_ended), --retained (yes, no), or both" in err
