@@ -35,6 +35,7 @@ from infra.log_retention import LOG_RETENTION
 from infra.nag import acknowledge, logical_id
 
 PAGE_DIR = REPO_ROOT / "churnguard" / "console" / "static"
+INDEX_HTML = "index.html"
 CALLS = ("customer", "recommend", "outcome")
 # An agent's session: sign in again after a shift, not every hour of it.
 ACCESS_TOKEN_HOURS = 1
@@ -42,6 +43,16 @@ REFRESH_TOKEN_HOURS = 8
 # The API answers people at a call centre: a few calls a second per agent, bursts well above.
 API_RATE_LIMIT_PER_S = 50
 API_BURST_LIMIT = 100
+
+
+def page_with_exact_hosts(api_endpoint: str, sign_in_host: str) -> str:
+    """The console's index.html with a CSP <meta> element naming the only hosts the page may call: its
+    own API and its own Cognito domain (the response header cannot name the API, see _distribution)."""
+    page = (PAGE_DIR / INDEX_HTML).read_text(encoding="utf-8")
+    policy = f"connect-src 'self' {api_endpoint} {sign_in_host}"
+    anchor = '<meta charset="utf-8">'
+    assert page.count(anchor) == 1, "index.html must declare its charset once, first in <head>"
+    return page.replace(anchor, f'{anchor}\n<meta http-equiv="Content-Security-Policy" content="{policy}">')
 
 
 class AgentConsole(Construct):
@@ -73,6 +84,7 @@ class AgentConsole(Construct):
             removal_policy=removal_policy,
             auto_delete_objects=destroy,
         )
+        self.sign_in_host = f"https://{sign_in_domain_prefix}.auth.{cdk.Aws.REGION}.amazoncognito.com"
         self.distribution = self._distribution()
         self.url = f"https://{self.distribution.distribution_domain_name}/"
         self.user_pool, self.client, self.sign_in = self._sign_in(
@@ -88,12 +100,12 @@ class AgentConsole(Construct):
         self._publish_page()
 
     def _distribution(self) -> cloudfront.Distribution:
-        region = cdk.Aws.REGION
-        # The API and the sign-in endpoints are on other hosts; their exact names depend on this
-        # distribution (CORS, callback URL), so the policy names the AWS service domains of the region.
-        connect_src = (
-            f"'self' https://*.execute-api.{region}.amazonaws.com https://*.auth.{region}.amazoncognito.com"
-        )
+        # The sign-in host is known before anything is created (its prefix is ours). The API's host is
+        # not: it is chosen when the API is created, and the API's CORS names this distribution, so the
+        # header cannot name the API without a circular reference. The header therefore allows the
+        # region's API Gateway hosts, and the published index.html narrows that to the API's exact host
+        # with a CSP <meta> element (a browser enforces both policies: only what each allows passes).
+        connect_src = f"'self' https://*.execute-api.{cdk.Aws.REGION}.amazonaws.com {self.sign_in_host}"
         headers = cloudfront.ResponseHeadersPolicy(
             self,
             "SecurityHeaders",
@@ -294,10 +306,18 @@ class AgentConsole(Construct):
         deployment = s3deploy.BucketDeployment(
             self,
             "PublishPage",
-            sources=[s3deploy.Source.asset(str(PAGE_DIR)), s3deploy.Source.json_data("config.json", config)],
+            sources=[
+                s3deploy.Source.asset(str(PAGE_DIR), exclude=[INDEX_HTML]),
+                s3deploy.Source.data(
+                    INDEX_HTML, page_with_exact_hosts(self.api.api_endpoint, self.sign_in_host)
+                ),
+                s3deploy.Source.json_data("config.json", config),
+            ],
             destination_bucket=self.bucket,
             # No CloudFront invalidation: the distribution does not cache (CACHING_DISABLED), so a new
             # page shows at once, and the publisher needs no cloudfront:CreateInvalidation on "*".
+            # Browsers revalidate every file (ETag) instead of trusting a copy from a previous deploy.
+            cache_control=[s3deploy.CacheControl.no_cache()],
             prune=True,
             memory_limit=256,
         )

@@ -168,3 +168,30 @@ def test_console_option_takes_true_or_false_only() -> None:
     assert validate_options(DEFAULTS, repo_root=Path("/repo")).console is False
     with pytest.raises(OptionError, match="option console='yes' is not allowed; use one of: true, false"):
         validate_options({**DEFAULTS, "console": "yes"}, repo_root=Path("/repo"))
+
+
+def test_the_published_page_may_call_only_its_own_api_and_sign_in_hosts(console_synth: Synthesized) -> None:
+    """The response header cannot name the API (a circular reference through CORS); the published
+    index.html narrows connect-src to the API's exact endpoint and the pool's own sign-in domain."""
+    (_, headers) = console_synth.only("AWS::CloudFront::ResponseHeadersPolicy")
+    csp = str(headers["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"])
+    assert "*.auth." not in csp and ".auth." in csp  # the sign-in host is exact already in the header
+    (api_id, _) = console_synth.only("AWS::ApiGatewayV2::Api")
+    (_, publish) = console_synth.only("Custom::CDKBucketDeployment")
+    markers = publish["Properties"]["SourceMarkers"]
+    assert {"Fn::GetAtt": [api_id, "ApiEndpoint"]} in [
+        value for marker in markers for value in marker.values()
+    ]
+    assert publish["Properties"]["SystemMetadata"]["cache-control"] == "no-cache"
+
+
+def test_the_page_with_exact_hosts_is_the_local_page_plus_one_csp_element() -> None:
+    from infra.console import PAGE_DIR, page_with_exact_hosts
+
+    local = (PAGE_DIR / "index.html").read_text(encoding="utf-8")
+    page = page_with_exact_hosts("https://abc123.execute-api.eu-west-1.amazonaws.com", "https://x.auth.y")
+    added = set(page.splitlines()) - set(local.splitlines())
+    assert added == {
+        '<meta http-equiv="Content-Security-Policy" content="connect-src \'self\' '
+        'https://abc123.execute-api.eu-west-1.amazonaws.com https://x.auth.y">'
+    }

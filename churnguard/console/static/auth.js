@@ -1,12 +1,15 @@
 // Sign-in for the deployed console: OAuth 2.0 authorization code with PKCE against the Cognito user
-// pool's sign-in pages. Locally (config.auth is null) it does nothing. The access token is kept in
-// this tab's sessionStorage only and sent as a bearer token to the API, whose JWT authorizer checks it.
+// pool's sign-in pages. Locally (config.auth is null) it does nothing. The access token lives in this
+// page's memory only (never in storage a script or another tab could read later) and is sent as a
+// bearer token to the API, whose JWT authorizer checks it; a reload signs in again, silently while the
+// Cognito session lasts. Only the PKCE verifier crosses the sign-in redirect, in sessionStorage, and is
+// removed when it is used. Sign-out ends the Cognito session too (its /logout endpoint).
 "use strict";
 
 (function () {
-  const TOKEN = "churnguard.token";
   const VERIFIER = "churnguard.pkce";
   let auth = null;
+  let saved = null; // {access, expires}: in memory only
 
   function base64url(bytes) {
     return btoa(String.fromCharCode(...new Uint8Array(bytes)))
@@ -33,9 +36,9 @@
   }
 
   async function redeem(code, state) {
-    const saved = JSON.parse(sessionStorage.getItem(VERIFIER) || "{}");
+    const pending = JSON.parse(sessionStorage.getItem(VERIFIER) || "{}");
     sessionStorage.removeItem(VERIFIER);
-    if (!saved.verifier || saved.state !== state) throw new Error("the sign-in answer does not match this tab");
+    if (!pending.verifier || pending.state !== state) throw new Error("the sign-in answer does not match this tab");
     const response = await fetch(`${auth.domain}/oauth2/token`, {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded" },
@@ -44,17 +47,15 @@
         client_id: auth.client_id,
         code,
         redirect_uri: auth.redirect_uri,
-        code_verifier: saved.verifier,
+        code_verifier: pending.verifier,
       }),
     });
     if (!response.ok) throw new Error(`sign-in failed (${response.status})`);
     const tokens = await response.json();
-    const expires = Date.now() + (tokens.expires_in - 60) * 1000;
-    sessionStorage.setItem(TOKEN, JSON.stringify({ access: tokens.access_token, expires }));
+    saved = { access: tokens.access_token, expires: Date.now() + (tokens.expires_in - 60) * 1000 };
   }
 
   function token() {
-    const saved = JSON.parse(sessionStorage.getItem(TOKEN) || "null");
     return saved && saved.expires > Date.now() ? saved.access : null;
   }
 
@@ -70,8 +71,19 @@
       if (!token()) await signIn();
     },
     async signInAgain() {
-      sessionStorage.removeItem(TOKEN);
+      saved = null;
       if (auth) await signIn();
+    },
+    // Forgets the token and ends the Cognito session, then comes back to the page's sign-in.
+    signOut() {
+      saved = null;
+      sessionStorage.removeItem(VERIFIER);
+      if (!auth) return;
+      const query = new URLSearchParams({ client_id: auth.client_id, logout_uri: auth.redirect_uri });
+      window.location.assign(`${auth.domain}/logout?${query}`);
+    },
+    signedIn() {
+      return Boolean(auth);
     },
     async headers() {
       if (!auth) return {};

@@ -291,7 +291,12 @@ async function start() {
   } catch (_) {
     // Served without a config (a plain local console): the API is on this origin.
   }
-  if (window.churnguardAuth) await window.churnguardAuth.start(config.auth);
+  if (window.churnguardAuth) {
+    await window.churnguardAuth.start(config.auth);
+    // Deployed only: the local console has no sign-in to end.
+    $("sign-out").hidden = !window.churnguardAuth.signedIn();
+    $("sign-out").addEventListener("click", () => window.churnguardAuth.signOut());
+  }
   $("area-code").addEventListener("input", (event) => {
     normaliseAreaCode(event.target);
     keyIsValid(false);
