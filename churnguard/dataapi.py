@@ -10,8 +10,9 @@ cannot wait for a resume: it gets DatabaseStillResuming at once, with the second
 trying again). Every HTTPS call is bounded by the boto3 client's connect and read timeouts
 (churnguard.aws_clients); with a Deadline, the caller also stops waiting for a call the moment the
 deadline passes (botocore's timeouts are per client, not per call, so the call runs on a worker
-thread and is left to end on its own timeouts). Parameter values are never logged nor put into
-error messages.
+thread and is left to end on its own timeouts). The service's errors are raised as churnguard's own
+failure types (churnguard.engine.failures). Parameter values are never logged nor put into error
+messages.
 """
 
 from __future__ import annotations
@@ -28,10 +29,17 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
 
-from churnguard.aws_clients import aws_client
-from churnguard.engine.deadline import Deadline
+from churnguard.aws_clients import aws_client, missing_setup_message
+from churnguard.engine.deadline import DatabaseTimeout, Deadline
+from churnguard.engine.failures import (
+    RESUME_RETRY_AFTER_S,
+    ConnectionFailed,
+    DatabaseFailure,
+    DatabaseStillResuming,
+    StatementRefused,
+)
 from churnguard.sql_client import Params, Row
 
 LOGGER = logging.getLogger(__name__)
@@ -39,26 +47,22 @@ LOGGER = logging.getLogger(__name__)
 RESUMING_ERROR = "DatabaseResumingException"
 # Aurora Serverless v2 resumes in about 15 s; these waits add up to about a minute before giving up.
 DEFAULT_RESUME_DELAYS_S: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 15.0, 15.0, 15.0)
-# What a caller that cannot wait is told to wait before trying again (the resume's usual length).
-RESUME_RETRY_AFTER_S = 15
 # The Data API ends a statement after 45 s on its own; a read timeout above that lets its answer
 # (an error naming the timeout) arrive instead of a bare socket timeout.
 DEFAULT_READ_TIMEOUT_S = 50.0
 _PLACEHOLDER = re.compile(r"%\((?P<name>[A-Za-z_][A-Za-z0-9_]*)\)s|%%|%")
 _INT64 = range(-(2**63), 2**63)
 _DATETIME_TYPES = frozenset({"DATETIME", "TIMESTAMP"})
+# The service's error codes (the rds-data service model's exceptions) that mean the database refused
+# the statement itself, an Aurora ML function that raised included; the connection is still good.
+# BadRequestException is what Aurora MySQL answers for an SQL error; the model calls it deprecated
+# in favour of DatabaseErrorException.
+STATEMENT_ERRORS = frozenset({"BadRequestException", "DatabaseErrorException"})
+TIMEOUT_ERRORS = frozenset({"StatementTimeoutException"})
 
 
 class DataApiParameterError(ValueError):
     """A statement's placeholders and parameters do not fit; names the parameter, never its value."""
-
-
-class DatabaseStillResuming(RuntimeError):
-    """The cluster did not finish resuming within the retry budget; `retry_after_s` says when to try again."""
-
-    def __init__(self, message: str, *, retry_after_s: int = RESUME_RETRY_AFTER_S) -> None:
-        super().__init__(message)
-        self.retry_after_s = retry_after_s
 
 
 def to_named_parameters(sql: str, params: Params | None) -> tuple[str, list[dict[str, Any]]]:
@@ -215,6 +219,17 @@ class DataApiClient:
         response = self._execute(sql, params, continueAfterTimeout=True)
         return int(response.get("numberOfRecordsUpdated", 0))
 
+    def insert_returning_id(self, sql: str, params: Params | None = None) -> int:
+        """One ExecuteStatement: the id is the first of the response's generatedFields ("values for
+        fields generated during a DML request"). Outside a transaction the service commits the call's
+        changes itself. Not continued after a timeout: a write the caller stopped waiting for is one
+        it reports as unconfirmed, and the sooner it ends the better."""
+        response = self._execute(sql, params)
+        generated = response.get("generatedFields") or []
+        if not generated or "longValue" not in generated[0]:
+            raise ValueError("the INSERT generated no AUTO_INCREMENT id (no generatedFields in the reply)")
+        return int(generated[0]["longValue"])
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         if self._transaction_id is not None:
@@ -245,7 +260,7 @@ class DataApiClient:
         return self._call("execute_statement", **request)
 
     def _call(self, operation: str, **request: Any) -> dict[str, Any]:
-        """Call `operation`, waiting while a paused cluster resumes; other errors pass through.
+        """Call `operation`, waiting while a paused cluster resumes; other errors leave as churnguard's.
 
         With a deadline, no call starts after it (DatabaseTimeout) and no resume wait reaches past it
         (DatabaseStillResuming at once): what the caller cannot wait for, it is told to retry.
@@ -260,7 +275,7 @@ class DataApiClient:
             except ClientError as error:
                 # Matched by code, not by the modeled class: the Lambda runtime's botocore may predate it.
                 if error.response.get("Error", {}).get("Code") != RESUMING_ERROR:
-                    raise
+                    raise as_failure(error) from error
                 if delay is None or not self._may_wait(delay):
                     break
                 LOGGER.info(
@@ -268,6 +283,8 @@ class DataApiClient:
                 )
                 self._sleep(delay)
                 waited += delay
+            except BotoCoreError as error:
+                raise as_failure(error) from error
         raise DatabaseStillResuming(
             f"the Aurora cluster was still resuming after {attempt} attempts over {waited:.0f} s; "
             f"try again in {RESUME_RETRY_AFTER_S} s"
@@ -290,6 +307,26 @@ class DataApiClient:
 
     def _may_wait(self, delay: float) -> bool:
         return self._deadline is None or self._deadline.remaining() > delay
+
+
+def as_failure(error: ClientError | BotoCoreError) -> DatabaseFailure:
+    """churnguard's failure for an error of the Data API or of botocore on the way to it: the code is
+    the service's error code (or botocore's error type), the reason the service's own message."""
+    setup_problem = missing_setup_message(error)  # credentials or region: the person's to fix
+    if isinstance(error, ClientError):
+        details = error.response.get("Error", {})
+        code = str(details.get("Code") or type(error).__name__)
+        reason = str(details.get("Message") or code)
+    else:
+        code, reason = type(error).__name__, str(error)
+    if setup_problem is not None:
+        return ConnectionFailed(setup_problem, code=code, reason=reason)
+    message = f"{code}: {reason}"
+    if code in STATEMENT_ERRORS:
+        return StatementRefused(message, code=code, reason=reason)
+    if code in TIMEOUT_ERRORS or isinstance(error, ReadTimeoutError | ConnectTimeoutError):
+        return DatabaseTimeout(f"the database did not answer in time ({message})", code=code, reason=reason)
+    return ConnectionFailed(message, code=code, reason=reason)
 
 
 def _on_own_thread(

@@ -6,6 +6,7 @@ Every wait is bounded: connecting (`connect_timeout`, which with PyMySQL covers 
 only), and every read and write on the socket, the server's greeting included (`read_timeout`,
 `write_timeout`), so a stopped server raises instead of hanging. A call-centre answer also gives the
 client a Deadline: each wait is then cut to what is left of it and its expiry is a DatabaseTimeout.
+PyMySQL's errors leave the client as churnguard's own failure types (churnguard.engine.failures).
 On MariaDB, a statement used again on a connection runs as a server-side prepared statement
 (churnguard.db_prepared), so it is parsed once.
 """
@@ -24,10 +25,10 @@ import pymysql.cursors
 from pymysql.constants import SERVER_STATUS
 
 from churnguard.db_prepared import NOT_RUN, PreparedStatements, supports_prepared_sql
-from churnguard.engine.deadline import DatabaseTimeout, Deadline
-from churnguard.engine.failures import DatabaseUnreachable
+from churnguard.engine.deadline import Deadline
+from churnguard.engine.failures import DatabaseFailure, DatabaseUnreachable
 from churnguard.errors import UserError
-from churnguard.pymysql_errors import is_timeout
+from churnguard.pymysql_errors import as_failure, is_timeout
 from churnguard.sql_client import Params, Row
 
 _Reply = TypeVar("_Reply")
@@ -180,9 +181,8 @@ class PyMySqlClient:
             return self._send(sql, params, lambda cursor: int(cursor.rowcount))
 
     def insert_returning_id(self, sql: str, params: Params | None = None) -> int:
-        """Run one INSERT and return the AUTO_INCREMENT id it generated, read from the server's reply
-        to the INSERT itself (no LAST_INSERT_ID round trip). Outside a transaction the INSERT commits
-        as it runs: the row is wholly there or not at all, in one round trip."""
+        """Run one INSERT and return the AUTO_INCREMENT id it generated, from the server's OK packet
+        for the INSERT itself (PyMySQL's lastrowid). Outside a transaction it commits as it runs."""
         with self._bounded("a statement"):
             return self._send(sql, params, lambda cursor: int(cursor.lastrowid))
 
@@ -241,25 +241,25 @@ class PyMySqlClient:
         try:
             with self._bounded("the rollback"):
                 self._connection.rollback()
-        except (pymysql.err.Error, DatabaseTimeout):
+        except DatabaseFailure:
             self.close()
 
     @contextmanager
     def _bounded(self, what: str) -> Iterator[None]:
-        """Cut the socket timeouts to what is left of the deadline; a wait it ends is a DatabaseTimeout."""
-        if self._deadline is None:
-            yield
-            return
-        limit = self._deadline.wait_limit(None)
+        """Around every call into PyMySQL: the socket timeouts cut to what is left of the deadline (a
+        wait it ends is its DatabaseTimeout), and PyMySQL's errors raised as churnguard's own
+        (churnguard.pymysql_errors.as_failure)."""
         connection = self._connection
-        connection._read_timeout = min(limit, self._read_timeout or limit)
-        connection._write_timeout = min(limit, self._write_timeout or limit)
+        if self._deadline is not None:
+            limit = self._deadline.wait_limit(None)
+            connection._read_timeout = min(limit, self._read_timeout or limit)
+            connection._write_timeout = min(limit, self._write_timeout or limit)
         try:
             yield
-        except pymysql.err.OperationalError as error:
-            if is_timeout(error):
+        except pymysql.err.Error as error:
+            if self._deadline is not None and is_timeout(error):
                 raise self._deadline.expired(f"waiting for {what}") from None
-            raise
+            raise as_failure(error) from error
         finally:
             connection._read_timeout = self._read_timeout
             connection._write_timeout = self._write_timeout

@@ -16,7 +16,8 @@ import pytest
 
 from churnguard.db import PyMySqlClient, connect
 from churnguard.engine.deadline import DatabaseTimeout, Deadline
-from churnguard.engine.failures import DatabaseUnreachable, error_code, failure_kind
+from churnguard.engine.failures import DatabaseUnreachable, StatementRefused, error_code, failure_kind
+from churnguard.pymysql_errors import as_failure
 from tests.fixtures.silent_server import tcp_server
 
 # Far above the sub-second timeouts used here, far below a hang.
@@ -121,14 +122,16 @@ def test_a_timeout_inside_a_transaction_is_reported_not_masked_by_the_rollback(s
 
 @pytest.mark.mariadb
 def test_failures_are_told_apart_for_the_engine(sql_client: PyMySqlClient):
-    with pytest.raises(pymysql.err.Error) as refused:
+    with pytest.raises(StatementRefused) as refused:
         sql_client.query("SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'model endpoint failed'")
     assert failure_kind(refused.value) == "statement"
     assert error_code(refused.value) == "database error 1644"
-    with pytest.raises(pymysql.err.Error) as missing:
+    assert refused.value.reason == "model endpoint failed"
+    with pytest.raises(StatementRefused) as missing:
         sql_client.query("SELECT * FROM no_such_table")
     assert failure_kind(missing.value) == "statement"
-    lost = pymysql.err.OperationalError(2013, "Lost connection to server during query")
-    assert failure_kind(lost) == "connection"
-    assert failure_kind(pymysql.err.InterfaceError(0, "")) == "connection"
+    lost = as_failure(pymysql.err.OperationalError(2013, "Lost connection to server during query"))
+    assert failure_kind(lost) == "connection" and error_code(lost) == "database error 2013"
+    assert failure_kind(as_failure(pymysql.err.InterfaceError(0, ""))) == "connection"
+    assert failure_kind(pymysql.err.OperationalError(2013, "raw")) is None  # the client's job to turn
     assert failure_kind(KeyError("churn_probability")) is None  # a bug, not the database

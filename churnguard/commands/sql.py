@@ -17,7 +17,7 @@ import argparse
 import datetime as dt
 import json
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -173,6 +173,7 @@ def run_statements(
 
 def _run_each(client: Any, statements: list[str], params: dict[str, str] | None) -> list[Result]:
     from churnguard.engine.database_errors import DatabaseError
+    from churnguard.engine.failures import ConnectionFailed, StatementRefused, error_code
 
     results: list[Result] = []
     for number, statement in enumerate(statements, start=1):
@@ -182,29 +183,11 @@ def _run_each(client: Any, statements: list[str], params: dict[str, str] | None)
                 if returns_rows(statement)
                 else client.execute(statement, params)
             )
-        except UserError:
-            raise
-        except Exception as error:
-            message = _database_message(error)
-            if message is None:
-                raise
+        except (StatementRefused, ConnectionFailed) as error:  # what the database or the Data API said
             where = f"statement {number} of {len(statements)}" if len(statements) > 1 else "the statement"
-            raise DatabaseError(f"{where} failed: {message}") from None
+            raise DatabaseError(f"{where} failed: {error_code(error)}: {error.reason}") from None
         results.append((statement, outcome))
     return results
-
-
-def _database_message(error: BaseException) -> str | None:
-    """What the database or the Data API said, or None when `error` is not a database failure."""
-    from churnguard.engine.failures import error_code, failure_kind
-
-    if failure_kind(error) is None:
-        return None
-    detail = error.args[1] if len(error.args) > 1 and isinstance(error.args[0], int) else None
-    if detail is None:
-        response = getattr(error, "response", None)
-        detail = response.get("Error", {}).get("Message") if isinstance(response, Mapping) else str(error)
-    return f"{error_code(error)}: {detail}"
 
 
 def open_client(args: argparse.Namespace, deadline: Any) -> Any:

@@ -27,11 +27,9 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-import pymysql
-
 from churnguard.db import PyMySqlClient, connect
-from churnguard.engine.deadline import DatabaseTimeout, Deadline
-from churnguard.engine.failures import failure_kind
+from churnguard.engine.deadline import Deadline
+from churnguard.engine.failures import DatabaseFailure, failure_kind
 from churnguard.engine.recommend import RecordUnconfirmed
 from churnguard.errors import UserError
 
@@ -120,7 +118,7 @@ def _answers(client: PyMySqlClient, deadline: Deadline) -> bool:
     try:
         with client.deadline(Deadline.after(limit)):
             client.query("SELECT 1 AS alive")
-    except (pymysql.err.Error, DatabaseTimeout, OSError):
+    except (DatabaseFailure, OSError):
         return False
     return True
 

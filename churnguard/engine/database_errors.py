@@ -1,6 +1,6 @@
-"""Turns a database driver's failure into one line for a person, without the customer's data in it.
+"""Turns a database failure into one line for a person, without the customer's data in it.
 
-Used by the CLI commands around PyMySQL calls (the Lambda has its own mapping to HTTP statuses).
+Used by the CLI commands around database calls (the Lambda has its own mapping to HTTP statuses).
 A server error may quote a value it choked on, so the phone number and message of the request being
 handled are blanked out of the text before it is shown.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
+from churnguard.engine.failures import ConnectionFailed, DatabaseUnreachable, StatementRefused, error_code
 from churnguard.errors import UserError
 
 REDACTED = "[redacted]"
@@ -28,15 +29,15 @@ def redact(text: str, secrets: Sequence[str]) -> str:
 
 @contextmanager
 def database_errors(what: str, *, secrets: Sequence[str] = (), outcome: str = "") -> Iterator[None]:
-    """Re-raise PyMySQL errors inside the block as DatabaseError: '<what> failed: database error N: ...',
-    followed by `outcome` (e.g. "nothing was recorded") when given."""
-    import pymysql  # late: only the CLI, which has the driver, uses this
-
+    """Re-raise a statement the database refused, or a connection lost under it, as DatabaseError:
+    '<what> failed: database error N: ...', followed by `outcome` (e.g. "nothing was recorded") when
+    given. Timeouts and a server that cannot be reached keep their own sentences."""
     try:
         yield
-    except pymysql.err.Error as error:
-        code = error.args[0] if error.args and isinstance(error.args[0], int) else None
-        reason = str(error.args[1]) if len(error.args) > 1 else type(error).__name__
-        label = f"database error {code}" if code is not None else "database error"
+    except (StatementRefused, ConnectionFailed) as error:
+        if isinstance(error, DatabaseUnreachable):
+            raise
         after = f"; {outcome}" if outcome else ""
-        raise DatabaseError(f"{what} failed: {label}: {redact(reason, secrets)}{after}") from None
+        raise DatabaseError(
+            f"{what} failed: {error_code(error)}: {redact(error.reason, secrets)}{after}"
+        ) from None

@@ -15,6 +15,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from churnguard.engine.failures import DatabaseFailure
 from churnguard.errors import UserError
 
 ANSWER_TIMEOUT_ENV = "CHURNGUARD_ANSWER_TIMEOUT_S"
@@ -25,8 +26,11 @@ MIN_ANSWER_TIMEOUT_S = 0.1
 MAX_ANSWER_TIMEOUT_S = 60.0
 
 
-class DatabaseTimeout(UserError):
-    """The database did not answer within the time the answer was given; nothing was recorded."""
+class DatabaseTimeout(DatabaseFailure):
+    """The database did not answer within the time it was given: the answer's Deadline, or the
+    driver's own timeout (a socket read, the Data API's statement timeout)."""
+
+    kind = "timeout"
 
 
 @dataclass(frozen=True)

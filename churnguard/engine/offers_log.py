@@ -1,12 +1,11 @@
 """Writes the offers log (sql/20_offers.sql): each answer given, and later whether the customer stayed.
 
-Values are always bound parameters. Writing an answer is one INSERT, wholly there or not at all: a
-client that reads the new row's id from the INSERT's own reply (churnguard.db) runs it alone, in
-autocommit; any other (the RDS Data API, whose calls may each land on another connection) runs it
-in a transaction with the LAST_INSERT_ID() read-back. A degraded answer (no sentiment, or no churn
-score) is written with NULL for what is missing and `degraded` = 1. Every row names the live model
-and its cut-off (NULL only when the database has no model recorded). An outcome is how the call
-ended (accepted, declined, call ended) and whether the customer stayed.
+Values are always bound parameters. Writing an answer is one INSERT, wholly there or not at all,
+which commits as it runs and whose own reply carries the new row's id (SqlClient.insert_returning_id:
+the Data API's generatedFields, PyMySQL's last-row id): one call, no transaction. A degraded answer
+(no sentiment, or no churn score) is written with NULL for what is missing and `degraded` = 1. Every
+row names the live model and its cut-off (NULL only when the database has no model recorded). An
+outcome is how the call ended (accepted, declined, call ended) and whether the customer stayed.
 """
 
 from __future__ import annotations
@@ -80,9 +79,8 @@ class OfferRecord:
 
 
 def insert_offer(client: SqlClient, record: OfferRecord) -> int:
-    """Append one answer; returns its id. Call inside `client.transaction()` (the id is per connection)."""
-    client.execute(INSERT_OFFER_SQL, offer_params(record))
-    return int(client.query("SELECT LAST_INSERT_ID() AS id")[0]["id"])
+    """Append one answer in one call and return its id; outside a transaction it commits as it runs."""
+    return client.insert_returning_id(INSERT_OFFER_SQL, offer_params(record))
 
 
 def offer_params(record: OfferRecord) -> dict[str, Any]:

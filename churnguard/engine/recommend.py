@@ -3,9 +3,9 @@
 One call: check the input, ask the database for the customer and the churn probability, then for the
 message's sentiment and confidence (separate statements with bound parameters, so a failing
 SageMaker endpoint or Comprehend call loses only its own part), apply the rules to what is there,
-explain the score with the customer's top churn drivers and write the answer to the offers log in a
-transaction of its own. An answer is returned only once its row is committed; a failure before
-that leaves no row. Only an unknown customer, or neither part available, is an error: with one part
+explain the score with the customer's top churn drivers and write the answer to the offers log with
+one INSERT that commits as it runs. An answer is returned only once its row is committed; a failure
+before that leaves no row. Only an unknown customer, or neither part available, is an error: with one part
 missing the answer is degraded, says what is missing and why, and is logged as degraded.
 Imports only the standard library and churnguard's pure-Python modules: it runs in Lambda.
 """
@@ -24,7 +24,7 @@ from churnguard.drivers import DEFAULT_TOP_DRIVERS, DriverExplainer
 from churnguard.engine.decide import decide
 from churnguard.engine.economics import ModelEconomics, read_economics
 from churnguard.engine.failures import error_code, failure_kind
-from churnguard.engine.offers_log import INSERT_OFFER_SQL, OfferRecord, insert_offer, offer_params
+from churnguard.engine.offers_log import OfferRecord, insert_offer
 from churnguard.engine.request import COMPREHEND_MAX_BYTES, CallRequest
 from churnguard.engine.rules import SENTIMENTS, Rules, load_rules
 from churnguard.errors import UserError
@@ -58,19 +58,16 @@ class ScoringError(UserError):
 
 
 class RecordUnconfirmed(UserError):
-    """The connection failed while the answer's row was being committed: it may or may not be in the log.
+    """The connection failed or the deadline passed while the answer's row was being written: it may
+    or may not be in the log. The answer is not shown (an offer is made only once its row is known to
+    be committed); the agent is told to look at the customer's recent offers before trying again."""
 
-    The answer is not shown (an offer is made only once its row is known to be committed); the
-    message names the offer id, when it was read before the commit, so the log can be checked.
-    """
-
-    def __init__(self, offer_id: int | None, code: str) -> None:
-        which = f"offer {offer_id}, " if offer_id is not None else ""
+    def __init__(self, code: str) -> None:
         super().__init__(
-            f"the database did not confirm that the answer was recorded ({which}{code} while writing "
-            "it): no offer to make; try again"
+            f"the database did not confirm that the answer was recorded ({code} while writing it): "
+            "no offer to make; it may still appear among the customer's recent offers, so check them "
+            "before trying again"
         )
-        self.offer_id = offer_id
 
 
 @dataclass(frozen=True)
@@ -251,29 +248,16 @@ def record_answer(client: SqlClient, record: OfferRecord) -> int:
     """Write the answer's row and return its id, or raise: the caller shows the answer only after
     this returns, so an answer shown is in the log exactly once.
 
-    With a client that reads the id from the INSERT's own reply (churnguard.db), the INSERT runs
-    alone and commits as it runs; otherwise it runs in a transaction with the id read back. Either
-    way one round trip is in doubt: when the connection fails while the INSERT (autocommit) or the
-    COMMIT is under way, the row may or may not be there, and RecordUnconfirmed says so (naming the
-    offer when its id was read). A failure anywhere else leaves no row.
+    One INSERT, committed as it runs, whose reply carries the id (SqlClient.insert_returning_id): one
+    call in doubt. When the connection fails or the deadline passes while it is under way, the row may
+    or may not be there, and RecordUnconfirmed says so; the database refusing it leaves no row.
     """
-    insert_returning_id = getattr(client, "insert_returning_id", None)
-    if insert_returning_id is not None:
-        try:
-            return int(insert_returning_id(INSERT_OFFER_SQL, offer_params(record)))
-        except Exception as error:
-            if failure_kind(error) in ("connection", "timeout"):
-                raise RecordUnconfirmed(None, error_code(error)) from error
-            raise
-    offer_id = None
     try:
-        with client.transaction():
-            offer_id = insert_offer(client, record)
+        return insert_offer(client, record)
     except Exception as error:
-        if offer_id is not None and failure_kind(error) in ("connection", "timeout"):
-            raise RecordUnconfirmed(offer_id, error_code(error)) from error
+        if failure_kind(error) in ("connection", "timeout"):
+            raise RecordUnconfirmed(error_code(error)) from error
         raise
-    return offer_id
 
 
 def _missing(part: str, why: str, code: str) -> MissingPart:

@@ -109,7 +109,7 @@ def answer(event: Mapping[str, Any], context: Any, request_id: str) -> dict[str,
         LOGGER.error("request %s: no usable answer from the database; nothing recorded", request_id)
         return respond(502, {"error": str(error)})
     except RecordUnconfirmed as error:
-        LOGGER.error("request %s: commit of offer %s unconfirmed", request_id, error.offer_id)
+        LOGGER.error("request %s: the offer's INSERT is unconfirmed", request_id)
         return respond(503, {"error": str(error)})
     except Exception as error:  # the transaction, if any, rolled back: nothing was recorded
         return failed(request_id, error, LOGGER)

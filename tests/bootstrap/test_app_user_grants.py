@@ -6,11 +6,11 @@ import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
-import pymysql
 import pytest
 
 from churnguard.bootstrap.app_user import AppUser, app_user_statements
 from churnguard.db import PyMySqlClient, connect, parse_url
+from churnguard.engine.failures import StatementRefused
 from churnguard.engine.offers_log import OfferRecord, insert_offer, record_outcome
 from churnguard.local.install import install_churnguard
 from tests.fixtures.mariadb import scratch_database
@@ -84,6 +84,6 @@ def test_app_user_cannot_rewrite_or_delete_the_offers_log(app_client: PyMySqlCli
         "UPDATE offers_log SET offer = 'none' WHERE id = %(id)s",
         "DELETE FROM offers_log WHERE id = %(id)s",
     ):
-        with pytest.raises(pymysql.err.OperationalError) as denied:
+        with pytest.raises(StatementRefused) as denied:
             app_client.execute(statement, {"id": offer_id})
-        assert denied.value.args[0] == 1142  # command denied to user
+        assert denied.value.code == "database error 1142"  # command denied to user

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import boto3
 import pytest
+from botocore.exceptions import EndpointConnectionError
 from botocore.stub import Stubber
 
 from churnguard.dataapi import (
@@ -19,6 +20,8 @@ from churnguard.dataapi import (
     to_named_parameters,
     to_parameter,
 )
+from churnguard.engine.deadline import DatabaseTimeout
+from churnguard.engine.failures import ConnectionFailed, StatementRefused, error_code, failure_kind
 
 CLUSTER = "arn:aws:rds:eu-west-1:123456789012:cluster:churnguard-db"
 SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:churnguard-admin-AbCdEf"
@@ -135,6 +138,58 @@ def test_execute_without_parameters_sends_the_text_unchanged_and_returns_the_row
     assert make_client(client).execute(sql) == 3
 
 
+def test_insert_returning_id_is_one_call_outside_any_transaction_reading_generated_fields(rds_data):
+    client, stubber = rds_data
+    stubber.add_response(
+        "execute_statement",
+        {"numberOfRecordsUpdated": 1, "generatedFields": [{"longValue": 4242}]},
+        {
+            **TARGET,
+            "sql": "INSERT INTO notes (note) VALUES (:note)",
+            "parameters": [{"name": "note", "value": {"stringValue": "hi"}}],
+        },
+    )
+    new_id = make_client(client).insert_returning_id(
+        "INSERT INTO notes (note) VALUES (%(note)s)", {"note": "hi"}
+    )
+    assert new_id == 4242
+
+
+def test_an_insert_that_generated_no_id_is_refused_by_name(rds_data):
+    client, stubber = rds_data
+    stubber.add_response("execute_statement", {"numberOfRecordsUpdated": 1})
+    with pytest.raises(ValueError, match="generated no AUTO_INCREMENT id"):
+        make_client(client).insert_returning_id("INSERT INTO t (a) VALUES (1)")
+
+
+@pytest.mark.parametrize(
+    ("code", "failure", "kind"),
+    [
+        ("DatabaseErrorException", StatementRefused, "statement"),
+        ("StatementTimeoutException", DatabaseTimeout, "timeout"),
+        ("DatabaseUnavailableException", ConnectionFailed, "connection"),
+        ("ServiceUnavailableError", ConnectionFailed, "connection"),
+    ],
+)
+def test_the_services_errors_are_churnguards_failures(rds_data, code, failure, kind):
+    client, stubber = rds_data
+    stubber.add_client_error("execute_statement", service_error_code=code, service_message="for 358-1921")
+    with pytest.raises(failure) as raised:
+        make_client(client).query("SELECT 1")
+    assert failure_kind(raised.value) == kind and error_code(raised.value) == code
+    assert raised.value.reason == "for 358-1921"
+
+
+def test_a_network_failure_on_the_way_is_a_connection_failure():
+    class Unreachable:
+        def execute_statement(self, **_request):
+            raise EndpointConnectionError(endpoint_url="https://rds-data.eu-west-1.amazonaws.com")
+
+    with pytest.raises(ConnectionFailed) as raised:
+        make_client(Unreachable()).query("SELECT 1")
+    assert error_code(raised.value) == "EndpointConnectionError"
+
+
 def test_a_client_without_database_names_none(rds_data):
     client, stubber = rds_data
     sql = "CREATE DATABASE IF NOT EXISTS `churnguard` CHARACTER SET utf8mb4"
@@ -232,9 +287,9 @@ def test_other_errors_are_not_retried(rds_data):
         service_message="code: 1064",
     )
     sleeps: list[float] = []
-    with pytest.raises(client.exceptions.BadRequestException, match="1064"):
+    with pytest.raises(StatementRefused, match="1064") as raised:
         make_client(client, sleeps).execute("SELEC 1")
-    assert sleeps == []
+    assert sleeps == [] and raised.value.code == "BadRequestException"
 
 
 def test_placeholder_errors_name_the_parameter_never_a_value():

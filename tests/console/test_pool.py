@@ -18,6 +18,7 @@ from churnguard.db import connect
 from churnguard.engine.deadline import DatabaseTimeout, Deadline
 from churnguard.engine.failures import DatabaseUnreachable
 from churnguard.engine.recommend import Engine, RecordUnconfirmed, UnknownCustomerError
+from churnguard.pymysql_errors import as_failure
 from tests.console.conftest import HIGH_RISK, NEGATIVE_MESSAGE
 from tests.engine.faults import SpareServer, spare_server  # noqa: F401  (fixture, used below)
 
@@ -165,11 +166,11 @@ def test_a_killed_server_between_calls_is_unreachable_in_words_then_works_after_
     ("error", "usable"),
     [
         (UnknownCustomerError("no customer"), True),
-        (pymysql.err.ProgrammingError(1146, "Table 'churnguard.customers' doesn't exist"), True),
-        (pymysql.err.OperationalError(2013, "Lost connection to server during query"), False),
+        (as_failure(pymysql.err.ProgrammingError(1146, "Table 'churnguard.customers' doesn't exist")), True),
+        (as_failure(pymysql.err.OperationalError(2013, "Lost connection to server during query")), False),
         (DatabaseTimeout("the database did not answer"), False),
         (DatabaseUnreachable("cannot connect"), False),
-        (RecordUnconfirmed(1, "database error 2013"), False),
+        (RecordUnconfirmed("database error 2013"), False),
         (RuntimeError("a bug"), False),
     ],
 )

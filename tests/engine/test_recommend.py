@@ -142,33 +142,6 @@ def test_injection_attempts_are_data_and_leave_the_tables_intact(engine: Engine,
     }
 
 
-def test_a_failure_after_the_insert_rolls_the_answer_back(engine: Engine, engine_db: PyMySqlClient):
-    class FailsAfterInsert:
-        """Passes everything through, then fails where the new row's id is read back."""
-
-        def __init__(self, inner: PyMySqlClient) -> None:
-            self.inner = inner
-
-        def query(self, sql, params=None):
-            if "LAST_INSERT_ID" in sql:
-                raise ConnectionError("connection lost")
-            return self.inner.query(sql, params)
-
-        def execute(self, sql, params=None):
-            return self.inner.execute(sql, params)
-
-        def transaction(self):
-            return self.inner.transaction()
-
-        def close(self):
-            self.inner.close()
-
-    before = count(engine_db, "offers_log")
-    with pytest.raises(ConnectionError):
-        engine.recommend(FailsAfterInsert(engine_db), validate_request(*HIGH_RISK))
-    assert count(engine_db, "offers_log") == before
-
-
 def test_a_message_over_the_comprehend_limit_is_cut_and_the_answer_says_so(
     engine: Engine, engine_db: PyMySqlClient
 ):

@@ -21,6 +21,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
+from churnguard.dataapi import DataApiClient
 from churnguard.db import connect, parse_url
 from churnguard.engine.deadline import Deadline
 
@@ -181,10 +182,20 @@ def test_only_post_is_accepted(api):
 
 
 def test_a_failing_data_api_gets_503_and_records_nothing(api, engine_db_url, caplog):
-    def failing_client(**_settings):
-        raise ClientError(
-            {"Error": {"Code": "BadRequestException", "Message": "Communications link failure"}},
-            "ExecuteStatement",
+    class FailingService:
+        def execute_statement(self, **_request):
+            raise ClientError(
+                {"Error": {"Code": "BadRequestException", "Message": "Communications link failure"}},
+                "ExecuteStatement",
+            )
+
+    def failing_client(*, cluster_arn, secret_arn, database, deadline):
+        return DataApiClient(
+            FailingService(),
+            resource_arn=cluster_arn,
+            secret_arn=secret_arn,
+            database=database,
+            deadline=deadline,
         )
 
     api.CLIENT_FACTORY = failing_client
@@ -193,7 +204,7 @@ def test_a_failing_data_api_gets_503_and_records_nothing(api, engine_db_url, cap
         status, answer = post(api, HIGH_RISK)
     assert status == 503 and "nothing was recorded" in answer["error"]
     assert offers(engine_db_url) == before
-    assert "database statement (ClientError, BadRequestException)" in caplog.text
+    assert "database statement (StatementRefused, BadRequestException)" in caplog.text
 
 
 def test_a_connection_lost_mid_call_gets_503_and_records_nothing(api, engine_db_url, mariadb_url):

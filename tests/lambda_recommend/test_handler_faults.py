@@ -234,23 +234,12 @@ def test_comprehend_failing_on_aurora_is_a_degraded_200_through_the_data_api(
         service_message="Error code: 1871; SQLState: HY000; Message: Aurora ML Comprehend: Rate exceeded",
         http_status_code=400,
     )
-    stubber.add_response(
-        "begin_transaction", {"transactionId": "tx-1"}, {**_target(), "database": "churnguard"}
-    )
-    stubber.add_response(
-        "execute_statement",
-        {"numberOfRecordsUpdated": 1},
-        {**_statement(), "continueAfterTimeout": True, "transactionId": "tx-1"},
-    )
+    # The answer's row: one INSERT outside any transaction (the service commits it), its id in
+    # generatedFields, as the rds-data service model describes ExecuteStatement's response.
     stubber.add_response(
         "execute_statement",
-        {"columnMetadata": [{"label": "id", "typeName": "BIGINT"}], "records": [[{"longValue": 77}]]},
-        {**_statement(parameters=False), "includeResultMetadata": True, "transactionId": "tx-1"},
-    )
-    stubber.add_response(
-        "commit_transaction",
-        {"transactionStatus": "Transaction Committed"},
-        {**_target(), "transactionId": "tx-1"},
+        {"numberOfRecordsUpdated": 1, "generatedFields": [{"longValue": 77}]},
+        _statement(),
     )
     response, answer, _ = post(api)
     assert response["statusCode"] == 200, answer
