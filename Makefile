@@ -17,7 +17,7 @@ export SAGEMAKER_SUPPRESS_V2_WARNING := 1
 # cdk.json runs `python3 app.py`: the project's interpreter must come first.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: install lock test demo train synth deploy verify destroy cost bench lint clean
+.PHONY: install lock test demo train synth bootstrap deploy verify destroy cost bench lint clean
 
 # The exact versions (and hashes) of every Python dependency, for Python 3.11-3.13 on any platform;
 # the project itself goes in editable on top, without resolving anything again (docs/dependencies.md).
@@ -67,6 +67,12 @@ $(OUT)/metadata.json: | $(STAMP)
 
 synth: $(STAMP) node_modules/.installed $(OUT)/metadata.json
 	$(CDK) synth --quiet -c model_dir=$(OUT) $(CDK_ARGS)
+
+# Once per account and region: CDK's asset bucket and roles (CloudFormation stack CDKToolkit), in the
+# account and region of your credentials (or ARGS=aws://ACCOUNT/REGION). `cdk bootstrap` runs the app
+# too, so it goes through make for the same quiet jsii and the same model folder as synth.
+bootstrap: $(STAMP) node_modules/.installed $(OUT)/metadata.json
+	$(CDK) bootstrap -c model_dir=$(OUT) $(CDK_ARGS) $(ARGS)
 
 # Every deployed model folder is kept by id first (artifacts/models/<id>), so rolling back is always
 # `make deploy OUT=artifacts/models/<old id>` (docs/lifecycle.md).

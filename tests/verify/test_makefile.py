@@ -73,3 +73,28 @@ def test_make_verify_never_trains():
     )
 
     assert "churnguard train" not in result.stdout
+
+
+def test_make_bootstrap_runs_cdk_bootstrap_with_the_apps_options_and_quiet_jsii():
+    """`cdk bootstrap` runs the app: through make it gets the model folder and the exported variables
+    that keep jsii's Node.js banner off the screen (printed as Python byte strings otherwise)."""
+    result = subprocess.run(
+        [
+            "make",
+            "-n",
+            "-W",
+            ".venv/.installed",
+            "bootstrap",
+            "OUT=models/v2",
+            "ARGS=aws://123456789012/eu-west-1",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    (command,) = [line for line in result.stdout.splitlines() if "cdk bootstrap" in line]
+    assert command.split()[-4:] == ["bootstrap", "-c", "model_dir=models/v2", "aws://123456789012/eu-west-1"]
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION" in makefile
