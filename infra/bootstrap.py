@@ -197,20 +197,41 @@ class DatabaseBootstrap(Construct):
         )
 
     def grant_read_seed_data(self, role: iam.IRole) -> None:
-        """GetObject (and a listing limited to that key) on each seed CSV, exactly those objects: what
-        HEAD and LOAD DATA need. Nothing when the stack seeds nothing."""
-        for asset in (self.seed_data, self.seed_messages):
-            if asset is None:
-                continue
-            role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    actions=["s3:GetObject", "s3:GetObjectVersion"], resources=[asset_object_arn(asset)]
-                )
-            )
+        """The bootstrap function's HEAD of each seed CSV: GetObject on exactly those objects, and a
+        listing limited to each key, so a missing object answers 404 rather than 403. Nothing when the
+        stack seeds nothing."""
+        for asset in self._seed_assets():
+            self._grant_get(role, asset)
             role.add_to_principal_policy(
                 iam.PolicyStatement(
                     actions=["s3:ListBucket"],
-                    resources=[asset_bucket_arn(asset)],
+                    resources=[asset_bucket_arn(self, asset.s3_bucket_name)],
                     conditions={"StringEquals": {"s3:prefix": asset.s3_object_key}},
                 )
             )
+
+    def grant_load_seed_data(self, role: iam.IRole) -> None:
+        """Aurora's LOAD DATA FROM S3 of each seed CSV, for the cluster's S3 role: GetObject and
+        GetObjectVersion on exactly those objects, and ListBucket on their bucket as AWS's Aurora
+        policy states it, without a prefix condition (AWS does not say which prefix Aurora lists;
+        docs/infra.md). Nothing when the stack seeds nothing."""
+        assets = self._seed_assets()
+        for asset in assets:
+            self._grant_get(role, asset)
+        if assets:
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["s3:ListBucket"], resources=[asset_bucket_arn(self, assets[0].s3_bucket_name)]
+                )
+            )
+
+    def _seed_assets(self) -> list[s3_assets.Asset]:
+        return [asset for asset in (self.seed_data, self.seed_messages) if asset is not None]
+
+    def _grant_get(self, role: iam.IRole, asset: s3_assets.Asset) -> None:
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject", "s3:GetObjectVersion"],
+                resources=[asset_object_arn(self, asset.s3_bucket_name, asset.s3_object_key)],
+            )
+        )

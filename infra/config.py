@@ -39,6 +39,8 @@ _INSTANCE_CLASS = re.compile(r"^[a-z][a-z0-9-]*\.[0-9]*x?[a-z0-9]+$")
 _ENDPOINT_INSTANCE_TYPE = re.compile(r"^ml\.[a-z][a-z0-9-]*\.[0-9]*x?[a-z0-9]+$")
 # An Availability Zone name such as us-east-1a or eu-central-1b (not a Local Zone or a zone id).
 _AVAILABILITY_ZONE = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-[0-9]+[a-z]$")
+# A KMS key ARN (not an alias or a bare key id): an IAM statement's Resource must name the key itself.
+_KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z]{2}(?:-[a-z]+)+-[0-9]+:[0-9]{12}:key/[A-Za-z0-9-]+$")
 
 # The defaults cdk.json also states; repeated here so a missing cdk.json entry still synthesizes.
 DEFAULTS: dict[str, Any] = {
@@ -61,6 +63,7 @@ DEFAULTS: dict[str, Any] = {
     "availability_zones": "",
     "console": False,
     "sagemaker_training": False,
+    "asset_key_arn": "",
 }
 
 
@@ -92,6 +95,9 @@ class StackOptions:
     console: bool = False  # the agent console (infra/console.py, docs/console.md)
     # A SageMaker training role and key for `churnguard train --sagemaker` (infra/training_role.py).
     sagemaker_training: bool = False
+    # The customer managed key of the CDK bootstrap's asset bucket, when it was bootstrapped with
+    # --bootstrap-kms-key-id: the roles that read assets get kms:Decrypt on it (docs/infra.md).
+    asset_key_arn: str = ""
 
     @property
     def is_prod(self) -> bool:
@@ -150,6 +156,9 @@ def validate_options(raw: Mapping[str, Any], *, repo_root: Path = REPO_ROOT) -> 
         availability_zones=_zones(raw, "availability_zones"),
         console=_boolean(raw, "console"),
         sagemaker_training=_boolean(raw, "sagemaker_training"),
+        asset_key_arn=_optional_pattern(
+            raw, "asset_key_arn", _KMS_KEY_ARN, "a KMS key ARN such as arn:aws:kms:REGION:ACCOUNT:key/ID"
+        ),
     )
 
 
@@ -193,6 +202,11 @@ def _pattern(raw: Mapping[str, Any], key: str, pattern: re.Pattern[str], what: s
     if not pattern.match(value):
         raise OptionError(f"option {key}={value!r} is not valid; use {what}")
     return value
+
+
+def _optional_pattern(raw: Mapping[str, Any], key: str, pattern: re.Pattern[str], what: str) -> str:
+    """Empty (not set) or a value matching `pattern`."""
+    return _pattern(raw, key, pattern, f"{what}, or leave it empty") if str(raw[key] or "").strip() else ""
 
 
 def _parse_number(raw: Mapping[str, Any], key: str, what: str) -> float:

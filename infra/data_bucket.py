@@ -78,13 +78,12 @@ class DataBucket(Construct):
         )
 
     def grant_aurora_access(self, role: iam.IRole) -> None:
-        """What LOAD DATA FROM S3 and SELECT INTO OUTFILE S3 need, on the Aurora prefixes only."""
+        """What LOAD DATA FROM S3 and SELECT INTO OUTFILE S3 need: objects under the Aurora prefixes
+        only, and ListBucket on the bucket as AWS's Aurora S3 policy states it, with no s3:prefix
+        condition, because AWS does not say which prefix Aurora lists with (docs/infra.md). A listing
+        shows key names, never contents."""
         role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["s3:ListBucket"],
-                resources=[self.bucket.bucket_arn],
-                conditions={"StringLike": {"s3:prefix": [f"{prefix}*" for prefix in AURORA_PREFIXES]}},
-            )
+            iam.PolicyStatement(actions=["s3:ListBucket"], resources=[self.bucket.bucket_arn])
         )
         role.add_to_principal_policy(
             iam.PolicyStatement(

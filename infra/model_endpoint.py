@@ -1,7 +1,8 @@
 """The SageMaker endpoint that scores churn for Aurora's will_churn(): built-in XGBoost, our artifact.
 
-The artifact is `model.tar.gz` from the training run, uploaded as a CDK asset; the execution role may
-read exactly that object and pull exactly the XGBoost repository. Serverless inference by default
+The artifact is `model.tar.gz` from the training run, uploaded as a CDK asset under a key that keeps
+the `.tar.gz` SageMaker requires (infra/tarball_asset.py); the execution role may read exactly that
+object and pull exactly the XGBoost repository. Serverless inference by default
 (nothing billed while idle); a real-time instance by option. The endpoint's log group is the stack's
 own, so it is tagged, has a retention and goes (or stays) with the stack like every other log group.
 """
@@ -13,13 +14,13 @@ from pathlib import Path
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from infra.asset_arns import asset_object_arn
 from infra.log_retention import LOG_RETENTION
 from infra.nag import acknowledge
+from infra.tarball_asset import tarball_asset
 from infra.xgboost_image import IMAGE_URI_KEY, REGISTRY_ACCOUNT_KEY, xgboost_image_mapping
 
 VARIANT_NAME = "AllTraffic"
@@ -45,7 +46,7 @@ class ModelEndpoint(Construct):
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
         self.endpoint_name = endpoint_name
-        self.artifact = s3_assets.Asset(self, "Artifact", path=str(artifact_path))
+        self.artifact = tarball_asset(self, "Artifact", artifact_path)
         images = xgboost_image_mapping(self, "XGBoostImages")
 
         self.role = iam.Role(
@@ -60,7 +61,7 @@ class ModelEndpoint(Construct):
         self.role.add_to_policy(
             iam.PolicyStatement(
                 actions=["s3:GetObject"],
-                resources=[asset_object_arn(self.artifact)],
+                resources=[asset_object_arn(self, self.artifact.bucket_name, self.artifact.object_key)],
             )
         )
         self.role.add_to_policy(

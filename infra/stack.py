@@ -17,6 +17,7 @@ from constructs import Construct
 
 from churnguard.constants import DATABASE_NAME
 from infra.api import EngineWiring, RecommendApi
+from infra.asset_arns import grant_asset_key_decrypt
 from infra.availability_zones import availability_zones_for
 from infra.bootstrap import DatabaseBootstrap, deploy_sql_files, write_seed_csv, write_seed_messages_csv
 from infra.config import StackOptions
@@ -154,7 +155,15 @@ class ChurnguardStack(cdk.Stack):
         )
         self.database.grant_data_api(self.bootstrap.handler.role, admin=True)
         # LOAD DATA FROM S3 runs inside Aurora with the cluster's S3 role.
-        self.bootstrap.grant_read_seed_data(self.database.s3_role)
+        self.bootstrap.grant_load_seed_data(self.database.s3_role)
+        if options.asset_key_arn:
+            # The roles that GET CDK assets (SageMaker the model, Aurora the seed CSVs), when the
+            # bootstrap bucket is encrypted with a key of the user's own (docs/infra.md).
+            readers = [self.endpoint.role] if self.endpoint is not None else []
+            if options.seed_sample_data:
+                readers.append(self.database.s3_role)
+            for reader in readers:
+                grant_asset_key_decrypt(reader, options.asset_key_arn)
         # The bootstrap needs a running cluster, its Data API endpoints and (for will_churn) the endpoint.
         # Only the custom resource waits: its function's role is referenced by the KMS key policy,
         # which the cluster's secret needs first, so the whole construct waiting would be a cycle.

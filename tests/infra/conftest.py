@@ -36,6 +36,7 @@ PROD_OPTIONS = {
     "seed_rows": "50",
     "sagemaker_training": "true",
     "console": "true",
+    "asset_key_arn": "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
 }
 
 

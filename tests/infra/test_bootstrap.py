@@ -181,11 +181,28 @@ def test_seed_objects_are_the_only_s3_objects_the_seed_readers_may_get(prod_synt
         assert {object_key_of(resource) for resource in resources} == seed_keys, role
         assert len(resources) == 2, role
         assert "*" not in json.dumps(resources), role
-        asset_bucket = [s for s in statements if ASSET_BUCKET in json.dumps(s["Resource"])]
-        assert len(asset_bucket) == 4, "GetObject and a ListBucket limited to the key, for each CSV"
-        listings = [s for s in asset_bucket if s["Action"] == "s3:ListBucket"]
-        prefixes = [s["Condition"]["StringEquals"]["s3:prefix"] for s in listings]
-        assert set(prefixes) == seed_keys and len(prefixes) == 2, role
+
+
+def test_the_bootstrap_function_lists_only_the_seed_keys(prod_synth: Synthesized) -> None:
+    """Its HEAD needs ListBucket only to tell a missing object (404) from a forbidden one (403)."""
+    (_, function) = prod_synth.function_with_handler(BOOTSTRAP_HANDLER)
+    env = function["Properties"]["Environment"]["Variables"]
+    statements = prod_synth.role_statements(seed_roles(prod_synth)["bootstrap"])
+    asset_bucket = [s for s in statements if ASSET_BUCKET in json.dumps(s["Resource"])]
+    assert len(asset_bucket) == 4, "GetObject and a ListBucket limited to the key, for each CSV"
+    listings = [s for s in asset_bucket if s["Action"] == "s3:ListBucket"]
+    prefixes = [s["Condition"]["StringEquals"]["s3:prefix"] for s in listings]
+    assert set(prefixes) == {asset_key(env[name]) for name in SEED_URI_VARIABLES} and len(prefixes) == 2
+
+
+def test_aurora_lists_the_seed_bucket_as_aws_documents_it(prod_synth: Synthesized) -> None:
+    """AWS's Aurora S3 policy grants ListBucket on the bucket with no condition: so does the stack."""
+    statements = prod_synth.role_statements(seed_roles(prod_synth)["aurora s3"])
+    asset_bucket = [s for s in statements if ASSET_BUCKET in json.dumps(s["Resource"])]
+    (listing,) = [s for s in asset_bucket if s["Action"] == "s3:ListBucket"]
+    assert "Condition" not in listing
+    assert not json.dumps(listing["Resource"]).endswith('*"]}'), "the bucket itself, not its objects"
+    assert len(asset_bucket) == 3, "GetObject on each CSV and one listing of their bucket"
 
 
 def test_without_seed_data_nothing_is_uploaded_or_granted(default_synth: Synthesized) -> None:
@@ -197,3 +214,11 @@ def test_without_seed_data_nothing_is_uploaded_or_granted(default_synth: Synthes
     for role, role_id in seed_roles(default_synth).items():
         statements = default_synth.role_statements(role_id)
         assert ASSET_BUCKET not in json.dumps(statements), role
+
+
+def test_aurora_decrypts_the_seed_csvs_only_with_a_given_bootstrap_key(
+    default_synth: Synthesized, prod_synth: Synthesized
+) -> None:
+    for synth, expected in ((default_synth, []), (prod_synth, [PROD_OPTIONS["asset_key_arn"]])):
+        statements = synth.role_statements(seed_roles(synth)["aurora s3"])
+        assert [s["Resource"] for s in statements if s["Action"] == "kms:Decrypt"] == expected

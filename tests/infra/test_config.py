@@ -78,6 +78,8 @@ def test_absolute_model_dir_is_kept() -> None:
         ("availability_zones", "us-east-1a,us-west-2a", "availability_zones='us-east-1a,us-west-2a' is not"),
         ("availability_zones", "use1-az1,use1-az2", "availability_zones='use1-az1,use1-az2' is not valid"),
         ("availability_zones", "us-east-1a,us-east-1a", "availability_zones='us-east-1a,us-east-1a' is not"),
+        ("asset_key_arn", "alias/cdk", "asset_key_arn='alias/cdk' is not valid; use a KMS key ARN"),
+        ("asset_key_arn", "1234abcd-12ab-34cd-56ef-1234567890ab", "asset_key_arn='1234abcd-12ab-34cd-56ef-"),
     ],
 )
 def test_invalid_option_is_rejected_naming_it(key: str, value: str, expected: str) -> None:
@@ -108,3 +110,9 @@ def test_availability_zones_accept_a_comma_list_or_a_json_list() -> None:
         "eu-west-1c",
     )
     assert options(availability_zones="").availability_zones == ()
+
+
+def test_asset_key_arn_is_empty_by_default_and_kept_when_it_names_a_key() -> None:
+    assert options().asset_key_arn == ""
+    arn = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    assert options(asset_key_arn=f" {arn} ").asset_key_arn == arn

@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_cdk.assertions import Match, Template
 
 from churnguard.constants import PROJECT_TAG_KEY, PROJECT_TAG_VALUE, XGBOOST_CONTAINER_VERSION
 from infra.xgboost_image import xgboost_image_uris
-from tests.infra.conftest import Synthesized
+from tests.infra.conftest import PROD_OPTIONS, Synthesized
 
 SAGEMAKER_TYPES = ("AWS::SageMaker::Model", "AWS::SageMaker::EndpointConfig", "AWS::SageMaker::Endpoint")
 
@@ -51,6 +52,26 @@ def test_model_serves_the_trained_artifact(default_synth: Synthesized, trained_m
     url = model["Properties"]["PrimaryContainer"]["ModelDataUrl"]
     assert url["Fn::Sub"].startswith("s3://cdk-")
     assert default_synth.asset_path(url).read_bytes() == (trained_model_dir / "model.tar.gz").read_bytes()
+
+
+def test_model_data_url_ends_in_tar_gz_as_create_model_requires(default_synth: Synthesized) -> None:
+    """CreateModel: ModelDataUrl "must point to a single gzip compressed tar archive (.tar.gz suffix)"."""
+    (_, model) = default_synth.only("AWS::SageMaker::Model")
+    model_data_url = model["Properties"]["PrimaryContainer"]["ModelDataUrl"]
+    Template.from_json(default_synth.template).has_resource_properties(
+        "AWS::SageMaker::Model",
+        {"PrimaryContainer": {"ModelDataUrl": {"Fn::Sub": Match.string_like_regexp(r"^s3://.+\.tar\.gz$")}}},
+    )
+    key = model_data_url["Fn::Sub"].rsplit("/", 1)[-1]
+    # `cdk deploy` uploads the staged file to exactly that key.
+    manifest = json.loads((default_synth.outdir / f"{default_synth.stack_name}.assets.json").read_text())
+    uploads = [
+        (asset["source"]["path"], destination["objectKey"])
+        for asset in manifest["files"].values()
+        for destination in asset["destinations"].values()
+        if destination["objectKey"] == key
+    ]
+    assert uploads == [(default_synth.asset_path(model_data_url).name, key)]
 
 
 def test_execution_role_reads_only_the_artifact(default_synth: Synthesized) -> None:
@@ -156,3 +177,17 @@ def test_no_endpoint_log_group_without_an_endpoint(in_database_synth: Synthesize
         for g in in_database_synth.resources("AWS::Logs::LogGroup").values()
     ]
     assert not any("sagemaker" in name.lower() for name in names)
+
+
+def test_execution_role_decrypts_assets_only_with_a_given_bootstrap_key(
+    default_synth: Synthesized, prod_synth: Synthesized
+) -> None:
+    for synth, expected in ((default_synth, []), (prod_synth, [PROD_OPTIONS["asset_key_arn"]])):
+        (_, model) = synth.only("AWS::SageMaker::Model")
+        statements = synth.role_statements(model["Properties"]["ExecutionRoleArn"]["Fn::GetAtt"][0])
+        kms = [s for s in statements if "kms:" in json.dumps(s["Action"])]
+        assert [s["Resource"] for s in kms] == expected
+        for statement in kms:
+            assert statement["Action"] == "kms:Decrypt"
+            via_s3 = {"Fn::Join": ["", ["s3.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}
+            assert statement["Condition"] == {"StringEquals": {"kms:ViaService": via_s3}}
