@@ -107,4 +107,7 @@ def _seed(client: SqlClient, seed: S3Object | None, target: SeedTarget, aurora: 
     load = seed_statements(client, seed, target)
     if not load:
         return f"skipped: {target.table} already has rows", 0
-    return SEED_LOADED, run_planned(client, load)
+    # SET ROLE holds for its session only; the Data API keeps one session for a transaction's statements.
+    with client.transaction():
+        count = run_planned(client, load)
+    return SEED_LOADED, count

@@ -12,11 +12,17 @@ backslash is just a character and a line break inside quotes stays in the messag
 
 Each load runs only while its table has no rows, so a deploy never duplicates or overwrites real data.
 The URIs are embedded in the statements (LOAD DATA cannot bind them), hence the strict URI check.
+
+On Aurora MySQL 3 the admin holds AWS_LOAD_S3_ACCESS as a role, and "you also activate the role by
+using the SET ROLE role_name or SET ROLE ALL statement. … This only applies to the current active
+session" (Aurora User Guide, LoadFromS3 page): each load is preceded by SET ROLE ALL, and the two must
+be sent in one session, which over the Data API means one transaction (churnguard.bootstrap.runner).
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -32,6 +38,9 @@ MESSAGES_TABLE = "customer_messages"
 MESSAGES_SOURCE_NAME = "seed messages"
 # customer_messages' columns (sql/10_schema.sql) except the AUTO_INCREMENT id, in the CSV's order.
 MESSAGE_COLUMNS = ("area_code", "phone", "message", "received_at")
+# Activates every role granted to the session's user, whether held directly or through another role
+# (AWS does not say which is the admin's case for AWS_LOAD_S3_ACCESS; docs/infra.md).
+ACTIVATE_ROLES = "SET ROLE ALL"
 # s3://bucket/key or Aurora's s3-<region>://bucket/key; key characters that cannot end a SQL literal.
 _S3_URI = re.compile(
     r"s3(-(?P<region>[a-z]{2}(-[a-z]+)+-\d))?://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/"
@@ -135,8 +144,10 @@ def load_from_s3_statement(seed: S3Object, target: SeedTarget = CUSTOMERS_SEED) 
 def seed_statements(
     client: SqlClient, seed: S3Object, target: SeedTarget = CUSTOMERS_SEED
 ) -> list[PlannedStatement]:
-    """The load statement while the target table is empty; nothing once it holds any row."""
+    """SET ROLE ALL then the load, while the target table is empty; nothing once it holds any row.
+    Run them in one session (one transaction), or the load runs without the activated role."""
     rows = client.query(f"SELECT EXISTS(SELECT 1 FROM {target.table}) AS has_rows")
     if rows and int(rows[0]["has_rows"]):
         return []
-    return [load_from_s3_statement(seed, target)]
+    activate = PlannedStatement(target.source, 1, None, ACTIVATE_ROLES, ACTIVATE_ROLES)
+    return [activate, dataclasses.replace(load_from_s3_statement(seed, target), number=2)]

@@ -274,7 +274,8 @@ def test_seed_load_is_planned_only_while_customers_is_empty(target, app_secret_a
     run(target, app_secret_arn, "Create")
     seed = parse_seed_uri("s3://churnguard-data/seed/customers.csv")
     with target.admin() as admin:
-        (load,) = seed_statements(admin, seed)
+        (activate, load) = seed_statements(admin, seed)
+        assert activate.sql == "SET ROLE ALL", "the admin's AWS_LOAD_S3_ACCESS role, active in the session"
         assert load.sql.startswith("LOAD DATA FROM S3 FILE 's3://churnguard-data/seed/customers.csv'")
         insert_customer_with_message(target)
         assert seed_statements(admin, seed) == []
@@ -353,7 +354,8 @@ def test_seed_messages_load_is_planned_only_while_customer_messages_is_empty(tar
     run(target, app_secret_arn, "Create")
     seed = parse_seed_uri("s3://churnguard-data/seed/messages.csv")
     with target.admin() as admin:
-        (load,) = seed_statements(admin, seed, MESSAGES_SEED)
+        (activate, load) = seed_statements(admin, seed, MESSAGES_SEED)
+        assert activate.sql == "SET ROLE ALL"
         assert load.sql.startswith(
             "LOAD DATA FROM S3 FILE 's3://churnguard-data/seed/messages.csv' "
             "IGNORE INTO TABLE customer_messages "

@@ -37,6 +37,7 @@ class StubbedAws:
         self.clients: dict[str, Any] = {}
         self.stubbers: dict[str, Stubber] = {}
         self.sql_sent: list[tuple[str | None, str]] = []
+        self.calls: list[tuple[str, str | None]] = []  # (operation, transactionId) in order
         for service in ("rds-data", "secretsmanager", "s3"):
             client = boto3.client(
                 service, region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing"
@@ -46,9 +47,13 @@ class StubbedAws:
         self.clients["rds-data"].meta.events.register(
             "provide-client-params.rds-data.ExecuteStatement", self._record
         )
+        self.clients["rds-data"].meta.events.register("provide-client-params.rds-data.*", self._record_call)
 
     def _record(self, params: dict[str, Any], **_: Any) -> None:
         self.sql_sent.append((params.get("database"), params["sql"]))
+
+    def _record_call(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        self.calls.append((model.name, params.get("transactionId")))
 
     def client(self, service: str, *args: Any, **kwargs: Any) -> Any:
         return self.clients[service]
@@ -131,15 +136,41 @@ def expect_customers_count(aws: StubbedAws, has_rows: int, table: str = "custome
     )
 
 
+def expect_seed_load(aws: StubbedAws, transaction_id: str) -> None:
+    """SET ROLE ALL and LOAD DATA FROM S3 inside one Data API transaction, then its commit."""
+    target = {"resourceArn": CLUSTER, "secretArn": ADMIN_SECRET}
+    stub = aws.stubbers["rds-data"]
+    stub.add_response(
+        "begin_transaction", {"transactionId": transaction_id}, {**target, "database": "churnguard"}
+    )
+    for _ in range(2):
+        stub.add_response(
+            "execute_statement",
+            {"numberOfRecordsUpdated": 0},
+            {
+                **target,
+                "database": "churnguard",
+                "sql": ANY,
+                "continueAfterTimeout": True,
+                "transactionId": transaction_id,
+            },
+        )
+    stub.add_response(
+        "commit_transaction",
+        {"transactionStatus": "Transaction Committed"},
+        {**target, "transactionId": transaction_id},
+    )
+
+
 def test_create_on_aurora_sends_database_files_user_roles_and_seed_load_in_order(aws):
     expect_app_secret(aws)
     expect_seed_object(aws)
     aws.expect_statements(1, database=None)
     aws.expect_statements(3 + 5 + 2, database="churnguard")
     expect_customers_count(aws, has_rows=0)
-    aws.expect_statements(1, database="churnguard")
+    expect_seed_load(aws, "tx-customers")
     expect_customers_count(aws, has_rows=0, table="customer_messages")
-    aws.expect_statements(1, database="churnguard")
+    expect_seed_load(aws, "tx-messages")
 
     result = handler.on_event({"RequestType": "Create"}, None)
 
@@ -164,13 +195,28 @@ def test_create_on_aurora_sends_database_files_user_roles_and_seed_load_in_order
     ]
     assert sent[9][1].startswith("GRANT AWS_SAGEMAKER_ACCESS, AWS_COMPREHEND_ACCESS, AWS_LOAD_S3_ACCESS")
     assert sent[10][1].startswith("SET DEFAULT ROLE AWS_SAGEMAKER_ACCESS")
-    assert sent[12][1].startswith(f"LOAD DATA FROM S3 FILE '{SEED_URI}' IGNORE INTO TABLE customers ")
-    assert sent[13][1] == "SELECT EXISTS(SELECT 1 FROM customer_messages) AS has_rows"
-    assert sent[14][1].startswith(
+    assert sent[12][1] == "SET ROLE ALL"
+    assert sent[13][1].startswith(f"LOAD DATA FROM S3 FILE '{SEED_URI}' IGNORE INTO TABLE customers ")
+    assert sent[14][1] == "SELECT EXISTS(SELECT 1 FROM customer_messages) AS has_rows"
+    assert sent[15][1] == "SET ROLE ALL"
+    assert sent[16][1].startswith(
         f"LOAD DATA FROM S3 FILE '{SEED_MESSAGES_URI}' IGNORE INTO TABLE customer_messages "
     )
-    assert len(sent) == 15
+    assert len(sent) == 17
     assert all(database == "churnguard" for database, _ in sent[1:])
+    # The role is activated in the load's own session: both statements in one transaction, committed
+    # after the load; every other statement outside any transaction.
+    seed_calls = [call for call in aws.calls if call[1] is not None or call[0] != "ExecuteStatement"]
+    assert seed_calls == [
+        ("BeginTransaction", None),
+        ("ExecuteStatement", "tx-customers"),
+        ("ExecuteStatement", "tx-customers"),
+        ("CommitTransaction", "tx-customers"),
+        ("BeginTransaction", None),
+        ("ExecuteStatement", "tx-messages"),
+        ("ExecuteStatement", "tx-messages"),
+        ("CommitTransaction", "tx-messages"),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -189,7 +235,8 @@ def test_update_loads_only_into_tables_that_are_still_empty(
     aws.expect_statements(10, database="churnguard")
     expect_customers_count(aws, has_rows=1)
     expect_customers_count(aws, has_rows=messages_have_rows, table="customer_messages")
-    aws.expect_statements(len(loaded_tables), database="churnguard")
+    for table in loaded_tables:
+        expect_seed_load(aws, f"tx-{table}")
 
     result = handler.on_event(
         {"RequestType": "Update", "PhysicalResourceId": "churnguard-db-bootstrap-x"}, None
