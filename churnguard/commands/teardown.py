@@ -11,10 +11,16 @@ from churnguard.aws_clients import NO_CREDENTIALS_HELP
 from churnguard.constants import NAME_PREFIX, PROJECT_TAGS
 from churnguard.cost.prices import PriceTable, load_price_table
 from churnguard.errors import UserError
-from churnguard.teardown.cdk_destroy import cdk_destroy_command, find_project_root, run_cdk_destroy
+from churnguard.teardown.cdk_destroy import (
+    CdkDestroyFailed,
+    cdk_destroy_command,
+    find_project_root,
+    run_cdk_destroy,
+)
 from churnguard.teardown.clients import AwsClients, clients_for
 from churnguard.teardown.costs import describe_with_cost, total_text
 from churnguard.teardown.leftovers import StackFinder
+from churnguard.teardown.stack_deletion import failed_project_stacks, finish_deletion
 from churnguard.teardown.sweep import FinalCheck, SweepOutcome, final_check, live_stack_names, sweep
 
 
@@ -25,8 +31,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Runs `cdk destroy --all --force`, then removes the SageMaker jobs, endpoints, models, "
         "training artifacts, log groups, manual snapshots, buckets, secrets and keys that carry the "
         "project's tags AND name prefix (nothing else); what a stage=prod stack retains is kept unless "
-        "--delete-retained. Lists everything still there with its monthly cost; exits 1 when anything "
-        "billable is left that was not kept on purpose.",
+        "--delete-retained. A stack `cdk destroy` leaves DELETE_FAILED (a bucket refilled by late access "
+        "logs) is emptied and deleted again, showing the wait for its VPC's network interfaces. Lists "
+        "everything still there with its monthly cost; exits 1 when anything billable is left that was "
+        "not kept on purpose.",
     )
     parser.add_argument("--dry-run", action="store_true", help="list what would be removed; remove nothing")
     parser.add_argument("--region", default=None, help="AWS region (default: AWS_REGION / your profile's)")
@@ -80,7 +88,13 @@ def _teardown(
             print(f"would run: {command} (in {root}); project stacks: {stacks}")
         else:
             print(f"running: {command} (in {root}, region {aws.region})", flush=True)
-            run_cdk_destroy(aws.region, root, context)
+            try:
+                run_cdk_destroy(aws.region, root, context)
+            except CdkDestroyFailed:
+                failed = failed_project_stacks(aws)
+                if not failed:
+                    raise
+                _finish_deletions(aws, failed)
     print(f"Sweeping {aws.region} for resources named {NAME_PREFIX}… AND tagged {tags}")
     outcome = sweep(aws, dry_run=dry_run, live_stacks=live_stack_names(aws), delete_retained=delete_retained)
     prices = load_price_table()
@@ -91,6 +105,20 @@ def _teardown(
     check = final_check(aws, delete_retained=delete_retained)
     _print_check(check, prices)
     return 0 if check.clean else 1
+
+
+def _finish_deletions(aws: AwsClients, stacks: list[str]) -> None:
+    """Retry the deletion of each stack `cdk destroy` left DELETE_FAILED; the sweep and the final check
+    run whatever the outcome, so the listing of what still bills ends the run either way."""
+    print(
+        f"`cdk destroy` left {', '.join(stacks)} DELETE_FAILED; emptying what arrived late and deleting "
+        "again (a VPC's deletion waits for its Lambda network interfaces, often 20 minutes or more)",
+        flush=True,
+    )
+    for name in stacks:
+        finished = finish_deletion(aws, name)
+        if not finished.deleted:
+            print(f"  {name}: not deleted after {finished.attempts} attempts ({finished.status})")
 
 
 def _print_outcome(outcome: SweepOutcome, prices: PriceTable, *, dry_run: bool) -> None:

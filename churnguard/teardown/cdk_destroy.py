@@ -2,8 +2,9 @@
 
 Why the CDK CLI rather than deleting stacks with boto3: `make deploy` creates the stacks with
 `cdk deploy --all`, and its counterpart knows exactly that set of stacks and deletes them in
-dependency order, with the same CLI version. The final check afterwards lists any project stack
-that survived (for example DELETE_FAILED), so nothing is assumed.
+dependency order, with the same CLI version. A project stack it leaves DELETE_FAILED is
+finished by churnguard.teardown.stack_deletion; the final check afterwards lists any project stack
+that survived, so nothing is assumed.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ CDK_DESTROY = ["npx", "--no-install", "cdk", "destroy", "--all", "--force"]
 SKIP_ZONE_CHECK_ENV = "CHURNGUARD_SKIP_ZONE_CHECK"
 
 Runner = Callable[..., subprocess.CompletedProcess]
+
+
+class CdkDestroyFailed(UserError):
+    """`cdk destroy` exited non-zero: a stack may be left DELETE_FAILED (teardown.stack_deletion)."""
 
 
 def find_project_root(start: Path | None = None) -> Path:
@@ -65,7 +70,7 @@ def run_cdk_destroy(
             "or pass --skip-cdk to only sweep"
         ) from error
     if completed.returncode != 0:
-        raise UserError(
+        raise CdkDestroyFailed(
             f"`{' '.join(command)}` failed with exit code {completed.returncode}; nothing was swept. "
             "Fix the error it printed and rerun, or pass --skip-cdk to sweep without it"
         )

@@ -22,6 +22,7 @@ class AwsClients:
     cloudformation: Any
     secretsmanager: Any
     cognito: Any
+    ec2: Any
 
 
 def clients_for(session: boto3.Session) -> AwsClients:
@@ -45,4 +46,5 @@ def clients_for(session: boto3.Session) -> AwsClients:
         cloudformation=client("cloudformation"),
         secretsmanager=client("secretsmanager"),
         cognito=client("cognito-idp"),
+        ec2=client("ec2"),
     )

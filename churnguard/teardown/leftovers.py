@@ -214,17 +214,22 @@ def _stored_bytes(aws: AwsClients, bucket: str, prefix: str = "") -> int | None:
     return total if count else None
 
 
-def _delete_object_versions(aws: AwsClients, bucket: str, prefix: str = "") -> None:
-    """Deletes every object version and delete marker under the prefix (plain objects have version "null")."""
+def delete_object_versions(aws: AwsClients, bucket: str, prefix: str = "") -> int:
+    """Deletes every object version and delete marker under the prefix (plain objects have version
+    "null"); returns how many it deleted."""
     batch: list[dict[str, str]] = []
+    deleted = 0
     for page in aws.s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix):
         for entry in page.get("Versions", []) + page.get("DeleteMarkers", []):
             batch.append({"Key": entry["Key"], "VersionId": entry["VersionId"]})
             if len(batch) == 1000:
                 aws.s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
+                deleted += len(batch)
                 batch = []
     if batch:
         aws.s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
+        deleted += len(batch)
+    return deleted
 
 
 class TrainingArtifactFinder:
@@ -271,7 +276,7 @@ class TrainingArtifactFinder:
         return found
 
     def remove(self, aws: AwsClients, leftover: Leftover) -> None:
-        _delete_object_versions(aws, leftover.details["bucket"], leftover.details["prefix"])
+        delete_object_versions(aws, leftover.details["bucket"], leftover.details["prefix"])
 
 
 class TrainingRunFinder:
@@ -340,7 +345,7 @@ class TrainingRunFinder:
         )
 
     def remove(self, aws: AwsClients, leftover: Leftover) -> None:
-        _delete_object_versions(aws, leftover.details["bucket"], leftover.details["prefix"])
+        delete_object_versions(aws, leftover.details["bucket"], leftover.details["prefix"])
 
 
 class LogGroupFinder:
@@ -448,7 +453,7 @@ class BucketFinder:
         return found
 
     def remove(self, aws: AwsClients, leftover: Leftover) -> None:
-        _delete_object_versions(aws, leftover.name)
+        delete_object_versions(aws, leftover.name)
         aws.s3.delete_bucket(Bucket=leftover.name)
 
 

@@ -12,7 +12,9 @@ import pytest
 import churnguard.commands.teardown as teardown_command
 from churnguard.cli import main
 from churnguard.errors import UserError
+from churnguard.teardown.cdk_destroy import CdkDestroyFailed
 from churnguard.teardown.clients import AwsClients, clients_for
+from churnguard.teardown.stack_deletion import Waiting, finish_deletion
 from tests.teardown.conftest import PROJECT, REGION, StackAnswers, inventory, seed_account, stack
 
 
@@ -154,3 +156,60 @@ def test_no_region_is_a_clear_error(
 
     assert main(["teardown", "--skip-cdk"]) == 2
     assert "no AWS region: pass --region" in capsys.readouterr().err
+
+
+def test_a_stack_cdk_destroy_left_delete_failed_is_finished_then_swept_and_checked(
+    stubbed_stacks: StackAnswers, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.teardown import test_stack_deletion as deletion
+
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket=deletion.LOG_BUCKET)
+    deletion.late_logs(2)
+    stubs = {"cloudformation": stubbed_stacks.stubber}
+
+    def failing_destroy(region: str, project_root: Path, context: list[str]) -> None:
+        raise CdkDestroyFailed("`npx --no-install cdk destroy --all --force` failed with exit code 1")
+
+    def cloudformation_deletes_the_bucket(_: float) -> None:
+        s3.delete_bucket(Bucket=deletion.LOG_BUCKET)  # refused had it not been emptied first
+
+    fast = Waiting(sleep=cloudformation_deletes_the_bucket)
+    monkeypatch.setattr(teardown_command, "run_cdk_destroy", failing_destroy)
+    monkeypatch.setattr(
+        teardown_command, "finish_deletion", lambda aws, name: finish_deletion(aws, name, fast)
+    )
+    stubbed_stacks.answer([stack(deletion.STACK, "DELETE_FAILED")])  # which stacks failed
+    deletion.describe(stubs, "DELETE_FAILED", name=deletion.STACK)
+    deletion.resources(stubs, bucket="DELETE_FAILED")
+    deletion.delete(stubs)
+    deletion.describe(stubs, "DELETE_IN_PROGRESS")
+    deletion.describe(stubs, "DELETE_COMPLETE")
+    stubbed_stacks.answer([], times=2)  # the sweep's live stacks, the final check's stacks
+
+    assert main(["teardown", "--region", REGION]) == 0
+
+    out = capsys.readouterr().out
+    assert f"`cdk destroy` left {deletion.STACK} DELETE_FAILED; emptying what arrived late" in out
+    assert f"emptied S3 bucket {deletion.LOG_BUCKET} again (2 objects arrived" in out
+    assert f"no network interfaces left in {deletion.VPC}" in out
+    assert f"  {deletion.STACK}: deleted" in out
+    assert out.rstrip().endswith("Final check: nothing billable left.")
+    assert deletion.LOG_BUCKET not in inventory()["buckets"]
+
+
+def test_a_failed_cdk_destroy_without_a_failed_stack_still_sweeps_nothing(
+    stubbed_stacks: StackAnswers, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed_account()
+    before = inventory()
+
+    def failing_destroy(region: str, project_root: Path, context: list[str]) -> None:
+        raise CdkDestroyFailed("`cdk destroy` failed with exit code 1; nothing was swept.")
+
+    monkeypatch.setattr(teardown_command, "run_cdk_destroy", failing_destroy)
+    stubbed_stacks.answer([stack("churnguard-dev", "CREATE_COMPLETE")])  # e.g. the synth failed
+
+    assert main(["teardown", "--region", REGION]) == 2
+    assert "nothing was swept" in capsys.readouterr().err
+    assert inventory() == before
