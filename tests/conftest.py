@@ -9,6 +9,7 @@ os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
 pytest_plugins = [
     "tests.fixtures.mariadb",
     "tests.fixtures.model",
+    "tests.fixtures.large_model",
     "tests.fixtures.public_data",
     "tests.fixtures.silent_server",
 ]

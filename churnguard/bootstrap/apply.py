@@ -26,6 +26,10 @@ LOGGER = logging.getLogger(__name__)
 OPTIONAL_SUFFIX = ".optional.sql"
 # CloudFormation shows the failure reason to the person deploying; keep the database's words short.
 MAX_CAUSE_CHARS = 600
+# The most SQL the RDS Data API takes in one call: botocore's rds-data model gives ExecuteStatement's
+# `sql` (shape SqlStatement) "max": 65536, and AWS's API reference the same length constraint
+# (docs/sql.md). The same text runs locally, so a longer statement is refused everywhere.
+MAX_STATEMENT_CHARS = 65_536
 
 
 class SqlSource(Protocol):
@@ -83,7 +87,8 @@ def describe(statement: PlannedStatement) -> str:
 
 
 def plan_files(sources: Iterable[SqlSource]) -> list[PlannedStatement]:
-    """Split every file and refuse data-destroying statements, before anything runs."""
+    """Split every file and refuse data-destroying statements and statements longer than the Data
+    API takes, before anything runs."""
     planned: list[PlannedStatement] = []
     for source in sources:
         try:
@@ -97,6 +102,11 @@ def plan_files(sources: Iterable[SqlSource]) -> list[PlannedStatement]:
                 raise BootstrapError(
                     f"{describe(step)} is refused: {reason}, and the bootstrap never destroys customer "
                     "data on deploy; write it idempotently (CREATE TABLE IF NOT EXISTS, ALTER TABLE ADD)"
+                )
+            if len(statement.text) > MAX_STATEMENT_CHARS:
+                raise BootstrapError(
+                    f"{describe(step)} is {len(statement.text):,} characters long; the RDS Data API "
+                    f"takes at most {MAX_STATEMENT_CHARS:,} in one statement: split it into several"
                 )
             planned.append(step)
     return planned

@@ -19,6 +19,7 @@ from churnguard.bootstrap.app_user import (
     validate_identifier,
 )
 from churnguard.bootstrap.apply import PlannedStatement, SqlSource, plan_files, run_files, run_planned
+from churnguard.bootstrap.replaced_parts import replaced_part_drops
 from churnguard.bootstrap.seed import CUSTOMERS_SEED, MESSAGES_SEED, S3Object, SeedTarget, seed_statements
 from churnguard.sql_client import SqlClient
 
@@ -78,6 +79,7 @@ def run_bootstrap(open_client: OpenClient, request: BootstrapRequest) -> Bootstr
     try:
         applied, refused_optional = run_files(client, file_steps)
         count += applied
+        count += run_planned(client, replaced_part_drops(client, file_steps))
         count += run_planned(client, [*user_steps, *role_steps], secrets=secrets)
         seed_status, loaded = _seed(client, request.seed, CUSTOMERS_SEED, request.aurora)
         count += loaded

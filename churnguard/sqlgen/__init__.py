@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+from churnguard.bootstrap.replaced_parts import part_name
 from churnguard.feature_spec import FeatureSpec, FeatureSpecError, check_feature_order
 from churnguard.sql_client import SqlClient
 from churnguard.sqlgen.files import (
@@ -26,16 +27,19 @@ from churnguard.sqlgen.files import (
 from churnguard.sqlgen.functions import (
     WILL_CHURN,
     SqlRenderError,
+    feature_parameters,
     render_one_hot_helpers,
     render_will_churn_alias,
     render_will_churn_compiled,
     will_churn_call,
 )
 from churnguard.sqlgen.model_compiler import ModelCompileError, TreeModel, check_model_features, read_model
+from churnguard.sqlgen.model_parts import STATEMENT_BUDGET, ModelPart, SplitModel, split_model
 from churnguard.sqlgen.statements import (
     call_centre_session_sql,
     call_centre_sql,
     endpoint_scoring_select_sql,
+    render_compiled_scoring,
     render_dba_interface,
     render_scoring_objects,
     scoring_select_sql,
@@ -82,24 +86,43 @@ def _joined(statements: list[str]) -> str:
     return "".join(f"{statement};\n\n" for statement in statements)
 
 
-def generated_files(spec: FeatureSpec, will_churn: list[str], scoring_select: str) -> list[SqlFile]:
-    """The model's objects in the order they depend on each other; only will_churn's body and the
-    bulk-scoring SELECT differ between the inference modes."""
+def generated_files(spec: FeatureSpec, will_churn: list[str], bulk_scoring: list[str]) -> list[SqlFile]:
+    """The model's objects in the order they depend on each other; only will_churn (with its parts)
+    and the bulk-scoring objects differ between the inference modes."""
     return [
         SqlFile("90_one_hot_helpers.sql", _joined(render_one_hot_helpers(spec))),
         SqlFile("91_will_churn.sql", _joined(will_churn)),
-        SqlFile("92_bulk_scoring.sql", _joined(render_scoring_objects(scoring_select))),
+        SqlFile("92_bulk_scoring.sql", _joined(bulk_scoring)),
         SqlFile("93_dba_interface.sql", _joined(render_dba_interface(spec))),
     ]
 
 
 def compiled_model_files(spec: FeatureSpec, model: TreeModel) -> list[SqlFile]:
-    return generated_files(spec, render_will_churn_compiled(spec, model), scoring_select_sql(spec, model))
+    """The model compiled into SQL, split into parts when it is too long for one statement."""
+    split = split_model(model, feature_parameters(spec), budget=expression_budget(spec, model))
+    return generated_files(
+        spec, render_will_churn_compiled(spec, model, split), render_compiled_scoring(spec, split)
+    )
+
+
+def expression_budget(spec: FeatureSpec, model: TreeModel) -> int:
+    """How long the model's expressions may be so that every statement holding one (a part,
+    will_churn, a view layer, the bulk-scoring view) stays within STATEMENT_BUDGET: the budget less
+    the longest of those statements written around empty expressions."""
+    empty_parts = (ModelPart(part_name(model.model_id, 999), ""),)
+    around = [
+        *render_will_churn_compiled(spec, model, SplitModel(model.model_id, "", ("",), empty_parts)),
+        *render_compiled_scoring(spec, SplitModel(model.model_id, "", ("",))),
+        *render_compiled_scoring(spec, SplitModel(model.model_id, "", ("",), empty_parts, ("", ""))),
+    ]
+    return STATEMENT_BUDGET - max(len(statement) for statement in around)
 
 
 def endpoint_model_files(spec: FeatureSpec, endpoint_name: str) -> list[SqlFile]:
     return generated_files(
-        spec, render_will_churn_alias(spec, endpoint_name), endpoint_scoring_select_sql(spec)
+        spec,
+        render_will_churn_alias(spec, endpoint_name),
+        render_scoring_objects(endpoint_scoring_select_sql(spec)),
     )
 
 

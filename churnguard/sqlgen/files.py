@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from churnguard.bootstrap.apply import plan_files, run_planned
+from churnguard.bootstrap.replaced_parts import replaced_part_drops
 from churnguard.sql_client import Params, SqlClient
 from churnguard.sql_splitter import split_statements
 
@@ -50,8 +51,11 @@ def read_template(name: str) -> str:
 
 def apply_sql_files(client: SqlClient, files: Iterable[SqlFile]) -> None:
     """Run every statement of every file in order, after checking them all; a failure raises
-    churnguard.bootstrap.BootstrapError naming the file, the statement and its line."""
-    run_planned(client, plan_files(files))
+    churnguard.bootstrap.BootstrapError naming the file, the statement and its line. When they
+    install will_churn, the parts of a previously installed split model are dropped after them."""
+    planned = plan_files(files)
+    run_planned(client, planned)
+    run_planned(client, replaced_part_drops(client, planned))
 
 
 def run_template(client: SqlClient, name: str, params: Params) -> int:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 
 from churnguard.feature_spec import Feature, FeatureSpec
-from churnguard.sqlgen.model_compiler import TreeModel, probability_expression
+from churnguard.sqlgen.model_compiler import TreeModel, sigmoid_expression
+from churnguard.sqlgen.model_parts import SplitModel
 
 WILL_CHURN = "will_churn"
 # Values a one-hot feature may test for; they are written into function bodies as literals (DDL
@@ -86,16 +87,35 @@ def render_will_churn_alias(spec: FeatureSpec, endpoint_name: str) -> list[str]:
     ]
 
 
-def render_will_churn_compiled(spec: FeatureSpec, model: TreeModel) -> list[str]:
-    """will_churn with the model compiled into its body: same name, same signature as the alias."""
-    parameters = [quote_identifier(name) for name in spec.names]
+def feature_parameters(spec: FeatureSpec) -> list[str]:
+    """The features as will_churn's body (and the bulk-scoring view) name them: quoted, bare."""
+    return [quote_identifier(name) for name in spec.names]
+
+
+def render_will_churn_compiled(spec: FeatureSpec, model: TreeModel, split: SplitModel) -> list[str]:
+    """will_churn with the model compiled into its body (`split`: whole, or calling the part functions
+    created first): same name, same signature as the alias."""
+    parameters = will_churn_parameters(spec)
+    parts = [
+        statement
+        for part in split.parts
+        for statement in (
+            f"DROP FUNCTION IF EXISTS {part.name}",
+            f"CREATE FUNCTION {part.name}({parameters})\n"
+            f"  RETURNS DOUBLE\n"
+            f"  DETERMINISTIC NO SQL\n"
+            f"  COMMENT 'churnguard: part of will_churn for model {model.model_id}'\n"
+            f"  RETURN {part.expression}",
+        )
+    ]
     return [
+        *parts,
         f"DROP FUNCTION IF EXISTS {WILL_CHURN}",
-        f"CREATE FUNCTION {WILL_CHURN}({will_churn_parameters(spec)})\n"
+        f"CREATE FUNCTION {WILL_CHURN}({parameters})\n"
         f"  RETURNS DOUBLE\n"
         f"  DETERMINISTIC NO SQL\n"
         f"  COMMENT 'churnguard: xgboost model compiled to SQL, {len(model.trees)} trees'\n"
-        f"  RETURN {probability_expression(model, parameters)}",
+        f"  RETURN {sigmoid_expression(split.terms)}",
     ]
 
 

@@ -1,6 +1,7 @@
 """Compile an xgboost binary:logistic model (its JSON dump, model.json) into one SQL expression.
 
-The expression is `1 / (1 + EXP(-(base_margin + tree_1 + ... + tree_n)))`, each tree nested IF()s.
+The expression is `1 / (1 + EXP(-(base_margin + tree_1 + ... + tree_n)))`, each tree nested IF()s
+(churnguard.sqlgen.model_parts cuts it into functions when it is too long for one statement).
 It must agree with xgboost to 1e-6, which takes care at the splits: xgboost tests
 `float32(x) < t` with `t` a float32, while SQL compares the DOUBLE value x. We therefore compile each
 threshold to the double boundary b at which float32 rounding of x flips to t (see `split_boundary`).
@@ -10,11 +11,12 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from churnguard.feature_spec import FeatureSpecError, check_feature_order
+from churnguard.lifecycle.identity import model_id_of
 
 
 class ModelCompileError(ValueError):
@@ -37,12 +39,14 @@ class TreeModel:
     feature_names: tuple[str, ...] | None
     base_margin: float
     trees: tuple[Tree, ...]
+    model_id: str  # the content hash of model.json (churnguard.lifecycle.identity)
 
 
 def read_model(path: str | Path) -> TreeModel:
     """Read model.json, refusing what the compiler does not handle rather than scoring it wrongly."""
     try:
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
+        model_bytes = Path(path).read_bytes()
+        document = json.loads(model_bytes.decode("utf-8"))
         learner = document["learner"]
         objective = learner["objective"]["name"]
         booster = learner["gradient_booster"]
@@ -61,6 +65,7 @@ def read_model(path: str | Path) -> TreeModel:
         feature_names=tuple(names) if names else None,
         base_margin=_base_margin(params["base_score"]),
         trees=trees,
+        model_id=model_id_of(model_bytes),
     )
 
 
@@ -115,7 +120,19 @@ def double_literal(value: float) -> str:
     return f"{value:.17e}"
 
 
-def tree_expression(tree: Tree, feature_sql: Sequence[str], node: int = 0) -> str:
+def if_expression(test: str, left: str, right: str) -> str:
+    # IF() rather than CASE: the same meaning, measurably cheaper per node on MariaDB.
+    return f"IF({test}, {left}, {right})"
+
+
+# How a split node is written from its test and its two subtrees' SQL (model_parts moves subtrees
+# that make a tree too long into functions of their own here).
+NodeWriter = Callable[[str, str, str], str]
+
+
+def tree_expression(
+    tree: Tree, feature_sql: Sequence[str], node: int = 0, *, write_node: NodeWriter = if_expression
+) -> str:
     """One tree as nested IF() expressions over the feature expressions (indexed like the model)."""
     if tree.left[node] == -1:
         return double_literal(tree.threshold[node])
@@ -129,21 +146,28 @@ def tree_expression(tree: Tree, feature_sql: Sequence[str], node: int = 0) -> st
     test = f"{value} {'<=' if inclusive else '<'} {double_literal(boundary)}"
     if tree.default_left[node]:
         test = f"{test} OR {value} IS NULL"
-    left = tree_expression(tree, feature_sql, tree.left[node])
-    right = tree_expression(tree, feature_sql, tree.right[node])
-    # IF() rather than CASE: the same meaning, measurably cheaper per node on MariaDB.
-    return f"IF({test}, {left}, {right})"
+    left = tree_expression(tree, feature_sql, tree.left[node], write_node=write_node)
+    right = tree_expression(tree, feature_sql, tree.right[node], write_node=write_node)
+    return write_node(test, left, right)
 
 
-def margin_expression(model: TreeModel, feature_sql: Sequence[str]) -> str:
-    parts = [double_literal(model.base_margin)]
-    parts.extend(tree_expression(tree, feature_sql) for tree in model.trees)
-    return "\n  + ".join(parts)
+def margin_terms(model: TreeModel, feature_sql: Sequence[str]) -> list[str]:
+    """The base margin and each tree: the terms whose sum is the model's margin (log-odds)."""
+    return [double_literal(model.base_margin), *(tree_expression(tree, feature_sql) for tree in model.trees)]
+
+
+def sum_expression(terms: Sequence[str]) -> str:
+    return "\n  + ".join(terms)
+
+
+def sigmoid_expression(margin: Sequence[str]) -> str:
+    """sigmoid(sum of the margin terms) as SQL: the churn probability."""
+    return f"1e0 / (1e0 + EXP(-(\n  {sum_expression(margin)}\n)))"
 
 
 def probability_expression(model: TreeModel, feature_sql: Sequence[str]) -> str:
     """sigmoid(margin) as SQL: the model's churn probability for the given feature expressions."""
-    return f"1e0 / (1e0 + EXP(-(\n  {margin_expression(model, feature_sql)}\n)))"
+    return sigmoid_expression(margin_terms(model, feature_sql))
 
 
 def check_model_features(model: TreeModel, features: Sequence[str], *, what: str) -> None:

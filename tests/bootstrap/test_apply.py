@@ -2,7 +2,7 @@
 
 import pytest
 
-from churnguard.bootstrap.apply import BootstrapError, SqlScript, plan_files
+from churnguard.bootstrap.apply import MAX_STATEMENT_CHARS, BootstrapError, SqlScript, plan_files
 from churnguard.bootstrap.safety import destructive_reason
 from churnguard.sql_splitter import split_statements
 
@@ -75,3 +75,15 @@ def test_plan_keeps_file_order_and_numbers_statements_per_file():
         ("a.sql", 2, "SELECT 2"),
         ("b.sql", 1, "SELECT 3"),
     ]
+
+
+def test_plan_refuses_a_statement_longer_than_the_data_api_takes_before_anything_runs():
+    longest = "SELECT " + "1+" * ((MAX_STATEMENT_CHARS - len("SELECT 1")) // 2) + "1"
+    assert len(longest) == MAX_STATEMENT_CHARS
+    plan_files([SqlScript("10_ok.sql", f"{longest};\n")])
+    with pytest.raises(
+        BootstrapError, match=r"20_big\.sql statement 2 .* is 65,538 characters long; the RDS Data API"
+    ):
+        plan_files(
+            [SqlScript("10_ok.sql", "SELECT 1;"), SqlScript("20_big.sql", f"SELECT 2;\n{longest}+1;\n")]
+        )

@@ -69,6 +69,24 @@ class StubbedAws:
                 {**target, "sql": ANY, "continueAfterTimeout": True},
             )
 
+    def expect_part_lookups(self, views: tuple[str, ...] = (), functions: tuple[str, ...] = ()) -> None:
+        """The two look-ups for a replaced model's parts (after files that create will_churn)."""
+        for column, names in (("TABLE_NAME", views), ("ROUTINE_NAME", functions)):
+            self.stubbers["rds-data"].add_response(
+                "execute_statement",
+                {
+                    "columnMetadata": [{"name": column, "label": "name", "typeName": "VARCHAR"}],
+                    "records": [[{"stringValue": name}] for name in names],
+                },
+                {
+                    "resourceArn": CLUSTER,
+                    "secretArn": ADMIN_SECRET,
+                    "database": "churnguard",
+                    "sql": ANY,
+                    "includeResultMetadata": True,
+                },
+            )
+
 
 @pytest.fixture()
 def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> StubbedAws:
@@ -166,7 +184,10 @@ def test_create_on_aurora_sends_database_files_user_roles_and_seed_load_in_order
     expect_app_secret(aws)
     expect_seed_object(aws)
     aws.expect_statements(1, database=None)
-    aws.expect_statements(3 + 5 + 2, database="churnguard")
+    aws.expect_statements(3, database="churnguard")
+    stale_view, stale_part = "will_churn_0123456789abcdef_v001", "will_churn_0123456789abcdef_p001"
+    aws.expect_part_lookups(views=(stale_view,), functions=("will_churn_helper", stale_part))
+    aws.expect_statements(2 + 5 + 2, database="churnguard")
     expect_customers_count(aws, has_rows=0)
     expect_seed_load(aws, "tx-customers")
     expect_customers_count(aws, has_rows=0, table="customer_messages")
@@ -186,23 +207,29 @@ def test_create_on_aurora_sends_database_files_user_roles_and_seed_load_in_order
         "DROP FUNCTION IF EXISTS will_churn",
         "CREATE FUNCTION will_churn(a DOUBLE) RETURNS DOUBLE",
     ]
-    assert [sql.split(" IDENTIFIED")[0] for _, sql in sent[4:9]] == [
+    # will_churn was replaced (here by the SageMaker alias): a split model's parts go, views first.
+    assert "information_schema.VIEWS" in sent[4][1] and "information_schema.ROUTINES" in sent[5][1]
+    assert [sql for _, sql in sent[6:8]] == [
+        f"DROP VIEW IF EXISTS `{stale_view}`",
+        f"DROP FUNCTION IF EXISTS `{stale_part}`",
+    ]
+    assert [sql.split(" IDENTIFIED")[0] for _, sql in sent[8:13]] == [
         "CREATE USER IF NOT EXISTS 'churnguard_app'@'%'",
         "ALTER USER 'churnguard_app'@'%'",
         "GRANT SELECT, INSERT, EXECUTE ON `churnguard`.* TO 'churnguard_app'@'%'",
         "GRANT UPDATE ON `churnguard`.`customer_scores` TO 'churnguard_app'@'%'",
         "GRANT UPDATE ON `churnguard`.`offer_outcomes` TO 'churnguard_app'@'%'",
     ]
-    assert sent[9][1].startswith("GRANT AWS_SAGEMAKER_ACCESS, AWS_COMPREHEND_ACCESS, AWS_LOAD_S3_ACCESS")
-    assert sent[10][1].startswith("SET DEFAULT ROLE AWS_SAGEMAKER_ACCESS")
-    assert sent[12][1] == "SET ROLE ALL"
-    assert sent[13][1].startswith(f"LOAD DATA FROM S3 FILE '{SEED_URI}' IGNORE INTO TABLE customers ")
-    assert sent[14][1] == "SELECT EXISTS(SELECT 1 FROM customer_messages) AS has_rows"
-    assert sent[15][1] == "SET ROLE ALL"
-    assert sent[16][1].startswith(
+    assert sent[13][1].startswith("GRANT AWS_SAGEMAKER_ACCESS, AWS_COMPREHEND_ACCESS, AWS_LOAD_S3_ACCESS")
+    assert sent[14][1].startswith("SET DEFAULT ROLE AWS_SAGEMAKER_ACCESS")
+    assert sent[16][1] == "SET ROLE ALL"
+    assert sent[17][1].startswith(f"LOAD DATA FROM S3 FILE '{SEED_URI}' IGNORE INTO TABLE customers ")
+    assert sent[18][1] == "SELECT EXISTS(SELECT 1 FROM customer_messages) AS has_rows"
+    assert sent[19][1] == "SET ROLE ALL"
+    assert sent[20][1].startswith(
         f"LOAD DATA FROM S3 FILE '{SEED_MESSAGES_URI}' IGNORE INTO TABLE customer_messages "
     )
-    assert len(sent) == 17
+    assert len(sent) == 21
     assert all(database == "churnguard" for database, _ in sent[1:])
     # The role is activated in the load's own session: both statements in one transaction, committed
     # after the load; every other statement outside any transaction.
@@ -232,7 +259,9 @@ def test_update_loads_only_into_tables_that_are_still_empty(
     expect_app_secret(aws)
     expect_seed_object(aws)
     aws.expect_statements(1, database=None)
-    aws.expect_statements(10, database="churnguard")
+    aws.expect_statements(3, database="churnguard")
+    aws.expect_part_lookups()
+    aws.expect_statements(7, database="churnguard")
     expect_customers_count(aws, has_rows=1)
     expect_customers_count(aws, has_rows=messages_have_rows, table="customer_messages")
     for table in loaded_tables:
@@ -268,7 +297,9 @@ def test_a_statement_the_cluster_rejects_is_reported_by_file_and_statement_witho
     expect_app_secret(aws)
     expect_seed_object(aws)
     aws.expect_statements(1, database=None)
-    aws.expect_statements(3 + 1, database="churnguard")
+    aws.expect_statements(3, database="churnguard")
+    aws.expect_part_lookups()
+    aws.expect_statements(1, database="churnguard")
     aws.stubbers["rds-data"].add_client_error(
         "execute_statement",
         service_error_code="BadRequestException",
