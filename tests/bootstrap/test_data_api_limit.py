@@ -17,11 +17,11 @@ from typing import Any
 import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
-from botocore.exceptions import ClientError
 
 from churnguard.bootstrap.apply import MAX_STATEMENT_CHARS
 from churnguard.dataapi import DataApiClient
 from churnguard.db import connect
+from churnguard.engine.failures import DatabaseFailure
 from churnguard.sqlgen import load_model, render_deploy_sql
 from churnguard.sqlgen.model_compiler import probability_expression
 from tests.bootstrap.conftest import REGION, Target, handler, insert_customer_with_message, settings
@@ -101,9 +101,9 @@ def open_client(data_api: DataApiOverMariaDb):
 def test_the_stand_in_refuses_the_whole_compiled_model_as_aurora_would(data_api, large_model_dir: Path):
     spec, model = load_model(large_model_dir / "metadata.json")
     whole = f"SELECT {probability_expression(model, [f'{value}e0' for value in range(len(spec.names))])} AS p"
-    with pytest.raises(ClientError) as refused:
+    with pytest.raises(DatabaseFailure) as refused:
         open_client(data_api)(None).query(whole)
-    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert refused.value.code == "ValidationException"
     assert open_client(data_api)(None).query("SELECT 1 AS one") == [{"one": 1}]
 
 
