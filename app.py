@@ -18,13 +18,15 @@ import aws_cdk as cdk
 from churnguard.constants import PROJECT_TAGS
 from churnguard.errors import UserError
 from infra.config import options_from_context
+from infra.deploy_regions import check_synth_region
 from infra.nag import add_nag_checks
 from infra.stack import ChurnguardStack
 
 
 def build_app(app: cdk.App) -> ChurnguardStack:
     """Instantiate the stack from the app's context, tag everything and register cdk-nag."""
-    options = options_from_context(app.node.try_get_context)
+    options = options_from_context(app.node.get_all_context())
+    check_synth_region(needs_xgboost_image=options.has_endpoint)
     stack = ChurnguardStack(app, options.stack_name, options=options)
     for key, value in PROJECT_TAGS.items():
         cdk.Tags.of(app).add(key, value)

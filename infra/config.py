@@ -2,14 +2,18 @@
 
 Every option is checked before a single construct is built, so a typo such as `-c stage=production`
 stops synthesis with one sentence naming the option and its allowed values instead of a jsii trace.
-Context values arrive as strings from the command line and as JSON values from cdk.json; both are
-accepted.
+Every problem is reported at once (two bad values, two sentences), and an option name the stack does
+not know (`-c netwrok=isolated`) is refused with the list of known ones rather than ignored. Context
+values arrive as strings from the command line and as JSON values from cdk.json; both are accepted.
+The same checks run in every command that takes the deploy's `-c` options (preflight, verify, teardown).
 """
 
 from __future__ import annotations
 
+import difflib
+import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,10 +45,21 @@ _ENDPOINT_INSTANCE_TYPE = re.compile(r"^ml\.[a-z][a-z0-9-]*\.[0-9]*x?[a-z0-9]+$"
 _AVAILABILITY_ZONE = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-[0-9]+[a-z]$")
 # A KMS key ARN (not an alias or a bare key id): an IAM statement's Resource must name the key itself.
 _KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z]{2}(?:-[a-z]+)+-[0-9]+:[0-9]{12}:key/[A-Za-z0-9-]+$")
+# An Aurora MySQL version 3 engine version (MySQL 8.0 compatible), e.g. 8.0.mysql_aurora.3.10.4; the
+# bootstrap SQL and the cluster parameters are written and tested for version 3 only. A fourth number
+# is a beta release (AWS page "Long-term support (LTS) and beta releases for Amazon Aurora MySQL").
+_ENGINE_VERSION = re.compile(r"^8\.0\.mysql_aurora\.3\.[0-9]{2}\.[0-9]+(?:\.[0-9]+)?$")
+# Context keys the CDK CLI and its feature flags own (`aws:cdk:...`, `@aws-cdk/...`, lookup caches such
+# as `availability-zones:account=...`, and the two plain keys the CLI writes into cdk.context.json
+# itself): never one of our options, never refused.
+_CDK_OWN_KEY = re.compile(r"[:@/]")
+_CDK_PLAIN_KEYS = frozenset({"acknowledged-issue-numbers", "cli-telemetry"})
 
 # The defaults cdk.json also states; repeated here so a missing cdk.json entry still synthesizes.
 DEFAULTS: dict[str, Any] = {
     "stage": "dev",
+    # The Aurora MySQL 3.10 long-term-support release (docs/infra.md, "Engine version").
+    "engine_version": "8.0.mysql_aurora.3.10.4",
     "network": "nat",
     "capacity": "serverless",
     "instance_class": "r6g.large",
@@ -67,8 +82,13 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+# Options the commands that take the deploy's `-c` options read, though the stack does not: verify and
+# preflight ask AWS in this region (the stack itself deploys wherever the CLI's credentials point).
+COMMAND_OPTIONS = ("region",)
+
+
 class OptionError(UserError):
-    """A context option has a value the stack cannot be built with."""
+    """A context option has a value the stack cannot be built with (or is not an option at all)."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +98,7 @@ class StackOptions:
     stage: str
     network: str
     capacity: str
+    engine_version: str
     instance_class: str
     min_acu: float
     max_acu: float
@@ -118,48 +139,140 @@ class StackOptions:
         return f"churnguard-{self.stage}-churn"
 
 
-def options_from_context(get: Callable[[str], Any], *, repo_root: Path = REPO_ROOT) -> StackOptions:
-    """Read and validate every option; `get` is `app.node.try_get_context` (None when unset)."""
-    raw: dict[str, Any] = {}
-    for key, default in DEFAULTS.items():
-        value = get(key)
-        raw[key] = default if value is None else value
-    return validate_options(raw, repo_root=repo_root)
+def known_options() -> tuple[str, ...]:
+    """Every option name a user may pass with `-c`, sorted."""
+    return tuple(sorted((*DEFAULTS, *COMMAND_OPTIONS)))
 
 
-def validate_options(raw: Mapping[str, Any], *, repo_root: Path = REPO_ROOT) -> StackOptions:
-    """Turn raw context values into StackOptions, or raise OptionError naming the option."""
-    min_acu = _number(raw, "min_acu", low=0.0, high=MAX_ACU_LIMIT, step=0.5)
-    max_acu = _number(raw, "max_acu", low=1.0, high=MAX_ACU_LIMIT, step=0.5)
-    if min_acu > max_acu:
-        raise OptionError(f"option min_acu ({min_acu:g}) must not exceed max_acu ({max_acu:g})")
+def is_cdk_key(key: str) -> bool:
+    """True for context keys the CDK CLI or its feature flags set, which are not ours to judge."""
+    return key in _CDK_PLAIN_KEYS or bool(_CDK_OWN_KEY.search(key))
+
+
+def unknown_option_problems(keys: Sequence[str]) -> list[str]:
+    """One sentence per key that is neither an option nor CDK's own, with a close match when there is one."""
+    known = known_options()
+    problems = []
+    for key in keys:
+        if key in known or is_cdk_key(key):
+            continue
+        close = difflib.get_close_matches(key, known, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        problems.append(f"unknown option {key!r}{hint}; known options: {', '.join(known)}")
+    return problems
+
+
+def parse_context_pairs(pairs: Sequence[str]) -> dict[str, str]:
+    """`-c KEY=VALUE` arguments as a dict, refusing a malformed one by name."""
+    context: dict[str, str] = {}
+    for pair in pairs:
+        key, separator, value = pair.partition("=")
+        if not separator or not key.strip():
+            raise OptionError(f"-c {pair!r} is not KEY=VALUE (e.g. -c stage=prod)")
+        context[key.strip()] = value.strip()
+    return context
+
+
+def cdk_json_context(repo_root: Path = REPO_ROOT) -> dict[str, Any]:
+    """cdk.json's context (the project's defaults, perhaps edited), or nothing without a cdk.json."""
+    path = repo_root / "cdk.json"
+    if not path.is_file():
+        return {}
+    return dict(json.loads(path.read_text(encoding="utf-8")).get("context", {}))
+
+
+def validated_context(
+    pairs: Sequence[str], *, repo_root: Path = REPO_ROOT
+) -> tuple[StackOptions, dict[str, str]]:
+    """A command's `-c KEY=VALUE` arguments checked exactly as the CDK app checks them (over cdk.json's
+    context): the options, and the pairs as given. Raises OptionError naming every problem."""
+    given = parse_context_pairs(pairs)
+    return options_from_context({**cdk_json_context(repo_root), **given}, repo_root=repo_root), given
+
+
+def options_from_context(context: Mapping[str, Any], *, repo_root: Path = REPO_ROOT) -> StackOptions:
+    """Read and validate every option from the app's whole context (`app.node.get_all_context()`):
+    unknown option names and bad values are all reported in one OptionError."""
+    raw = {key: DEFAULTS[key] if context.get(key) is None else context[key] for key in DEFAULTS}
+    return validate_options(raw, repo_root=repo_root, unknown=unknown_option_problems(list(context)))
+
+
+def validate_options(
+    raw: Mapping[str, Any], *, repo_root: Path = REPO_ROOT, unknown: Sequence[str] = ()
+) -> StackOptions:
+    """Turn raw context values into StackOptions, or raise OptionError naming every bad option
+    (`unknown`: sentences about unknown option names, reported first)."""
+    check = _Checks(raw, list(unknown))
+    min_acu = check(_number, "min_acu", low=0.0, high=MAX_ACU_LIMIT, step=0.5)
+    max_acu = check(_number, "max_acu", low=1.0, high=MAX_ACU_LIMIT, step=0.5)
+    if min_acu is not None and max_acu is not None and min_acu > max_acu:
+        check.problems.append(f"option min_acu ({min_acu:g}) must not exceed max_acu ({max_acu:g})")
     model_dir = Path(str(raw["model_dir"]))
-    return StackOptions(
-        stage=_choice(raw, "stage", STAGES),
-        network=_choice(raw, "network", NETWORKS),
-        capacity=_choice(raw, "capacity", CAPACITIES),
-        instance_class=_pattern(raw, "instance_class", _INSTANCE_CLASS, "a class such as r6g.large"),
-        min_acu=min_acu,
-        max_acu=max_acu,
-        auto_pause_minutes=_integer(raw, "auto_pause_minutes", *AUTO_PAUSE_MINUTES_RANGE),
-        inference_mode=_choice(raw, "inference_mode", INFERENCE_MODES),
-        endpoint_mode=_choice(raw, "endpoint_mode", ENDPOINT_MODES),
-        endpoint_instance_type=_pattern(
-            raw, "endpoint_instance_type", _ENDPOINT_INSTANCE_TYPE, "a SageMaker type such as ml.m5.large"
+    fields = {
+        "stage": check(_choice, "stage", STAGES),
+        "network": check(_choice, "network", NETWORKS),
+        "capacity": check(_choice, "capacity", CAPACITIES),
+        "engine_version": check(
+            _pattern,
+            "engine_version",
+            _ENGINE_VERSION,
+            "an Aurora MySQL 3 version such as 8.0.mysql_aurora.3.10.4",
         ),
-        endpoint_memory_mb=_integer_choice(raw, "endpoint_memory_mb", ENDPOINT_MEMORY_MB_CHOICES),
-        endpoint_max_concurrency=_integer(raw, "endpoint_max_concurrency", *ENDPOINT_MAX_CONCURRENCY_RANGE),
-        model_dir=model_dir if model_dir.is_absolute() else repo_root / model_dir,
-        seed_sample_data=_boolean(raw, "seed_sample_data"),
-        seed_rows=_integer(raw, "seed_rows", *SEED_ROWS_RANGE),
-        backup_retention_days=_integer(raw, "backup_retention_days", *BACKUP_RETENTION_DAYS_RANGE),
-        availability_zones=_zones(raw, "availability_zones"),
-        console=_boolean(raw, "console"),
-        sagemaker_training=_boolean(raw, "sagemaker_training"),
-        asset_key_arn=_optional_pattern(
-            raw, "asset_key_arn", _KMS_KEY_ARN, "a KMS key ARN such as arn:aws:kms:REGION:ACCOUNT:key/ID"
+        "instance_class": check(_pattern, "instance_class", _INSTANCE_CLASS, "a class such as r6g.large"),
+        "min_acu": min_acu,
+        "max_acu": max_acu,
+        "auto_pause_minutes": check(_integer, "auto_pause_minutes", *AUTO_PAUSE_MINUTES_RANGE),
+        "inference_mode": check(_choice, "inference_mode", INFERENCE_MODES),
+        "endpoint_mode": check(_choice, "endpoint_mode", ENDPOINT_MODES),
+        "endpoint_instance_type": check(
+            _pattern,
+            "endpoint_instance_type",
+            _ENDPOINT_INSTANCE_TYPE,
+            "a SageMaker type such as ml.m5.large",
         ),
-    )
+        "endpoint_memory_mb": check(_integer_choice, "endpoint_memory_mb", ENDPOINT_MEMORY_MB_CHOICES),
+        "endpoint_max_concurrency": check(
+            _integer, "endpoint_max_concurrency", *ENDPOINT_MAX_CONCURRENCY_RANGE
+        ),
+        "model_dir": model_dir if model_dir.is_absolute() else repo_root / model_dir,
+        "seed_sample_data": check(_boolean, "seed_sample_data"),
+        "seed_rows": check(_integer, "seed_rows", *SEED_ROWS_RANGE),
+        "backup_retention_days": check(_integer, "backup_retention_days", *BACKUP_RETENTION_DAYS_RANGE),
+        "availability_zones": check(_zones, "availability_zones"),
+        "console": check(_boolean, "console"),
+        "sagemaker_training": check(_boolean, "sagemaker_training"),
+        "asset_key_arn": check(
+            _optional_pattern,
+            "asset_key_arn",
+            _KMS_KEY_ARN,
+            "a KMS key ARN such as arn:aws:kms:REGION:ACCOUNT:key/ID",
+        ),
+    }
+    if check.problems:
+        raise OptionError(_joined(check.problems))
+    return StackOptions(**fields)
+
+
+class _Checks:
+    """Runs each option's check, keeping its problem instead of stopping at the first one."""
+
+    def __init__(self, raw: Mapping[str, Any], problems: list[str]) -> None:
+        self.raw = raw
+        self.problems = problems
+
+    def __call__(self, check: Callable[..., Any], key: str, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return check(self.raw, key, *args, **kwargs)
+        except OptionError as problem:
+            self.problems.append(str(problem))
+            return None
+
+
+def _joined(problems: Sequence[str]) -> str:
+    """One problem as its own sentence; several as a count and one indented line each."""
+    if len(problems) == 1:
+        return problems[0]
+    return f"{len(problems)} problems with the options:\n" + "\n".join(f"  {problem}" for problem in problems)
 
 
 def _choice(raw: Mapping[str, Any], key: str, allowed: tuple[str, ...]) -> str:

@@ -23,8 +23,8 @@ from churnguard.constants import DATABASE_NAME
 from infra.log_retention import LOG_RETENTION
 from infra.nag import acknowledge
 
-# 3.08 is the first Aurora MySQL 3 release whose Serverless v2 capacity can scale to 0 ACU (auto-pause).
-ENGINE_VERSION = rds.AuroraMysqlEngineVersion.VER_3_08_2
+# Engine versions are Aurora MySQL 3 (MySQL 8.0 compatible): the parameter group family is aurora-mysql8.0.
+MYSQL_MAJOR_VERSION = "8.0"
 ADMIN_USERNAME = "churnguard_admin"
 APP_USERNAME = "churnguard_app"
 ERROR_LOG = "error"
@@ -42,6 +42,7 @@ class Database(Construct):
         vpc: ec2.IVpc,
         subnets: ec2.SubnetSelection,
         security_group: ec2.ISecurityGroup,
+        engine_version: str,
         serverless: bool,
         instance_class: str,
         min_acu: float,
@@ -85,7 +86,9 @@ class Database(Construct):
         }
         if self.sagemaker_role is not None:
             parameters["aws_default_sagemaker_role"] = self.sagemaker_role.role_arn
-        engine = rds.DatabaseClusterEngine.aurora_mysql(version=ENGINE_VERSION)
+        engine = rds.DatabaseClusterEngine.aurora_mysql(
+            version=rds.AuroraMysqlEngineVersion.of(engine_version, MYSQL_MAJOR_VERSION)
+        )
         self.parameter_group = rds.ParameterGroup(
             self,
             "ClusterParameters",
@@ -94,11 +97,18 @@ class Database(Construct):
             parameters=parameters,
         )
 
+        # AWS's LTS page: "We recommend that you disable automatic minor version upgrades for LTS versions
+        # [...] If you don't disable it, your DB cluster could be upgraded to a non-LTS version."
         if serverless:
-            writer = rds.ClusterInstance.serverless_v2("writer", publicly_accessible=False)
+            writer = rds.ClusterInstance.serverless_v2(
+                "writer", publicly_accessible=False, auto_minor_version_upgrade=False
+            )
         else:
             writer = rds.ClusterInstance.provisioned(
-                "writer", instance_type=ec2.InstanceType(instance_class), publicly_accessible=False
+                "writer",
+                instance_type=ec2.InstanceType(instance_class),
+                publicly_accessible=False,
+                auto_minor_version_upgrade=False,
             )
         self.cluster = rds.DatabaseCluster(
             self,

@@ -75,6 +75,7 @@ class ChurnguardStack(cdk.Stack):
             vpc=self.network.vpc,
             subnets=subnets,
             security_group=database_security_group,
+            engine_version=options.engine_version,
             serverless=options.capacity == "serverless",
             instance_class=options.instance_class,
             min_acu=options.min_acu,

@@ -59,6 +59,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from infra.config import validated_context
+
+    # Checked as the deploy checks them before anything is destroyed: a misspelt -c stage would name
+    # another stack, and `cdk destroy` would only refuse it once it runs.
+    validated_context(args.context)
     try:
         aws = clients_for(boto3.Session(region_name=args.region))
         return _teardown(

@@ -44,7 +44,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="the CDK context given to the deploy (stage, region, model_dir are read; others ignored)",
+        help="the CDK context given to the deploy, checked as the deploy checks it (stage, region and "
+        "model_dir are read)",
     )
     parser.add_argument(
         "--local", action="store_true", help="verify the database `churnguard local up` started"
@@ -71,15 +72,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def parse_context(pairs: list[str]) -> dict[str, str]:
-    """The -c KEY=VALUE options verify reads, refusing a malformed one by name."""
-    context: dict[str, str] = {}
-    for pair in pairs:
-        key, separator, value = pair.partition("=")
-        if not separator or not key.strip():
-            raise UserError(f"-c {pair!r} is not KEY=VALUE (e.g. -c stage=prod)")
-        if key.strip() in CONTEXT_KEYS:
-            context[key.strip()] = value.strip()
-    return context
+    """The -c KEY=VALUE options verify reads, after checking all of them as the deploy does (a misspelt
+    or bad option is refused here too, every problem at once)."""
+    from infra.config import validated_context
+
+    _options, given = validated_context(pairs)
+    return {key: value for key, value in given.items() if key in CONTEXT_KEYS}
 
 
 def requested_customer(args: argparse.Namespace) -> tuple[int, str] | None:

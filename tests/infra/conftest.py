@@ -27,6 +27,7 @@ STACK_PROD = "churnguard-prod"
 
 PROD_OPTIONS = {
     "stage": "prod",
+    "engine_version": "8.0.mysql_aurora.3.04.6",  # the other Aurora MySQL LTS release
     "network": "isolated",
     "capacity": "provisioned",
     "instance_class": "r6g.large",
@@ -117,9 +118,13 @@ def credential_free_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def run_app(context: dict[str, Any], outdir: Path) -> subprocess.CompletedProcess[str]:
+def run_app(
+    context: dict[str, Any], outdir: Path, extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """`python app.py` as the CDK CLI runs it: context in CDK_CONTEXT_JSON, output in CDK_OUTDIR."""
-    env = credential_free_env(CDK_CONTEXT_JSON=json.dumps(context), CDK_OUTDIR=str(outdir))
+    env = credential_free_env(
+        CDK_CONTEXT_JSON=json.dumps(context), CDK_OUTDIR=str(outdir), **(extra_env or {})
+    )
     return subprocess.run(
         [sys.executable, "app.py"], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600
     )

@@ -27,3 +27,22 @@ def test_missing_model_names_the_command_to_run(tmp_path: Path) -> None:
     result = run_app(context, tmp_path)
     assert result.returncode == 2
     assert "make train" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_misspelt_option_stops_synth_naming_it(tmp_path: Path, trained_model_dir: Path) -> None:
+    # The context as the CDK CLI hands it over for `make synth CDK_ARGS="-c netwrok=isolated"`: cdk.json's,
+    # the CLI's own settings, then the user's.
+    context = {
+        **cdk_json_context(),
+        "aws:cdk:enable-path-metadata": True,
+        "aws:cdk:enable-asset-metadata": True,
+        "aws:cdk:version-reporting": True,
+        "aws:cdk:bundling-stacks": ["**"],
+        "model_dir": str(trained_model_dir),
+        "netwrok": "isolated",
+    }
+    result = run_app(context, tmp_path)
+    assert result.returncode == 2
+    assert "error: unknown option 'netwrok' (did you mean network?); known options: " in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not list(tmp_path.glob("*.template.json"))

@@ -22,10 +22,27 @@ def role_for(synth: Synthesized, parameter: str) -> str:
     return parameters(synth)[parameter]["Fn::GetAtt"][0]
 
 
-def test_engine_is_pinned_aurora_mysql_3_with_auto_pause_support(default_synth: Synthesized) -> None:
+def test_engine_is_the_aurora_mysql_3_10_lts_release_by_default(default_synth: Synthesized) -> None:
     props = cluster(default_synth)["Properties"]
     assert props["Engine"] == "aurora-mysql"
-    assert props["EngineVersion"] == "8.0.mysql_aurora.3.08.2"
+    assert props["EngineVersion"] == "8.0.mysql_aurora.3.10.4"
+    family = default_synth.only("AWS::RDS::DBClusterParameterGroup")[1]["Properties"]["Family"]
+    assert family == "aurora-mysql8.0"
+
+
+def test_the_engine_version_option_changes_the_cluster_and_its_parameter_family(
+    prod_synth: Synthesized,
+) -> None:
+    # tests/infra/conftest.py's prod configuration passes -c engine_version=8.0.mysql_aurora.3.04.6.
+    assert cluster(prod_synth)["Properties"]["EngineVersion"] == "8.0.mysql_aurora.3.04.6"
+    family = prod_synth.only("AWS::RDS::DBClusterParameterGroup")[1]["Properties"]["Family"]
+    assert family == "aurora-mysql8.0"
+
+
+def test_the_writer_stays_on_its_lts_release(every_synth: Synthesized) -> None:
+    # AWS's LTS page: with automatic minor upgrades a cluster "could be upgraded to a non-LTS version".
+    (_, writer) = every_synth.only("AWS::RDS::DBInstance")
+    assert writer["Properties"]["AutoMinorVersionUpgrade"] is False
 
 
 def test_parameter_group_names_each_associated_ml_role(default_synth: Synthesized) -> None:

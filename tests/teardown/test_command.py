@@ -213,3 +213,16 @@ def test_a_failed_cdk_destroy_without_a_failed_stack_still_sweeps_nothing(
     assert main(["teardown", "--region", REGION]) == 2
     assert "nothing was swept" in capsys.readouterr().err
     assert inventory() == before
+
+
+def test_a_misspelt_context_option_is_refused_before_anything_is_asked_or_destroyed(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def no_aws(session: boto3.Session) -> AwsClients:
+        raise AssertionError("no AWS client may be made for options that are refused")
+
+    monkeypatch.setattr(teardown_command, "clients_for", no_aws)
+
+    assert main(["teardown", "--region", REGION, "-c", "stgae=prod"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("churnguard teardown: error: unknown option 'stgae' (did you mean stage?)")

@@ -93,6 +93,7 @@ def test_without_a_region_verify_asks_for_one(no_aws_credentials, monkeypatch, c
         (["--area-code", "415", "--phone", "12"], "phone"),
         (["--admin-db-url", "mysql://root@h/db"], "--admin-db-url goes with --db-url"),
         (["--model-dir", "/nonexistent"], "no trained model in /nonexistent"),
+        (["-c", "stgae=prod"], "unknown option 'stgae' (did you mean stage?); known options: "),
     ],
 )
 def test_bad_options_are_one_clear_line(capsys, args, message):
@@ -101,3 +102,10 @@ def test_bad_options_are_one_clear_line(capsys, args, message):
     assert code == 2
     err = capsys.readouterr().err
     assert err.startswith("churnguard verify: error: ") and message in err and err.count("\n") == 1
+
+
+def test_every_bad_deploy_option_is_named_at_once(capsys):
+    assert main(["verify", "-c", "netwrok=nat", "-c", "stage=production"]) == 2
+    err = capsys.readouterr().err
+    assert "2 problems with the options:" in err
+    assert "unknown option 'netwrok'" in err and "option stage='production' is not allowed" in err
