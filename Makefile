@@ -17,7 +17,7 @@ export SAGEMAKER_SUPPRESS_V2_WARNING := 1
 # cdk.json runs `python3 app.py`: the project's interpreter must come first.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: install lock test demo train synth bootstrap deploy verify destroy cost bench lint clean
+.PHONY: install lock test demo train synth bootstrap preflight deploy verify destroy cost bench lint clean
 
 # The exact versions (and hashes) of every Python dependency, for Python 3.11-3.13 on any platform;
 # the project itself goes in editable on top, without resolving anything again (docs/dependencies.md).
@@ -74,9 +74,15 @@ synth: $(STAMP) node_modules/.installed $(OUT)/metadata.json
 bootstrap: $(STAMP) node_modules/.installed $(OUT)/metadata.json
 	$(CDK) bootstrap -c model_dir=$(OUT) $(CDK_ARGS) $(ARGS)
 
+# Before anything is trained, kept or deployed: the options, the credentials, the region, and whether
+# RDS offers the engine version there for the writer (docs/infra.md, "Before the deploy"). One line
+# either way; listed first among deploy's prerequisites so a refusal comes before any other work.
+preflight: $(STAMP)
+	@$(CHURNGUARD) preflight -c model_dir=$(OUT) $(CDK_ARGS)
+
 # Every deployed model folder is kept by id first (artifacts/models/<id>), so rolling back is always
 # `make deploy OUT=artifacts/models/<old id>` (docs/lifecycle.md).
-deploy: $(STAMP) node_modules/.installed $(OUT)/metadata.json
+deploy: preflight node_modules/.installed $(OUT)/metadata.json
 	$(CHURNGUARD) models keep $(OUT)
 	$(CDK) deploy --all -c model_dir=$(OUT) $(CDK_ARGS)
 
