@@ -16,16 +16,12 @@ Each function walks the words once in a loop of plain expressions, with the lexi
 its body as space-delimited text (` word=valence `), so it runs no query: an answer's sentiment
 statement costs the server about a quarter of what the earlier set-based form (JSON_TABLE, LAG,
 four joins on a lexicon table) did, for the same labels and confidences (docs/experiments/engine-load.md,
-"First round"). The call-centre statement asks for the label and the confidence of the same text, as
-Aurora's documentation has it: whichever function runs first keeps the text and both answers in
-session variables, and the other returns them when its text is byte for byte the same and the
-lexicon has not changed, so the words are walked once per statement, not twice. Nothing here runs
-on Aurora, where the functions are built in.
+"First round"). Each function works out its own answer, as two separate calls to Comprehend would:
+the call-centre statement asks for the label and the confidence of the same text, so the words are
+walked twice. Nothing here runs on Aurora, where the functions are built in.
 """
 
 from __future__ import annotations
-
-import hashlib
 
 from churnguard.sentiment.lexicon import INTENSIFIED_WEIGHT, INTENSIFIERS, NEGATED_WEIGHT, NEGATORS, VALENCE
 from churnguard.sql_client import SqlClient
@@ -34,14 +30,6 @@ LABEL_FUNCTION = "aws_comprehend_detect_sentiment"
 CONFIDENCE_FUNCTION = "aws_comprehend_detect_sentiment_confidence"
 SUPPORTED_LANGUAGE = "en"
 NEUTRAL_WEIGHT = 0.5
-# Session variables holding the last text's answers (see the module docstring): the text, the
-# lexicon's fingerprint when they were computed, the label and the confidence.
-MEMO_TEXT, MEMO_LEXICON, MEMO_LABEL, MEMO_CONFIDENCE = (
-    "@churnguard_sentiment_text",
-    "@churnguard_sentiment_lexicon",
-    "@churnguard_sentiment_label",
-    "@churnguard_sentiment_confidence",
-)
 
 
 _LABEL_SQL = f"""CASE
@@ -51,7 +39,6 @@ _LABEL_SQL = f"""CASE
     ELSE 'NEGATIVE' END"""
 
 _CONFIDENCE_SQL = f"best / ({NEUTRAL_WEIGHT!r} + pos + neg + mixed)"
-_WEIGHTS = (NEUTRAL_WEIGHT, NEGATED_WEIGHT, INTENSIFIED_WEIGHT)
 
 
 def _binary_literal(text: str) -> str:
@@ -75,15 +62,8 @@ def _listed(word: str, words: str) -> str:
     return f"LOCATE(CONCAT(' ', {word}, ' '), {words}) > 0"
 
 
-def lexicon_fingerprint() -> str:
-    """A short digest of the lexicon the functions are built with: a remembered answer is reused only
-    by functions built from the same lexicon (a reinstall with another one starts afresh)."""
-    return hashlib.sha256("\n".join(lexicon_text()).encode() + repr(_WEIGHTS).encode()).hexdigest()[:16]
-
-
-def _function_sql(name: str, returns: str, memo: str) -> str:
+def _function_sql(name: str, returns: str, answer: str) -> str:
     valences, negators, intensifiers = (_binary_literal(text) for text in lexicon_text())
-    fingerprint = lexicon_fingerprint()
     message = f"{name} (local stand-in): only language code ''{SUPPORTED_LANGUAGE}'' is supported"
     # BEGIN..END is sent as one statement through the client (no DELIMITER). Words are bytes
     # (MEDIUMBLOB: a TEXT argument of 65,535 bytes plus the closing space fits) so the loop's
@@ -101,11 +81,6 @@ BEGIN
   IF input_text IS NULL THEN
     RETURN NULL;
   END IF;
-  -- Bytes, not the collation: texts a case- or accent-insensitive comparison calls equal can differ
-  -- in sentiment ('bad' and 'bäd').
-  IF {MEMO_LEXICON} = '{fingerprint}' AND CAST({MEMO_TEXT} AS BINARY) = CAST(input_text AS BINARY) THEN
-    RETURN {memo};
-  END IF;
   SET words = CAST(CONCAT(TRIM(REGEXP_REPLACE(LOWER(REPLACE(input_text, '\u2019', '''')),
     '[^a-z'']+', ' ')), ' ') AS BINARY);
   WHILE here <= LENGTH(words) DO
@@ -122,9 +97,7 @@ BEGIN
     END IF;
   END WHILE;
   SET mixed = 2 * LEAST(pos, neg), best = GREATEST({NEUTRAL_WEIGHT!r}, pos, neg, mixed);
-  SET {MEMO_TEXT} = input_text, {MEMO_LEXICON} = '{fingerprint}',
-    {MEMO_LABEL} = {_LABEL_SQL}, {MEMO_CONFIDENCE} = {_CONFIDENCE_SQL};
-  RETURN {memo};
+  RETURN {answer};
 END"""
 
 
@@ -132,9 +105,9 @@ def sentiment_function_statements() -> list[str]:
     """DROP + CREATE for both functions; each statement is sent whole (BEGIN..END included)."""
     return [
         f"DROP FUNCTION IF EXISTS {LABEL_FUNCTION}",
-        _function_sql(LABEL_FUNCTION, "VARCHAR(8)", MEMO_LABEL),
+        _function_sql(LABEL_FUNCTION, "VARCHAR(8)", _LABEL_SQL),
         f"DROP FUNCTION IF EXISTS {CONFIDENCE_FUNCTION}",
-        _function_sql(CONFIDENCE_FUNCTION, "DOUBLE", MEMO_CONFIDENCE),
+        _function_sql(CONFIDENCE_FUNCTION, "DOUBLE", _CONFIDENCE_SQL),
     ]
 
 

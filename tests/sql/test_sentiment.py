@@ -141,27 +141,3 @@ def test_negation_and_intensifiers_reach_the_right_words(sentiment_db):
     assert sentiment_of(sentiment_db, "not the good") == ("NEGATIVE", pytest.approx(1.0 / 1.5))
     assert sentiment_of(sentiment_db, "not the bill good") == ("POSITIVE", pytest.approx(2.0 / 2.5))
     assert sentiment_of(sentiment_db, "very the good") == ("POSITIVE", pytest.approx(2.0 / 2.5))
-
-
-def test_a_remembered_answer_is_reused_only_for_the_same_bytes(sentiment_db):
-    # The second function of a statement reuses the first's answer for the same text. A comparison
-    # by the column's collation would call "bad" and "bäd" equal; their sentiments differ.
-    assert sentiment_of(sentiment_db, "bad")[0] == "NEGATIVE"
-    alone = "SELECT aws_comprehend_detect_sentiment_confidence(%(text)s, 'en') AS confidence"
-    assert sentiment_db.query(alone, {"text": "b\u00e4d"})[0]["confidence"] == pytest.approx(1.0)
-    assert sentiment_of(sentiment_db, "b\u00e4d") == ("NEUTRAL", pytest.approx(1.0))
-    assert sentiment_of(sentiment_db, "BAD") == reference_sentiment("BAD")
-    # Each function alone, after the other saw another text, answers for its own text.
-    sentiment_of(sentiment_db, "Thank you very much!")
-    label_alone = "SELECT aws_comprehend_detect_sentiment(%(text)s, 'en') AS label"
-    assert sentiment_db.query(label_alone, {"text": "terrible"})[0]["label"] == "NEGATIVE"
-    assert sentiment_db.query(alone, {"text": "great"})[0]["confidence"] == pytest.approx(
-        reference_sentiment("great")[1]
-    )
-
-
-def test_a_remembered_answer_does_not_outlive_its_lexicon(sentiment_db, monkeypatch):
-    assert sentiment_of(sentiment_db, "the coverage is meh")[0] == "NEUTRAL"
-    monkeypatch.setitem(VALENCE, "meh", -2)
-    install_sentiment_functions(sentiment_db)
-    assert sentiment_of(sentiment_db, "the coverage is meh")[0] == "NEGATIVE"
