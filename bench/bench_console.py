@@ -1,19 +1,17 @@
-"""Agent console latency: a connection opened per call against connections kept between calls.
+"""Agent console latency: look-ups and answers through the console's HTTP API, a client opened per call.
 
 The console's app is served by uvicorn on 127.0.0.1 (as `churnguard console` serves it) against a
 throwaway local MariaDB; one client sends `--calls` look-ups (`/api/customer`) and answers
 (`/api/recommend` with a typed message, recorded in the offers log) in a row over one keep-alive HTTP
 connection, after `--warm-up` calls of each, plus the HTTP round trip alone (`transport`, GET
-/config.json), with a database connection opened per call (the
-console before connections were kept; the deployed console's Data API client still is) and with the
-console's ConnectionPool, the two in turn for `--rounds` rounds. A third figure is one PyMySQL
-connect alone. Prints one JSON line per
-figure, each with the conditions (CPUs, load average), because the machine is shared.
+/config.json). Each call opens its database client, as the deployed console opens its Data API
+client; a further figure is one PyMySQL connect alone. Prints one JSON line per figure, each with the
+conditions (CPUs, load average), because the machine is shared.
 
 Setup (not timed): 2,000 synthetic customers (seed 1729) and, unless --model names one, a model
 trained on them with 4 search trials.
 
-    .venv/bin/python bench/bench_console.py [--calls 50] [--rounds 2] [--warm-up 5] [--model DIR]
+    .venv/bin/python bench/bench_console.py [--calls 100] [--warm-up 5] [--model DIR]
 """
 
 from __future__ import annotations
@@ -26,8 +24,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -37,9 +34,8 @@ sys.path.insert(0, str(REPO_ROOT))
 from local_churnguard import churnguard_server  # noqa: E402  (bench/, the script's own folder)
 
 from churnguard.console.app import build_app  # noqa: E402
-from churnguard.console.pool import ConnectionPool  # noqa: E402
 from churnguard.console.server import serving_in_background  # noqa: E402
-from churnguard.console.service import ClientLease, ConsoleService, opened_per_call  # noqa: E402
+from churnguard.console.service import ConsoleService, opened_per_call  # noqa: E402
 from churnguard.db import connect  # noqa: E402
 from churnguard.engine.deadline import DEFAULT_ANSWER_TIMEOUT_S  # noqa: E402
 from churnguard.engine.recommend import Engine  # noqa: E402
@@ -51,7 +47,6 @@ CUSTOMERS = 2000
 TRIALS = 4
 CUSTOMER = {"area_code": 415, "phone": "358-1921"}
 MESSAGE = "You morons! You charged me extra again!"
-MODES = ("per_call", "pooled")
 # `transport`: the HTTP round trip alone (GET /config.json), the floor under every call.
 CALLS: dict[str, dict[str, object] | None] = {
     "transport": None,
@@ -94,33 +89,21 @@ def timed_calls(base_url: str, call: str, body: dict[str, object] | None, count:
     return latencies
 
 
-@contextmanager
-def leases(mode: str, url: str) -> Iterator[ClientLease]:
-    if mode == "per_call":
-        yield opened_per_call(lambda deadline: connect(url, deadline=deadline))
-        return
-    pool = ConnectionPool(url)
-    try:
-        yield pool.lease
-    finally:
-        pool.close()
+def measure(engine: Engine, url: str, calls: int, warm_up: int) -> dict[str, list[float]]:
+    """Latencies (ms) of `calls` calls of each kind, after `warm_up` untimed ones."""
+    clients = opened_per_call(lambda deadline: connect(url, deadline=deadline))
+    service = ConsoleService(engine=engine, clients=clients, budget_s=DEFAULT_ANSWER_TIMEOUT_S)
+    with serving_in_background(build_app(service)) as base_url:
+        latencies = {}
+        for call, body in CALLS.items():
+            timed_calls(base_url, call, body, warm_up)
+            latencies[call] = timed_calls(base_url, call, body, calls)
+        return latencies
 
 
-def measure(engine: Engine, url: str, mode: str, calls: int, warm_up: int) -> dict[str, list[float]]:
-    """Latencies (ms) of `calls` calls of each kind, after `warm_up` untimed ones, in `mode`."""
-    with leases(mode, url) as clients:
-        service = ConsoleService(engine=engine, clients=clients, budget_s=DEFAULT_ANSWER_TIMEOUT_S)
-        with serving_in_background(build_app(service)) as base_url:
-            latencies = {}
-            for call, body in CALLS.items():
-                timed_calls(base_url, call, body, warm_up)
-                latencies[call] = timed_calls(base_url, call, body, calls)
-            return latencies
-
-
-def report(mode: str, latencies: dict[str, list[float]], warm_up: int) -> None:
+def report(latencies: dict[str, list[float]], warm_up: int) -> None:
     for call, values in latencies.items():
-        extra = {"connections": mode, "calls": len(values), "warm_up": warm_up}
+        extra = {"calls": len(values), "warm_up": warm_up}
         for share in (0.5, 0.95):
             emit(f"{call}_p{round(share * 100)}", percentile(values, share), "ms", **extra)
         emit(f"{call}_mean", statistics.fmean(values), "ms", **extra)
@@ -147,10 +130,7 @@ def with_database(model: Path | None, work: Callable[[Engine, str], None]) -> No
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--calls", type=int, default=50, help="timed calls of each kind per round and mode (default 50)"
-    )
-    parser.add_argument("--rounds", type=int, default=2, help="rounds, the modes in turn (default 2)")
+    parser.add_argument("--calls", type=int, default=100, help="timed calls of each kind (default 100)")
     parser.add_argument("--warm-up", type=int, default=5, help="untimed calls of each kind first (default 5)")
     parser.add_argument(
         "--model", type=Path, default=None, help="a trained model folder (default: train one)"
@@ -159,14 +139,7 @@ def main(argv: list[str]) -> int:
 
     def work(engine: Engine, url: str) -> None:
         connect_alone(url, args.calls)
-        # The two modes take turns, so a change in the shared machine's load weighs on both alike.
-        latencies: dict[str, dict[str, list[float]]] = {mode: {call: [] for call in CALLS} for mode in MODES}
-        for _ in range(args.rounds):
-            for mode in MODES:
-                for call, values in measure(engine, url, mode, args.calls, args.warm_up).items():
-                    latencies[mode][call] += values
-        for mode in MODES:
-            report(mode, latencies[mode], args.warm_up)
+        report(measure(engine, url, args.calls, args.warm_up), args.warm_up)
 
     with_database(args.model, work)
     return 0

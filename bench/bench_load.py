@@ -1,9 +1,11 @@
 """Call-centre load benchmark: N concurrent callers against a local MariaDB, then an audit of the offers log.
 
-Each caller is a thread with its own connection, as each Lambda execution environment or CLI process
-has, making `--calls` answers in a row, each under the default 5-s answer deadline. Reports
-throughput, p50/p99 latency and errors, then checks that the offers log holds exactly one row per
-answered call (no answer lost, none doubled, no row without an answer).
+Each caller is a thread (or a process) making `--calls` answers in a row, each opening its own client
+under the default 5-s answer deadline, as `churnguard recommend`, the console and the recommend API
+(its Data API client) do. Reports throughput, p50/p99 latency and errors, then checks that the offers
+log holds exactly one row per answered call (no answer lost, none doubled, no row without an answer):
+the exit status is 1 when it does not. The latencies are the throwaway server's, not Aurora's: no
+target is set on them.
 
 Setup (not timed): a throwaway MariaDB server, 2,000 synthetic customers (seed 1729), a model
 trained on them with 4 search trials. Prints one JSON line per figure, with the conditions (threads,
@@ -34,11 +36,10 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from local_churnguard import churnguard_server  # noqa: E402  (bench/, the script's own folder)
 
-from churnguard.db import PyMySqlClient, connect  # noqa: E402
+from churnguard.db import connect  # noqa: E402
 from churnguard.engine.deadline import DEFAULT_ANSWER_TIMEOUT_S, Deadline  # noqa: E402
 from churnguard.engine.recommend import Engine  # noqa: E402
 from churnguard.engine.request import validate_request  # noqa: E402
-from churnguard.local.server import server_thread_groups  # noqa: E402
 from training.pipeline import train  # noqa: E402
 from training.synthetic import generate_customers  # noqa: E402
 
@@ -56,8 +57,6 @@ def conditions(threads: int, calls: int, mode: str) -> dict[str, object]:
         "cpus": os.cpu_count(),
         "load_average_1m": round(os.getloadavg()[0], 2),
         "database": "local MariaDB",
-        # How the throwaway server was started (churnguard.local.server), so a figure says what it measured.
-        "server_thread_groups": server_thread_groups(),
     }
 
 
@@ -88,27 +87,22 @@ class Outcome:
 def make_calls(
     engine: Engine, url: str, customers: list[tuple[int, str]], index: int, calls: int, start
 ) -> Outcome:
-    """One agent's desk: its own connection, `calls` answers in a row, every outcome kept."""
+    """One agent's desk: `calls` answers in a row, each on a client opened within its deadline,
+    every outcome kept."""
     outcome = Outcome()
-    client: PyMySqlClient = connect(url)
-    try:
-        start.wait()
-        for call in range(calls):
-            area_code, phone = customers[(index * 7919 + call * 31) % len(customers)]
-            request = validate_request(area_code, phone, MESSAGES[call % len(MESSAGES)])
-            started = time.perf_counter()
-            try:
-                with client.deadline(Deadline.after(DEFAULT_ANSWER_TIMEOUT_S)):
-                    answer = engine.recommend(client, request)
-            except Exception as error:  # counted by type: the figure is "errors", not a crash
-                outcome.errors[type(error).__name__] += 1
-                client.close()
-                client = connect(url)
-                continue
-            outcome.latencies_ms.append((time.perf_counter() - started) * 1000)
-            outcome.offer_ids.append(int(answer["offer_id"]))
-    finally:
-        client.close()
+    start.wait()
+    for call in range(calls):
+        area_code, phone = customers[(index * 7919 + call * 31) % len(customers)]
+        request = validate_request(area_code, phone, MESSAGES[call % len(MESSAGES)])
+        started = time.perf_counter()
+        try:
+            with connect(url, deadline=Deadline.after(DEFAULT_ANSWER_TIMEOUT_S)) as client:
+                answer = engine.recommend(client, request)
+        except Exception as error:  # counted by type: the figure is "errors", not a crash
+            outcome.errors[type(error).__name__] += 1
+            continue
+        outcome.latencies_ms.append((time.perf_counter() - started) * 1000)
+        outcome.offer_ids.append(int(answer["offer_id"]))
     return outcome
 
 
@@ -159,7 +153,8 @@ def process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_load(engine: Engine, url: str, server_pid: int, threads: int, calls: int, mode: str) -> None:
+def run_load(engine: Engine, url: str, server_pid: int, threads: int, calls: int, mode: str) -> bool:
+    """Run the load and print its figures; whether the offers log held exactly the answers given."""
     audit = connect(url)
     customers = [
         (int(row["area_code"]), str(row["phone"]))
@@ -206,6 +201,7 @@ def run_load(engine: Engine, url: str, server_pid: int, threads: int, calls: int
     emit("lost", lost, "answers", **context)
     emit("duplicated", duplicated, "answers", **context)
     emit("rows_without_answer", unanswered_rows, "rows", **context)
+    return lost == duplicated == unanswered_rows == 0
 
 
 def main(argv: list[str]) -> int:
@@ -226,8 +222,10 @@ def main(argv: list[str]) -> int:
         train(customers, model_dir, trials=TRIALS, seed=SEED)
         engine = Engine.load(model_dir)
         with churnguard_server(model_dir, customers, SEED) as server:
-            run_load(engine, server.url, server.pid, args.threads, args.calls, args.callers_as)
-    return 0
+            exact = run_load(engine, server.url, server.pid, args.threads, args.calls, args.callers_as)
+    if not exact:
+        print("the offers log does not hold exactly one row per answer given", file=sys.stderr)
+    return 0 if exact else 1
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from churnguard.db import PyMySqlClient, connect
 from churnguard.engine.deadline import DatabaseTimeout, Deadline
 from churnguard.engine.failures import DatabaseUnreachable, StatementRefused, error_code, failure_kind
 from churnguard.pymysql_errors import as_failure
+from tests.fixtures.mariadb import scratch_database
 from tests.fixtures.silent_server import tcp_server
 
 # Far above the sub-second timeouts used here, far below a hang.
@@ -49,17 +50,18 @@ def slow_greeting_server() -> Iterator[tuple[int, float]]:
         yield port, delay
 
 
-def test_the_whole_handshake_shares_the_deadline(slow_greeting_server: tuple[int, float]):
-    """A greeting late by most of the budget leaves only the rest for the login's reply: the connect
-    ends at the deadline, not one full budget per packet later."""
+def test_a_late_greeting_then_a_stalled_login_is_a_timeout_within_one_limit_per_wait(
+    slow_greeting_server: tuple[int, float],
+):
+    """PyMySQL bounds each wait of the handshake by the limit the deadline set when connecting: the
+    greeting's wait (0.8 s) and then the login's (at most the 1.2-s budget), never a hang."""
     port, greeting_delay = slow_greeting_server
     budget = 1.2
     started = time.monotonic()
     with pytest.raises(DatabaseTimeout, match=r"did not answer within 1.2 s \(connecting\)"):
         connect(f"mysql://u:secret@127.0.0.1:{port}/db", deadline=Deadline.after(budget))
     elapsed = time.monotonic() - started
-    # Per-packet limits would wait the greeting (0.8 s) and then a whole fresh budget for the login.
-    assert elapsed < greeting_delay + budget - 0.2, elapsed
+    assert budget <= elapsed < greeting_delay + budget + 1.0, elapsed
 
 
 def test_connecting_to_a_server_that_never_answers_ends_at_the_deadline(silent_server: int):
@@ -85,39 +87,48 @@ def test_a_refused_connection_is_unreachable_at_once():
 
 
 @pytest.mark.mariadb
-def test_a_statement_outliving_the_deadline_is_a_timeout_and_the_socket_limits_come_back(
-    sql_client: PyMySqlClient,
-):
-    connection = sql_client._connection
-    full = (connection._read_timeout, connection._write_timeout)
+def test_a_statement_outliving_the_deadline_is_a_timeout(mariadb_url: str):
     started = time.monotonic()
     with (
-        sql_client.deadline(Deadline.after(0.5)),
+        connect(mariadb_url, deadline=Deadline.after(0.5)) as client,
         pytest.raises(DatabaseTimeout, match="waiting for a query"),
     ):
-        sql_client.query("SELECT SLEEP(5) AS slept")
+        client.query("SELECT SLEEP(5) AS slept")
     assert time.monotonic() - started < 4  # the statement would have taken 5 s
-    assert (connection._read_timeout, connection._write_timeout) == full
+
+
+@pytest.fixture()
+def scratch_url(mariadb_url: str) -> Iterator[str]:
+    """A fresh database holding an empty table t (n INT)."""
+    with scratch_database(mariadb_url, "timeouts") as url, connect(url) as client:
+        client.execute("CREATE TABLE t (n INT) ENGINE = InnoDB")
+        yield url
+
+
+def rows_in_t(url: str) -> int:
+    with connect(url) as client:
+        return int(client.query("SELECT COUNT(*) AS n FROM t")[0]["n"])
 
 
 @pytest.mark.mariadb
-def test_a_deadline_already_passed_sends_nothing(sql_client: PyMySqlClient):
-    expired = Deadline.after(0.0)
-    with sql_client.deadline(expired), pytest.raises(DatabaseTimeout):
-        sql_client.query("SELECT 1 AS one")
-    assert sql_client.query("SELECT 1 AS one") == [{"one": 1}]  # outside the block: unbounded again
+def test_a_deadline_passed_since_connecting_sends_nothing(scratch_url: str):
+    with connect(scratch_url, deadline=Deadline.after(0.3)) as client:
+        time.sleep(0.35)
+        with pytest.raises(DatabaseTimeout):
+            client.execute("INSERT INTO t VALUES (1)")
+    assert rows_in_t(scratch_url) == 0
 
 
 @pytest.mark.mariadb
-def test_a_timeout_inside_a_transaction_is_reported_not_masked_by_the_rollback(sql_client: PyMySqlClient):
-    sql_client.execute("CREATE TABLE t (n INT) ENGINE = InnoDB")
+def test_a_timeout_inside_a_transaction_is_reported_not_masked_by_the_rollback(scratch_url: str):
     with (
+        connect(scratch_url, deadline=Deadline.after(0.5)) as client,
         pytest.raises(DatabaseTimeout),
-        sql_client.deadline(Deadline.after(0.5)),
-        sql_client.transaction(),
+        client.transaction(),
     ):
-        sql_client.execute("INSERT INTO t VALUES (1)")
-        sql_client.query("SELECT SLEEP(5)")
+        client.execute("INSERT INTO t VALUES (1)")
+        client.query("SELECT SLEEP(5)")
+    assert rows_in_t(scratch_url) == 0
 
 
 @pytest.mark.mariadb

@@ -48,10 +48,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from churnguard.commands.recommend import model_dir
     from churnguard.console.app import build_app
-    from churnguard.console.pool import ConnectionPool
     from churnguard.console.server import bind, url_of, uvicorn_server
-    from churnguard.console.service import ConsoleService
-    from churnguard.db import parse_url
+    from churnguard.console.service import ConsoleService, opened_per_call
+    from churnguard.db import connect, parse_url
     from churnguard.engine.deadline import answer_timeout
     from churnguard.engine.recommend import Engine
     from churnguard.errors import UserError
@@ -63,13 +62,13 @@ def run(args: argparse.Namespace) -> int:
     url = resolve_url(args.db_url)
     parse_url(url)  # a malformed URL is refused now, not on the agent's first call
     engine = Engine.load(model_dir(args.model), rules_path=args.rules)
-    pool = ConnectionPool(url)
-    service = ConsoleService(engine=engine, clients=pool.lease, budget_s=budget)
+    # A client opened for each call, as the deployed console opens its Data API client.
+    clients = opened_per_call(lambda deadline: connect(url, deadline=deadline))
+    service = ConsoleService(engine=engine, clients=clients, budget_s=budget)
     sock = bind(args.port)
     print(f"agent console: {url_of(sock)}  (database {parse_url(url)}; Ctrl-C stops it)", flush=True)
     try:
         uvicorn_server(build_app(service)).run(sockets=[sock])
     finally:
         sock.close()
-        pool.close()
     return 0

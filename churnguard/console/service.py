@@ -1,8 +1,8 @@
 """What the console's API does, apart from HTTP: look a customer up, answer a call, record an outcome.
 
-Shared by the local console (churnguard.console.app, PyMySQL connections kept between calls:
-churnguard.console.pool) and the deployed one (lambda/console, a RDS Data API client per call): each
-lends the service a SqlClient bounded by the call's Deadline. Answers come from the
+Shared by the local console (churnguard.console.app, a PyMySQL client per call) and the deployed one
+(lambda/console, a RDS Data API client per call): each opens the service a SqlClient bounded by the
+call's Deadline. Answers come from the
 same Engine as `churnguard recommend` and the recommend API. Every failure becomes a Problem: an HTTP
 status, a short kind the page keys on, and one sentence an agent understands. Nothing here logs a
 phone number or a message: only which call it was, its status and the error's type or code.

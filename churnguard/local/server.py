@@ -115,11 +115,6 @@ def _initialise_data_dir(data_dir: Path, log_path: Path) -> None:
         raise UserError(f"mariadb-install-db failed (exit {returncode}); see {log_path}")
 
 
-def server_thread_groups(cpus: int | None = None) -> int:
-    """How many thread groups the throwaway server's pool gets: half the machine's cores, at least one."""
-    return max(1, (cpus if cpus is not None else os.cpu_count() or 1) // 2)
-
-
 def _launch(base_dir: Path, port: int) -> subprocess.Popen[bytes]:
     (base_dir / "tmp").mkdir(exist_ok=True, mode=0o700)
     command = [
@@ -139,18 +134,6 @@ def _launch(base_dir: Path, port: int) -> subprocess.Popen[bytes]:
         # it confirmed, so the offers log stays exactly-once (0 would lose up to a second of them).
         "--innodb-buffer-pool-size=128M",
         "--innodb-flush-log-at-trx-commit=2",
-        # A few worker threads (one group per CPU) run every connection's statements, instead of a
-        # thread per connection: with many callers on a small machine, statements no longer preempt
-        # one another mid-way. Measured with 16 callers on 2 cores: p99 51-68 ms instead of 77-105,
-        # the slowest answer 87-169 ms instead of 162-301 (docs/engine.md, "Under load").
-        "--thread-handling=pool-of-threads",
-        # One thread group per two cores: the throwaway server shares its machine with its callers
-        # (the CLI, the console, the benchmarks), and a Python caller runs on one core at a time.
-        # With a group per core, the server's statements competed with the callers for both cores;
-        # 16 callers on 2 cores measured p99 36-40 ms with 2 groups, 21-26 ms with 1 (docs/engine.md).
-        # A statement running past thread_pool_stall_limit (500 ms) gets another worker, so a long
-        # bulk statement does not hold the others back.
-        f"--thread-pool-size={server_thread_groups()}",
         "--max-allowed-packet=64M",
         # Bulk scoring materialises every customer's features; keep that in memory, and whatever
         # spills to disk inside the server's own directory rather than a shared /tmp.

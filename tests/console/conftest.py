@@ -13,9 +13,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from churnguard.console.app import build_app
-from churnguard.console.pool import ConnectionPool
 from churnguard.console.server import serving_in_background
-from churnguard.console.service import ConsoleService
+from churnguard.console.service import ConsoleService, opened_per_call
 from churnguard.db import connect
 from churnguard.engine.recommend import Engine
 from tests.engine.faults import install_customers
@@ -46,13 +45,13 @@ def console_engine(trained_model_dir: Path) -> Engine:
 
 @contextmanager
 def service_on(url: str, engine: Engine, budget_s: float = BUDGET_S) -> Iterator[ConsoleService]:
-    """The console's service on the database at `url`, as `churnguard console` builds it (its
-    connection pool closed afterwards)."""
-    pool = ConnectionPool(url)
-    try:
-        yield ConsoleService(engine=engine, clients=pool.lease, budget_s=budget_s)
-    finally:
-        pool.close()
+    """The console's service on the database at `url`, as `churnguard console` builds it: a client
+    opened for each call."""
+    yield ConsoleService(
+        engine=engine,
+        clients=opened_per_call(lambda deadline: connect(url, deadline=deadline)),
+        budget_s=budget_s,
+    )
 
 
 @contextmanager

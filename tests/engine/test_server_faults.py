@@ -131,11 +131,11 @@ def test_a_timeout_out_of_range_is_refused(capsys, spare_server: SpareServer, tr
 def frozen_during(spare_server: SpareServer, engine: Engine, after: str, expected):
     """Freeze the server right after the statement containing `after`, under a 1-s deadline; returns
     the error raised and the offers-log ids once the server runs again."""
-    client = connect(spare_server.url)
-    victim = Sabotaged(client, after, spare_server.freeze)
     started = time.monotonic()
+    client = connect(spare_server.url, deadline=Deadline.after(1.0))
+    victim = Sabotaged(client, after, spare_server.freeze)
     try:
-        with client.deadline(Deadline.after(1.0)), pytest.raises(expected) as raised:
+        with pytest.raises(expected) as raised:
             engine.recommend(victim, validate_request(*ANGRY))
     finally:
         spare_server.thaw()
@@ -177,7 +177,7 @@ def test_a_database_killed_mid_call_records_nothing_and_recovers_on_restart(
     capsys, engine: Engine, spare_server: SpareServer, trained_model_dir
 ):
     before = offers(spare_server.url)
-    client = connect(spare_server.url)
+    client = connect(spare_server.url, deadline=Deadline.after(5.0))
     victim = Sabotaged(client, "will_churn", spare_server.kill)
     request = validate_request(*ANGRY)
     try:
@@ -188,7 +188,6 @@ def test_a_database_killed_mid_call_records_nothing_and_recovers_on_restart(
             database_errors(
                 "recommend", secrets=[request.phone, request.message], outcome="nothing was recorded"
             ),
-            client.deadline(Deadline.after(5.0)),
         ):
             engine.recommend(victim, request)
     finally:
