@@ -46,7 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from churnguard.commands.recommend import model_dir
+    from churnguard.commands._model_dirs import model_dir
     from churnguard.console.app import build_app
     from churnguard.console.server import bind, url_of, uvicorn_server
     from churnguard.console.service import ConsoleService, opened_per_call

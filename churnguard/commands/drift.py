@@ -16,7 +16,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "0.1 watch, 0.25 act (retrain). Exit code 0 either way; read `retrain` in --json.",
     )
     parser.add_argument(
-        "--model", type=Path, default=Path("artifacts/model"), help="the live model's folder (its references)"
+        "--model",
+        type=Path,
+        default=None,
+        help="the live model's folder (its references; default: found as `recommend` finds its model, "
+        "or the model store's folder of the live model)",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object (for schedulers)")
     parser.add_argument("--html", type=Path, default=None, help="also write an HTML page with plots here")
@@ -30,16 +34,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from churnguard.commands._model_dirs import live_model_dir
     from churnguard.db import connect
     from churnguard.engine.database_errors import database_errors
     from churnguard.lifecycle.drift import drift_for_model, format_drift
     from churnguard.lifecycle.drift_page import write_drift_html
+    from churnguard.lifecycle.registry import live_model
     from churnguard.local.url import resolve_url
 
     client = connect(resolve_url(args.db_url))
     try:
         with database_errors("drift"):
-            report = drift_for_model(client, str(args.model), snapshot=args.snapshot)
+            folder = live_model_dir(live_model(client)["id"], args.model)
+            report = drift_for_model(client, str(folder), snapshot=args.snapshot)
     finally:
         client.close()
     if args.html is not None:

@@ -2,7 +2,9 @@
 
 `up` starts a private server (or adopts one given by --db-url), loads the schema and customers,
 trains a model or reuses --model, and installs will_churn, the one-hot helpers, the bulk-scoring
-view and the local Comprehend functions; `down` stops the server and deletes its files.
+view and the local Comprehend functions; the installed model's folder is kept in the model store
+(artifacts/models/<id>) and recorded, so the other commands find the live model's folder after the
+server is gone. `down` stops the server and deletes its files, not the kept model.
 """
 
 from __future__ import annotations
@@ -81,6 +83,7 @@ def _model_dir(args: argparse.Namespace, customers: Any, server_dir: Path | None
 def run_up(args: argparse.Namespace) -> int:
     from churnguard.db import connect
     from churnguard.feature_spec import FeatureSpec
+    from churnguard.lifecycle.store import DEFAULT_STORE, keep_model
     from churnguard.local.install import install_churnguard
     from churnguard.local.server import start_server, stop_server
     from churnguard.local.state import LocalServer, read_state, write_state
@@ -113,12 +116,13 @@ def run_up(args: argparse.Namespace) -> int:
             check_installed_signature(client, FeatureSpec.from_metadata_file(model_dir / "metadata.json"))
         finally:
             client.close()
+        kept = keep_model(model_dir, DEFAULT_STORE)
     except BaseException:
         stop_server(server)
         raise
-    path = write_state(dataclasses.replace(server, model_dir=str(model_dir.resolve())))
+    path = write_state(dataclasses.replace(server, model_dir=str(kept.resolve())))
     print(f"local database ready: {connect_hint(server.url)}")
-    print(f"model: {model_dir}; state: {path} (owner-only; holds the password)")
+    print(f"model: {kept}; state: {path} (owner-only; holds the password)")
     print(
         "try: churnguard recommend --area-code 415 --phone 358-1921 "
         "--message 'You charged me extra again!'   (or `churnguard local status`)"

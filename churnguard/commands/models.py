@@ -17,7 +17,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     actions = parser.add_subparsers(dest="models_action", metavar="ACTION", required=True)
 
-    listing = actions.add_parser("list", help="the models the database has recorded, the live one first")
+    listing = actions.add_parser(
+        "list",
+        help="the models the database has recorded, the live one first, with the folder found for each",
+    )
     listing.add_argument("--json", action="store_true", help="print one JSON object")
     listing.add_argument("--db-url", default=None, help="mysql://user:password@host:port/database")
     listing.set_defaults(func=run_list)
@@ -41,6 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
+    from churnguard.commands._model_dirs import folder_of
     from churnguard.db import connect
     from churnguard.engine.database_errors import database_errors
     from churnguard.lifecycle.registry import list_models
@@ -52,6 +56,9 @@ def run_list(args: argparse.Namespace) -> int:
             models = list_models(client)
     finally:
         client.close()
+    for model in models:
+        folder = folder_of(model["id"])
+        model["folder"] = None if folder is None else str(folder)
     print(json.dumps({"models": models}) if args.json else format_models(models))
     return 0
 
@@ -60,16 +67,21 @@ def format_models(models: list[dict[str, Any]]) -> str:
     if not models:
         return "no model recorded in this database yet: install one (`churnguard local up` or a deploy)"
     lines = [
-        f"{'':2}{'id':<17} {'installed at (UTC)':<20} {'cut-off':>7} {'test AUC':>8} {'CV AUC':>8}  features"
+        f"{'':2}{'id':<17} {'installed at (UTC)':<20} {'cut-off':>7} {'test AUC':>8} {'CV AUC':>8}  "
+        "features  folder"
     ]
     for model in models:
         test_auc = model["test_metrics"].get("test_auc")
         cv_auc = model["cv_metrics"].get("auc_mean")
         lines.append(
             f"{'* ' if model['live'] else '  '}{model['id']:<17} {str(model['installed_at'])[:19]:<20} "
-            f"{model['cutoff']:>7.2f} {_figure(test_auc):>8} {_figure(cv_auc):>8}  {len(model['features'])}"
+            f"{model['cutoff']:>7.2f} {_figure(test_auc):>8} {_figure(cv_auc):>8}  "
+            f"{len(model['features']):>8}  {model.get('folder') or '-'}"
         )
-    lines.append("(* live; roll back with `make deploy OUT=artifacts/models/<id>`)")
+    lines.append(
+        "(* live; roll back by deploying a model's folder: `make deploy OUT=<folder>`; "
+        "- : no folder found, keep trained folders with `churnguard models keep DIR`)"
+    )
     return "\n".join(lines)
 
 

@@ -89,7 +89,7 @@ def run_report(args: argparse.Namespace) -> int:
 
 def _economics_and_rules(model: Path | None, rules_path: Path | None) -> tuple[Any, Any]:
     """The model's cost assumptions and the rules, or (None, None) when no model is given or found."""
-    from churnguard.commands.recommend import model_dir
+    from churnguard.commands._model_dirs import model_dir
     from churnguard.engine.economics import read_economics
     from churnguard.engine.rules import load_rules
 

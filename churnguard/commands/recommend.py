@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
+from churnguard.commands._model_dirs import DEFAULT_MODEL_DIR, MODEL_DIR_ENV, model_dir
 from churnguard.drivers import DEFAULT_TOP_DRIVERS
 from churnguard.engine.deadline import ANSWER_TIMEOUT_ENV, DEFAULT_ANSWER_TIMEOUT_S
 from churnguard.errors import UserError
-
-MODEL_DIR_ENV = "CHURNGUARD_MODEL_DIR"
-DEFAULT_MODEL_DIR = Path("artifacts/model")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -63,34 +60,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         f"(default ${ANSWER_TIMEOUT_ENV}, else {DEFAULT_ANSWER_TIMEOUT_S:g})",
     )
     parser.set_defaults(func=run)
-
-
-def model_dir(explicit: Path | None) -> Path:
-    """The trained model to explain scores with: --model, then $CHURNGUARD_MODEL_DIR, then the model
-    `churnguard local up` installed into the local database, then artifacts/model (`churnguard train`).
-    """
-    candidates = [explicit] if explicit else []
-    if not candidates and os.environ.get(MODEL_DIR_ENV):
-        candidates = [Path(os.environ[MODEL_DIR_ENV])]
-    if not candidates:
-        candidates = [*_local_server_models(), DEFAULT_MODEL_DIR]
-    for directory in candidates:
-        if (directory / "metadata.json").is_file():
-            return directory
-    raise UserError(
-        f"no trained model in {candidates[0]} (metadata.json missing): pass --model DIR, set "
-        f"${MODEL_DIR_ENV}, or run `churnguard train --out {DEFAULT_MODEL_DIR}`"
-    )
-
-
-def _local_server_models() -> list[Path]:
-    """Where `churnguard local up` keeps the model it trained (or was given), if a local server runs."""
-    from churnguard.local.state import read_state
-
-    state = read_state()
-    if state is None:
-        return []
-    return [Path(state.model_dir)] if state.model_dir else [Path(state.base_dir) / "model"]
 
 
 def customer_key(area_code: str, phone: str) -> tuple[int, str]:

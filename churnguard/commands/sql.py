@@ -249,7 +249,7 @@ def call_centre_text(model: Path | None, *, stable: bool) -> str:
             "-- Set the variables, then run the SELECT.\n"
         )
         return f"{header}{settings}{stable_call_centre_session_sql()};"
-    from churnguard.commands.recommend import model_dir
+    from churnguard.commands._model_dirs import model_dir
     from churnguard.feature_spec import FeatureSpec
 
     directory = model_dir(model)

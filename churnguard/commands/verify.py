@@ -95,7 +95,7 @@ def model_dir_for(args: argparse.Namespace, context: dict[str, str], local: bool
     artifacts/model. Locally the deploy's context does not apply: --model-dir, then what `churnguard
     recommend` would use (the model `local up` installed)."""
     if local:
-        from churnguard.commands.recommend import model_dir
+        from churnguard.commands._model_dirs import model_dir
 
         return model_dir(args.model_dir)
     directory = args.model_dir or Path(context.get("model_dir") or DEFAULT_MODEL_DIR)

@@ -219,14 +219,12 @@ def drift_for_model(client: SqlClient, model_dir: str, *, snapshot: bool = False
     """Drift of the database's customers against a model folder's references, after checking that
     the folder holds the model the database serves (else the comparison would mean nothing). With
     `snapshot`, from the latest stored churnguard_drift_snapshot() instead of counting now."""
-    from churnguard.lifecycle.store import DEFAULT_STORE
-
     identity = read_identity(model_dir)
     live = live_model(client)
     if live["id"] != identity.model_id:
         raise UserError(
             f"the database serves model {live['id']} but {model_dir} holds model {identity.model_id}: "
-            f"pass --model with the folder of {live['id']} (kept as {DEFAULT_STORE}/{live['id']})"
+            f"pass --model with the folder of {live['id']}, or leave --model out to use the one found"
         )
     metadata = read_metadata(identity.folder)
     spec = FeatureSpec.from_json(metadata["feature_spec"])

@@ -2,8 +2,9 @@
 
 `churnguard models keep DIR` copies a training output folder (model.tar.gz, model.json,
 metadata.json, report.html and its images) to `<store>/<model id>/` after checking its id; the
-default store is artifacts/models. Rolling back is then one command:
-`make deploy OUT=artifacts/models/<id>` (or `churnguard local up --model artifacts/models/<id>`).
+default store is artifacts/models, where `churnguard local up` also keeps the model it installs. Rolling
+back is then one command: `make deploy OUT=artifacts/models/<id>` (or `churnguard local up --model
+artifacts/models/<id>`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import shutil
 from pathlib import Path
 
 from churnguard.errors import UserError
-from churnguard.lifecycle.identity import read_identity
+from churnguard.lifecycle.identity import METADATA_JSON, read_identity
 
 DEFAULT_STORE = "artifacts/models"
 
@@ -35,11 +36,13 @@ def keep_model(model_dir: str | Path, store: str | Path = DEFAULT_STORE) -> Path
     return target
 
 
-def kept_folder(model_id: str, store: str | Path = DEFAULT_STORE) -> Path:
+def kept_folder(model_id: str, store: str | Path = DEFAULT_STORE) -> Path | None:
+    """The folder kept for `model_id` in the store, or None when there is none (or it no longer holds
+    that model: a damaged or edited copy is not used)."""
     folder = Path(store) / model_id
-    if not folder.exists():
-        raise UserError(
-            f"no folder kept for model {model_id} under {store}: keep trained folders with "
-            "`churnguard models keep DIR` right after training"
-        )
-    return folder
+    if not (folder / METADATA_JSON).is_file():
+        return None
+    try:
+        return folder if read_identity(folder).model_id == model_id else None
+    except UserError:
+        return None

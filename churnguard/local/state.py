@@ -24,8 +24,9 @@ class LocalServer:
     `url` is the least-privilege application URL (user `churnguard`, rights on one database only);
     `admin_url` is root's, used by the test fixtures to create and drop scratch databases.
     `managed` is False when `local up --db-url` adopted an existing server: then down only forgets it.
-    `model_dir` is the model whose functions `local up` installed, so `recommend` explains scores with
-    the same model; empty in state files written before it was recorded.
+    `model_dir` is the model store's folder of the model whose functions `local up` installed, so
+    `recommend`, `drift` and the rest use the same model; empty in state files written before it was
+    recorded.
     """
 
     url: str

@@ -16,7 +16,7 @@ from churnguard.errors import UserError
 from churnguard.feature_spec import FeatureSpec
 from churnguard.lifecycle import psi
 from churnguard.lifecycle.drift import DriftInputError, drift_for_model, live_bins_sql, references
-from churnguard.lifecycle.identity import read_metadata
+from churnguard.lifecycle.identity import read_identity, read_metadata
 from churnguard.local.install import install_churnguard
 from churnguard.sqlgen.statements import REFRESH_PROCEDURE
 from tests.fixtures.mariadb import database_url
@@ -134,6 +134,37 @@ def test_drift_refuses_a_folder_that_is_not_the_live_model(
     install_churnguard(sql_client, model_dir=trained_model_dir, customers=generate_customers(100, seed=8))
     with pytest.raises(Exception, match=r"the database serves model [0-9a-f]{16} but .* pass --model"):
         drift_for_model(sql_client, str(second_model_dir))
+
+
+def test_drift_finds_the_live_model_in_the_store_and_names_no_folder_that_does_not_exist(
+    sql_client: PyMySqlClient,
+    trained_model_dir: Path,
+    second_model_dir: Path,
+    mariadb_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)  # an empty working directory: no artifacts/ folder at all
+    monkeypatch.setenv("CHURNGUARD_HOME", str(tmp_path / "home"))  # no local server recorded
+    monkeypatch.delenv("CHURNGUARD_MODEL_DIR", raising=False)
+    install_churnguard(sql_client, model_dir=trained_model_dir, customers=generate_customers(200, seed=9))
+    url = database_url(mariadb_url, sql_client.query("SELECT DATABASE() AS d")[0]["d"])
+    live = read_identity(trained_model_dir).model_id
+
+    assert main(["drift", "--db-url", url]) == 2  # the live model's folder is nowhere to be found
+    error = capsys.readouterr().err
+    assert f"the database serves model {live}, and no folder found holds it" in error
+    assert "artifacts" not in error and "churnguard models keep DIR" in error
+    assert main(["drift", "--db-url", url, "--model", str(second_model_dir)]) == 2
+    assert "artifacts" not in capsys.readouterr().err
+
+    assert main(["models", "keep", str(trained_model_dir)]) == 0  # into ./artifacts/models/<id>
+    capsys.readouterr()
+    assert main(["drift", "--db-url", url]) == 0
+    assert capsys.readouterr().out.startswith(f"Drift of model {live}")
+    assert main(["drift", "--db-url", url, "--model", str(second_model_dir)]) == 2
+    assert f"use --model artifacts/models/{live}, or leave --model out" in capsys.readouterr().err
 
 
 def test_the_schedulable_procedure_stores_the_same_counts_drift_reads_back(

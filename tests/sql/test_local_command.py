@@ -1,6 +1,7 @@
 """`churnguard local up|down|status`, parsed and run as the `churnguard` entry point does."""
 
 import argparse
+import json
 import os
 import stat
 import subprocess
@@ -9,9 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from churnguard.commands import local, recommend
+from churnguard.cli import main as cli_main
+from churnguard.commands import local
+from churnguard.commands._model_dirs import model_dir
 from churnguard.db import connect
 from churnguard.errors import UserError
+from churnguard.lifecycle.identity import read_identity
 from churnguard.local import server as local_server
 from churnguard.local.state import LocalServer, read_state, state_path, write_state
 from tests.fixtures.mariadb import scratch_database
@@ -33,6 +37,7 @@ def main(argv: list[str]) -> int:
 
 @pytest.fixture()
 def churnguard_home(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # `local up` keeps its model in ./artifacts/models
     monkeypatch.setenv("CHURNGUARD_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("CHURNGUARD_DB_URL", raising=False)
     monkeypatch.delenv("CHURNGUARD_MODEL_DIR", raising=False)
@@ -45,8 +50,11 @@ def test_up_status_down_with_a_private_server(churnguard_home, trained_model_dir
     assert server is not None and server.managed
     assert stat.S_IMODE(os.stat(state_path()).st_mode) == 0o600
     assert server.url.split("@")[0].split(":")[-1] not in capsys.readouterr().out  # password never printed
-    # `recommend` explains scores with the model `local up` installed, here the one given by --model
-    assert recommend.model_dir(None) == trained_model_dir.resolve()
+    # `local up` keeps the model it installed (here the one given by --model) in the model store,
+    # and `recommend` explains scores with it
+    kept = (Path("artifacts/models") / read_identity(trained_model_dir).model_id).resolve()
+    assert model_dir(None) == kept == Path(server.model_dir)
+    assert (kept / "model.json").read_bytes() == (trained_model_dir / "model.json").read_bytes()
 
     client = connect(server.url)
     try:
@@ -75,6 +83,28 @@ def test_up_status_down_with_a_private_server(churnguard_home, trained_model_dir
     assert not Path(server.base_dir).exists()
     assert read_state() is None
     assert main(["local", "status"]) == 3
+    assert (kept / "metadata.json").is_file()  # the model outlives the throwaway server
+
+
+def test_after_local_up_drift_and_models_list_find_the_model_it_trained(churnguard_home, capsys):
+    """`local up` trains its own model (in the server's directory); the lifecycle commands find it
+    without being told where, and name only folders that exist."""
+    assert main(["local", "up", "--customers", "400", "--trials", "1"]) == 0
+    try:
+        capsys.readouterr()
+        assert cli_main(["drift"]) == 0
+        drift = capsys.readouterr()
+        live = drift.out.split()[3]  # "Drift of model <id> over ..."
+        kept = Path("artifacts/models") / live
+        assert (kept / "model.json").is_file()
+        assert cli_main(["models", "list"]) == 0
+        listed = capsys.readouterr().out
+        assert f"* {live}" in listed and str(kept) in listed
+        assert cli_main(["models", "list", "--json"]) == 0
+        (model,) = json.loads(capsys.readouterr().out)["models"]
+        assert Path(model["folder"]).is_dir()
+    finally:
+        assert main(["local", "down"]) == 0
 
 
 def test_up_adopts_an_existing_database_and_down_leaves_it(churnguard_home, trained_model_dir, mariadb_url):
