@@ -10,6 +10,7 @@ as not, until `offers record-outcome --retained` corrects it.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from churnguard.engine.offers_log import OUTCOME_KINDS, record_outcome
@@ -22,47 +23,53 @@ RECENT_DAYS = 30
 REPEAT_WARNING_DAYS = 7
 RECENT_LIMIT = 10
 
-RECENT_OFFERS_SQL = f"""
-SELECT log.id, LEFT(CAST(log.created_at AS CHAR), 16) AS created_at,
-       TIMESTAMPDIFF(SECOND, log.created_at, UTC_TIMESTAMP(6)) AS age_s,
-       log.offer, log.rule_name, log.arm, log.offer_cost_usd, log.degraded, outcome.retained,
-       outcome.outcome
-FROM offers_log AS log
-LEFT JOIN offer_outcomes AS outcome ON outcome.offer_id = log.id
-WHERE log.area_code = %(area_code)s AND log.phone = %(phone)s
-  AND log.created_at >= UTC_TIMESTAMP(6) - INTERVAL %(days)s DAY
-ORDER BY log.created_at DESC, log.id DESC
-LIMIT {RECENT_LIMIT}
-"""
+# The customer's offers of the last RECENT_DAYS days as one JSON array: an expression on the key's
+# parameters that the console adds to the answer's first statement (Engine.look_up), so listing them
+# costs no Data API call of its own. The key is compared as bound: offers_log's phone has the
+# server's default collation, customers' another, and comparing the two columns is refused (error
+# 1267). Every offer of the window comes back (a correlated derived table with a LIMIT is refused by
+# MariaDB, and JSON_ARRAYAGG takes no ORDER BY on MySQL); Python orders them and keeps RECENT_LIMIT.
+RECENT_OFFERS_COLUMN = f"""(
+  SELECT JSON_ARRAYAGG(JSON_OBJECT(
+    'id', log.id, 'created_at', LEFT(CAST(log.created_at AS CHAR), 16),
+    'age_us', TIMESTAMPDIFF(MICROSECOND, log.created_at, UTC_TIMESTAMP(6)),
+    'offer', log.offer, 'rule_name', log.rule_name, 'arm', log.arm,
+    'offer_cost_usd', log.offer_cost_usd, 'degraded', log.degraded,
+    'retained', outcome.retained, 'outcome', outcome.outcome
+  ))
+  FROM offers_log AS log
+  LEFT JOIN offer_outcomes AS outcome ON outcome.offer_id = log.id
+  WHERE log.area_code = %(area_code)s AND log.phone = %(phone)s
+    AND log.created_at >= UTC_TIMESTAMP(6) - INTERVAL {RECENT_DAYS} DAY
+)"""
+_DAY_US = 86_400_000_000
 
 
 class InvalidOutcomeError(UserError):
     """The console sent no offer id, or an outcome that is not one of accepted, declined, call_ended."""
 
 
-def recent_offers(client: SqlClient, *, area_code: int, phone: str) -> list[dict[str, Any]]:
-    """The customer's offers of the last RECENT_DAYS days, newest first, each flagged `this_week`."""
-    rows = client.query(
-        RECENT_OFFERS_SQL,
-        {"area_code": area_code, "phone": phone, "days": RECENT_DAYS},
-    )
+def recent_offers(listed: str | None) -> list[dict[str, Any]]:
+    """The RECENT_LIMIT newest of the offers RECENT_OFFERS_COLUMN listed (its JSON text, or None for
+    none), newest first, each flagged `this_week`."""
+    offers = sorted(json.loads(listed) if listed else [], key=lambda offer: (offer["age_us"], -offer["id"]))
     return [
         {
-            "offer_id": int(row["id"]),
-            "created_at": str(row["created_at"]),
-            "days_ago": int(row["age_s"]) // 86400,
-            "this_week": int(row["age_s"]) < REPEAT_WARNING_DAYS * 86400,
-            "offer": row["offer"],
-            "rule": row["rule_name"],
-            "arm": row["arm"],
-            "offer_cost_usd": float(row["offer_cost_usd"]),
-            "degraded": bool(int(row["degraded"])),
+            "offer_id": int(offer["id"]),
+            "created_at": str(offer["created_at"]),
+            "days_ago": int(offer["age_us"]) // _DAY_US,
+            "this_week": int(offer["age_us"]) < REPEAT_WARNING_DAYS * _DAY_US,
+            "offer": offer["offer"],
+            "rule": offer["rule_name"],
+            "arm": offer["arm"],
+            "offer_cost_usd": float(offer["offer_cost_usd"]),
+            "degraded": bool(int(offer["degraded"])),
             # The call's outcome (None: not recorded, or retention recorded alone) and whether the
             # customer stayed (None: no outcome yet).
-            "outcome": row["outcome"],
-            "retained": None if row["retained"] is None else bool(int(row["retained"])),
+            "outcome": offer["outcome"],
+            "retained": None if offer["retained"] is None else bool(int(offer["retained"])),
         }
-        for row in rows
+        for offer in offers[:RECENT_LIMIT]
     ]
 
 

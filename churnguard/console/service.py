@@ -18,17 +18,22 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from churnguard.console.history import InvalidOutcomeError, recent_offers, record_agent_outcome
+from churnguard.console.history import (
+    RECENT_OFFERS_COLUMN,
+    InvalidOutcomeError,
+    recent_offers,
+    record_agent_outcome,
+)
 from churnguard.console.wording import for_agent
 from churnguard.engine.deadline import DatabaseTimeout, Deadline
 from churnguard.engine.failures import DatabaseUnreachable, error_code, failure_kind
 from churnguard.engine.offers_log import OffersLogError
 from churnguard.engine.recommend import (
+    LATEST_MESSAGE_COLUMN,
     Engine,
     RecordUnconfirmed,
     ScoringError,
     UnknownCustomerError,
-    latest_message,
 )
 from churnguard.engine.request import InvalidRequestError, validate_customer_key, validate_request
 from churnguard.errors import UserError
@@ -72,22 +77,28 @@ class ConsoleService:
     budget_s: float
 
     def customer(self, body: Any) -> dict[str, Any]:
-        """The customer's latest message on file and recent offers; UnknownCustomerError if none."""
+        """The customer's latest message on file and recent offers, in one statement;
+        UnknownCustomerError if none."""
         fields = _fields(body, required=("area_code", "phone"))
         area_code, phone = validate_customer_key(fields["area_code"], fields["phone"])
+        columns = [f"{LATEST_MESSAGE_COLUMN} AS latest_message", f"{RECENT_OFFERS_COLUMN} AS recent_offers"]
         with self._client() as client:
-            if not client.query(customer_sql(), {"area_code": area_code, "phone": phone}):
-                raise UnknownCustomerError(f"no customer with area code {area_code} and that phone number")
-            return {
-                "area_code": area_code,
-                "phone": phone,
-                "latest_message": latest_message(client, area_code=area_code, phone=phone),
-                "recent_offers": recent_offers(client, area_code=area_code, phone=phone),
-            }
+            rows = client.query(customer_sql(columns), {"area_code": area_code, "phone": phone})
+        if not rows:
+            raise UnknownCustomerError(f"no customer with area code {area_code} and that phone number")
+        message = rows[0]["latest_message"]
+        return {
+            "area_code": area_code,
+            "phone": phone,
+            "latest_message": None if message is None else str(message),
+            "recent_offers": recent_offers(rows[0]["recent_offers"]),
+        }
 
     def recommend(self, body: Any) -> dict[str, Any]:
         """The engine's answer (recorded in the offers log) in the agent's words, with the offers the
-        customer had before it. Without a typed message, the latest on file is read."""
+        customer had before it. Without a typed message, the latest on file is read. The offers
+        before it, and the message on file, come in the engine's first statement (Engine.look_up):
+        the whole answer is the engine's three calls, as the recommend API's."""
         fields = _fields(body, required=("area_code", "phone"), optional=("message",))
         area_code, phone = validate_customer_key(fields["area_code"], fields["phone"])
         typed = fields.get("message")
@@ -95,16 +106,19 @@ class ConsoleService:
             validate_request(area_code, phone, typed)  # refuse a bad message before opening anything
         else:
             typed = None
+        extra = {"recent_offers": RECENT_OFFERS_COLUMN}
+        if typed is None:
+            extra["latest_message"] = LATEST_MESSAGE_COLUMN
         with self._client() as client:
-            previous = recent_offers(client, area_code=area_code, phone=phone)
-            message = typed
+            looked_up = self.engine.look_up(client, area_code, phone, extra)
+            previous = recent_offers(looked_up.extras["recent_offers"])
+            message = typed if typed is not None else looked_up.extras["latest_message"]
             if message is None:
-                message = latest_message(client, area_code=area_code, phone=phone)
-                if message is None:
-                    raise NoMessageOnFile(
-                        "no message typed and none on file for this customer: type what the customer said"
-                    )
-            answer = self.engine.recommend(client, validate_request(area_code, phone, message))
+                raise NoMessageOnFile(
+                    "no message typed and none on file for this customer: type what the customer said"
+                )
+            request = validate_request(area_code, phone, str(message))
+            answer = self.engine.recommend(client, request, looked_up=looked_up)
         if typed is None:
             answer["notes"].insert(0, "message: the customer's latest message on file")
         return {**for_agent(answer), "previous_offers": previous}

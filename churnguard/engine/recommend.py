@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -83,6 +84,17 @@ class MissingPart:
 
 
 @dataclass(frozen=True)
+class LookedUp:
+    """What the answer's first statement gave: the customer's row, the churn probability or why it is
+    missing, and the values of the caller's extra columns."""
+
+    row: Row
+    probability: float | None
+    missing: MissingPart | None
+    extras: Row
+
+
+@dataclass(frozen=True)
 class Engine:
     """Everything an answer needs that does not change between calls, loaded once per process."""
 
@@ -119,10 +131,16 @@ class Engine:
             economics=economics,
         )
 
-    def recommend(self, client: SqlClient, request: CallRequest) -> dict[str, Any]:
-        """The answer for one validated request, recorded in the offers log; see docs/engine.md."""
+    def recommend(
+        self, client: SqlClient, request: CallRequest, *, looked_up: LookedUp | None = None
+    ) -> dict[str, Any]:
+        """The answer for one validated request, recorded in the offers log; see docs/engine.md.
+        `looked_up`: the request's customer as `look_up` gave it already (the console reads its
+        own columns in the same statement), else it is looked up here."""
         started = time.perf_counter()
-        row, probability, missing_score = self._customer_and_score(client, request)
+        if looked_up is None:
+            looked_up = self.look_up(client, request.area_code, request.phone)
+        row, probability, missing_score = looked_up.row, looked_up.probability, looked_up.missing
         sentiment, confidence, missing_sentiment = self._sentiment(client, request)
         missing = [part for part in (missing_score, missing_sentiment) if part is not None]
         if len(missing) == 2:
@@ -198,32 +216,38 @@ class Engine:
             "notes": notes,
         }
 
-    def _customer_and_score(
-        self, client: SqlClient, request: CallRequest
-    ) -> tuple[Row, float | None, MissingPart | None]:
-        """The customer's row and churn probability; when will_churn fails, the row alone."""
-        key = {"area_code": request.area_code, "phone": request.phone}
+    def look_up(
+        self, client: SqlClient, area_code: int, phone: str, extra_columns: Mapping[str, str] | None = None
+    ) -> LookedUp:
+        """The customer's row and churn probability in one statement; when will_churn fails, the row
+        alone (a second). `extra_columns` (label: SQL expression, which may use the key's
+        %(area_code)s and %(phone)s) come back in `extras`: what a caller needs about the customer
+        costs no Data API call of its own."""
+        extra = extra_columns or {}
+        selected = [f"{expression} AS {label}" for label, expression in extra.items()]
+        key = {"area_code": area_code, "phone": phone}
+        score_sql = customer_score_sql(self.explainer.spec, selected) if selected else self.customer_score_sql
         missing = None
         try:
-            rows = client.query(self.customer_score_sql, key)
+            rows = client.query(score_sql, key)
         except Exception as error:
             if failure_kind(error) != "statement":
                 raise
             missing = _missing(SCORE, f"failed ({error_code(error)})", error_code(error))
-            rows = client.query(customer_sql(), key)
+            rows = client.query(customer_sql(selected), key)
         if not rows:
-            raise UnknownCustomerError(
-                f"no customer with area code {request.area_code} and that phone number"
-            )
+            raise UnknownCustomerError(f"no customer with area code {area_code} and that phone number")
         if len(rows) > 1:
-            raise ScoringError(f"{len(rows)} customers share area code {request.area_code} and that phone")
-        row = customer_from_row(rows[0])
+            raise ScoringError(f"{len(rows)} customers share area code {area_code} and that phone")
+        found = dict(rows[0])
+        extras = {label: found.pop(label) for label in extra}
+        row = customer_from_row(found)
         if missing is not None:
-            return row, None, missing
+            return LookedUp(row, None, missing, extras)
         probability = _probability(row.get(SCORE))
         if probability is None:
-            return row, None, _missing(SCORE, f"returned {_shown(row.get(SCORE))}", "no usable value")
-        return row, probability, None
+            missing = _missing(SCORE, f"returned {_shown(row.get(SCORE))}", "no usable value")
+        return LookedUp(row, probability, missing, extras)
 
     def _sentiment(
         self, client: SqlClient, request: CallRequest
@@ -270,18 +294,22 @@ def _shown(value: Any) -> str:
     return "nothing" if value is None else repr(value)[:40]
 
 
-LATEST_MESSAGE_SQL = """
-SELECT message FROM customer_messages
-WHERE area_code = %(area_code)s AND phone = %(phone)s
-ORDER BY received_at DESC, id DESC
-LIMIT 1
-"""
+# The customer's most recent message on file (customer_messages), an expression on the key's
+# parameters: alone (latest_message) or as one of the console's extra columns (Engine.look_up).
+LATEST_MESSAGE_COLUMN = """(
+  SELECT m.message FROM customer_messages AS m
+  WHERE m.area_code = %(area_code)s AND m.phone = %(phone)s
+  ORDER BY m.received_at DESC, m.id DESC
+  LIMIT 1
+)"""
+LATEST_MESSAGE_SQL = f"SELECT {LATEST_MESSAGE_COLUMN} AS message"
 
 
 def latest_message(client: SqlClient, *, area_code: int, phone: str) -> str | None:
     """The customer's most recent message on file (customer_messages), or None when there is none."""
     rows = client.query(LATEST_MESSAGE_SQL, {"area_code": area_code, "phone": phone})
-    return str(rows[0]["message"]) if rows else None
+    message = rows[0]["message"]
+    return None if message is None else str(message)
 
 
 def _probability(value: Any) -> float | None:

@@ -80,19 +80,20 @@ def _session_phone() -> str:
     return f"CONVERT(@phone USING utf8mb4) COLLATE {KEY_COLLATION}"
 
 
-def customer_score_sql(spec: FeatureSpec) -> str:
+def customer_score_sql(spec: FeatureSpec, extra_columns: Sequence[str] = ()) -> str:
     """One customer's columns, as the JSON object `customer`, and churn probability (will_churn);
     %(area_code)s, %(phone)s. One JSON column instead of twenty-one: a driver describes every result
     column before the row (PyMySQL parses each description in Python, the Data API sends each in
     columnMetadata), which was the largest part of the statement's client time; read the row back
-    with `customer_from_row`."""
-    return _customer_json_select([f"{will_churn_call(spec, 'c')} AS churn_probability"])
+    with `customer_from_row`. `extra_columns` (`expression AS label`, on the same parameters) come
+    back in the same row: what a caller needs about the customer costs no Data API call of its own."""
+    return _customer_json_select([f"{will_churn_call(spec, 'c')} AS churn_probability", *extra_columns])
 
 
-def customer_sql() -> str:
-    """One customer's columns alone, as the JSON object `customer`, for when will_churn fails;
-    %(area_code)s, %(phone)s."""
-    return _customer_json_select([])
+def customer_sql(extra_columns: Sequence[str] = ()) -> str:
+    """One customer's columns alone, as the JSON object `customer`, for when will_churn fails or no
+    score is wanted; %(area_code)s, %(phone)s; `extra_columns` as in customer_score_sql."""
+    return _customer_json_select(list(extra_columns))
 
 
 def customer_from_row(row: Mapping[str, Any]) -> dict[str, Any]:

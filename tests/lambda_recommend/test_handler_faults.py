@@ -141,7 +141,7 @@ def test_a_bug_is_a_500_with_its_type_and_stack_logged_but_no_customer_data(envi
     assert response["statusCode"] == 500
     assert answer == {"error": "internal error in the recommendation service; nothing was recorded"}
     assert "internal error TypeError; nothing recorded" in caplog.text
-    assert "recommend.py" in caplog.text and "in _customer_and_score" in caplog.text  # the stack
+    assert "recommend.py" in caplog.text and "in look_up" in caplog.text  # the stack
     assert_no_customer_data(caplog.text)
     assert "database" not in caplog.text.split("internal error")[1].split("\n")[0]
 
