@@ -1,4 +1,6 @@
-"""Checks shared by the sub-commands' options (a private module: churnguard.cli registers none from it)."""
+"""Options and checks shared by the sub-commands (a private module: churnguard.cli registers none from it)."""
+
+import argparse
 
 from churnguard.constants import MIN_SYNTHETIC_CUSTOMERS
 from churnguard.errors import UserError
@@ -10,3 +12,9 @@ def check_synthetic_customers(count: int, option: str) -> None:
         raise UserError(
             f"{option} must be at least {MIN_SYNTHETIC_CUSTOMERS} for a meaningful split (got {count})"
         )
+
+
+def add_context_option(parser: argparse.ArgumentParser, help_text: str) -> None:
+    """The deploy's repeatable `-c KEY=VALUE` option, for the commands that take CDK_ARGS from make;
+    each command checks what it is given with infra.config.validated_context."""
+    parser.add_argument("-c", "--context", action="append", default=[], metavar="KEY=VALUE", help=help_text)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 
+from churnguard.commands._options import add_context_option
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -20,13 +22,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "it (db.serverless for Aurora Serverless v2). Each AWS call is one attempt of at most 3 s to "
         "connect and 10 s to answer. `make deploy` runs it first.",
     )
-    parser.add_argument(
-        "-c",
-        "--context",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="the CDK context the deploy is given (as in CDK_ARGS); repeatable",
+    add_context_option(
+        parser,
+        "the CDK context the deploy is given (as in CDK_ARGS); repeatable",
     )
     parser.set_defaults(func=run)
 

@@ -8,6 +8,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from churnguard.aws_clients import NO_CREDENTIALS_HELP
+from churnguard.commands._options import add_context_option
 from churnguard.constants import NAME_PREFIX, PROJECT_TAGS
 from churnguard.cost.prices import PriceTable, load_price_table
 from churnguard.errors import UserError
@@ -47,13 +48,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="also remove what a stage=prod stack retains on purpose (final snapshot, buckets, KMS key, "
         "app secret, log groups); without it they are kept and listed with their monthly cost",
     )
-    parser.add_argument(
-        "-c",
-        "--context",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="CDK context for `cdk destroy`, as deployed (e.g. -c stage=prod); repeatable",
+    add_context_option(
+        parser,
+        "CDK context for `cdk destroy`, as deployed (e.g. -c stage=prod); repeatable",
     )
     parser.set_defaults(func=run)
 

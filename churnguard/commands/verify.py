@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from churnguard.commands._options import add_context_option
 from churnguard.errors import UserError
 
 if TYPE_CHECKING:
@@ -38,13 +39,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--region", default=None, help="AWS region (default: -c region, AWS_REGION, your profile's)"
     )
-    parser.add_argument(
-        "-c",
-        "--context",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="the CDK context given to the deploy, checked as the deploy checks it (stage, region and "
+    add_context_option(
+        parser,
+        "the CDK context given to the deploy, checked as the deploy checks it (stage, region and "
         "model_dir are read)",
     )
     parser.add_argument(

@@ -100,6 +100,18 @@ def listing_request(instance_class: str = "db.serverless") -> dict[str, Any]:
     return {"Engine": "aurora-mysql", "DBInstanceClass": instance_class, "MaxRecords": 100}
 
 
+def offers(stubber: Stubber, version: str, instance_class: str = "db.serverless") -> None:
+    """RDS answers for a region offering `version` alone, orderable as `instance_class`."""
+    stubber.add_response(
+        "describe_db_engine_versions", {"DBEngineVersions": [engine_version(version)]}, VERSIONS_REQUEST
+    )
+    stubber.add_response(
+        "describe_orderable_db_instance_options",
+        {"OrderableDBInstanceOptions": [orderable(version, instance_class)]},
+        orderable_request(version, instance_class),
+    )
+
+
 @pytest.fixture
 def rds():
     client = boto3.client(
@@ -188,14 +200,7 @@ def test_a_version_not_orderable_for_serverless_v2_is_refused(rds) -> None:
 
 def test_a_provisioned_writer_is_checked_with_its_own_class(rds) -> None:
     client, stubber = rds
-    stubber.add_response(
-        "describe_db_engine_versions", {"DBEngineVersions": [engine_version(LTS)]}, VERSIONS_REQUEST
-    )
-    stubber.add_response(
-        "describe_orderable_db_instance_options",
-        {"OrderableDBInstanceOptions": [orderable(LTS, "db.r7g.large")]},
-        orderable_request(LTS, "db.r7g.large"),
-    )
+    offers(stubber, LTS, "db.r7g.large")
 
     found = check_engine(client, options(capacity="provisioned", instance_class="r7g.large"), REGION)
 
@@ -282,14 +287,7 @@ def credentialled_session(region: str = REGION) -> boto3.Session:
 
 def test_the_whole_preflight_names_the_account_and_region(rds) -> None:
     client, stubber = rds
-    stubber.add_response(
-        "describe_db_engine_versions", {"DBEngineVersions": [engine_version(LTS)]}, VERSIONS_REQUEST
-    )
-    stubber.add_response(
-        "describe_orderable_db_instance_options",
-        {"OrderableDBInstanceOptions": [orderable(LTS)]},
-        orderable_request(LTS),
-    )
+    offers(stubber, LTS)
     clients, sts_stubber = stubbed_clients(client)
 
     with sts_stubber:
