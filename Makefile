@@ -70,8 +70,9 @@ synth: $(STAMP) node_modules/.installed $(OUT)/metadata.json
 
 # Once per account and region: CDK's asset bucket and roles (CloudFormation stack CDKToolkit), in the
 # account and region of your credentials (or ARGS=aws://ACCOUNT/REGION). `cdk bootstrap` runs the app
-# too, so it goes through make for the same quiet jsii and the same model folder as synth.
-bootstrap: $(STAMP) node_modules/.installed $(OUT)/metadata.json
+# too, so it goes through make for the same quiet jsii and the same model folder as synth; the pre-flight
+# first, so missing credentials or an unusable region are one line, not CDK's stack trace.
+bootstrap: preflight node_modules/.installed $(OUT)/metadata.json
 	$(CDK) bootstrap -c model_dir=$(OUT) $(CDK_ARGS) $(ARGS)
 
 # Before anything is trained, kept or deployed: the options, the credentials, the region, and whether
