@@ -17,6 +17,7 @@ Each refusal is one sentence naming what AWS offers instead and the `-c` option 
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -63,9 +64,11 @@ class DeployTarget:
 
 
 def caller_session() -> boto3.Session:
-    """boto3's default session (the one `cdk deploy` and the app use), refusing a missing profile."""
+    """boto3's default session, refusing a missing profile. Its region is the one `cdk deploy` uses:
+    AWS_REGION first (the CDK CLI's SDK reads it; boto3 alone does not), then AWS_DEFAULT_REGION, then
+    the profile's."""
     try:
-        return boto3.Session()
+        return boto3.Session(region_name=os.environ.get("AWS_REGION") or None)
     except ProfileNotFound as error:
         raise PreflightError(
             f"AWS_PROFILE={error.kwargs.get('profile', '')!r} names no profile of your AWS configuration, so "
@@ -77,7 +80,8 @@ def deploy_target(
     session: boto3.Session, requested_region: str | None, client: ClientFactory | None = None
 ) -> DeployTarget:
     """The account and region of the caller's credentials; refuses when there are none, when the
-    region is missing or differs from `-c region`, or when STS rejects the credentials."""
+    region is missing, differs from `-c region` or cannot run churnguard (all answered offline), or when
+    STS rejects the credentials."""
     try:
         credentials = session.get_credentials()
     except BotoCoreError as error:
@@ -94,6 +98,7 @@ def deploy_target(
             f"-c region={requested_region}, but cdk deploy would deploy to {region} (AWS_REGION or your "
             f"profile's region): export AWS_REGION={requested_region} to deploy there"
         )
+    check_deploy_region(region)
     sts = (client or preflight_client)("sts", session)
     try:
         account = sts.get_caller_identity()["Account"]
@@ -168,7 +173,6 @@ def run_preflight(
     session = session or caller_session()
     client = client or preflight_client
     target = deploy_target(session, requested_region, client)
-    check_deploy_region(target.region)
     found = check_engine(client("rds", session), options, target.region)
     return f"preflight passed for account {target.account} in {target.region}: {found}"
 

@@ -301,19 +301,12 @@ def test_the_whole_preflight_names_the_account_and_region(rds) -> None:
     )
 
 
-def test_a_region_without_aurora_ml_and_comprehend_is_refused_before_asking_rds(rds) -> None:
-    client, _ = rds  # no RDS answer queued: any RDS call would fail the test
-    clients, sts_stubber = stubbed_clients(client)
+def test_a_region_without_aurora_ml_and_comprehend_is_refused_before_asking_aws() -> None:
+    def no_client(service: str, session: boto3.Session) -> Any:
+        raise AssertionError(f"no {service} call may be made for a region that cannot run churnguard")
 
-    with (
-        sts_stubber,
-        pytest.raises(RegionError, match=r"region eu-north-1 cannot run churnguard"),
-    ):
-        run_preflight(
-            options(),
-            session=credentialled_session("eu-north-1"),
-            client=lambda service, session: clients[service],
-        )
+    with pytest.raises(RegionError, match=r"region eu-north-1 cannot run churnguard"):
+        run_preflight(options(), session=credentialled_session("eu-north-1"), client=no_client)
 
 
 def test_expired_credentials_are_one_line_naming_the_fix() -> None:
@@ -379,3 +372,15 @@ def test_bad_options_are_refused_before_any_aws_question(no_credentials, capsys)
     assert "unknown option 'netwrok' (did you mean network?)" in err
     assert "option engine_version='3.10.4' is not valid" in err
     assert "credentials" not in err
+
+
+def test_the_region_is_aws_region_as_the_cdk_cli_reads_it(no_credentials, monkeypatch, capsys) -> None:
+    # boto3 alone ignores AWS_REGION; cdk deploy does not. With (made-up) keys and AWS_REGION only, the
+    # region is known and judged before any AWS call.
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    monkeypatch.setenv("AWS_REGION", "eu-north-1")
+
+    assert main(["preflight"]) == 2
+    assert "region eu-north-1 cannot run churnguard" in capsys.readouterr().err
