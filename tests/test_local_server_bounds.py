@@ -1,9 +1,13 @@
 """The throwaway server's own waits are bounded too: `local up` / `demo` never hang on a stuck
-mariadb-install-db, and `local status` does not wait a statement's 15 minutes for a greeting."""
+mariadb-install-db, and `local status` does not wait a statement's 15 minutes for a greeting; a start
+that fails or is interrupted leaves no folder and no process behind."""
 
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -37,7 +41,7 @@ def test_a_stuck_installer_is_stopped_with_everything_it_started(tmp_path: Path,
     monkeypatch.setattr(local_server, "INSTALL_TIMEOUT_S", 1.0)
     started = time.monotonic()
     with pytest.raises(UserError, match=r"mariadb-install-db did not finish within 1 s and was stopped"):
-        local_server._initialise_data_dir(tmp_path / "data", tmp_path / "install.log")
+        local_server._initialise_data_dir(tmp_path / "data", tmp_path / "install.log", tmp_path)
     assert time.monotonic() - started < HANG
     child = int(child_pid_file.read_text())
     waited_until = time.monotonic() + 5
@@ -59,7 +63,7 @@ def test_an_installer_reading_its_input_gets_none(tmp_path: Path, monkeypatch):
     os.dup2(read_end, 0)
     try:
         with pytest.raises(UserError, match=r"mariadb-install-db failed \(exit 3\)"):
-            local_server._initialise_data_dir(tmp_path / "data", tmp_path / "install.log")
+            local_server._initialise_data_dir(tmp_path / "data", tmp_path / "install.log", tmp_path)
     finally:
         os.dup2(saved_stdin, 0)
         for descriptor in (saved_stdin, read_end, write_end):
@@ -81,3 +85,63 @@ def test_status_of_a_server_that_never_greets_says_so_promptly(silent_server: in
     assert line.startswith("not answering:") and "did not answer within 0.5 s" in line
     assert "secret" not in line
     assert time.monotonic() - started < HANG
+
+
+def _fake_installer(folder: Path, body: str) -> Path:
+    """A mariadb-install-db on PATH that finds its --datadir as the real one does, then runs `body`."""
+    folder.mkdir()
+    installer = folder / "mariadb-install-db"
+    installer.write_text(
+        '#!/bin/sh\nfor a in "$@"; do case $a in --datadir=*) datadir=${a#--datadir=};; esac; done\n'
+        f'mkdir -p "$datadir" && head -c 1048576 /dev/zero > "$datadir/ibdata1"\n{body}\n'
+    )
+    installer.chmod(0o755)
+    return folder
+
+
+def test_a_failed_install_keeps_its_temporary_files_in_its_folder_and_removes_it(tmp_path: Path, monkeypatch):
+    record = tmp_path / "installer-tmpdir"
+    fake = _fake_installer(tmp_path / "bin", f'echo "$TMPDIR" > {record}\necho "disk full" >&2\nexit 1')
+    monkeypatch.setenv("PATH", f"{fake}{os.pathsep}{os.environ['PATH']}")
+    base = tmp_path / "server"
+    with pytest.raises(UserError, match=r"mariadb-install-db failed \(exit 1\); its log ended: disk full"):
+        local_server.start_server(base)
+    assert record.read_text().strip() == str(base / "tmp")  # not the shared /tmp
+    assert not base.exists()
+
+
+def test_ctrl_c_while_local_up_installs_leaves_no_folder_and_no_process(tmp_path: Path):
+    child_pid_file = tmp_path / "child.pid"
+    fake = _fake_installer(tmp_path / "bin", f"sleep 300 &\necho $! > {child_pid_file}\nwait")
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    environment = {
+        **os.environ,
+        "PATH": f"{fake}{os.pathsep}{os.environ['PATH']}",
+        "TMPDIR": str(temporary),
+        "CHURNGUARD_HOME": str(tmp_path / "home"),
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+    }
+    command = subprocess.Popen(
+        [sys.executable, "-m", "churnguard.cli", "local", "up"],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        waited_until = time.monotonic() + HANG
+        while not child_pid_file.exists() and time.monotonic() < waited_until:
+            time.sleep(0.05)
+        assert child_pid_file.exists(), "the fake installer never started"
+        command.send_signal(signal.SIGINT)
+        _, stderr = command.communicate(timeout=HANG)
+    finally:
+        command.kill()
+    assert command.returncode == 130 and "interrupted" in stderr
+    assert list(temporary.iterdir()) == []  # no churnguard-mariadb-* folder left, 1 MB or 109 MB
+    child = int(child_pid_file.read_text())
+    waited_until = time.monotonic() + 5
+    while not _gone(child) and time.monotonic() < waited_until:
+        time.sleep(0.05)
+    assert _gone(child), "the installer's child process outlived the interrupted start"

@@ -7,6 +7,7 @@ directory. `churnguard local up|down|status` records the running server in the s
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -33,6 +34,8 @@ INSTALL_TIMEOUT_S = 120.0
 STATUS_TIMEOUT_S = 3.0
 SHUTDOWN_TIMEOUT_S = 20.0
 MARKER_FILE = "CHURNGUARD-LOCAL-SERVER"
+# How much of a deleted log a start-up failure quotes.
+LOG_TAIL_LINES = 3
 # Where Linux shows each process's command line; other systems have none.
 PROC_DIR = Path("/proc")
 
@@ -84,7 +87,16 @@ def _run_as_root_options() -> list[str]:
     return ["--user=root"] if os.geteuid() == 0 else []
 
 
-def _initialise_data_dir(data_dir: Path, log_path: Path) -> None:
+def _log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
+    """The last lines of a log that is about to be deleted with its folder, for the error message."""
+    try:
+        tail = path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:]
+    except OSError:
+        return ""
+    return "; its log ended: " + " | ".join(line.strip() for line in tail if line.strip()) if tail else ""
+
+
+def _initialise_data_dir(data_dir: Path, log_path: Path, tmp_dir: Path) -> None:
     installer = shutil.which("mariadb-install-db") or shutil.which("mysql_install_db")
     if installer is None:
         raise UserError("mariadb-install-db not found: install the Debian package mariadb-server")
@@ -99,24 +111,39 @@ def _initialise_data_dir(data_dir: Path, log_path: Path) -> None:
     with log_path.open("w", encoding="utf-8") as log:
         # Its own session, so a hang kills the script and the bootstrap mariadbd it started together;
         # no terminal input, so nothing can sit waiting for a keypress.
+        # TMPDIR: the bootstrap server it runs keeps its temporary tables in the server's own folder,
+        # where no other program (or /tmp cleaner) can remove them mid-install.
         installer_process = subprocess.Popen(  # noqa: S603 - fixed argv
-            command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, "TMPDIR": str(tmp_dir)},
         )
         try:
             returncode = installer_process.wait(timeout=INSTALL_TIMEOUT_S)
         except subprocess.TimeoutExpired:
-            os.killpg(installer_process.pid, signal.SIGKILL)
-            installer_process.wait()
+            _kill_session(installer_process)
             raise UserError(
-                f"mariadb-install-db did not finish within {INSTALL_TIMEOUT_S:g} s and was stopped; "
-                f"see {log_path}"
+                f"mariadb-install-db did not finish within {INSTALL_TIMEOUT_S:g} s and was stopped"
+                f"{_log_tail(log_path)}"
             ) from None
+        except BaseException:  # Ctrl-C: the installer must not go on writing into a folder being removed
+            _kill_session(installer_process)
+            raise
     if returncode != 0:
-        raise UserError(f"mariadb-install-db failed (exit {returncode}); see {log_path}")
+        raise UserError(f"mariadb-install-db failed (exit {returncode}){_log_tail(log_path)}")
+
+
+def _kill_session(process: subprocess.Popen[bytes]) -> None:
+    """Kill a process started in its own session together with everything it started."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
 
 
 def _launch(base_dir: Path, port: int) -> subprocess.Popen[bytes]:
-    (base_dir / "tmp").mkdir(exist_ok=True, mode=0o700)
     command = [
         server_binary(),
         "--no-defaults",
@@ -157,17 +184,15 @@ def _wait_until_ready(process: subprocess.Popen[bytes], port: int, base_dir: Pat
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise UserError(
-                f"MariaDB exited during start-up (exit {process.returncode}); see {base_dir}/error.log"
-            )
+            tail = _log_tail(base_dir / "error.log")
+            raise UserError(f"MariaDB exited during start-up (exit {process.returncode}){tail}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return
         except OSError:
             time.sleep(0.05)
-    raise UserError(
-        f"MariaDB did not accept connections within {STARTUP_TIMEOUT_S:.0f} s; see {base_dir}/error.log"
-    )
+    tail = _log_tail(base_dir / "error.log")
+    raise UserError(f"MariaDB did not accept connections within {STARTUP_TIMEOUT_S:.0f} s{tail}")
 
 
 def _secure_accounts(port: int, database: str) -> tuple[str, str]:
@@ -199,19 +224,37 @@ def _secure_accounts(port: int, database: str) -> tuple[str, str]:
 def start_server(
     base_dir: Path | None = None, *, database: str = DATABASE_NAME, attempts: int = 3
 ) -> LocalServer:
-    """Start a private MariaDB server with an empty `database`; seconds, not minutes."""
+    """Start a private MariaDB server with an empty `database` in `base_dir` (default: a new temporary
+    folder); seconds, not minutes. A start that fails or is interrupted (Ctrl-C) leaves nothing behind:
+    every process it started is stopped and the folder deleted (`local down` would not know of them).
+    """
     if not database.isidentifier():
         raise UserError(f"database name {database!r} must be letters, digits and _ only")
     base = Path(base_dir) if base_dir else Path(tempfile.mkdtemp(prefix="churnguard-mariadb-"))
+    started: list[subprocess.Popen[bytes]] = []
+    try:
+        return _start_in(base, database, attempts, started)
+    except BaseException:
+        for process in started:
+            _terminate(process.pid)
+        shutil.rmtree(base, ignore_errors=True)
+        raise
+
+
+def _start_in(
+    base: Path, database: str, attempts: int, started: list[subprocess.Popen[bytes]]
+) -> LocalServer:
     base.mkdir(parents=True, exist_ok=True, mode=0o700)
     (base / MARKER_FILE).write_text(
         "a throwaway churnguard MariaDB server; `churnguard local down` deletes it\n"
     )
-    _initialise_data_dir(base / "data", base / "install.log")
+    (base / "tmp").mkdir(exist_ok=True, mode=0o700)
+    _initialise_data_dir(base / "data", base / "install.log", base / "tmp")
     last_error: UserError | None = None
     for _ in range(attempts):
         port = free_port()
         process = _launch(base, port)
+        started.append(process)
         try:
             _wait_until_ready(process, port, base)
         except UserError as error:  # most likely another process took the port first: try another
@@ -220,7 +263,6 @@ def start_server(
             continue
         url, admin_url = _secure_accounts(port, database)
         return LocalServer(url=url, admin_url=admin_url, base_dir=str(base), port=port, pid=process.pid)
-    shutil.rmtree(base, ignore_errors=True)
     raise last_error or UserError("MariaDB did not start")
 
 
