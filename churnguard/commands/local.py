@@ -84,6 +84,7 @@ def run_up(args: argparse.Namespace) -> int:
     from churnguard.db import connect
     from churnguard.feature_spec import FeatureSpec
     from churnguard.lifecycle.store import DEFAULT_STORE, keep_model
+    from churnguard.local.client_command import client_command
     from churnguard.local.install import install_churnguard
     from churnguard.local.server import start_server, stop_server
     from churnguard.local.state import LocalServer, read_state, write_state
@@ -123,6 +124,7 @@ def run_up(args: argparse.Namespace) -> int:
     path = write_state(dataclasses.replace(server, model_dir=str(kept.resolve())))
     print(f"local database ready: {connect_hint(server.url)}")
     print(f"model: {kept}; state: {path} (owner-only; holds the password)")
+    print(f"SQL prompt: {client_command(server.url)}")
     print(
         "try: churnguard recommend --area-code 415 --phone 358-1921 "
         "--message 'You charged me extra again!'   (or `churnguard local status`)"
@@ -138,6 +140,7 @@ def connect_hint(url: str) -> str:
 
 
 def run_down(args: argparse.Namespace) -> int:
+    from churnguard.local.client_command import forget_client_options
     from churnguard.local.server import stop_server
     from churnguard.local.state import forget_state, read_state
 
@@ -147,11 +150,13 @@ def run_down(args: argparse.Namespace) -> int:
         return 0
     stop_server(server)
     forget_state()
+    forget_client_options()
     print("local database stopped and its files deleted" if server.managed else "forgot the adopted database")
     return 0
 
 
 def run_status(args: argparse.Namespace) -> int:
+    from churnguard.local.client_command import client_command
     from churnguard.local.server import server_status
     from churnguard.local.state import read_state
 
@@ -160,4 +165,5 @@ def run_status(args: argparse.Namespace) -> int:
         print("no local database: start one with `churnguard local up`")
         return 3
     print(server_status(server))
+    print(f"SQL prompt: {client_command(server.url)}")
     return 0

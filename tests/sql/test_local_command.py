@@ -74,6 +74,21 @@ def test_up_status_down_with_a_private_server(churnguard_home, trained_model_dir
     status = capsys.readouterr().out
     assert status.startswith("running") and "150 customers" in status
     assert server.url.split(":")[2].split("@")[0] not in status  # the password stays in the state file
+    # The SQL prompt line runs as pasted, without a password typed or on its command line.
+    (prompt,) = [line.removeprefix("SQL prompt: ") for line in status.splitlines() if line.startswith("SQL")]
+    assert prompt.startswith("mariadb --defaults-extra-file=") and prompt.endswith(" churnguard")
+    options_file = Path(prompt.split("=", 1)[1].split()[0])
+    assert stat.S_IMODE(os.stat(options_file).st_mode) == 0o600
+    pasted = subprocess.run(  # noqa: S602 - the printed line, run as a user would paste it
+        f"{prompt} --batch -e 'SELECT COUNT(*) AS n FROM customers'",
+        shell=True,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert (pasted.returncode, pasted.stdout) == (0, "n\n150\n"), pasted.stderr
     assert main(["local", "up", "--model", str(trained_model_dir)]) == 2  # already up: a clear error
     refusal = capsys.readouterr().err
     assert "local down" in refusal and f"127.0.0.1:{server.port}" in refusal
@@ -82,6 +97,7 @@ def test_up_status_down_with_a_private_server(churnguard_home, trained_model_dir
     assert main(["local", "down"]) == 0
     assert not Path(server.base_dir).exists()
     assert read_state() is None
+    assert not options_file.exists()  # the password's copy goes with the server
     assert main(["local", "status"]) == 3
     assert (kept / "metadata.json").is_file()  # the model outlives the throwaway server
 
