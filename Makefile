@@ -14,7 +14,9 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 # The build machines run Debian's Node 20, past jsii's end of support: the banner says nothing new on every synth.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export SAGEMAKER_SUPPRESS_V2_WARNING := 1
-# cdk.json runs `python3 app.py`: the project's interpreter must come first.
+# cdk.json runs `python3 app.py`: the project's interpreter must come first. The shell's own PATH is
+# kept for the hints churnguard prints (commands/_invocation.py): they must work when pasted there.
+export CHURNGUARD_SHELL_PATH := $(PATH)
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
 .PHONY: install lock test demo train synth bootstrap preflight deploy verify destroy cost bench lint clean

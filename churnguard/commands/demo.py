@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+from churnguard.commands._invocation import churnguard_command
 from churnguard.commands._options import check_synthetic_customers
 from churnguard.errors import UserError
 
@@ -76,5 +77,6 @@ def run(args: argparse.Namespace) -> int:
     print("local database   stopped and deleted")
     print(f"done in          {time.perf_counter() - started:.0f} s")
     # The demo's database is gone by now; the console needs one that stays up while an agent uses it.
-    print("agent console    churnguard local up && churnguard console   (then open the address it prints)")
+    command = churnguard_command()
+    print(f"agent console    {command} local up && {command} console   (then open the address it prints)")
     return 0

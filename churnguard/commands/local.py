@@ -81,6 +81,7 @@ def _model_dir(args: argparse.Namespace, customers: Any, server_dir: Path | None
 
 
 def run_up(args: argparse.Namespace) -> int:
+    from churnguard.commands._invocation import churnguard_command
     from churnguard.db import connect
     from churnguard.feature_spec import FeatureSpec
     from churnguard.lifecycle.store import DEFAULT_STORE, keep_model
@@ -125,9 +126,10 @@ def run_up(args: argparse.Namespace) -> int:
     print(f"local database ready: {connect_hint(server.url)}")
     print(f"model: {kept}; state: {path} (owner-only; holds the password)")
     print(f"SQL prompt: {client_command(server.url)}")
+    command = churnguard_command()
     print(
-        "try: churnguard recommend --area-code 415 --phone 358-1921 "
-        "--message 'You charged me extra again!'   (or `churnguard local status`)"
+        f"try: {command} recommend --area-code 415 --phone 358-1921 "
+        f"--message 'You charged me extra again!'   (or `{command} local status`)"
     )
     return 0
 
