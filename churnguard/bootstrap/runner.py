@@ -19,6 +19,7 @@ from churnguard.bootstrap.app_user import (
     validate_identifier,
 )
 from churnguard.bootstrap.apply import PlannedStatement, SqlSource, plan_files, run_files, run_planned
+from churnguard.bootstrap.migrations import run_with_migrations
 from churnguard.bootstrap.replaced_parts import replaced_part_drops
 from churnguard.bootstrap.seed import CUSTOMERS_SEED, MESSAGES_SEED, S3Object, SeedTarget, seed_statements
 from churnguard.sql_client import SqlClient
@@ -57,6 +58,9 @@ class BootstrapReport:
     seed_messages: str
     # Best-effort statements (files ending .optional.sql) the database refused, with its words.
     refused_optional: tuple[str, ...] = ()
+    # Numbered migrations (churnguard.bootstrap.migrations) applied by this run, and before it.
+    migrations_applied: tuple[str, ...] = ()
+    migrations_already_applied: tuple[str, ...] = ()
 
 
 def run_bootstrap(open_client: OpenClient, request: BootstrapRequest) -> BootstrapReport:
@@ -77,8 +81,15 @@ def run_bootstrap(open_client: OpenClient, request: BootstrapRequest) -> Bootstr
 
     client = open_client(database)
     try:
-        applied, refused_optional = run_files(client, file_steps)
-        count += applied
+        refused: list[str] = []
+
+        def run_file_group(group_client: SqlClient, group: Sequence[PlannedStatement]) -> int:
+            succeeded, refusals = run_files(group_client, group)
+            refused.extend(refusals)
+            return succeeded
+
+        migrations = run_with_migrations(client, file_steps, run_file_group)
+        count += migrations.statements
         count += run_planned(client, replaced_part_drops(client, file_steps))
         count += run_planned(client, [*user_steps, *role_steps], secrets=secrets)
         seed_status, loaded = _seed(client, request.seed, CUSTOMERS_SEED, request.aurora)
@@ -95,7 +106,9 @@ def run_bootstrap(open_client: OpenClient, request: BootstrapRequest) -> Bootstr
         aurora_roles=ROLES_GRANTED if request.aurora else ROLES_AURORA_ONLY,
         seed=seed_status,
         seed_messages=messages_status,
-        refused_optional=refused_optional,
+        refused_optional=tuple(refused),
+        migrations_applied=migrations.applied,
+        migrations_already_applied=migrations.already_applied,
     )
 
 

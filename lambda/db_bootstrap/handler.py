@@ -164,6 +164,7 @@ def handle_event(
             "Seed": report.seed,
             "SeedMessages": report.seed_messages,
             "RefusedOptional": " | ".join(report.refused_optional) or "none",
+            "MigrationsApplied": ",".join(report.migrations_applied) or "none",
         },
     }
 

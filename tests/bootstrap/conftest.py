@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import shutil
 import sys
 import uuid
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ import pytest
 from moto import mock_aws
 
 from churnguard.db import PyMySqlClient, connect, parse_url
+from churnguard.sqlgen.files import static_sql_files
 from tests.fixtures.mariadb import database_url
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -96,8 +96,8 @@ def target(mariadb_url: str, tmp_path: Path) -> Iterator[Target]:
     suffix = uuid.uuid4().hex[:10]
     sql_dir = tmp_path / "sql"
     sql_dir.mkdir()
-    for path in sorted((REPO_ROOT / "sql").glob("[0-9][0-9]_*.sql")):
-        shutil.copy(path, sql_dir / path.name)
+    for file in static_sql_files():  # the schema as infra bundles it: release 0.1.0's files, migrations
+        (sql_dir / file.name).write_text(file.text, encoding="utf-8")
     (sql_dir / "90_test_functions.sql").write_text(FUNCTIONS_SQL, encoding="utf-8")
     made = Target(mariadb_url, f"bootstrap_{suffix}", f"cg_app_{suffix}", sql_dir)
     try:
