@@ -43,9 +43,10 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4
 """
 APPLIED_SQL = "SELECT version FROM schema_migrations ORDER BY version"
+# Sent as text like every bootstrap statement: the version is an int and the name matched
+# [a-z0-9_]+ in its file name, so neither can end the literal.
 RECORD_SQL = (
-    "INSERT INTO schema_migrations (version, name, applied_at) "
-    "VALUES (%(version)s, %(name)s, UTC_TIMESTAMP(6))"
+    "INSERT INTO schema_migrations (version, name, applied_at) VALUES ({version}, '{name}', UTC_TIMESTAMP(6))"
 )
 
 # Parameters are named p_*: a routine's own names win over column names, so `TABLE_NAME = table_name`
@@ -163,7 +164,7 @@ def run_with_migrations(
                 count += run_planned(client, _helper_steps(HELPERS_SQL))
                 helpers = True
             count += run_planned(client, group)
-            client.execute(RECORD_SQL, {"version": migration.version, "name": migration.label})
+            client.execute(RECORD_SQL.format(version=migration.version, name=migration.label))
             recorded.add(migration.version)
             applied.append(migration.label)
             LOGGER.info("migration %s applied and recorded", migration.label)
