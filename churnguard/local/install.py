@@ -58,7 +58,9 @@ def install_data(client: SqlClient, customers: pd.DataFrame, messages: pd.DataFr
 
 def install_functions(client: SqlClient, metadata_path: Path) -> None:
     """The model's functions compiled to SQL (with the bulk-scoring view and procedure) and the local
-    Comprehend stand-ins; then the model is recorded as the live one in the `models` table."""
+    Comprehend and Bedrock (call_reason) stand-ins; then the model is recorded as the live one in the
+    `models` table."""
+    from churnguard.call_reason import install_call_reason_function
     from churnguard.lifecycle.identity import read_identity
     from churnguard.lifecycle.install_sql import record_installed_model
     from churnguard.sentiment import install_sentiment_functions
@@ -67,4 +69,5 @@ def install_functions(client: SqlClient, metadata_path: Path) -> None:
     read_identity(metadata_path.parent)  # a folder whose id does not match its model is refused first
     apply_sql_files(client, local_function_files(metadata_path))
     install_sentiment_functions(client)
+    install_call_reason_function(client)
     record_installed_model(client, metadata_path.parent)

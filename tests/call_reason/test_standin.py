@@ -13,7 +13,7 @@ pytestmark = pytest.mark.mariadb
 REASON = "SELECT call_reason(%(message)s) AS reason"
 # The figures docs/sql.md reports (held-out: measured once, after the phrases were final).
 TUNING_AGREEMENT = 1.0
-HELD_OUT_AGREEMENT = 0.0
+HELD_OUT_AGREEMENT = 81 / 90
 
 
 @pytest.fixture()
