@@ -18,11 +18,22 @@ from typing import Any
 
 from churnguard.engine.failures import error_code, failure_kind
 from churnguard.errors import UserError
+from churnguard.json_request import MAX_BODY_BYTES, RequestRefused, check_media_type, parse_json, too_large
 
-JSON_HEADERS = {"content-type": "application/json", "cache-control": "no-store"}
+# On every answer, errors included: an answer is about one customer and one call, so nothing may keep
+# it; nosniff makes a browser take it as the JSON it says it is.
+JSON_HEADERS = {
+    "content-type": "application/json",
+    "cache-control": "no-store",
+    "x-content-type-options": "nosniff",
+}
 # What a caller is told to wait before retrying when the cluster is resuming and the error says nothing.
 DEFAULT_RETRY_AFTER_S = 15
 NOTHING_RECORDED = "nothing was recorded, try again"
+
+
+# The base64 text of a body of MAX_BODY_BYTES: 4 characters for every 3 bytes, the last group padded.
+_MAX_BASE64_CHARS = 4 * -(-MAX_BODY_BYTES // 3)
 
 
 class BadRequest(UserError):
@@ -37,18 +48,35 @@ def respond(
 
 
 def json_body(event: Mapping[str, Any], *, expected: str) -> Any:
-    """The event's body decoded as JSON (base64 first when the service encoded it); `expected` tells
-    the caller what to send when it is not JSON."""
+    """The event's JSON body within churnguard.json_request's limits, measured on the bytes the caller
+    sent (a Function URL and an HTTP API hand a binary or non-text body over base64-encoded, with
+    isBase64Encoded set); `expected` tells the caller what to send when it is not JSON. Raises
+    RequestRefused with the HTTP status (413, 415 or 400)."""
+    headers = event.get("headers") or {}
+    check_media_type(headers.get("content-type"))
+    return parse_json(_body_bytes(event), expected=expected)
+
+
+def refused(error: RequestRefused, **fields: str) -> dict[str, Any]:
+    """The answer to a request json_body refused: its status and reason."""
+    return respond(error.status, {"error": str(error), **fields})
+
+
+def _body_bytes(event: Mapping[str, Any]) -> bytes:
     raw = event.get("body") or ""
-    if event.get("isBase64Encoded"):
+    if not event.get("isBase64Encoded"):
+        if len(raw) > MAX_BODY_BYTES:  # every character is at least one byte
+            raise too_large()
         try:
-            raw = base64.b64decode(raw, validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
-            raise BadRequest("the body is not base64-encoded UTF-8 text") from None
+            return raw.encode("utf-8")
+        except UnicodeEncodeError:
+            raise RequestRefused(400, "the request body is not UTF-8 text") from None
+    if len(raw) > _MAX_BASE64_CHARS:  # refused before decoding
+        raise too_large()
     try:
-        return json.loads(raw)
-    except json.JSONDecodeError:
-        raise BadRequest(f"the body must be JSON: {expected}") from None
+        return base64.b64decode(raw, validate=True)
+    except binascii.Error:
+        raise RequestRefused(400, "the request body is not valid base64") from None
 
 
 def failed(request_id: str, error: Exception, logger: logging.Logger) -> dict[str, Any]:

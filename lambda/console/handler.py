@@ -21,7 +21,8 @@ from typing import Any
 from churnguard.console.service import ConsoleService, handle, opened_per_call
 from churnguard.engine.recommend import Engine
 from churnguard.errors import UserError
-from churnguard.http_api import failed, json_body, respond
+from churnguard.http_api import failed, json_body, refused, respond
+from churnguard.json_request import RequestRefused
 from churnguard.lambda_runtime import (
     ClientFactory,
     answer_deadline,
@@ -64,8 +65,8 @@ def answer(event: Mapping[str, Any], context: Any, request_id: str) -> dict[str,
         return respond(401, {"error": "sign in first", "kind": "unauthorized"})
     try:
         body = json_body(event, expected="an object with the call's fields")
-    except UserError as error:
-        return respond(400, {"error": str(error), "kind": "bad_request"})
+    except RequestRefused as error:  # 413, 415 or 400: churnguard.json_request's limits
+        return refused(error, kind="bad_request")
     try:
         service = ConsoleService(
             engine=engine(),

@@ -4,11 +4,14 @@ POST a JSON body {"area_code": 415, "phone": "358-1921", "message": "..."}; the 
 JSON object `churnguard recommend --json` prints (offer, rule, reason, churn_probability, sentiment,
 confidence, drivers, arm, degraded, missing, ...), recorded in the offers log. An answer without
 the sentiment or without the churn score (Comprehend or the model endpoint failed) is still a 200,
-with "degraded": true and "missing" saying what and why. Errors are JSON {"error": "..."} with
-400 (bad request), 404 (unknown customer), 405 (not POST), 500 (the bundled model, rules or
-environment are unusable, or a bug: its type and stack are logged), 502 (neither the score nor the
-sentiment is available) or 503 (the database did not answer in time, is unreachable, or is a paused
-Aurora cluster resuming: then with Retry-After); nothing is recorded when a call fails.
+with "degraded": true and "missing" saying what and why. The body is read within
+churnguard.json_request's limits (content-type application/json, at most 64 KB, JSON nested at most 32
+deep, no number over 40 characters, no NaN or Infinity). Errors are JSON {"error": "..."} with 400 (bad
+request), 404 (unknown customer), 405 (not POST), 413 (body over 64 KB), 415 (not sent as JSON), 500
+(the bundled model, rules or environment are unusable, or a bug: its type and stack are logged), 502
+(neither the score nor the sentiment is available) or 503 (the database did not answer in time, is
+unreachable, or is a paused Aurora cluster resuming: then with Retry-After); nothing is recorded when a
+call fails.
 
 Time: each answer has a budget ($CHURNGUARD_ANSWER_TIMEOUT_S, default 5 s, never more than the
 invocation's remaining time allows): no Data API call is waited for past it, each call's connect and
@@ -32,7 +35,8 @@ from typing import Any
 from churnguard.engine.recommend import Engine, RecordUnconfirmed, ScoringError, UnknownCustomerError
 from churnguard.engine.request import validate_request
 from churnguard.errors import UserError
-from churnguard.http_api import BadRequest, failed, json_body, respond
+from churnguard.http_api import BadRequest, failed, json_body, refused, respond
+from churnguard.json_request import RequestRefused
 from churnguard.lambda_runtime import (
     ClientFactory,
     answer_deadline,
@@ -88,6 +92,9 @@ def answer(event: Mapping[str, Any], context: Any, request_id: str) -> dict[str,
     try:
         body = parse_body(event)
         request = validate_request(body["area_code"], body["phone"], body["message"])
+    except RequestRefused as error:  # over 64 KB (413), not JSON (415), too deep or a number too long (400)
+        LOGGER.info("request %s refused: %d", request_id, error.status)
+        return refused(error)
     except UserError as error:
         LOGGER.info("request %s refused: %s", request_id, type(error).__name__)
         return respond(400, {"error": str(error)})

@@ -4,6 +4,7 @@ deadline and client settings the recommend API uses (churnguard.lambda_runtime).
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 
@@ -71,3 +72,17 @@ def test_errors_keep_their_status_and_words(console_api):
 def test_a_request_without_verified_claims_is_refused(console_api):
     response = console_api.handler(event("recommend", {**HIGH_RISK, "message": "hi"}), CONTEXT)
     assert response["statusCode"] == 401
+
+
+def test_a_body_near_64_kb_is_answered_base64_encoded_and_with_the_media_type_in_capitals(console_api):
+    message = NEGATIVE_MESSAGE + " x" * 30_000  # 60 KB of JSON, 80 KB as base64
+    request = event("recommend", {**HIGH_RISK, "message": message}, claims=SIGNED_IN)
+    request.update(
+        headers={"content-type": "Application/JSON; charset=UTF-8"},
+        body=base64.b64encode(request["body"].encode()).decode(),
+        isBase64Encoded=True,
+    )
+    response = console_api.handler(request, CONTEXT)
+    assert response["statusCode"] == 200, response["body"]
+    assert json.loads(response["body"])["sentiment"] == "NEGATIVE"
+    assert response["headers"]["x-content-type-options"] == "nosniff"

@@ -64,13 +64,18 @@ loaded = sorted(
 print(json.dumps({{"result": result, "loaded": loaded}}))
 """
 SIGNED_IN = {"jwt": {"claims": {"sub": "agent-1"}}}
+JSON = {"content-type": "application/json"}
 CUSTOMER = {"area_code": 415, "phone": "358-1921", "message": "You charged me twice."}
 REQUESTS = {
-    "recommend": ("handler", {"requestContext": {"http": {"method": "POST"}}, "body": json.dumps(CUSTOMER)}),
+    "recommend": (
+        "handler",
+        {"requestContext": {"http": {"method": "POST"}}, "headers": JSON, "body": json.dumps(CUSTOMER)},
+    ),
     "console": (
         "handler",
         {
             "requestContext": {"http": {"method": "POST", "path": "/api/customer"}, "authorizer": SIGNED_IN},
+            "headers": JSON,
             "body": json.dumps({"area_code": 415, "phone": "358-1921"}),
         },
     ),

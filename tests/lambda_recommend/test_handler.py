@@ -95,14 +95,16 @@ def api(aws, engine_db_url):
     return module
 
 
-def post(api, body, *, raw: str | None = None, base64_encoded: bool = False):
+def post(
+    api, body, *, raw: str | None = None, base64_encoded: bool = False, content_type: str = "application/json"
+):
     text = raw if raw is not None else json.dumps(body)
     if base64_encoded:
         text = base64.b64encode(text.encode("utf-8")).decode("ascii")
     event = {
         "version": "2.0",
         "requestContext": {"http": {"method": "POST", "path": "/"}, "requestId": "r-1"},
-        "headers": {"content-type": "application/json"},
+        "headers": {"content-type": content_type},
         "body": text,
         "isBase64Encoded": base64_encoded,
     }
@@ -144,8 +146,17 @@ def test_a_base64_encoded_body_is_read(api):
     assert status == 200 and answer["offer"] == "credit_25"
 
 
+def test_a_body_near_64_kb_is_answered_in_either_encoding_and_any_case_of_media_type(api):
+    near_limit = {**HIGH_RISK, "message": HIGH_RISK["message"] + " x" * 30_000}  # 60 KB, 80 KB as base64
+    for encoded in (False, True):
+        status, answer = post(
+            api, near_limit, base64_encoded=encoded, content_type="Application/JSON; charset=utf-8"
+        )
+        assert status == 200 and answer["sentiment"] == "NEGATIVE", answer
+
+
 BAD_REQUESTS = [
-    ("not json", None, "{area_code: 415", "the body must be JSON"),
+    ("not json", None, "{area_code: 415", "the request body is not valid JSON"),
     ("not an object", None, '[415, "358-1921"]', "must be a JSON object"),
     ("unknown field", {**HIGH_RISK, "admin": True}, None, "unknown field 'admin'"),
     ("missing field", {"area_code": 415, "phone": "358-1921"}, None, "missing field 'message'"),

@@ -59,7 +59,11 @@ def post(api, body=HIGH_RISK, *, remaining_ms: int = 18_000):
     context = SimpleNamespace(
         aws_request_id="fault-request", get_remaining_time_in_millis=lambda: remaining_ms
     )
-    event = {"requestContext": {"http": {"method": "POST"}}, "body": json.dumps(body)}
+    event = {
+        "requestContext": {"http": {"method": "POST"}},
+        "headers": {"content-type": "application/json"},
+        "body": json.dumps(body),
+    }
     started = time.monotonic()
     response = api.handler(event, context)
     return response, json.loads(response["body"]), time.monotonic() - started
