@@ -36,6 +36,7 @@ from local_churnguard import churnguard_server  # noqa: E402  (bench/, the scrip
 from churnguard.console.app import build_app  # noqa: E402
 from churnguard.console.server import serving_in_background  # noqa: E402
 from churnguard.console.service import ConsoleService, opened_per_call  # noqa: E402
+from churnguard.console.sign_in import new_token  # noqa: E402
 from churnguard.db import connect  # noqa: E402
 from churnguard.engine.deadline import DEFAULT_ANSWER_TIMEOUT_S  # noqa: E402
 from churnguard.engine.recommend import Engine  # noqa: E402
@@ -47,6 +48,7 @@ CUSTOMERS = 2000
 TRIALS = 4
 CUSTOMER = {"area_code": 415, "phone": "358-1921"}
 MESSAGE = "You morons! You charged me extra again!"
+TOKEN = new_token()  # the console's per-run token, sent as a program sends it (a bearer header)
 # `transport`: the HTTP round trip alone (GET /config.json), the floor under every call.
 CALLS: dict[str, dict[str, object] | None] = {
     "transport": None,
@@ -73,7 +75,9 @@ def timed_calls(base_url: str, call: str, body: dict[str, object] | None, count:
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
     method, path = ("GET", "/config.json") if body is None else ("POST", f"/api/{call}")
     payload = None if body is None else json.dumps(body)
-    headers = {} if body is None else {"content-type": "application/json"}
+    headers = {"authorization": f"Bearer {TOKEN}"}
+    if body is not None:
+        headers["content-type"] = "application/json"
     latencies = []
     try:
         for _ in range(count):
@@ -93,7 +97,7 @@ def measure(engine: Engine, url: str, calls: int, warm_up: int) -> dict[str, lis
     """Latencies (ms) of `calls` calls of each kind, after `warm_up` untimed ones."""
     clients = opened_per_call(lambda deadline: connect(url, deadline=deadline))
     service = ConsoleService(engine=engine, clients=clients, budget_s=DEFAULT_ANSWER_TIMEOUT_S)
-    with serving_in_background(build_app(service)) as base_url:
+    with serving_in_background(build_app(service, token=TOKEN)) as base_url:
         latencies = {}
         for call, body in CALLS.items():
             timed_calls(base_url, call, body, warm_up)

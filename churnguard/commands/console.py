@@ -3,8 +3,9 @@
 Loads the same Engine as `churnguard recommend` (model, rules) once, then serves the page and its
 JSON API until Ctrl-C. Each call answers within its time budget (--timeout, default 5 s), on a
 database connection kept from an earlier call (checked alive first) or opened within that budget,
-so a database that stops answering shows as an error on the page, never as a page that hangs. See
-docs/console.md.
+so a database that stops answering shows as an error on the page, never as a page that hangs. The
+address printed carries the run's token, without which the console answers 401
+(churnguard.console.sign_in). See docs/console.md.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
     from churnguard.console.app import build_app
     from churnguard.console.server import bind, url_of, uvicorn_server
     from churnguard.console.service import ConsoleService, opened_per_call
+    from churnguard.console.sign_in import new_token, signed_in_url
     from churnguard.db import connect, parse_url
     from churnguard.engine.deadline import answer_timeout
     from churnguard.engine.recommend import Engine
@@ -65,10 +67,14 @@ def run(args: argparse.Namespace) -> int:
     # A client opened for each call, as the deployed console opens its Data API client.
     clients = opened_per_call(lambda deadline: connect(url, deadline=deadline))
     service = ConsoleService(engine=engine, clients=clients, budget_s=budget)
+    token = new_token()
     sock = bind(args.port)
-    print(f"agent console: {url_of(sock)}  (database {parse_url(url)}; Ctrl-C stops it)", flush=True)
+    print(
+        f"agent console: {signed_in_url(url_of(sock), token)}  (database {parse_url(url)}; Ctrl-C stops it)",
+        flush=True,
+    )
     try:
-        uvicorn_server(build_app(service)).run(sockets=[sock])
+        uvicorn_server(build_app(service, token=token)).run(sockets=[sock])
     finally:
         sock.close()
     return 0

@@ -78,5 +78,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"done in          {time.perf_counter() - started:.0f} s")
     # The demo's database is gone by now; the console needs one that stays up while an agent uses it.
     command = churnguard_command()
-    print(f"agent console    {command} local up && {command} console   (then open the address it prints)")
+    print(
+        f"agent console    {command} local up && {command} console   "
+        "(then open the address it prints, with its ?token=, new on every run)"
+    )
     return 0

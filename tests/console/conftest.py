@@ -15,6 +15,7 @@ from starlette.testclient import TestClient
 from churnguard.console.app import build_app
 from churnguard.console.server import serving_in_background
 from churnguard.console.service import ConsoleService, opened_per_call
+from churnguard.console.sign_in import new_token, signed_in_url
 from churnguard.db import connect
 from churnguard.engine.recommend import Engine
 from tests.engine.faults import install_customers
@@ -24,6 +25,8 @@ BUDGET_S = 5.0
 HIGH_RISK = {"area_code": 415, "phone": "358-1921"}
 LOW_RISK = {"area_code": 408, "phone": "375-9999"}
 NEGATIVE_MESSAGE = "You morons! You charged me extra again!"
+# The run's token of every console the tests serve, as `churnguard console` makes one per run.
+CONSOLE_TOKEN = new_token()
 
 
 @pytest.fixture(scope="session")
@@ -54,13 +57,17 @@ def service_on(url: str, engine: Engine, budget_s: float = BUDGET_S) -> Iterator
     )
 
 
+def signed_in_client(service: ConsoleService) -> TestClient:
+    """A client of the console's app in-process, sending the run's token as a program would (a
+    bearer header); requests go to http://127.0.0.1 as a browser's would."""
+    app = build_app(service, token=CONSOLE_TOKEN)
+    return TestClient(app, base_url="http://127.0.0.1", headers={"authorization": f"Bearer {CONSOLE_TOKEN}"})
+
+
 @contextmanager
 def app_on(url: str, engine: Engine, budget_s: float = BUDGET_S) -> Iterator[TestClient]:
-    """The console's app in-process on `url`; requests go to http://127.0.0.1 as a browser's would."""
-    with (
-        service_on(url, engine, budget_s) as service,
-        TestClient(build_app(service), base_url="http://127.0.0.1") as client,
-    ):
+    """The console's app in-process on `url`, signed in."""
+    with service_on(url, engine, budget_s) as service, signed_in_client(service) as client:
         yield client
 
 
@@ -87,12 +94,17 @@ def experiment_customer(console_db_url: str, console_engine: Engine) -> dict:
 
 @pytest.fixture(scope="session")
 def console_url(console_db_url: str, console_engine: Engine) -> Iterator[str]:
-    """The console served by uvicorn on a free port of 127.0.0.1, as `churnguard console` serves it."""
-    with (
-        service_on(console_db_url, console_engine) as service,
-        serving_in_background(build_app(service)) as url,
-    ):
+    """The address `churnguard console` prints (with its token) of the console served by uvicorn on
+    a free port of 127.0.0.1."""
+    with service_on(console_db_url, console_engine) as service, serving_console(service) as url:
         yield url
+
+
+@contextmanager
+def serving_console(service: ConsoleService) -> Iterator[str]:
+    """The console for `service` served on a free port; yields the address with the run's token."""
+    with serving_in_background(build_app(service, token=CONSOLE_TOKEN)) as url:
+        yield signed_in_url(url, CONSOLE_TOKEN)
 
 
 @pytest.fixture(scope="session")

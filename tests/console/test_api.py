@@ -12,12 +12,13 @@ import pytest
 from starlette.testclient import TestClient
 
 from churnguard.cli import main
-from churnguard.console.app import MAX_BODY_BYTES, build_app
 from churnguard.console.service import ConsoleService, opened_per_call
 from churnguard.db import connect
 from churnguard.engine.report import offers_report
-from tests.console.conftest import HIGH_RISK, LOW_RISK, NEGATIVE_MESSAGE, app_on
+from churnguard.json_request import MAX_BODY_BYTES
+from tests.console.conftest import HIGH_RISK, LOW_RISK, NEGATIVE_MESSAGE, app_on, signed_in_client
 from tests.engine.faults import SENTIMENT_FUNCTIONS, SIGNAL_TEXT, failing_functions
+from tests.test_json_request import REFUSED_BODIES
 
 pytestmark = pytest.mark.mariadb
 UNKNOWN = {"area_code": 415, "phone": "000-0000"}
@@ -35,8 +36,72 @@ def test_page_and_assets_are_served_with_security_headers_and_nothing_from_elsew
     assert api.get("/config.json").json() == {"api_base": "", "auth": None}
 
 
-def test_other_host_names_are_refused(api):
-    assert api.get("/", headers={"host": "attacker.example"}).status_code == 400
+def assert_security_headers(response, cache_control: str = "no-store") -> None:
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert (
+        response.headers["x-frame-options"] == "DENY"
+        and response.headers["x-content-type-options"] == "nosniff"
+    )
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert response.headers["cache-control"] == cache_control
+
+
+def test_other_host_names_are_refused_with_the_same_headers(api):
+    refused = api.get("/", headers={"host": "attacker.example"})
+    assert refused.status_code == 400
+    assert_security_headers(refused)
+
+
+def test_the_pages_files_are_revalidated_and_answers_never_stored(api):
+    for path in ("/", "/console.js", "/console.css", "/auth.js"):
+        first = api.get(path)
+        assert_security_headers(first, cache_control="no-cache")
+        etag = first.headers["etag"]
+        unchanged = api.get(path, headers={"if-none-match": etag})
+        assert unchanged.status_code == 304 and unchanged.content == b"" and unchanged.headers["etag"] == etag
+        assert api.get(path, headers={"if-none-match": '"other"'}).status_code == 200
+    assert len({api.get(path).headers["etag"] for path in ("/", "/console.js", "/console.css")}) == 3
+    assert_security_headers(api.get("/config.json"))
+    assert_security_headers(api.post("/api/customer", json=HIGH_RISK))
+    assert_security_headers(api.post("/api/customer", json={"area_code": 415}))
+
+
+@pytest.mark.parametrize(("body", "words"), REFUSED_BODIES)
+def test_bodies_the_parser_refuses_are_400_without_a_traceback(api, caplog, body, words):
+    with caplog.at_level(logging.DEBUG):
+        refused = api.post("/api/customer", content=body, headers={"content-type": "application/json"})
+    assert refused.status_code == 400 and refused.json()["kind"] == "bad_request"
+    assert words in refused.json()["error"]
+    assert_security_headers(refused)
+    assert "Traceback" not in caplog.text
+
+
+def test_the_media_type_is_compared_without_case_and_with_parameters(api):
+    for content_type in ("Application/JSON; charset=utf-8", "APPLICATION/JSON"):
+        answer = api.post(
+            "/api/customer", content=json.dumps(HIGH_RISK), headers={"content-type": content_type}
+        )
+        assert answer.status_code == 200, answer.text
+    latin1 = api.post(
+        "/api/customer",
+        content=json.dumps(HIGH_RISK),
+        headers={"content-type": "application/json; charset=latin-1"},
+    )
+    assert latin1.status_code == 415 and "UTF-8" in latin1.json()["error"]
+
+
+def test_a_bug_outside_the_service_is_a_500_with_the_same_headers(api, monkeypatch):
+    def broken(*_args):
+        raise RuntimeError("a bug in the app")
+
+    monkeypatch.setattr("churnguard.console.app.handle", broken)
+    api_app = api.app
+    with TestClient(
+        api_app, base_url="http://127.0.0.1", headers=dict(api.headers), raise_server_exceptions=False
+    ) as client:
+        failed = client.post("/api/customer", json=HIGH_RISK)
+    assert failed.status_code == 500 and "a bug in the app" not in failed.text
+    assert_security_headers(failed)
 
 
 def test_customer_lookup_gives_latest_message_and_recent_offers(api):
@@ -77,7 +142,9 @@ def test_requests_that_are_not_json_are_refused(api):
     as_form = api.post("/api/customer", content=b"area_code=415", headers={"content-type": "text/plain"})
     assert as_form.status_code == 415  # what a cross-site form could send without a CORS preflight
     broken = api.post("/api/customer", content=b"{", headers={"content-type": "application/json"})
-    assert broken.status_code == 400 and broken.json()["error"] == "the request body is not valid JSON"
+    assert broken.status_code == 400 and broken.json()["error"].startswith(
+        "the request body is not valid JSON"
+    )
     huge = json.dumps({**HIGH_RISK, "message": "x" * MAX_BODY_BYTES})
     assert (
         api.post("/api/recommend", content=huge, headers={"content-type": "application/json"}).status_code
@@ -246,7 +313,7 @@ def test_a_bug_is_500_with_no_detail_and_a_stack_in_the_log_only(console_engine,
         raise RuntimeError(f"bug while handling {HIGH_RISK['phone']}")
 
     service = ConsoleService(engine=console_engine, clients=opened_per_call(broken), budget_s=1.0)
-    with caplog.at_level(logging.INFO), TestClient(build_app(service), base_url="http://127.0.0.1") as client:
+    with caplog.at_level(logging.INFO), signed_in_client(service) as client:
         answer = client.post("/api/customer", json=HIGH_RISK)
     assert answer.status_code == 500 and answer.json()["kind"] == "internal"
     assert "358-1921" not in answer.text and "RuntimeError" not in answer.text

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+from http.cookiejar import CookieJar
 
 import pytest
 
@@ -34,27 +35,43 @@ def test_console_serves_on_loopback_and_logs_no_customer_data(console_db_url, tr
     )
     try:
         first_line = process.stdout.readline()
-        match = re.match(r"agent console: (http://127\.0\.0\.1:(\d+)/) ", first_line)
+        match = re.match(r"agent console: (http://127\.0\.0\.1:(\d+)/)\?token=([\w-]{43}) ", first_line)
         assert match, first_line + process.stderr.read() if process.poll() is not None else first_line
-        url = match.group(1)
-        with urllib.request.urlopen(url, timeout=30) as page:  # noqa: S310 (our own loopback URL)
-            assert "churnguard agent console" in page.read().decode()
-        status, answer = _post(url + "api/recommend", {**HIGH_RISK, "message": NEGATIVE_MESSAGE})
+        url, token = match.group(1), match.group(3)
+        assert _get(url)[0] == 401  # the page without the token
+        assert _post(url + "api/customer", HIGH_RISK)[0] == 401
+        # The printed address, opened as a browser does: the token traded for a cookie, then the page.
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+        with browser.open(f"{url}?token={token}", timeout=30) as page:
+            assert page.url == url and "churnguard agent console" in page.read().decode()
+        status, answer = _post(url + "api/recommend", {**HIGH_RISK, "message": NEGATIVE_MESSAGE}, token)
         assert status == 200 and answer["offer"] == "credit_25"
-        assert _post(url + "api/customer", {**HIGH_RISK, "phone": "35-81921"})[0] == 400
+        assert _post(url + "api/customer", {**HIGH_RISK, "phone": "35-81921"}, token)[0] == 400
     finally:
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=30)
     output = first_line + out + err
     assert "358-1921" not in output and "35-81921" not in output and "morons" not in output
+    assert output.count(token) == 1  # printed once, in the address, and never logged
     assert "Traceback" not in output
     with socket.socket() as probe:  # stopped: nothing listens on its port any more
         assert probe.connect_ex(("127.0.0.1", int(match.group(2)))) != 0
 
 
-def _post(url: str, body: dict) -> tuple[int, dict]:
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 (our own loopback URL)
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def _post(url: str, body: dict, token: str | None = None) -> tuple[int, dict]:
+    headers = {"content-type": "application/json"}
+    if token is not None:
+        headers["authorization"] = f"Bearer {token}"
     request = urllib.request.Request(  # noqa: S310 (our own loopback URL)
-        url, data=json.dumps(body).encode(), headers={"content-type": "application/json"}, method="POST"
+        url, data=json.dumps(body).encode(), headers=headers, method="POST"
     )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310

@@ -14,10 +14,8 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 from churnguard.cli import main
-from churnguard.console.app import build_app
-from churnguard.console.server import serving_in_background
 from churnguard.db import connect
-from tests.console.conftest import HIGH_RISK, LOW_RISK, NEGATIVE_MESSAGE, service_on
+from tests.console.conftest import HIGH_RISK, LOW_RISK, NEGATIVE_MESSAGE, service_on, serving_console
 from tests.engine.faults import SENTIMENT_FUNCTIONS, failing_functions
 
 pytestmark = pytest.mark.mariadb
@@ -92,6 +90,28 @@ def test_high_risk_customer_sees_the_large_credit_with_reasons(browser, console_
     assert text(browser, "arm") == "none (not an experiment)"
     assert not visible(browser, "degraded") and not visible(browser, "error")
     assert browser.switch_to.active_element.get_attribute("id") == "outcome-accepted"
+
+
+def test_the_printed_address_signs_in_and_the_token_leaves_the_address_bar(browser, console_url, tmp_path):
+    base, token = console_url.split("?token=")
+    browser.delete_all_cookies()
+    browser.get(base)  # the console without its token: refused, nothing of the page
+    assert "401" in browser.page_source and "?token=" in browser.page_source
+    assert browser.find_elements(By.ID, "lookup") == []
+    open_console(browser, console_url)
+    assert browser.current_url == base and token not in browser.current_url
+    assert browser.execute_script("return document.cookie") == ""  # HttpOnly: no script reads it
+    (cookie,) = browser.get_cookies()
+    assert (cookie["value"], cookie["httpOnly"], cookie["sameSite"], cookie["path"]) == (
+        token,
+        True,
+        "Strict",
+        "/",
+    )
+    look_up(browser, HIGH_RISK)  # the page's own calls carry the cookie
+    wait_visible(browser, "customer")
+    browser.save_screenshot(str(tmp_path / "signed-in-by-token.png"))
+    assert not visible(browser, "error")
 
 
 def test_low_risk_customer_with_the_message_on_file_gets_no_offer(browser, console_url, tmp_path):
@@ -209,7 +229,7 @@ def test_a_database_that_does_not_answer_is_said_in_words(browser, console_engin
         url = f"mysql://churnguard:pw@127.0.0.1:{silent.getsockname()[1]}/churnguard"
         with (
             service_on(url, console_engine, budget_s=0.5) as service,
-            serving_in_background(build_app(service)) as console,
+            serving_console(service) as console,
         ):
             open_console(browser, console)
             look_up(browser, HIGH_RISK)
