@@ -5,8 +5,9 @@ Deploy order (render_deploy_sql): every sql/NN_*.sql in name order, then the gen
 the one-hot helpers; will_churn, either as the SageMaker alias (`inference_mode="endpoint"`) or
 compiled from model.json (`inference_mode="in_database"`, and always locally); the bulk-scoring view
 and refresh procedure (the model inline when compiled, will_churn in the SELECT list with an
-endpoint); and the DBA interface (customers_with_churn_probability, customer_churn_probability),
-whose names and arguments do not change with the model.
+endpoint); the DBA interface (customers_with_churn_probability, customer_churn_probability),
+whose names and arguments do not change with the model; and, for a deploy, call_reason (Amazon
+Bedrock, or a NULL answer with `-c call_reasons=off`: churnguard.sqlgen.call_reason).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Literal
 from churnguard.bootstrap.replaced_parts import part_name
 from churnguard.feature_spec import FeatureSpec, FeatureSpecError, check_feature_order
 from churnguard.sql_client import SqlClient
+from churnguard.sqlgen.call_reason import DEFAULT_CALL_REASON_MODEL, render_call_reason
 from churnguard.sqlgen.files import (
     SqlFile,
     apply_sql_files,
@@ -49,6 +51,7 @@ from churnguard.sqlgen.statements import (
 InferenceMode = Literal["endpoint", "in_database"]
 INFERENCE_MODES: tuple[str, ...] = ("endpoint", "in_database")
 MODEL_JSON = "model.json"
+CALL_REASON_FILE = "94_call_reason.sql"
 
 __all__ = [
     "INFERENCE_MODES",
@@ -131,9 +134,14 @@ def render_deploy_sql(
     *,
     inference_mode: InferenceMode,
     endpoint_name: str | None,
+    call_reasons: str | None = None,
+    call_reason_model: str = DEFAULT_CALL_REASON_MODEL,
 ) -> list[SqlFile]:
     """Everything the bootstrap applies on Aurora, in order. Comprehend's functions are built into
-    Aurora, so the local sentiment stand-ins are not part of it.
+    Aurora, so the local sentiment stand-ins are not part of it. `call_reasons` ('bedrock' or 'off',
+    as `-c call_reasons`; the bootstrap always gives it) adds 94_call_reason.sql; None leaves
+    call_reason out, for a database that has the local stand-in instead (MariaDB cannot create
+    Aurora's Bedrock alias).
     """
     if inference_mode not in INFERENCE_MODES:
         raise SqlRenderError(f"inference_mode {inference_mode!r} is not one of {', '.join(INFERENCE_MODES)}")
@@ -151,6 +159,10 @@ def render_deploy_sql(
     registry = [SqlFile(REGISTRY_FILE, registry_sql_text(model_dir, comment_will_churn=not on_endpoint))]
     if on_endpoint:  # applied best effort: AWS documents no COMMENT for the SageMaker alias form
         registry.append(SqlFile(COMMENT_FILE, comment_sql_text(model_dir)))
+    if call_reasons is not None:
+        generated.append(
+            SqlFile(CALL_REASON_FILE, _joined(render_call_reason(call_reasons, call_reason_model)))
+        )
     return [*static_sql_files(), *generated, *registry]
 
 
