@@ -42,7 +42,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--model",
         type=Path,
         default=None,
-        help=f"trained model folder (default ${MODEL_DIR_ENV}, else {DEFAULT_MODEL_DIR})",
+        help=f"trained model folder (default: ${MODEL_DIR_ENV}, else the model `churnguard local up` "
+        f"installed, else {DEFAULT_MODEL_DIR})",
     )
     parser.add_argument("--rules", type=Path, default=None, help="rules file (default: the shipped rules)")
     parser.add_argument(
