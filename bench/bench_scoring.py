@@ -12,9 +12,13 @@ Prints one JSON line per (model, form):
   customer_scores for the others; "stored_function" over its rows);
 - assess_p50_ms / assess_p99_ms: the call-centre statement (will_churn + both sentiment functions) for
   one customer, over --calls calls with random customers and messages.
+- max_statement_chars, part_functions, view_layers: the longest statement the model's SQL sends (the
+  RDS Data API takes 65,536 characters at most), and how many part functions and bulk-scoring view
+  layers the model was cut into to stay under it (0 and 0: compiled whole; docs/sql.md).
 Models: "pipeline" (training.pipeline.train on the public data set when present, else synthetic, with
 the default search: the model `make train` would ship, whatever size the cross-validated search
-chooses) and "stress" (100 trees of depth 6 on the same features, the size quoted in issue 4).
+chooses), "stress" (100 trees of depth 6 on the same features, the size quoted in issue 4) and
+"large" (300 trees of depth 6, issue 23: about five times what one Data API statement holds).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import statistics
 import sys
 import tempfile
@@ -37,6 +42,7 @@ from churnguard.feature_spec import FeatureSpec
 from churnguard.local.install import install_churnguard
 from churnguard.local.server import start_server, stop_server
 from churnguard.sqlgen import (
+    SqlFile,
     apply_sql_files,
     call_centre_sql,
     load_model,
@@ -48,6 +54,10 @@ from training.synthetic import MESSAGES, generate_customers, generate_messages
 
 SEED = 1729
 TARGET_ROWS_PER_S = 100_000
+STRESS_TREES = 100
+LARGE_TREES = 300
+PART_FUNCTION = re.compile(r"CREATE FUNCTION will_churn_[0-9a-f]{16}_p")
+VIEW_LAYER = re.compile(r"CREATE SQL SECURITY INVOKER VIEW will_churn_[0-9a-f]{16}_v")
 
 
 def train_pipeline_model(out_dir: Path, trials: int) -> Path:
@@ -63,8 +73,8 @@ def train_pipeline_model(out_dir: Path, trials: int) -> Path:
     return out_dir
 
 
-def write_stress_model(pipeline_dir: Path, out_dir: Path) -> Path:
-    """100 trees of depth 6 on the pipeline model's features: a deliberately large model."""
+def write_stress_model(pipeline_dir: Path, out_dir: Path, trees: int = STRESS_TREES) -> Path:
+    """`trees` trees of depth 6 on the pipeline model's features: a deliberately large model."""
     out_dir.mkdir(parents=True, exist_ok=True)
     metadata = json.loads((pipeline_dir / "metadata.json").read_text(encoding="utf-8"))
     spec = FeatureSpec.from_json(metadata["feature_spec"])
@@ -72,7 +82,7 @@ def write_stress_model(pipeline_dir: Path, out_dir: Path) -> Path:
     features = np.array([spec.values_for(row) for row in customers.to_dict("records")], dtype=np.float64)
     params = {"objective": "binary:logistic", "max_depth": 6, "eta": 0.1, "seed": SEED}
     booster = xgb.train(
-        params, xgb.DMatrix(features, customers["churn"].astype(int), feature_names=spec.names), 100
+        params, xgb.DMatrix(features, customers["churn"].astype(int), feature_names=spec.names), trees
     )
     booster.save_model(str(out_dir / "model.json"))
     (out_dir / "metadata.json").write_text(json.dumps(metadata), encoding="utf-8")
@@ -128,8 +138,18 @@ def assess_latencies(
     return latencies
 
 
+def statement_sizes(files: list[SqlFile]) -> dict[str, int]:
+    statements = [text for file in files for text in file.statements()]
+    return {
+        "max_statement_chars": max(len(text) for text in statements),
+        "part_functions": sum(1 for text in statements if PART_FUNCTION.match(text)),
+        "view_layers": sum(1 for text in statements if VIEW_LAYER.match(text)),
+    }
+
+
 def bench_model(client: PyMySqlClient, name: str, model_dir: Path, args: argparse.Namespace) -> None:
-    apply_sql_files(client, local_function_files(model_dir / "metadata.json"))
+    files = local_function_files(model_dir / "metadata.json")
+    apply_sql_files(client, files)
     spec, _ = load_model(model_dir / "metadata.json")
     customers_rows = client.query("SELECT * FROM customers")
     native_rate, expected = native_scores(model_dir, spec, customers_rows)
@@ -155,6 +175,7 @@ def bench_model(client: PyMySqlClient, name: str, model_dir: Path, args: argpars
         "bench": "scoring",
         "model": name,
         **model_size(model_dir),
+        **statement_sizes(files),
         "features": len(spec.names),
         "native_rows_per_s": round(native_rate),
         "assess_p50_ms": round(statistics.median(latencies), 3),
@@ -184,6 +205,7 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument("--model", type=Path, default=None, help="use this model folder instead of training")
     parser.add_argument("--no-stress", action="store_true", help="skip the 100-tree stress model")
+    parser.add_argument("--no-large", action="store_true", help="skip the 300-tree model cut into parts")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="churnguard-bench-") as work:
@@ -192,6 +214,8 @@ def main(argv: list[str]) -> int:
         models = [("pipeline", pipeline_dir)]
         if not args.no_stress:
             models.append(("stress", write_stress_model(pipeline_dir, work_dir / "stress")))
+        if not args.no_large:
+            models.append(("large", write_stress_model(pipeline_dir, work_dir / "large", LARGE_TREES)))
         customers = generate_customers(args.rows, seed=SEED)
         server = start_server(work_dir / "mariadb")
         try:

@@ -3,7 +3,8 @@
 Synthesis goes through jsii and takes seconds, so three configurations cover every option branch:
 the defaults (network=nat, through `python app.py`, exactly as the CDK CLI runs it, with no AWS
 credentials), a production configuration with every non-default choice (network=isolated among
-them), and in-database inference on the isolated network (three interface endpoints, no SageMaker).
+them), and in-database inference of a 300-tree model on the isolated network (three interface
+endpoints, no SageMaker).
 Each synthesis runs the cdk-nag plugin; an unacknowledged finding makes the fixture, and so every
 test that uses it, fail.
 """
@@ -167,12 +168,13 @@ def console_synth(trained_model_dir: Path, tmp_path_factory: pytest.TempPathFact
 
 
 @pytest.fixture(scope="session")
-def in_database_synth(trained_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+def in_database_synth(large_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """The model compiled into SQL: the 300-tree model, too long for one Data API statement."""
     context = {
         **cdk_json_context(),
         "inference_mode": "in_database",
         "network": "isolated",
-        "model_dir": str(trained_model_dir),
+        "model_dir": str(large_model_dir),
     }
     return synthesize_in_process(context, tmp_path_factory.mktemp("cdk-in-database"))
 

@@ -8,6 +8,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from aws_cdk.assertions import Match
+
+from churnguard.bootstrap.apply import MAX_STATEMENT_CHARS
 from churnguard.bootstrap.seed import MESSAGE_COLUMNS
 from churnguard.customer_schema import COLUMN_NAMES
 from churnguard.sqlgen import render_deploy_sql
@@ -222,3 +225,37 @@ def test_aurora_decrypts_the_seed_csvs_only_with_a_given_bootstrap_key(
     for synth, expected in ((default_synth, []), (prod_synth, [PROD_OPTIONS["asset_key_arn"]])):
         statements = synth.role_statements(seed_roles(synth)["aurora s3"])
         assert [s["Resource"] for s in statements if s["Action"] == "kms:Decrypt"] == expected
+
+
+# CloudFormation's limit on a template's size (uploaded through S3) is 1 MB.
+TEMPLATE_LIMIT_BYTES = 1_000_000
+
+
+def test_a_300_tree_in_database_model_synthesizes_with_every_statement_within_the_data_api_limit(
+    in_database_synth: Synthesized, large_model_dir: Path
+) -> None:
+    """The SQL reaches the bootstrap as files in its function's code asset, not in the template: the
+    custom resource carries only their digest, so the model's size touches no CloudFormation limit,
+    and the bootstrap sends each statement of those files alone."""
+    bundled = bundled_sql(in_database_synth)
+    rendered = render_deploy_sql(
+        large_model_dir / "metadata.json", inference_mode="in_database", endpoint_name=None
+    )
+    assert [file.text for file in bundled] == [file.text for file in rendered]
+    statements = [text for file in bundled for text in file.statements()]
+    assert max(len(text) for text in statements) <= MAX_STATEMENT_CHARS
+    assert sum(len(text) for text in statements) > 5 * MAX_STATEMENT_CHARS, "the model is in the bundle"
+    in_database_synth.assertions.has_resource_properties(
+        "Custom::ChurnguardDatabaseBootstrap",
+        Match.object_equals(
+            {
+                "ServiceToken": Match.any_value(),
+                "SqlDigest": sql_digest(bundled),
+                "SeedData": "",
+                "SeedMessages": "",
+            }
+        ),
+    )
+    template = json.dumps(in_database_synth.template)
+    assert len(template.encode("utf-8")) < TEMPLATE_LIMIT_BYTES / 4
+    assert "will_churn" not in template
