@@ -36,11 +36,10 @@ APP_USER = AppUser("bench_app", "Bench-app_pa55word-1729")
 def main() -> int:
     with tempfile.TemporaryDirectory() as model_dir:
         train(generate_customers(2_000, seed=SEED), Path(model_dir), trials=4, seed=SEED)
-        metadata = Path(model_dir) / "metadata.json"
         rendered = {
-            "in_database": render_deploy_sql(metadata, inference_mode="in_database", endpoint_name=None),
+            "in_database": render_deploy_sql(model_dir, inference_mode="in_database", endpoint_name=None),
             "endpoint": render_deploy_sql(
-                metadata, inference_mode="endpoint", endpoint_name="churnguard-xgb"
+                model_dir, inference_mode="endpoint", endpoint_name="churnguard-xgb"
             ),
         }
     for mode, files in rendered.items():

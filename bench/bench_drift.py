@@ -20,11 +20,10 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from churnguard.db import connect  # noqa: E402
-from churnguard.feature_spec import FeatureSpec  # noqa: E402
 from churnguard.lifecycle.drift import drift_for_model, live_counts, references  # noqa: E402
-from churnguard.lifecycle.identity import read_metadata  # noqa: E402
 from churnguard.local.install import install_churnguard  # noqa: E402
 from churnguard.local.server import start_server, stop_server  # noqa: E402
+from churnguard.model_folder import ModelFolder  # noqa: E402
 from training.pipeline import train  # noqa: E402
 from training.synthetic import generate_customers  # noqa: E402
 
@@ -54,9 +53,9 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-drift-") as scratch:
         model_dir = Path(scratch) / "model"
         train(generate_customers(TRAIN_ROWS, seed=SEED), model_dir, trials=TRIALS, seed=SEED)
-        metadata = read_metadata(model_dir)
-        spec = FeatureSpec.from_json(metadata["feature_spec"])
-        refs = references(metadata, spec, str(model_dir))
+        folder = ModelFolder.read(model_dir)
+        spec = folder.feature_spec
+        refs = references(folder)
         server = start_server()
         try:
             client = connect(server.url)

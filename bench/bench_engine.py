@@ -27,6 +27,7 @@ from churnguard.db import PyMySqlClient, connect  # noqa: E402
 from churnguard.engine.decide import decide  # noqa: E402
 from churnguard.engine.recommend import Engine  # noqa: E402
 from churnguard.engine.request import validate_request  # noqa: E402
+from churnguard.model_folder import write_metadata  # noqa: E402
 from training.pipeline import train  # noqa: E402
 from training.synthetic import generate_customers  # noqa: E402
 
@@ -109,13 +110,9 @@ def large_model(engine: Engine, rows: list[dict], scratch: Path) -> Path:
     large_dir.mkdir()
     booster.save_model(large_dir / "model.json")
     # The engine reads the cut-off its rules refer to from metadata.json: the small model's serves.
-    metadata = {
-        "schema_version": 1,
-        "features": spec.names,
-        "feature_spec": spec.to_json(),
-        "cutoff": engine.economics.cutoff,
-    }
-    (large_dir / "metadata.json").write_text(json.dumps(metadata), encoding="utf-8")
+    write_metadata(
+        large_dir, {"features": spec.names, "feature_spec": spec.to_json(), "cutoff": engine.economics.cutoff}
+    )
     return large_dir
 
 

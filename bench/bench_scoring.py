@@ -41,6 +41,7 @@ from churnguard.db import PyMySqlClient, connect
 from churnguard.feature_spec import FeatureSpec
 from churnguard.local.install import install_churnguard
 from churnguard.local.server import start_server, stop_server
+from churnguard.model_folder import MODEL_JSON, ModelFolder, model_id_of, write_metadata
 from churnguard.sqlgen import (
     SqlFile,
     apply_sql_files,
@@ -76,16 +77,19 @@ def train_pipeline_model(out_dir: Path, trials: int) -> Path:
 def write_stress_model(pipeline_dir: Path, out_dir: Path, trees: int = STRESS_TREES) -> Path:
     """`trees` trees of depth 6 on the pipeline model's features: a deliberately large model."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    metadata = json.loads((pipeline_dir / "metadata.json").read_text(encoding="utf-8"))
-    spec = FeatureSpec.from_json(metadata["feature_spec"])
+    pipeline = ModelFolder.read(pipeline_dir)
+    spec = pipeline.feature_spec
     customers = generate_customers(3333, seed=SEED + 1)
     features = np.array([spec.values_for(row) for row in customers.to_dict("records")], dtype=np.float64)
     params = {"objective": "binary:logistic", "max_depth": 6, "eta": 0.1, "seed": SEED}
     booster = xgb.train(
         params, xgb.DMatrix(features, customers["churn"].astype(int), feature_names=spec.names), trees
     )
-    booster.save_model(str(out_dir / "model.json"))
-    (out_dir / "metadata.json").write_text(json.dumps(metadata), encoding="utf-8")
+    booster.save_model(str(out_dir / MODEL_JSON))
+    # The pipeline model's metadata, with the id of the model it now describes (ModelFolder checks it).
+    write_metadata(
+        out_dir, {**pipeline.document, "model_id": model_id_of((out_dir / MODEL_JSON).read_bytes())}
+    )
     return out_dir
 
 
@@ -148,9 +152,9 @@ def statement_sizes(files: list[SqlFile]) -> dict[str, int]:
 
 
 def bench_model(client: PyMySqlClient, name: str, model_dir: Path, args: argparse.Namespace) -> None:
-    files = local_function_files(model_dir / "metadata.json")
+    files = local_function_files(model_dir)
     apply_sql_files(client, files)
-    spec, _ = load_model(model_dir / "metadata.json")
+    spec, _ = load_model(model_dir)
     customers_rows = client.query("SELECT * FROM customers")
     native_rate, expected = native_scores(model_dir, spec, customers_rows)
     rows = len(customers_rows)

@@ -161,7 +161,7 @@ def _workflow(
 
     step(
         "installing will_churn, one-hot helpers and the sentiment functions",
-        lambda: install_functions(client, training.metadata_path),
+        lambda: install_functions(client, training.out_dir),
     )
     calls = _demo_calls(client, table, seed, planted=planted)
     engine = Engine.load(training.out_dir)

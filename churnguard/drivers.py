@@ -26,6 +26,7 @@ from typing import Any
 
 from churnguard.driver_groups import DriverGroup, group_features
 from churnguard.feature_spec import FeatureSpec, check_feature_order
+from churnguard.model_folder import ModelFolder
 
 DEFAULT_TOP_DRIVERS = 5
 # xgboost marks "no child" with -1 in its JSON arrays.
@@ -283,12 +284,12 @@ class DriverExplainer:
 
     @classmethod
     def from_model_dir(cls, model_dir: str | Path) -> DriverExplainer:
-        """Load a training run's output folder (metadata.json + model.json)."""
-        model_dir = Path(model_dir)
-        metadata = model_dir / "metadata.json"
-        if not metadata.is_file():
-            raise ModelFileError(f"{metadata}: no such file (is {model_dir} a trained model folder?)")
-        return cls(FeatureSpec.from_metadata_file(metadata), TreeEnsemble.from_file(model_dir / "model.json"))
+        """Load a training run's output folder (metadata.json + model.json), checked by ModelFolder."""
+        return cls.from_folder(ModelFolder.read(model_dir))
+
+    @classmethod
+    def from_folder(cls, folder: ModelFolder) -> DriverExplainer:
+        return cls(folder.feature_spec, TreeEnsemble.from_file(folder.model_json_path))
 
     def contributions(self, customer: Mapping[str, Any]) -> dict[str, float]:
         """Every feature's contribution for one customer row, plus "bias", in log-odds."""

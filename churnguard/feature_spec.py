@@ -7,10 +7,8 @@ It is the single source of the feature order, so nothing downstream types the li
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 from churnguard.customer_schema import COLUMN_NAMES, LABEL_COLUMN
@@ -83,14 +81,6 @@ class FeatureSpec:
             return cls(tuple(Feature.from_json(item) for item in data))
         except KeyError as missing:
             raise FeatureSpecError(f"feature spec entry lacks the key {missing}") from None
-
-    @classmethod
-    def from_metadata_file(cls, path: str | Path) -> FeatureSpec:
-        """Read the spec from a training run's metadata.json, checking it against its `features`."""
-        metadata = json.loads(Path(path).read_text(encoding="utf-8"))
-        spec = cls.from_json(metadata["feature_spec"])
-        check_feature_order(spec.names, metadata["features"], what=f"{path}: feature_spec vs features")
-        return spec
 
     def values_for(self, customer: Mapping[str, Any]) -> list[float]:
         """The model inputs for one customer row (a dict of column name to value)."""

@@ -19,12 +19,13 @@ from constructs import Construct
 
 from churnguard.constants import DATABASE_NAME
 from churnguard.engine.deadline import DEFAULT_ANSWER_TIMEOUT_S, longest_api_wait_s
+from churnguard.model_folder import METADATA_JSON, MODEL_JSON
 from infra.lambda_assets import stage_bundle
 from infra.vpc_function import VpcPythonFunction
 
 MODEL_DIR_IN_BUNDLE = "model"
-# What the recommend handler reads: the feature spec and cut-off, and the trees for the drivers.
-BUNDLED_MODEL_FILES = ("metadata.json", "model.json")
+# What the recommend handler reads (ModelFolder.read): the feature spec and cut-off, and the trees.
+BUNDLED_MODEL_FILES = (METADATA_JSON, MODEL_JSON)
 # Seconds. The function's timeout is the longest the handler waits on the database for one answer
 # (5.5 s with the default 5-s budget) plus a cold start (loading the rules and the trees: under 1 s
 # for a 300-tree model, measured by bench/bench_engine.py) with room to spare, so a slow database is

@@ -37,10 +37,10 @@ SAMPLE_MESSAGES_END = datetime(2026, 1, 1)
 SAMPLE_MESSAGES_SPAN = timedelta(days=30)
 
 
-def deploy_sql_files(metadata_path: Path, *, inference_mode: str, endpoint_name: str | None) -> list[SqlFile]:
+def deploy_sql_files(model_dir: Path, *, inference_mode: str, endpoint_name: str | None) -> list[SqlFile]:
     """The SQL the bootstrap applies, in order: churnguard.sqlgen.render_deploy_sql's files, renamed
     when needed so that sorting the names (the bootstrap's apply order) gives the rendered order."""
-    rendered = render_deploy_sql(metadata_path, inference_mode=inference_mode, endpoint_name=endpoint_name)
+    rendered = render_deploy_sql(model_dir, inference_mode=inference_mode, endpoint_name=endpoint_name)
     names = [file.name for file in rendered]
     if names != sorted(set(names)):
         names = [f"{(position + 1) * 10:03d}_{name}" for position, name in enumerate(names)]

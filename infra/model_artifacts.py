@@ -5,13 +5,12 @@ A missing model is the most common first-run mistake, so the message says which 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from churnguard.constants import XGBOOST_CONTAINER_VERSION
 from churnguard.errors import UserError
+from churnguard.model_folder import METADATA_JSON, MODEL_JSON, MODEL_TARBALL, ModelFolder
 
 TRAIN_HINT = "run `make train` (or pass -c model_dir=DIR pointing at a `churnguard train --out DIR` folder)"
 
@@ -22,38 +21,33 @@ class ModelArtifactsError(UserError):
 
 @dataclass(frozen=True)
 class ModelArtifacts:
-    """Paths of one training run's outputs and its parsed metadata."""
+    """One training run's folder, read and checked, and the paths the stack uploads."""
 
-    directory: Path
-    metadata_path: Path
-    tarball: Path
-    trees: Path
-    metadata: dict[str, Any]
+    folder: ModelFolder
+
+    @property
+    def directory(self) -> Path:
+        return self.folder.path
+
+    @property
+    def tarball(self) -> Path:
+        return self.folder.tarball_path
+
+    @property
+    def trees(self) -> Path:
+        return self.folder.model_json_path
 
 
 def load_model_artifacts(model_dir: Path, *, needs_tarball: bool) -> ModelArtifacts:
     """Check the folder: metadata.json and model.json always; model.tar.gz when SageMaker serves it."""
-    metadata_path = model_dir / "metadata.json"
-    if not metadata_path.is_file():
-        raise ModelArtifactsError(f"no trained model: {metadata_path} does not exist; {TRAIN_HINT}")
-    try:
-        metadata = json.loads(metadata_path.read_text(encoding="utf-8"))
-    except ValueError as error:
-        raise ModelArtifactsError(f"{metadata_path} is not valid JSON ({error}); {TRAIN_HINT}") from None
-    required = ["model.json"] + (["model.tar.gz"] if needs_tarball else [])
+    required = [METADATA_JSON, MODEL_JSON] + ([MODEL_TARBALL] if needs_tarball else [])
     missing = [name for name in required if not (model_dir / name).is_file()]
     if missing:
-        raise ModelArtifactsError(f"{model_dir} lacks {', '.join(missing)}; {TRAIN_HINT}")
-    container = (metadata.get("versions") or {}).get("container")
-    if container is not None and container != XGBOOST_CONTAINER_VERSION:
+        raise ModelArtifactsError(f"no trained model: {model_dir} lacks {', '.join(missing)}; {TRAIN_HINT}")
+    folder = ModelFolder.read(model_dir)
+    if folder.container_version is not None and folder.container_version != XGBOOST_CONTAINER_VERSION:
         raise ModelArtifactsError(
-            f"{metadata_path} was trained for XGBoost container {container}, but the stack deploys "
-            f"{XGBOOST_CONTAINER_VERSION}; retrain with `make train`"
+            f"{folder.metadata_path} was trained for XGBoost container {folder.container_version}, but "
+            f"the stack deploys {XGBOOST_CONTAINER_VERSION}; retrain with `make train`"
         )
-    return ModelArtifacts(
-        directory=model_dir,
-        metadata_path=metadata_path,
-        tarball=model_dir / "model.tar.gz",
-        trees=model_dir / "model.json",
-        metadata=metadata,
-    )
+    return ModelArtifacts(folder)

@@ -140,7 +140,7 @@ class ChurnguardStack(cdk.Stack):
             self,
             "Bootstrap",
             sql_files=deploy_sql_files(
-                artifacts.metadata_path,
+                artifacts.directory,
                 inference_mode=options.inference_mode,
                 endpoint_name=options.endpoint_name if options.has_endpoint else None,
             ),

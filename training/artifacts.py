@@ -10,7 +10,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
-import json
 import tarfile
 from collections.abc import Callable
 from pathlib import Path
@@ -21,12 +20,9 @@ import pandas as pd
 import xgboost as xgb
 
 from churnguard.customer_schema import COLUMN_NAMES
+from churnguard.model_folder import MODEL_JSON, MODEL_TARBALL
 
 MODEL_MEMBER = "xgboost-model"
-MODEL_TARBALL = "model.tar.gz"
-MODEL_JSON = "model.json"
-METADATA_JSON = "metadata.json"
-METADATA_SCHEMA_VERSION = 1
 # A fixed modification time keeps the archive byte-for-byte reproducible.
 _ARCHIVE_MTIME = 0
 
@@ -73,25 +69,11 @@ def data_fingerprint(customers: pd.DataFrame) -> str:
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def write_metadata(metadata: dict[str, Any], out_dir: Path) -> Path:
-    path = out_dir / METADATA_JSON
-    path.write_text(json.dumps(metadata, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-    return path
-
-
 # Reference distributions (metadata["reference"]): quantile bins of each feature over the rows the
 # model trained on, and of the score, for `churnguard drift` (churnguard/lifecycle/drift.py). Ten
 # bins is the usual choice for the population stability index: fine enough to see a shift, coarse
 # enough that a few thousand customers fill every bin.
 REFERENCE_BINS = 10
-
-
-def model_id(model_bytes: bytes) -> str:
-    """The model's id: the first 16 hex digits of sha256 over model.json's bytes (the same bytes
-    are model.tar.gz's only member), so the id names exactly one model and anyone can recompute it."""
-    from churnguard.lifecycle.identity import model_id_of
-
-    return model_id_of(model_bytes)
 
 
 def quantile_ranks(rows: int, bins: int = REFERENCE_BINS) -> list[int]:

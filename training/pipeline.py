@@ -7,7 +7,6 @@ inputs give byte-identical models and metadata; only report.html shows the date 
 
 from __future__ import annotations
 
-import platform
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,27 +15,23 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import sklearn
 import xgboost as xgb
 
-from churnguard import __version__ as churnguard_version
-from churnguard.constants import DEFAULT_AUC_MARGIN, DEFAULT_SEED, XGBOOST_CONTAINER_VERSION
+from churnguard.constants import DEFAULT_AUC_MARGIN, DEFAULT_SEED
 from churnguard.errors import UserError
 from churnguard.feature_spec import FeatureSpec
+from churnguard.model_folder import write_metadata
 from training import artifacts, explain
 from training.cutoff import (
     CUTOFF_GRID,
-    SMOOTHING_HALF_WIDTH,
     CostModel,
-    cost_at,
     cost_curve,
-    do_nothing_cost,
-    optimal_cutoff,
     smoothed_optimal_cutoff,
 )
 from training.data import validate_customers
-from training.evaluate import quality_metrics, roc_points
+from training.evaluate import roc_points
 from training.features import build_feature_spec, feature_matrix, labels, subset_spec
+from training.metadata import build_metadata, cost_block, model_metrics
 from training.progress import Progress, SilentProgress
 from training.report import REPORT_HTML, ReportInputs, write_report
 from training.search import (
@@ -83,10 +78,6 @@ class TrainingResult:
     metadata: dict[str, Any]
     booster: xgb.Booster
     feature_spec: FeatureSpec
-
-    @property
-    def metadata_path(self) -> Path:
-        return self.out_dir / artifacts.METADATA_JSON
 
     @property
     def report_path(self) -> Path:
@@ -187,51 +178,72 @@ def train(
 
     progress.begin("writing the artifacts")
     test_churn = churn[parts.test]
-    best_on_test_cutoff, best_on_test_cost = optimal_cutoff(test_churn, chosen.test_scores, costs)
-    at_cutoff = cost_at(test_churn, chosen.test_scores, choice.cutoff, costs)
-    metadata = _metadata(
-        customers=customers,
-        churn=churn,
-        test=parts.test,
-        cv=cv,
-        split=split,
-        seed=seed,
-        trials=trials,
-        trial_selection=trial_selection,
-        auc_margin=auc_margin,
-        runs=runs,
-        chosen_name=choice.model,
-        cutoff=choice.cutoff,
-        costs=costs,
-        cost={
-            "at_cutoff": at_cutoff,
-            "do_nothing": do_nothing_cost(test_churn, costs),
-            "test_rows": len(parts.test),
-            "per_customer": round(at_cutoff / len(parts.test), 4),
-            "offer_usd": costs.offer_usd,
-            "lost_customer_usd": costs.lost_customer_usd,
-            "cutoff_chosen_on": "out_of_fold",
-            "cutoff_choice": {
-                "rule": "lowest out-of-fold cost averaged over neighbouring cut-offs",
-                "half_width": SMOOTHING_HALF_WIDTH,
-                "validation_cost": choice.validation_cost,
-                "validation_rows": len(cv.rows),
-            },
-            "best_on_test": {"cutoff": best_on_test_cutoff, "cost": best_on_test_cost},
-        },
-    )
-    # Lifecycle (docs/lifecycle.md): the model's id, and the reference distributions drift compares
-    # with: the features and the shipped model's score over the rows it trained on. (Out-of-fold
-    # scores come from weaker fold models: a fresh sample of the same population was 0.16 away.)
-    metadata["model_id"] = artifacts.model_id(artifacts.model_json_bytes(chosen.booster))
+    # Lifecycle (docs/lifecycle.md): the reference distributions drift compares with are the features
+    # and the shipped model's score over the rows it trained on. (Out-of-fold scores come from weaker
+    # fold models: a fresh sample of the same population was 0.16 away.)
     trained_rows = full_matrix[np.ix_(cv.rows, [full_spec.names.index(name) for name in chosen.spec.names])]
-    metadata["reference"] = artifacts.reference_distributions(
-        chosen.spec.names,
-        trained_rows,
-        chosen.booster.predict(xgb.DMatrix(trained_rows, feature_names=chosen.spec.names)),
+    metadata = build_metadata(
+        booster=chosen.booster,
+        spec=chosen.spec,
+        cutoff=choice.cutoff,
+        metrics={
+            **{name: _model_summary(run, test_churn) for name, run in runs.items()},
+            "chosen": choice.model,
+            "auc_margin": auc_margin,
+            "chosen_on": "mean cross-validated AUC",
+        },
+        cost=cost_block(
+            test_churn,
+            chosen.test_scores,
+            choice.cutoff,
+            costs,
+            chosen_on="out_of_fold",
+            validation_cost=choice.validation_cost,
+            validation_rows=len(cv.rows),
+        ),
+        cross_validation={
+            "folds": len(cv.folds),
+            "rows": len(cv.rows),
+            "stratified": True,
+            "seed": seed,
+            "rounds_rule": "best round of the folds' mean AUC x folds / (folds - 1), <= num_round",
+            "spread": "mean and sample standard deviation over the folds' held-out rows",
+            **{name: _cross_validation_summary(run, churn, cv, costs) for name, run in runs.items()},
+            "chosen": choice.model,
+        },
+        data={
+            "fingerprint": artifacts.data_fingerprint(customers),
+            "rows": len(customers),
+            "churn_rate": round(float(churn.mean()), 6),
+            "split": split,
+            # The shipped model trains on every non-test row; each of them is scored out of fold once.
+            "train_rows": len(cv.rows),
+            "validation_rows": len(cv.rows),
+            "test_rows": len(parts.test),
+        },
+        seed=seed,
+        hyperparameters=chosen.search.best.trial.hyperparameters,
+        search={
+            "trials": trials,
+            "first_trial": dict(REFERENCE_HYPERPARAMETERS),
+            "ranges": {name: [low, high] for name, (low, high, _) in HYPERPARAMETER_RANGES.items()},
+            "objective_metric": "mean cross-validated AUC",
+            "early_stopping": f"{EARLY_STOPPING_ROUNDS} rounds without gain in the folds' mean held-out AUC",
+            "trial_selection": trial_selection,
+            "trial_selection_rule": (
+                "lowest out-of-fold cost at the smoothed cut-off, then highest mean cross-validated AUC"
+                if trial_selection == "cost"
+                else "highest mean cross-validated AUC"
+            ),
+        },
+        reference=artifacts.reference_distributions(
+            chosen.spec.names,
+            trained_rows,
+            chosen.booster.predict(xgb.DMatrix(trained_rows, feature_names=chosen.spec.names)),
+        ),
     )
     artifacts.write_model_files(chosen.booster, out_dir)
-    artifacts.write_metadata(metadata, out_dir)
+    write_metadata(out_dir, metadata)
     write_report(
         ReportInputs(
             summary=report_summary(metadata, cutoff_chosen_on="out-of-fold scores"),
@@ -245,7 +257,6 @@ def train(
             cutoff=choice.cutoff,
             test_customers=customers.iloc[parts.test],
             test_scores=chosen.test_scores,
-            metadata=metadata,
             data_source=data_source or "a customer table given to training.pipeline.train",
             trained_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         ),
@@ -337,26 +348,15 @@ def _describe(best: Trial) -> str:
 
 def _model_summary(run: ModelRun, test_churn: np.ndarray) -> dict[str, Any]:
     best = run.search.best.trial
-    return {
-        **quality_metrics(test_churn, run.test_scores),
-        "validation_auc": round(best.validation_auc, 6),
-        "validation_cost": best.validation_cost,
-        "features": len(run.spec.names),
-        "hyperparameters": best.hyperparameters,
-        "rounds": best.best_round_count,
-    }
-
-
-def library_versions() -> dict[str, str]:
-    return {
-        "xgboost": xgb.__version__,
-        "container": XGBOOST_CONTAINER_VERSION,
-        "churnguard": churnguard_version,
-        "numpy": np.__version__,
-        "pandas": pd.__version__,
-        "scikit-learn": sklearn.__version__,
-        "python": platform.python_version(),
-    }
+    return model_metrics(
+        test_churn,
+        run.test_scores,
+        validation_auc=round(best.validation_auc, 6),
+        validation_cost=best.validation_cost,
+        features=len(run.spec.names),
+        hyperparameters=best.hyperparameters,
+        rounds=best.best_round_count,
+    )
 
 
 def _cross_validation_summary(
@@ -370,84 +370,6 @@ def _cross_validation_summary(
         **fold_spread(cv_churn, run.out_of_fold, cv.folds, cutoff, costs),
         "cv_rounds": best.cv_rounds,
         "final_rounds": best.best_round_count,
-    }
-
-
-def _metadata(
-    *,
-    customers: pd.DataFrame,
-    churn: np.ndarray,
-    test: np.ndarray,
-    cv: CrossValidationRows,
-    split: str,
-    seed: int,
-    trials: int,
-    trial_selection: str,
-    auc_margin: float,
-    runs: dict[str, ModelRun],
-    chosen_name: str,
-    cutoff: float,
-    costs: CostModel,
-    cost: dict[str, Any],
-) -> dict[str, Any]:
-    chosen = runs[chosen_name]
-    test_churn = churn[test]
-    return {
-        "schema_version": artifacts.METADATA_SCHEMA_VERSION,
-        "features": chosen.spec.names,
-        "feature_spec": chosen.spec.to_json(),
-        "cutoff": cutoff,
-        "cutoff_rule": "offer an incentive when churn probability >= cutoff",
-        "metrics": {
-            **{name: _model_summary(run, test_churn) for name, run in runs.items()},
-            "chosen": chosen_name,
-            "auc_margin": auc_margin,
-            "chosen_on": "mean cross-validated AUC",
-        },
-        "cost": cost,
-        "cross_validation": {
-            "folds": len(cv.folds),
-            "rows": len(cv.rows),
-            "stratified": True,
-            "seed": seed,
-            "rounds_rule": "best round of the folds' mean AUC x folds / (folds - 1), <= num_round",
-            "spread": "mean and sample standard deviation over the folds' held-out rows",
-            **{name: _cross_validation_summary(run, churn, cv, costs) for name, run in runs.items()},
-            "chosen": chosen_name,
-        },
-        "data": {
-            "fingerprint": artifacts.data_fingerprint(customers),
-            "rows": len(customers),
-            "churn_rate": round(float(churn.mean()), 6),
-            "split": split,
-            # The shipped model trains on every non-test row; each of them is scored out of fold once.
-            "train_rows": len(cv.rows),
-            "validation_rows": len(cv.rows),
-            "test_rows": len(test),
-        },
-        "versions": library_versions(),
-        "seed": seed,
-        "hyperparameters": {
-            **chosen.search.best.trial.hyperparameters,
-            "objective": "binary:logistic",
-            "rounds": chosen.search.best.trial.best_round_count,
-        },
-        "search": {
-            "trials": trials,
-            "first_trial": dict(REFERENCE_HYPERPARAMETERS),
-            "ranges": {name: [low, high] for name, (low, high, _) in HYPERPARAMETER_RANGES.items()},
-            "objective_metric": "mean cross-validated AUC",
-            "early_stopping": f"{EARLY_STOPPING_ROUNDS} rounds without gain in the folds' mean held-out AUC",
-            "trial_selection": trial_selection,
-            "trial_selection_rule": (
-                "lowest out-of-fold cost at the smoothed cut-off, then highest mean cross-validated AUC"
-                if trial_selection == "cost"
-                else "highest mean cross-validated AUC"
-            ),
-        },
-        "importance": [
-            row for row in explain.feature_importance(chosen.booster, chosen.spec.names) if row["splits"] > 0
-        ],
     }
 
 

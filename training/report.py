@@ -8,7 +8,7 @@ writes HTML with every value escaped.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ import pandas as pd
 from churnguard.driver_groups import PLAIN_NAMES
 from churnguard.drivers import DriverExplainer
 from churnguard.engine.rules import ModelCutoff, load_rules
+from churnguard.model_folder import ModelFolder
 from training import manager_section
 
 REPORT_HTML = "report.html"
@@ -72,8 +73,6 @@ class ReportInputs:
     # None when the rows stayed in Aurora: then `test_churn` gives the labels that came back.
     test_customers: pd.DataFrame | None
     test_scores: np.ndarray
-    # metadata.json as written: the manager section reads its cost assumptions and data block.
-    metadata: dict[str, Any] = field(default_factory=dict)
     # Where the customers came from (a file, or synthetic customers) and when the run trained.
     data_source: str = "a customer table (source not recorded)"
     trained_at: str = "date not recorded"
@@ -150,21 +149,27 @@ def write_report(inputs: ReportInputs, out_dir: Path) -> Path:
         else segment_error_rates(inputs.test_customers, inputs.test_scores, inputs.cutoff)
     )
     path = out_dir / REPORT_HTML
-    manager = _manager_html(inputs, segments, DriverExplainer.from_model_dir(out_dir))
+    # The folder as every reader sees it: the manager section's cost assumptions and data block come
+    # from the metadata.json just written, whichever training wrote it.
+    folder = ModelFolder.read(out_dir)
+    manager = _manager_html(inputs, segments, folder, DriverExplainer.from_folder(folder))
     path.write_text(_html(inputs, segments, list(images), manager), encoding="utf-8")
     return path
 
 
-def _manager_html(inputs: ReportInputs, segments: pd.DataFrame, explainer: DriverExplainer) -> str:
+def _manager_html(
+    inputs: ReportInputs, segments: pd.DataFrame, folder: ModelFolder, explainer: DriverExplainer
+) -> str:
     """The manager's section from the test customers, the cut-off and metadata.json's cost block."""
-    cost = inputs.metadata.get("cost", {})
+    if folder.offer_usd is None or folder.lost_customer_usd is None:
+        raise ValueError(f"{folder.metadata_path} records no cost assumptions for the manager's section")
     churn = inputs.churn
     figures = manager_section.cost_figures(
         churn,
         inputs.test_scores,
         inputs.cutoff,
-        offer_usd=float(cost.get("offer_usd", 0.0)),
-        lost_customer_usd=float(cost.get("lost_customer_usd", 0.0)),
+        offer_usd=folder.offer_usd,
+        lost_customer_usd=folder.lost_customer_usd,
     )
     rules_note, rules_offer_usd = _rules_note(inputs.cutoff, figures.offer_usd)
     offered = inputs.test_scores >= inputs.cutoff
@@ -177,7 +182,7 @@ def _manager_html(inputs: ReportInputs, segments: pd.DataFrame, explainer: Drive
         cutoff=inputs.cutoff,
         trained_at=inputs.trained_at,
         data_source=inputs.data_source,
-        data=inputs.metadata.get("data", {}),
+        data=folder.document.get("data") or {},
         drivers=[]
         if inputs.test_customers is None
         else manager_section.driver_summaries(explainer, inputs.test_customers),

@@ -13,9 +13,10 @@ import os
 from pathlib import Path
 
 from churnguard.errors import UserError
-from churnguard.lifecycle.identity import METADATA_JSON, read_identity
+from churnguard.lifecycle.identity import read_identity
 from churnguard.lifecycle.store import kept_folder
 from churnguard.local.state import read_state
+from churnguard.model_folder import holds_model
 
 MODEL_DIR_ENV = "CHURNGUARD_MODEL_DIR"
 DEFAULT_MODEL_DIR = Path("artifacts/model")
@@ -27,7 +28,7 @@ def model_dir(explicit: Path | None) -> Path:
     """
     candidates = _candidates(explicit)
     for directory in candidates:
-        if (directory / METADATA_JSON).is_file():
+        if holds_model(directory):
             return directory
     raise UserError(
         f"no trained model in {candidates[0]} (metadata.json missing): pass --model DIR, set "
@@ -64,7 +65,7 @@ def folder_of(model_id: str) -> Path | None:
 
 
 def _holds(directory: Path, model_id: str) -> bool:
-    if not (directory / METADATA_JSON).is_file():
+    if not holds_model(directory):
         return False
     try:
         return read_identity(directory).model_id == model_id

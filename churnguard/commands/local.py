@@ -65,8 +65,11 @@ def _customers(args: argparse.Namespace) -> Any:
 
 
 def _check_model_option(args: argparse.Namespace) -> None:
-    if args.model is not None and not (args.model / "metadata.json").exists():
-        raise UserError(f"--model {args.model}: no metadata.json there (train with `churnguard train`)")
+    """A --model folder is read, and refused unless whole and consistent, before any server starts."""
+    if args.model is not None:
+        from churnguard.model_folder import ModelFolder
+
+        ModelFolder.read(args.model)
 
 
 def _model_dir(args: argparse.Namespace, customers: Any, server_dir: Path | None) -> Path:
@@ -83,12 +86,12 @@ def _model_dir(args: argparse.Namespace, customers: Any, server_dir: Path | None
 def run_up(args: argparse.Namespace) -> int:
     from churnguard.commands._invocation import churnguard_command
     from churnguard.db import connect
-    from churnguard.feature_spec import FeatureSpec
     from churnguard.lifecycle.store import DEFAULT_STORE, keep_model
     from churnguard.local.client_command import client_command
     from churnguard.local.install import install_churnguard
     from churnguard.local.server import start_server, stop_server
     from churnguard.local.state import LocalServer, read_state, write_state
+    from churnguard.model_folder import ModelFolder
     from churnguard.sqlgen import check_installed_signature
     from training.synthetic import generate_messages
 
@@ -115,7 +118,7 @@ def run_up(args: argparse.Namespace) -> int:
                 customers=customers,
                 messages=generate_messages(customers, seed=args.seed),
             )
-            check_installed_signature(client, FeatureSpec.from_metadata_file(model_dir / "metadata.json"))
+            check_installed_signature(client, ModelFolder.read(model_dir).feature_spec)
         finally:
             client.close()
         kept = keep_model(model_dir, DEFAULT_STORE)

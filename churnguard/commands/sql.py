@@ -250,10 +250,10 @@ def call_centre_text(model: Path | None, *, stable: bool) -> str:
         )
         return f"{header}{settings}{stable_call_centre_session_sql()};"
     from churnguard.commands._model_dirs import model_dir
-    from churnguard.feature_spec import FeatureSpec
+    from churnguard.model_folder import ModelFolder
 
     directory = model_dir(model)
-    spec = FeatureSpec.from_metadata_file(directory / "metadata.json")
+    spec = ModelFolder.read(directory).feature_spec
     header = (
         f"-- churnguard call-centre statement for the model in {directory} ({len(spec.names)} features);\n"
         "-- will_churn's arguments change when the model does: `churnguard sql call-centre --stable`\n"

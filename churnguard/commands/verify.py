@@ -96,7 +96,9 @@ def model_dir_for(args: argparse.Namespace, context: dict[str, str], local: bool
 
         return model_dir(args.model_dir)
     directory = args.model_dir or Path(context.get("model_dir") or DEFAULT_MODEL_DIR)
-    if not (directory / "metadata.json").is_file():
+    from churnguard.model_folder import holds_model
+
+    if not holds_model(directory):
         raise UserError(
             f"no trained model in {directory} (metadata.json missing): pass the model you deployed with "
             "--model-dir (make verify OUT=<folder>)"

@@ -9,13 +9,12 @@ offers is not the best one for $5 offers. Standard library only: it runs in the 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from churnguard.engine.rules import ModelCutoff
-from churnguard.errors import UserError
+from churnguard.model_folder import ModelFolder
 
 
 @dataclass(frozen=True)
@@ -41,27 +40,14 @@ class ModelEconomics:
 
 
 def read_economics(model_dir: str | Path) -> ModelEconomics:
-    """The cut-off and cost assumptions from `model_dir`/metadata.json; a clear error when absent."""
-    path = Path(model_dir) / "metadata.json"
-    try:
-        metadata = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file (is {model_dir} a trained model folder?)") from None
-    except (OSError, ValueError) as problem:
-        raise UserError(f"{path}: cannot read it as JSON ({problem})") from None
-    cutoff = metadata.get("cutoff") if isinstance(metadata, dict) else None
-    if isinstance(cutoff, bool) or not isinstance(cutoff, int | float) or not 0.0 < cutoff < 1.0:
-        raise UserError(
-            f"{path}: field 'cutoff' must be a number strictly between 0 and 1 (found {cutoff!r})"
-        )
-    cost = metadata.get("cost") if isinstance(metadata.get("cost"), dict) else {}
+    """The cut-off and cost assumptions of the model folder (checked by ModelFolder)."""
+    return economics_of(ModelFolder.read(model_dir))
+
+
+def economics_of(folder: ModelFolder) -> ModelEconomics:
     return ModelEconomics(
-        cutoff=float(cutoff),
-        offer_usd=_usd(cost.get("offer_usd")),
-        lost_customer_usd=_usd(cost.get("lost_customer_usd")),
-        source=str(path),
+        cutoff=folder.cutoff,
+        offer_usd=folder.offer_usd,
+        lost_customer_usd=folder.lost_customer_usd,
+        source=str(folder.metadata_path),
     )
-
-
-def _usd(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None

@@ -23,12 +23,13 @@ from typing import Any
 
 from churnguard.drivers import DEFAULT_TOP_DRIVERS, DriverExplainer
 from churnguard.engine.decide import decide
-from churnguard.engine.economics import ModelEconomics, read_economics
+from churnguard.engine.economics import ModelEconomics, economics_of
 from churnguard.engine.failures import error_code, failure_kind
 from churnguard.engine.offers_log import OfferRecord, insert_offer
 from churnguard.engine.request import COMPREHEND_MAX_BYTES, CallRequest
 from churnguard.engine.rules import SENTIMENTS, Rules, load_rules
 from churnguard.errors import UserError
+from churnguard.model_folder import ModelFolder
 from churnguard.sql_client import Row, SqlClient
 from churnguard.sqlgen.statements import customer_from_row, customer_score_sql, customer_sql, sentiment_sql
 
@@ -118,11 +119,12 @@ class Engine:
         feature spec, so it always calls will_churn with the features in the model's order; the rules'
         "model_cutoff" is the cut-off in the same metadata.json.
         """
+        folder = ModelFolder.read(model_dir)
         try:
-            explainer = DriverExplainer.from_model_dir(model_dir)
-        except (ValueError, KeyError, OSError) as problem:  # ModelFileError, FeatureSpecError, bad JSON
+            explainer = DriverExplainer.from_folder(folder)
+        except (ValueError, KeyError, OSError) as problem:  # model.json's trees: ModelFileError
             raise UserError(f"cannot use the model in {model_dir}: {problem}") from None
-        economics = read_economics(model_dir)
+        economics = economics_of(folder)
         return cls(
             rules=load_rules(rules_path, model_cutoff=economics.model_cutoff),
             explainer=explainer,

@@ -17,8 +17,9 @@ from typing import Any
 from churnguard.errors import UserError
 from churnguard.feature_spec import Feature, FeatureSpec
 from churnguard.lifecycle import psi
-from churnguard.lifecycle.identity import read_identity, read_metadata
+from churnguard.lifecycle.identity import identity_of
 from churnguard.lifecycle.registry import live_model
+from churnguard.model_folder import ModelFolder
 from churnguard.sql_client import SqlClient
 from churnguard.sqlgen.functions import feature_argument
 
@@ -36,26 +37,27 @@ class Reference:
     fractions: list[float]
 
 
-def references(metadata: dict[str, Any], spec: FeatureSpec, folder: str) -> dict[str, Reference]:
-    """Per-feature (and score) reference bins from metadata.json, each checked; names the fix."""
-    stored = metadata.get("reference")
-    if not isinstance(stored, dict) or "features" not in stored:
+def references(folder: ModelFolder) -> dict[str, Reference]:
+    """Per-feature (and score) reference bins from the folder's metadata.json, each checked; names the fix."""
+    stored = folder.reference
+    where = folder.metadata_path
+    if stored is None or not isinstance(stored.get("features"), dict):
         raise DriftInputError(
-            f"{folder}/metadata.json has no reference distributions (trained before drift existed): "
+            f"{where} has no reference distributions (trained before drift existed): "
             "retrain with `churnguard train` to record them"
         )
     result: dict[str, Reference] = {}
-    for name in [*spec.names, SCORE]:
+    for name in [*folder.features, SCORE]:
         item = stored.get(SCORE) if name == SCORE else stored["features"].get(name)
         if not isinstance(item, dict) or "cuts" not in item or "fractions" not in item:
             raise DriftInputError(
-                f"{folder}/metadata.json has no reference distribution for {name!r}: retrain with "
+                f"{where} has no reference distribution for {name!r}: retrain with "
                 "`churnguard train` (the reference is written for every feature of the model)"
             )
         cuts, fractions = [float(cut) for cut in item["cuts"]], [float(f) for f in item["fractions"]]
         if len(fractions) != len(cuts) + 1 or cuts != sorted(set(cuts)):
             raise DriftInputError(
-                f"{folder}/metadata.json: the reference of {name!r} has {len(cuts)} cuts and "
+                f"{where}: the reference of {name!r} has {len(cuts)} cuts and "
                 f"{len(fractions)} bins (needs one bin more than cuts, cuts increasing): retrain"
             )
         result[name] = Reference(cuts, fractions)
@@ -219,16 +221,16 @@ def drift_for_model(client: SqlClient, model_dir: str, *, snapshot: bool = False
     """Drift of the database's customers against a model folder's references, after checking that
     the folder holds the model the database serves (else the comparison would mean nothing). With
     `snapshot`, from the latest stored churnguard_drift_snapshot() instead of counting now."""
-    identity = read_identity(model_dir)
+    folder = ModelFolder.read(model_dir)
+    identity = identity_of(folder)
     live = live_model(client)
     if live["id"] != identity.model_id:
         raise UserError(
             f"the database serves model {live['id']} but {model_dir} holds model {identity.model_id}: "
             f"pass --model with the folder of {live['id']}, or leave --model out to use the one found"
         )
-    metadata = read_metadata(identity.folder)
-    spec = FeatureSpec.from_json(metadata["feature_spec"])
-    refs = references(metadata, spec, str(model_dir))
+    spec = folder.feature_spec
+    refs = references(folder)
     if not snapshot:
         return measure_drift(client, spec, refs, model_id=identity.model_id)
     counts, taken_at = snapshot_counts(client, spec, identity.model_id)
@@ -238,12 +240,12 @@ def drift_for_model(client: SqlClient, model_dir: str, *, snapshot: bool = False
 SNAPSHOT_PROCEDURE = "churnguard_drift_snapshot"
 
 
-def snapshot_procedure_statements(metadata: dict[str, Any], model_id: str, folder: str) -> list[str]:
+def snapshot_procedure_statements(folder: ModelFolder, model_id: str) -> list[str]:
     """DROP + CREATE of churnguard_drift_snapshot(): the same bin counts as `churnguard drift`,
     stored in drift_snapshots under one timestamp. Feature names are written as literals (a
     procedure body takes no bound parameters), so each is checked to be a plain identifier."""
-    spec = FeatureSpec.from_json(metadata["feature_spec"])
-    refs = references(metadata, spec, folder)
+    spec = folder.feature_spec
+    refs = references(folder)
     names = [*spec.names, SCORE]
     for name in names:
         if not name.isidentifier() or len(name) > 64:

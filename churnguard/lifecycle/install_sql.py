@@ -10,8 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from churnguard.lifecycle.drift import SNAPSHOT_PROCEDURE, DriftInputError, snapshot_procedure_statements
-from churnguard.lifecycle.identity import ModelIdentity, read_identity, read_metadata
+from churnguard.lifecycle.identity import ModelIdentity, identity_of, read_identity
 from churnguard.lifecycle.registry import registry_statements, sql_file_text
+from churnguard.model_folder import ModelFolder
 from churnguard.sql_client import SqlClient
 
 
@@ -19,10 +20,10 @@ def install_statements(model_dir: str | Path, *, comment_will_churn: bool = True
     """Everything the lifecycle installs with a model: the drift snapshot procedure rendered from
     its reference bins (when the folder has them: `churnguard drift` names the fix otherwise), then
     the registry statements. The folder's identity is checked first."""
-    identity = read_identity(model_dir)
-    metadata = read_metadata(identity.folder)
+    folder = ModelFolder.read(model_dir)
+    identity = identity_of(folder)
     try:
-        procedure = snapshot_procedure_statements(metadata, identity.model_id, str(model_dir))
+        procedure = snapshot_procedure_statements(folder, identity.model_id)
     except DriftInputError:
         # The model serves without references; only drift needs them, and says so when run. An
         # earlier model's procedure is removed so no snapshot is taken against the wrong bins.

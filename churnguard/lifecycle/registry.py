@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from churnguard.errors import UserError
-from churnguard.lifecycle.identity import MODEL_ID_PATTERN, ModelIdentity, read_identity
+from churnguard.lifecycle.identity import ModelIdentity, read_identity
+from churnguard.model_folder import MODEL_ID_PATTERN, MODEL_JSON
 from churnguard.sql_client import SqlClient
 
 REGISTRY_FILE = "95_model_registry.sql"
@@ -58,7 +59,7 @@ def trained_at(identity: ModelIdentity) -> str | None:
     training run wrote it). UTC, to the second."""
     if identity.trained_at:
         return str(identity.trained_at).replace("T", " ")[:19]
-    model_path = identity.folder / "model.json"
+    model_path = identity.folder / MODEL_JSON
     if not model_path.exists():
         return None
     return datetime.fromtimestamp(model_path.stat().st_mtime, UTC).strftime("%Y-%m-%d %H:%M:%S")

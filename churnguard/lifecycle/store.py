@@ -13,7 +13,8 @@ import shutil
 from pathlib import Path
 
 from churnguard.errors import UserError
-from churnguard.lifecycle.identity import METADATA_JSON, read_identity
+from churnguard.lifecycle.identity import read_identity
+from churnguard.model_folder import holds_model
 
 DEFAULT_STORE = "artifacts/models"
 
@@ -40,7 +41,7 @@ def kept_folder(model_id: str, store: str | Path = DEFAULT_STORE) -> Path | None
     """The folder kept for `model_id` in the store, or None when there is none (or it no longer holds
     that model: a damaged or edited copy is not used)."""
     folder = Path(store) / model_id
-    if not (folder / METADATA_JSON).is_file():
+    if not holds_model(folder):
         return None
     try:
         return folder if read_identity(folder).model_id == model_id else None

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from churnguard.errors import UserError
+from churnguard.model_folder import ModelFolder
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -31,13 +31,9 @@ def install_churnguard(
     """
     from churnguard.sqlgen.statements import REFRESH_PROCEDURE
 
-    metadata_path = Path(model_dir) / "metadata.json"
-    if not metadata_path.exists():
-        raise UserError(
-            f"{model_dir} holds no metadata.json: train a model first (`churnguard train --out DIR`)"
-        )
+    ModelFolder.read(model_dir)  # a folder that is not a whole, consistent model is refused before any change
     install_data(client, customers, messages)
-    install_functions(client, metadata_path)
+    install_functions(client, model_dir)
     client.execute(f"CALL {REFRESH_PROCEDURE}()")
 
 
@@ -56,7 +52,7 @@ def install_data(client: SqlClient, customers: pd.DataFrame, messages: pd.DataFr
         load_messages(client, messages)
 
 
-def install_functions(client: SqlClient, metadata_path: Path) -> None:
+def install_functions(client: SqlClient, model_dir: Path) -> None:
     """The model's functions compiled to SQL (with the bulk-scoring view and procedure) and the local
     Comprehend and Bedrock (call_reason) stand-ins; then the model is recorded as the live one in the
     `models` table."""
@@ -66,8 +62,8 @@ def install_functions(client: SqlClient, metadata_path: Path) -> None:
     from churnguard.sentiment import install_sentiment_functions
     from churnguard.sqlgen import apply_sql_files, local_function_files
 
-    read_identity(metadata_path.parent)  # a folder whose id does not match its model is refused first
-    apply_sql_files(client, local_function_files(metadata_path))
+    read_identity(model_dir)  # a folder without an id (or whose id is not its model's) is refused first
+    apply_sql_files(client, local_function_files(model_dir))
     install_sentiment_functions(client)
     install_call_reason_function(client)
-    record_installed_model(client, metadata_path.parent)
+    record_installed_model(client, model_dir)

@@ -1,5 +1,5 @@
-"""SQL rendered from a training run's metadata.json: what the bootstrap applies on Aurora and what
-`churnguard local up` installs on MariaDB.
+"""SQL rendered from a trained model folder (read by churnguard.model_folder): what the bootstrap
+applies on Aurora and what `churnguard local up` installs on MariaDB.
 
 Deploy order (render_deploy_sql): every sql/NN_*.sql in name order, then the generated objects:
 the one-hot helpers; will_churn, either as the SageMaker alias (`inference_mode="endpoint"`) or
@@ -17,6 +17,7 @@ from typing import Literal
 
 from churnguard.bootstrap.replaced_parts import part_name
 from churnguard.feature_spec import FeatureSpec, FeatureSpecError, check_feature_order
+from churnguard.model_folder import ModelFolder
 from churnguard.sql_client import SqlClient
 from churnguard.sqlgen.call_reason import DEFAULT_CALL_REASON_MODEL, render_call_reason
 from churnguard.sqlgen.files import (
@@ -35,7 +36,7 @@ from churnguard.sqlgen.functions import (
     render_will_churn_compiled,
     will_churn_call,
 )
-from churnguard.sqlgen.model_compiler import ModelCompileError, TreeModel, check_model_features, read_model
+from churnguard.sqlgen.model_compiler import ModelCompileError, TreeModel, read_model
 from churnguard.sqlgen.model_parts import STATEMENT_BUDGET, ModelPart, SplitModel, split_model
 from churnguard.sqlgen.statements import (
     call_centre_session_sql,
@@ -50,7 +51,6 @@ from churnguard.sqlgen.statements import (
 
 InferenceMode = Literal["endpoint", "in_database"]
 INFERENCE_MODES: tuple[str, ...] = ("endpoint", "in_database")
-MODEL_JSON = "model.json"
 CALL_REASON_FILE = "94_call_reason.sql"
 
 __all__ = [
@@ -75,14 +75,11 @@ __all__ = [
 ]
 
 
-def load_model(metadata_path: str | Path) -> tuple[FeatureSpec, TreeModel]:
-    """The spec from metadata.json and the trees from model.json beside it, checked to agree."""
-    metadata_path = Path(metadata_path)
-    spec = FeatureSpec.from_metadata_file(metadata_path)
-    model_path = metadata_path.parent / MODEL_JSON
-    model = read_model(model_path)
-    check_model_features(model, spec.names, what=f"{model_path} feature names vs {metadata_path}")
-    return spec, model
+def load_model(model_dir: str | Path) -> tuple[FeatureSpec, TreeModel]:
+    """The spec from the folder's metadata.json and the trees from its model.json (ModelFolder has
+    checked that they list the same features in the same order)."""
+    folder = ModelFolder.read(model_dir)
+    return folder.feature_spec, read_model(folder.model_json_path)
 
 
 def _joined(statements: list[str]) -> str:
@@ -130,7 +127,7 @@ def endpoint_model_files(spec: FeatureSpec, endpoint_name: str) -> list[SqlFile]
 
 
 def render_deploy_sql(
-    metadata_path: str | Path,
+    model_dir: str | Path,
     *,
     inference_mode: InferenceMode,
     endpoint_name: str | None,
@@ -148,13 +145,12 @@ def render_deploy_sql(
     if inference_mode == "endpoint":
         if not endpoint_name:
             raise SqlRenderError("inference_mode 'endpoint' needs the SageMaker endpoint name")
-        generated = endpoint_model_files(FeatureSpec.from_metadata_file(metadata_path), endpoint_name)
+        generated = endpoint_model_files(ModelFolder.read(model_dir).feature_spec, endpoint_name)
     else:
-        generated = compiled_model_files(*load_model(metadata_path))
+        generated = compiled_model_files(*load_model(model_dir))
     from churnguard.lifecycle.install_sql import registry_sql_text  # model lifecycle
     from churnguard.lifecycle.registry import COMMENT_FILE, REGISTRY_FILE, comment_sql_text
 
-    model_dir = Path(metadata_path).parent
     on_endpoint = inference_mode == "endpoint"
     registry = [SqlFile(REGISTRY_FILE, registry_sql_text(model_dir, comment_will_churn=not on_endpoint))]
     if on_endpoint:  # applied best effort: AWS documents no COMMENT for the SageMaker alias form
@@ -166,9 +162,9 @@ def render_deploy_sql(
     return [*static_sql_files(), *generated, *registry]
 
 
-def local_function_files(metadata_path: str | Path) -> list[SqlFile]:
+def local_function_files(model_dir: str | Path) -> list[SqlFile]:
     """The generated functions for the local stand-in: always the model compiled to SQL."""
-    return compiled_model_files(*load_model(metadata_path))
+    return compiled_model_files(*load_model(model_dir))
 
 
 def check_installed_signature(client: SqlClient, spec: FeatureSpec) -> None:

@@ -15,8 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from churnguard.feature_spec import FeatureSpecError, check_feature_order
-from churnguard.lifecycle.identity import model_id_of
+from churnguard.model_folder import model_id_of
 
 
 class ModelCompileError(ValueError):
@@ -168,13 +167,3 @@ def sigmoid_expression(margin: Sequence[str]) -> str:
 def probability_expression(model: TreeModel, feature_sql: Sequence[str]) -> str:
     """sigmoid(margin) as SQL: the model's churn probability for the given feature expressions."""
     return sigmoid_expression(margin_terms(model, feature_sql))
-
-
-def check_model_features(model: TreeModel, features: Sequence[str], *, what: str) -> None:
-    """The model's own feature names (when saved) must be the spec's, in order."""
-    if model.feature_names is None:
-        return
-    try:
-        check_feature_order(features, model.feature_names, what=what)
-    except FeatureSpecError as error:
-        raise ModelCompileError(str(error)) from None

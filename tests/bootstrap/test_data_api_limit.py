@@ -99,7 +99,7 @@ def open_client(data_api: DataApiOverMariaDb):
 
 
 def test_the_stand_in_refuses_the_whole_compiled_model_as_aurora_would(data_api, large_model_dir: Path):
-    spec, model = load_model(large_model_dir / "metadata.json")
+    spec, model = load_model(large_model_dir)
     whole = f"SELECT {probability_expression(model, [f'{value}e0' for value in range(len(spec.names))])} AS p"
     with pytest.raises(DatabaseFailure) as refused:
         open_client(data_api)(None).query(whole)
@@ -110,9 +110,7 @@ def test_the_stand_in_refuses_the_whole_compiled_model_as_aurora_would(data_api,
 def test_a_300_tree_models_bootstrap_fits_the_data_api_and_succeeds(
     data_api, target: Target, app_secret_arn: str, large_model_dir: Path
 ):
-    files = render_deploy_sql(
-        large_model_dir / "metadata.json", inference_mode="in_database", endpoint_name=None
-    )
+    files = render_deploy_sql(large_model_dir, inference_mode="in_database", endpoint_name=None)
     for old in target.sql_dir.iterdir():
         old.unlink()
     for sql_file in files:

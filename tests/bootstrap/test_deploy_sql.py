@@ -21,9 +21,7 @@ pytestmark = pytest.mark.mariadb
 def test_rendered_in_database_sql_applies_twice_to_the_same_schema_and_scores(
     target, app_secret_arn, trained_model_dir: Path
 ):
-    files = render_deploy_sql(
-        trained_model_dir / "metadata.json", inference_mode="in_database", endpoint_name=None
-    )
+    files = render_deploy_sql(trained_model_dir, inference_mode="in_database", endpoint_name=None)
     for old in target.sql_dir.iterdir():
         old.unlink()
     for sql_file in files:
@@ -46,7 +44,7 @@ def test_rendered_in_database_sql_applies_twice_to_the_same_schema_and_scores(
 
 def test_rendered_endpoint_sql_plans_one_statement_per_function(trained_model_dir: Path):
     files = render_deploy_sql(
-        trained_model_dir / "metadata.json", inference_mode="endpoint", endpoint_name="churnguard-xgboost"
+        trained_model_dir, inference_mode="endpoint", endpoint_name="churnguard-xgboost"
     )
     planned = plan_files(files)
     will_churn = [step for step in planned if step.source == "91_will_churn.sql"]
@@ -63,9 +61,7 @@ def test_the_app_user_alone_can_refresh_scores_and_use_the_dba_interface_but_not
 ):
     """The objects run with the invoker's rights: what the deployed app user is granted (SELECT,
     INSERT, EXECUTE, and UPDATE on customer_scores only) must be enough for them, and no more."""
-    files = render_deploy_sql(
-        trained_model_dir / "metadata.json", inference_mode="in_database", endpoint_name=None
-    )
+    files = render_deploy_sql(trained_model_dir, inference_mode="in_database", endpoint_name=None)
     for old in target.sql_dir.iterdir():
         old.unlink()
     for sql_file in files:

@@ -14,7 +14,8 @@ import pytest
 import xgboost
 
 from churnguard.drivers import DriverExplainer, ModelFileError, TreeEnsemble
-from churnguard.feature_spec import FeatureSpec, FeatureSpecError
+from churnguard.feature_spec import FeatureSpec
+from churnguard.model_folder import ModelFolderError, write_metadata
 from training.data import load_customers
 
 SPEC = FeatureSpec.from_json(
@@ -55,8 +56,7 @@ def model_dir(tmp_path_factory, customers) -> Path:
         num_boost_round=40,
     )
     booster.save_model(directory / "model.json")
-    metadata = {"schema_version": 1, "features": SPEC.names, "feature_spec": SPEC.to_json()}
-    (directory / "metadata.json").write_text(json.dumps(metadata), encoding="utf-8")
+    write_metadata(directory, {"features": SPEC.names, "feature_spec": SPEC.to_json(), "cutoff": 0.5})
     return directory
 
 
@@ -184,12 +184,12 @@ def test_a_model_that_disagrees_with_the_feature_spec_is_refused(model_dir, tmp_
         encoding="utf-8",
     )
     (tmp_path / "model.json").write_bytes((model_dir / "model.json").read_bytes())
-    with pytest.raises(FeatureSpecError, match="out of step at position 0"):
+    with pytest.raises(ModelFolderError, match="out of step at position 0"):
         DriverExplainer.from_model_dir(tmp_path)
 
 
 def test_unusable_model_files_are_refused_with_the_reason(model_dir, tmp_path):
-    with pytest.raises(ModelFileError, match="no such file"):
+    with pytest.raises(ModelFolderError, match=r"holds no metadata\.json"):
         DriverExplainer.from_model_dir(tmp_path)
     model = json.loads((model_dir / "model.json").read_text(encoding="utf-8"))
     model["learner"]["objective"]["name"] = "reg:squarederror"

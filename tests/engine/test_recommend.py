@@ -14,6 +14,7 @@ import xgboost
 from churnguard.db import PyMySqlClient
 from churnguard.engine.recommend import Engine, UnknownCustomerError
 from churnguard.engine.request import validate_request
+from churnguard.model_folder import ModelFolder, model_id_of, write_metadata
 
 pytestmark = pytest.mark.mariadb
 
@@ -172,11 +173,13 @@ def test_a_medium_risk_angry_customer_is_in_one_arm_on_every_call(engine: Engine
 def test_drivers_from_another_model_than_the_databases_are_flagged(
     engine: Engine, engine_db: PyMySqlClient, trained_model_dir: Path, tmp_path: Path
 ):
-    """A Lambda bundle whose model.json is not the deployed model must not explain silently."""
-    (tmp_path / "metadata.json").write_bytes((trained_model_dir / "metadata.json").read_bytes())
+    """A Lambda bundle whose model is not the deployed model must not explain silently. (The bundled
+    folder is consistent in itself, its id its model.json's: ModelFolder refuses a mixed one.)"""
     model = json.loads((trained_model_dir / "model.json").read_text(encoding="utf-8"))
     model["learner"]["learner_model_param"]["base_score"] = "9E-1"
     (tmp_path / "model.json").write_text(json.dumps(model), encoding="utf-8")
+    other_id = model_id_of((tmp_path / "model.json").read_bytes())
+    write_metadata(tmp_path, {**ModelFolder.read(trained_model_dir).document, "model_id": other_id})
     stale = Engine.load(tmp_path)
     answer = stale.recommend(engine_db, validate_request(*LOW_RISK))
     assert len(answer["notes"]) == 1

@@ -34,7 +34,7 @@ def test_bundle_holds_the_rendered_sql_in_apply_order(
     default_synth: Synthesized, trained_model_dir: Path
 ) -> None:
     rendered = render_deploy_sql(
-        trained_model_dir / "metadata.json", inference_mode="endpoint", endpoint_name="churnguard-dev-churn"
+        trained_model_dir, inference_mode="endpoint", endpoint_name="churnguard-dev-churn"
     )
     assert [file.text for file in bundled_sql(default_synth)] == [file.text for file in rendered]
     assert "churnguard-dev-churn" in "".join(file.text for file in bundled_sql(default_synth))

@@ -12,7 +12,7 @@ from infra.bootstrap import deploy_sql_files, sql_digest
 
 
 def render_as(files: list[SqlFile]):
-    def render(metadata_path: Path, *, inference_mode: str, endpoint_name: str | None) -> list[SqlFile]:
+    def render(model_dir: Path, *, inference_mode: str, endpoint_name: str | None) -> list[SqlFile]:
         return files
 
     return render
@@ -22,14 +22,14 @@ def test_names_already_in_order_are_kept(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(
         bootstrap, "render_deploy_sql", render_as([SqlFile("10_a.sql", "A"), SqlFile("90_b.sql", "B")])
     )
-    files = deploy_sql_files(Path("m.json"), inference_mode="endpoint", endpoint_name="e")
+    files = deploy_sql_files(Path("model"), inference_mode="endpoint", endpoint_name="e")
     assert files == [SqlFile("10_a.sql", "A"), SqlFile("90_b.sql", "B")]
 
 
 def test_names_out_of_order_are_numbered_in_rendered_order(monkeypatch: pytest.MonkeyPatch) -> None:
     rendered = [SqlFile("schema.sql", "S"), SqlFile("functions.sql", "F"), SqlFile("schema.sql", "again")]
     monkeypatch.setattr(bootstrap, "render_deploy_sql", render_as(rendered))
-    files = deploy_sql_files(Path("m.json"), inference_mode="in_database", endpoint_name=None)
+    files = deploy_sql_files(Path("model"), inference_mode="in_database", endpoint_name=None)
     assert [f.name for f in files] == ["010_schema.sql", "020_functions.sql", "030_schema.sql"]
     assert sorted(f.name for f in files) == [f.name for f in files]
     assert [f.text for f in files] == ["S", "F", "again"]

@@ -9,20 +9,21 @@ from pathlib import Path
 import pytest
 
 from churnguard.constants import XGBOOST_CONTAINER_VERSION
+from churnguard.model_folder import ModelFolderError
 from infra.model_artifacts import ModelArtifactsError, load_model_artifacts
 
 
 def test_trained_model_dir_is_accepted(trained_model_dir: Path) -> None:
     artifacts = load_model_artifacts(trained_model_dir, needs_tarball=True)
     assert artifacts.tarball.is_file() and artifacts.trees.is_file()
-    assert artifacts.metadata["features"], "metadata.json lists the model's features"
+    assert artifacts.folder.features, "metadata.json lists the model's features"
 
 
 def test_missing_metadata_names_make_train_and_the_option(tmp_path: Path) -> None:
     with pytest.raises(ModelArtifactsError) as raised:
         load_model_artifacts(tmp_path, needs_tarball=True)
     message = str(raised.value)
-    assert "metadata.json does not exist" in message
+    assert "lacks metadata.json, model.json, model.tar.gz" in message
     assert "make train" in message and "-c model_dir=" in message
 
 
@@ -46,7 +47,8 @@ def test_model_for_another_container_is_rejected(trained_model_dir: Path, tmp_pa
         load_model_artifacts(tmp_path, needs_tarball=True)
 
 
-def test_unreadable_metadata_is_reported(tmp_path: Path) -> None:
+def test_unreadable_metadata_is_reported(trained_model_dir: Path, tmp_path: Path) -> None:
+    shutil.copy(trained_model_dir / "model.json", tmp_path / "model.json")
     (tmp_path / "metadata.json").write_text("{not json")
-    with pytest.raises(ModelArtifactsError, match="is not valid JSON"):
+    with pytest.raises(ModelFolderError, match="is not readable JSON"):
         load_model_artifacts(tmp_path, needs_tarball=False)

@@ -13,11 +13,11 @@ import pytest
 from churnguard.cli import main
 from churnguard.db import PyMySqlClient
 from churnguard.errors import UserError
-from churnguard.feature_spec import FeatureSpec
 from churnguard.lifecycle import psi
 from churnguard.lifecycle.drift import DriftInputError, drift_for_model, live_bins_sql, references
-from churnguard.lifecycle.identity import read_identity, read_metadata
+from churnguard.lifecycle.identity import read_identity
 from churnguard.local.install import install_churnguard
+from churnguard.model_folder import ModelFolder
 from churnguard.sqlgen.statements import REFRESH_PROCEDURE
 from tests.fixtures.mariadb import database_url
 from training.synthetic import generate_customers
@@ -39,7 +39,7 @@ def shifted(customers: pd.DataFrame) -> pd.DataFrame:
 def test_same_population_is_stable_and_a_shifted_one_is_flagged_exactly(
     sql_client: PyMySqlClient, trained_model_dir: Path
 ) -> None:
-    spec = FeatureSpec.from_metadata_file(trained_model_dir / "metadata.json")
+    spec = ModelFolder.read(trained_model_dir).feature_spec
     moved_features = {f.name for f in spec.features if SHIFTED_COLUMNS & set(f.source_columns())}
     assert {"day_mins", "cust_service_calls"} <= moved_features  # the model uses them: a real check
 
@@ -65,9 +65,9 @@ def test_sql_bins_equal_python_bins_on_the_cut_points_themselves(
     sql_client: PyMySqlClient, trained_model_dir: Path
 ) -> None:
     """Values exactly on a cut go up a bin in SQL as in training (bin = number of cuts <= value)."""
-    metadata = read_metadata(trained_model_dir)
-    spec = FeatureSpec.from_json(metadata["feature_spec"])
-    refs = references(metadata, spec, str(trained_model_dir))
+    folder = ModelFolder.read(trained_model_dir)
+    spec = folder.feature_spec
+    refs = references(folder)
     customers = generate_customers(50, seed=9)
     cuts = refs["day_mins"].cuts
     customers.loc[: len(cuts) - 1, "day_mins"] = [round(cut, 2) for cut in cuts]

@@ -12,6 +12,7 @@ import pytest
 
 from churnguard.lifecycle.identity import ModelIdentityError, read_identity, stamp_model_id
 from churnguard.lifecycle.store import keep_model
+from churnguard.model_folder import ModelFolderError
 
 
 def copy_of(model_dir: Path, tmp_path: Path) -> Path:
@@ -39,7 +40,7 @@ def test_a_folder_whose_model_file_was_swapped_is_refused(
     mixed = copy_of(trained_model_dir, tmp_path)
     shutil.copy(second_model_dir / "model.json", mixed / "model.json")
     with pytest.raises(
-        ModelIdentityError, match=r"names model [0-9a-f]{16} but model\.json hashes to.*copy the whole"
+        ModelFolderError, match=r"names model [0-9a-f]{16} but model\.json hashes to.*copy the whole"
     ):
         read_identity(mixed)
 

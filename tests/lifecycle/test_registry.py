@@ -54,7 +54,7 @@ def test_answers_name_the_live_model_and_a_second_model_keeps_them_apart(
     old = [answer(sql_client, trained_model_dir, HIGH_RISK), answer(sql_client, trained_model_dir, LOW_RISK)]
     record_outcome(sql_client, old[0], retained=True)
 
-    install_functions(sql_client, second_model_dir / "metadata.json")
+    install_functions(sql_client, second_model_dir)
     new = answer(sql_client, second_model_dir, HIGH_RISK)
 
     logged = logged_models(sql_client)
@@ -94,8 +94,8 @@ def test_rolling_back_makes_the_earlier_model_live_again_and_keeps_its_history(
 ) -> None:
     install(sql_client, trained_model_dir)
     recorded = {model["id"]: model for model in list_models(sql_client)}
-    install_functions(sql_client, second_model_dir / "metadata.json")
-    install_functions(sql_client, trained_model_dir / "metadata.json")  # the rollback
+    install_functions(sql_client, second_model_dir)
+    install_functions(sql_client, trained_model_dir)  # the rollback
     models = {model["id"]: model for model in list_models(sql_client)}
     first = read_identity(trained_model_dir).model_id
     assert [model_id for model_id, model in models.items() if model["live"]] == [first]
@@ -107,9 +107,7 @@ def test_rolling_back_makes_the_earlier_model_live_again_and_keeps_its_history(
 def test_the_deploy_sql_records_the_model_like_the_local_install(
     sql_client: PyMySqlClient, trained_model_dir: Path
 ) -> None:
-    files = render_deploy_sql(
-        trained_model_dir / "metadata.json", inference_mode="in_database", endpoint_name=None
-    )
+    files = render_deploy_sql(trained_model_dir, inference_mode="in_database", endpoint_name=None)
     apply_sql_files(sql_client, files)
     apply_sql_files(sql_client, files)  # the bootstrap runs again on the next stack update: one row
     (model,) = list_models(sql_client)
@@ -121,9 +119,7 @@ def test_a_database_with_a_model_it_never_recorded_is_a_clear_error(
 ) -> None:
     install(sql_client, trained_model_dir)
     # will_churn replaced by hand with another model's, the registry not told.
-    deploy_files = render_deploy_sql(
-        second_model_dir / "metadata.json", inference_mode="in_database", endpoint_name=None
-    )
+    deploy_files = render_deploy_sql(second_model_dir, inference_mode="in_database", endpoint_name=None)
     apply_sql_files(
         sql_client,
         [file for file in deploy_files if file.name in ("90_one_hot_helpers.sql", "91_will_churn.sql")],
@@ -152,10 +148,9 @@ def test_the_deploy_comments_will_churn_best_effort_only_on_the_sagemaker_alias(
     """Aurora's SageMaker alias form of CREATE FUNCTION is documented without a COMMENT: there the
     ALTER FUNCTION is a best-effort file of its own, after the registry, whose refusal cannot fail the
     deploy; the compiled function is named by the registry file itself."""
-    metadata = trained_model_dir / "metadata.json"
 
     def texts(**mode: str | None) -> dict[str, str]:
-        return {file.name: file.text for file in render_deploy_sql(metadata, **mode)}
+        return {file.name: file.text for file in render_deploy_sql(trained_model_dir, **mode)}
 
     endpoint = texts(inference_mode="endpoint", endpoint_name="churnguard-dev-churn")
     compiled = texts(inference_mode="in_database", endpoint_name=None)

@@ -86,7 +86,7 @@ def test_bedrock_gets_at_most_a_third_of_the_answer_budget():
 def test_no_identifier_is_a_word_aurora_3_06_reserved(trained_model_dir):
     """Outside the alias clause itself, none of the deploy's SQL names anything with those words."""
     files = render_deploy_sql(
-        trained_model_dir / "metadata.json",
+        trained_model_dir,
         inference_mode="endpoint",
         endpoint_name="ep",
         call_reasons="bedrock",
@@ -100,11 +100,11 @@ def test_no_identifier_is_a_word_aurora_3_06_reserved(trained_model_dir):
 
 
 def test_the_deploy_adds_call_reason_only_when_asked(trained_model_dir):
-    metadata = trained_model_dir / "metadata.json"
-    plain = render_deploy_sql(metadata, inference_mode="in_database", endpoint_name=None)
+    model = trained_model_dir
+    plain = render_deploy_sql(model, inference_mode="in_database", endpoint_name=None)
     assert CALL_REASON_FILE not in [file.name for file in plain]
-    on = render_deploy_sql(metadata, inference_mode="in_database", endpoint_name=None, call_reasons="bedrock")
-    off = render_deploy_sql(metadata, inference_mode="in_database", endpoint_name=None, call_reasons="off")
+    on = render_deploy_sql(model, inference_mode="in_database", endpoint_name=None, call_reasons="bedrock")
+    off = render_deploy_sql(model, inference_mode="in_database", endpoint_name=None, call_reasons="off")
     on_text = next(file.text for file in on if file.name == CALL_REASON_FILE)
     off_text = next(file.text for file in off if file.name == CALL_REASON_FILE)
     assert "AWS_BEDROCK_INVOKE_MODEL" in on_text

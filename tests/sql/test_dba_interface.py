@@ -9,6 +9,7 @@ import pytest
 import xgboost as xgb
 
 from churnguard.feature_spec import FeatureSpec
+from churnguard.model_folder import ModelFolder
 from churnguard.sentiment import install_sentiment_functions
 from churnguard.sql_splitter import split_statements
 from churnguard.sqlgen import (
@@ -30,7 +31,7 @@ MESSAGE = "You morons! You charged me extra again!"
 
 
 def booster_scores(model_dir: Path, rows: list[dict]) -> np.ndarray:
-    spec = FeatureSpec.from_metadata_file(model_dir / "metadata.json")
+    spec = ModelFolder.read(model_dir).feature_spec
     features = np.array([spec.values_for(row) for row in rows], dtype=np.float64)
     booster = xgb.Booster(model_file=str(model_dir / "model.json"))
     return booster.predict(xgb.DMatrix(features, feature_names=spec.names))
@@ -153,7 +154,7 @@ def test_session_variables_of_any_client_character_set_work_where_naive_comparis
 
 
 def test_the_printed_and_the_stable_call_centre_statements_give_the_same_answer(installed, trained_model_dir):
-    spec = FeatureSpec.from_metadata_file(trained_model_dir / "metadata.json")
+    spec = ModelFolder.read(trained_model_dir).feature_spec
     settings = f"SET @area_code = 415; SET @phone = '358-1921'; SET @message = '{MESSAGE}';"
     (model_specific,) = run_pasted(installed, f"{settings} {call_centre_session_sql(spec)};")
     (stable,) = run_pasted(installed, f"{settings} {stable_call_centre_session_sql()};")
@@ -165,9 +166,7 @@ def test_the_printed_and_the_stable_call_centre_statements_give_the_same_answer(
 def test_endpoint_mode_bulk_scoring_and_interface_run_over_will_churn(installed, trained_model_dir):
     """Aurora's alias cannot run here; the compiled will_churn has the same name and signature, so the
     endpoint mode's view, procedure and DBA interface are applied over it and must score the same."""
-    files = render_deploy_sql(
-        trained_model_dir / "metadata.json", inference_mode="endpoint", endpoint_name="cg-ep-1"
-    )
+    files = render_deploy_sql(trained_model_dir, inference_mode="endpoint", endpoint_name="cg-ep-1")
     over_will_churn = [f for f in files if f.name in ("92_bulk_scoring.sql", "93_dba_interface.sql")]
     apply_sql_files(installed, over_will_churn)
     installed.execute("DELETE FROM customer_scores")

@@ -11,6 +11,7 @@ from churnguard.engine.failures import StatementRefused
 from churnguard.errors import UserError
 from churnguard.feature_spec import FeatureSpec, FeatureSpecError
 from churnguard.local.install import install_churnguard
+from churnguard.model_folder import ModelFolder
 from churnguard.sqlgen import call_centre_sql, check_installed_signature, run_template, will_churn_call
 from churnguard.sqlgen.loading import insert_sql
 from churnguard.sqlgen.statements import customer_from_row, customer_score_sql, customer_sql
@@ -35,7 +36,7 @@ def installed(sql_client, trained_model_dir):
 
 
 def spec_of(model_dir: Path) -> FeatureSpec:
-    return FeatureSpec.from_metadata_file(model_dir / "metadata.json")
+    return ModelFolder.read(model_dir).feature_spec
 
 
 def xgboost_scores(model_dir: Path, spec: FeatureSpec, rows: list[dict]) -> np.ndarray:

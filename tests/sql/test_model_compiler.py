@@ -8,6 +8,7 @@ import pytest
 import xgboost as xgb
 
 from churnguard.feature_spec import Feature, FeatureSpec
+from churnguard.model_folder import ModelFolderError, write_metadata
 from churnguard.sqlgen import ModelCompileError, apply_sql_files, local_function_files, static_sql_files
 from churnguard.sqlgen.loading import load_customers
 from churnguard.sqlgen.model_compiler import read_model, split_boundary
@@ -83,15 +84,14 @@ def write_model(
     params = {"objective": "binary:logistic", "max_depth": 5, "eta": 0.3, "seed": seed, "base_score": 0.3}
     booster = xgb.train(params, xgb.DMatrix(features, labels, feature_names=spec.names), num_boost_round=25)
     booster.save_model(str(out_dir / "model.json"))
-    metadata = {"schema_version": 1, "features": spec.names, "feature_spec": spec.to_json(), "cutoff": 0.3}
-    (out_dir / "metadata.json").write_text(json.dumps(metadata), encoding="utf-8")
+    write_metadata(out_dir, {"features": spec.names, "feature_spec": spec.to_json(), "cutoff": 0.3})
     return booster
 
 
 def install_model(client, model_dir: Path, customers) -> None:
     apply_sql_files(client, static_sql_files())
     load_customers(client, customers)
-    apply_sql_files(client, local_function_files(model_dir / "metadata.json"))
+    apply_sql_files(client, local_function_files(model_dir))
 
 
 @pytest.mark.mariadb
@@ -178,5 +178,5 @@ def test_model_and_metadata_feature_names_must_agree(tmp_path):
     metadata["feature_spec"] = reordered
     metadata["features"] = [item["name"] for item in reordered]
     (tmp_path / "metadata.json").write_text(json.dumps(metadata))
-    with pytest.raises(ModelCompileError, match="out of step"):
-        local_function_files(tmp_path / "metadata.json")
+    with pytest.raises(ModelFolderError, match="out of step"):
+        local_function_files(tmp_path)

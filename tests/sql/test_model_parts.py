@@ -41,17 +41,15 @@ OBJECTS_SQL = (
 
 
 def statements_of(model_dir: Path) -> list[str]:
-    return [text for file in local_function_files(model_dir / "metadata.json") for text in file.statements()]
+    return [text for file in local_function_files(model_dir) for text in file.statements()]
 
 
 def test_the_whole_model_is_too_long_and_every_statement_of_the_split_fits(large_model_dir: Path):
-    spec, model = load_model(large_model_dir / "metadata.json")
+    spec, model = load_model(large_model_dir)
     assert len(probability_expression(model, feature_parameters(spec))) > 5 * MAX_STATEMENT_CHARS
     deploy = [
         text
-        for file in render_deploy_sql(
-            large_model_dir / "metadata.json", inference_mode="in_database", endpoint_name=None
-        )
+        for file in render_deploy_sql(large_model_dir, inference_mode="in_database", endpoint_name=None)
         for text in file.statements()
     ]
     assert max(len(text) for text in deploy) <= STATEMENT_BUDGET < MAX_STATEMENT_CHARS
@@ -81,7 +79,7 @@ def scored_customers(client, spec, booster: xgb.Booster, rows: int = 300) -> tup
 
 def assert_scores_agree_with_xgboost(client, model_dir: Path) -> None:
     """will_churn per customer, the bulk-scoring view and the refreshed table, each within 1e-6."""
-    spec, _ = load_model(model_dir / "metadata.json")
+    spec, _ = load_model(model_dir)
     booster = xgb.Booster(model_file=str(model_dir / "model.json"))
     customers, expected = scored_customers(client, spec, booster)
     call = sqlgen.will_churn_call(spec, "c")
@@ -105,22 +103,22 @@ def test_a_split_300_tree_model_scores_like_xgboost_and_a_new_model_drops_its_pa
 ):
     apply_sql_files(sql_client, static_sql_files())
     load_customers(sql_client, generate_customers(1000, seed=41))
-    apply_sql_files(sql_client, local_function_files(large_model_dir / "metadata.json"))
+    apply_sql_files(sql_client, local_function_files(large_model_dir))
     assert_scores_agree_with_xgboost(sql_client, large_model_dir)
     first = {row["name"] for row in sql_client.query(OBJECTS_SQL)}
-    _, model = load_model(large_model_dir / "metadata.json")
+    _, model = load_model(large_model_dir)
     assert len(first) > 10 and all(
         name.startswith(f"will_churn_{model.model_id}_") for name in first - {"will_churn"}
     )
 
     other_dir = write_large_model(trained_model_dir, tmp_path / "other", seed=24, trees=120)
-    apply_sql_files(sql_client, local_function_files(other_dir / "metadata.json"))
-    _, other = load_model(other_dir / "metadata.json")
+    apply_sql_files(sql_client, local_function_files(other_dir))
+    _, other = load_model(other_dir)
     second = {row["name"] for row in sql_client.query(OBJECTS_SQL)} - {"will_churn"}
     assert second and all(name.startswith(f"will_churn_{other.model_id}_") for name in second)
     assert_scores_agree_with_xgboost(sql_client, other_dir)
 
-    apply_sql_files(sql_client, local_function_files(trained_model_dir / "metadata.json"))
+    apply_sql_files(sql_client, local_function_files(trained_model_dir))
     assert {row["name"] for row in sql_client.query(OBJECTS_SQL)} == {"will_churn"}
     assert_scores_agree_with_xgboost(sql_client, trained_model_dir)
 
@@ -134,7 +132,7 @@ def test_trees_longer_than_the_budget_are_cut_into_subtree_functions(
     subtrees become functions and the tree sums need a sum of sums; with one layer allowed, the
     bulk-scoring view calls the parts instead of chaining layers."""
     model_dir = write_large_model(trained_model_dir, tmp_path / "model", seed=25, trees=40)
-    spec, model = load_model(model_dir / "metadata.json")
+    spec, model = load_model(model_dir)
     names = feature_parameters(spec)
     budget = 2 * max(len(tree_expression(tree, names)) for tree in model.trees) // 3
     split = split_model(model, names, budget=budget)
@@ -150,5 +148,5 @@ def test_trees_longer_than_the_budget_are_cut_into_subtree_functions(
     assert len(layers) == (len(split.tree_sums) if view_layers > 1 else 0)
     apply_sql_files(sql_client, static_sql_files())
     load_customers(sql_client, generate_customers(400, seed=43))
-    apply_sql_files(sql_client, local_function_files(model_dir / "metadata.json"))
+    apply_sql_files(sql_client, local_function_files(model_dir))
     assert_scores_agree_with_xgboost(sql_client, model_dir)

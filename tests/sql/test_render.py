@@ -6,6 +6,7 @@ import pytest
 
 from churnguard.errors import UserError
 from churnguard.feature_spec import Feature, FeatureSpec
+from churnguard.model_folder import ModelFolder
 from churnguard.sqlgen import (
     SqlFile,
     SqlRenderError,
@@ -16,11 +17,6 @@ from churnguard.sqlgen import (
     will_churn_call,
 )
 from churnguard.sqlgen.functions import render_one_hot_helpers
-
-
-def metadata_of(model_dir):
-    return model_dir / "metadata.json"
-
 
 GENERATED = [
     "90_one_hot_helpers.sql",
@@ -35,7 +31,7 @@ GENERATED = [
 def test_static_files_come_first_in_name_order_then_the_same_generated_files_in_both_modes(
     trained_model_dir, mode, endpoint
 ):
-    files = render_deploy_sql(metadata_of(trained_model_dir), inference_mode=mode, endpoint_name=endpoint)
+    files = render_deploy_sql(trained_model_dir, inference_mode=mode, endpoint_name=endpoint)
     names = [f.name for f in files]
     static = [f.name for f in static_sql_files()]
     assert names[: len(static)] == static == sorted(static)
@@ -46,11 +42,9 @@ def test_static_files_come_first_in_name_order_then_the_same_generated_files_in_
 
 
 def test_endpoint_mode_scores_in_bulk_through_will_churn_in_the_select_list(trained_model_dir):
-    files = render_deploy_sql(
-        metadata_of(trained_model_dir), inference_mode="endpoint", endpoint_name="cg-ep-1"
-    )
+    files = render_deploy_sql(trained_model_dir, inference_mode="endpoint", endpoint_name="cg-ep-1")
     bulk = next(f for f in files if f.name == "92_bulk_scoring.sql").statements()
-    spec = FeatureSpec.from_metadata_file(trained_model_dir / "metadata.json")
+    spec = ModelFolder.read(trained_model_dir).feature_spec
     assert bulk[1].startswith("CREATE SQL SECURITY INVOKER VIEW customer_churn_scores AS")
     assert will_churn_call(spec, "c") in bulk[1]
     assert "EXP(" not in bulk[1]  # the endpoint scores: no compiled trees on Aurora in this mode
@@ -58,14 +52,12 @@ def test_endpoint_mode_scores_in_bulk_through_will_churn_in_the_select_list(trai
 
 
 def test_endpoint_mode_renders_the_sagemaker_alias_with_every_feature(trained_model_dir):
-    files = render_deploy_sql(
-        metadata_of(trained_model_dir), inference_mode="endpoint", endpoint_name="cg-ep-1"
-    )
+    files = render_deploy_sql(trained_model_dir, inference_mode="endpoint", endpoint_name="cg-ep-1")
     will_churn = next(f for f in files if f.name == "91_will_churn.sql")
     statements = will_churn.statements()
     assert statements[0] == "DROP FUNCTION IF EXISTS will_churn"
     assert "ALIAS AWS_SAGEMAKER_INVOKE_ENDPOINT ENDPOINT NAME 'cg-ep-1'" in statements[1]
-    spec = FeatureSpec.from_metadata_file(trained_model_dir / "metadata.json")
+    spec = ModelFolder.read(trained_model_dir).feature_spec
     assert statements[1].index("(") < statements[1].index(f"`{spec.names[0]}` DOUBLE")
     positions = [statements[1].index(f"`{name}` DOUBLE") for name in spec.names]
     assert positions == sorted(positions)
@@ -75,9 +67,7 @@ def test_endpoint_mode_renders_the_sagemaker_alias_with_every_feature(trained_mo
 
 
 def test_in_database_mode_renders_the_compiled_model_and_scoring_objects(trained_model_dir):
-    files = render_deploy_sql(
-        metadata_of(trained_model_dir), inference_mode="in_database", endpoint_name=None
-    )
+    files = render_deploy_sql(trained_model_dir, inference_mode="in_database", endpoint_name=None)
     text = "\n".join(f.text for f in files)
     assert "AWS_SAGEMAKER_INVOKE_ENDPOINT" not in text
     assert "DETERMINISTIC NO SQL" in text
@@ -87,10 +77,8 @@ def test_in_database_mode_renders_the_compiled_model_and_scoring_objects(trained
 
 def test_rendering_is_idempotent(trained_model_dir):
     for mode, endpoint in (("endpoint", "cg-ep-1"), ("in_database", None)):
-        first = render_deploy_sql(metadata_of(trained_model_dir), inference_mode=mode, endpoint_name=endpoint)
-        second = render_deploy_sql(
-            metadata_of(trained_model_dir), inference_mode=mode, endpoint_name=endpoint
-        )
+        first = render_deploy_sql(trained_model_dir, inference_mode=mode, endpoint_name=endpoint)
+        second = render_deploy_sql(trained_model_dir, inference_mode=mode, endpoint_name=endpoint)
         assert first == second
 
 
@@ -104,14 +92,12 @@ def test_rendering_is_idempotent(trained_model_dir):
 )
 def test_bad_deploy_options_are_refused(trained_model_dir, mode, endpoint, message):
     with pytest.raises(SqlRenderError, match=message):
-        render_deploy_sql(metadata_of(trained_model_dir), inference_mode=mode, endpoint_name=endpoint)
+        render_deploy_sql(trained_model_dir, inference_mode=mode, endpoint_name=endpoint)
 
 
 @pytest.mark.mariadb
 def test_in_database_deploy_sql_applies_twice_on_mariadb(sql_client, trained_model_dir):
-    files = render_deploy_sql(
-        metadata_of(trained_model_dir), inference_mode="in_database", endpoint_name=None
-    )
+    files = render_deploy_sql(trained_model_dir, inference_mode="in_database", endpoint_name=None)
     apply_sql_files(sql_client, files)
     apply_sql_files(sql_client, files)
     routines = sql_client.query(
@@ -121,7 +107,7 @@ def test_in_database_deploy_sql_applies_twice_on_mariadb(sql_client, trained_mod
 
 
 def test_call_centre_statement_has_exactly_the_three_parameters(trained_model_dir):
-    sql = call_centre_sql(FeatureSpec.from_metadata_file(trained_model_dir / "metadata.json"))
+    sql = call_centre_sql(ModelFolder.read(trained_model_dir).feature_spec)
     assert sorted(set(re.findall(r"%\((\w+)\)s", sql))) == ["area_code", "message", "phone"]
     assert "'" not in sql.replace("'en'", "").replace("'no'", "").replace("'yes'", "")
 

@@ -15,7 +15,7 @@ import numpy as np
 import xgboost as xgb
 
 from churnguard.drivers import DriverExplainer
-from churnguard.feature_spec import FeatureSpec
+from churnguard.model_folder import ModelFolder
 from churnguard.sqlgen import render_deploy_sql
 from infra.model_artifacts import load_model_artifacts
 from tests.training.test_artifacts import FRESH_PROCESS_SCORER
@@ -27,7 +27,7 @@ def deployable(out: Path, metadata: dict[str, Any], tmp_path: Path) -> None:
     names = {path.name for path in out.iterdir()}
     assert {"model.tar.gz", "model.json", "metadata.json", "report.html", "roc.png", "cost.png"} <= names
     loaded = load_model_artifacts(out, needs_tarball=True)
-    assert loaded.metadata_path == out / "metadata.json"
+    assert loaded.folder.metadata_path == out / "metadata.json"
     assert not [path for path in out.parent.iterdir() if path.name.startswith(f".{out.name}.")]
 
 
@@ -39,20 +39,20 @@ def identity_and_drift_reference(out: Path, metadata: dict[str, Any], tmp_path: 
     assert identity.model_id == metadata["model_id"]
     assert sorted(metadata["reference"]["features"]) == sorted(metadata["features"])
     assert metadata["reference"]["score"]["rows"] > 0
-    references(metadata, FeatureSpec.from_metadata_file(out / "metadata.json"), str(out))  # drift reads it
+    references(ModelFolder.read(out))  # drift reads it
 
 
 def sql_signature(out: Path, metadata: dict[str, Any], tmp_path: Path) -> None:
-    spec = FeatureSpec.from_metadata_file(out / "metadata.json")
+    spec = ModelFolder.read(out).feature_spec
     for mode, endpoint in (("endpoint", "churnguard-dev-churn"), ("in_database", None)):
-        files = render_deploy_sql(out / "metadata.json", inference_mode=mode, endpoint_name=endpoint)  # type: ignore[arg-type]
+        files = render_deploy_sql(out, inference_mode=mode, endpoint_name=endpoint)  # type: ignore[arg-type]
         text = "\n".join(file.text for file in files)
         (signature,) = re.findall(r"CREATE FUNCTION will_churn\(([^)]*)\)", text)
         assert [part.split()[0].strip("`") for part in signature.split(",")] == spec.names
 
 
 def endpoint_payload(out: Path, metadata: dict[str, Any], tmp_path: Path) -> None:
-    spec = FeatureSpec.from_metadata_file(out / "metadata.json")
+    spec = ModelFolder.read(out).feature_spec
     rows = generate_customers(30, seed=77).to_dict(orient="records")
     payload = tmp_path / "payload.csv"
     payload.write_text("\n".join(",".join(repr(v) for v in spec.values_for(row)) for row in rows) + "\n")

@@ -12,6 +12,7 @@ import numpy as np
 import xgboost as xgb
 
 from churnguard.feature_spec import FeatureSpec
+from churnguard.model_folder import ModelFolder
 from training.artifacts import MODEL_MEMBER, load_model_tarball
 from training.synthetic import HIGH_RISK_CUSTOMER, LOW_RISK_CUSTOMER, generate_customers
 
@@ -45,7 +46,7 @@ def test_tarball_holds_one_xgboost_model_member(trained_model_dir: Path) -> None
 def test_the_artifact_predicts_the_same_in_a_fresh_process_from_csv(
     trained_model_dir: Path, tmp_path: Path
 ) -> None:
-    spec = FeatureSpec.from_metadata_file(trained_model_dir / "metadata.json")
+    spec = ModelFolder.read(trained_model_dir).feature_spec
     rows = generate_customers(40, seed=99).to_dict(orient="records")
     csv_path = tmp_path / "payload.csv"
     # The endpoint's text/csv payload: one line of feature values per customer, no header.
@@ -76,7 +77,7 @@ def test_the_artifact_predicts_the_same_in_a_fresh_process_from_csv(
 def test_metadata_matches_the_model_feature_by_feature(trained_model_dir: Path) -> None:
     metadata = json.loads((trained_model_dir / "metadata.json").read_text())
     booster = load_model_tarball(trained_model_dir / "model.tar.gz")
-    spec = FeatureSpec.from_metadata_file(trained_model_dir / "metadata.json")
+    spec = ModelFolder.read(trained_model_dir).feature_spec
     assert booster.feature_names == metadata["features"] == spec.names
     assert booster.num_features() == len(metadata["features"])
     model_json = json.loads((trained_model_dir / "model.json").read_text())
@@ -90,7 +91,7 @@ def test_metadata_matches_the_model_feature_by_feature(trained_model_dir: Path) 
 
 
 def test_the_sample_customers_score_clearly_high_and_clearly_low(trained_model_dir: Path) -> None:
-    spec = FeatureSpec.from_metadata_file(trained_model_dir / "metadata.json")
+    spec = ModelFolder.read(trained_model_dir).feature_spec
     booster = load_model_tarball(trained_model_dir / "model.tar.gz")
     high, low = _scores(booster, spec, [HIGH_RISK_CUSTOMER, LOW_RISK_CUSTOMER])
     metadata = json.loads((trained_model_dir / "metadata.json").read_text())

@@ -7,12 +7,13 @@ from pathlib import Path
 import xgboost as xgb
 
 from churnguard.feature_spec import FeatureSpec
+from churnguard.model_folder import ModelFolder
 from training import explain
 from training.artifacts import load_model_tarball
 
 
 def _model(trained_model_dir: Path) -> tuple[xgb.Booster, FeatureSpec]:
-    spec = FeatureSpec.from_metadata_file(trained_model_dir / "metadata.json")
+    spec = ModelFolder.read(trained_model_dir).feature_spec
     return load_model_tarball(trained_model_dir / "model.tar.gz"), spec
 
 

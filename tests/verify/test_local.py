@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from churnguard.cli import main
-from churnguard.feature_spec import FeatureSpec
 from churnguard.lifecycle.identity import read_identity
 from churnguard.local.state import LocalServer, write_state
+from churnguard.model_folder import ModelFolder
 from churnguard.verify.checks import SENTENCE
 
 pytestmark = pytest.mark.mariadb
@@ -175,7 +175,7 @@ def test_a_registry_whose_live_model_is_another_fails_the_bootstrap_check(verify
 
 def test_will_churn_of_another_model_fails_signature_and_agreement(verify_database, capsys):
     """A will_churn whose parameters are in another order (another model's) accepts every call."""
-    names = FeatureSpec.from_metadata_file(Path(verify_database.model_dir) / "metadata.json").names
+    names = ModelFolder.read(Path(verify_database.model_dir)).feature_spec.names
     parameters = ", ".join(f"`{name}` DOUBLE" for name in reversed(names))
     with closing(verify_database.admin()) as admin:
         admin.execute("DROP FUNCTION will_churn")

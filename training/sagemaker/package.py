@@ -25,20 +25,18 @@ import xgboost as xgb
 from sklearn.metrics import roc_auc_score
 
 from churnguard.feature_spec import FeatureSpec
+from churnguard.model_folder import MODEL_TARBALL, write_metadata
 from training import artifacts, explain
 from training.cutoff import (
     CUTOFF_GRID,
-    SMOOTHING_HALF_WIDTH,
     CostModel,
-    cost_at,
     cost_curve,
-    do_nothing_cost,
-    optimal_cutoff,
     smoothed_optimal_cutoff,
 )
-from training.evaluate import quality_metrics, roc_points
+from training.evaluate import roc_points
 from training.features import feature_matrix, labels
-from training.pipeline import library_versions, report_summary
+from training.metadata import build_metadata, cost_block, model_metrics
+from training.pipeline import report_summary
 from training.report import ReportInputs, write_report
 from training.sagemaker.jobs import tuned_ranges
 from training.split import Split
@@ -84,7 +82,7 @@ def model_tarball_bytes(booster: xgb.Booster) -> bytes:
     """model.tar.gz exactly as the model folder holds it, for a batch transform job to score with."""
     with tempfile.TemporaryDirectory(prefix="churnguard-model-") as folder:
         artifacts.write_model_files(booster, Path(folder))
-        return (Path(folder) / artifacts.MODEL_TARBALL).read_bytes()
+        return (Path(folder) / MODEL_TARBALL).read_bytes()
 
 
 @dataclass(frozen=True)
@@ -178,78 +176,61 @@ def write_sagemaker_model(
     chosen = models[chosen_name]
     costs = facts.costs
     cutoff, validation_cost = smoothed_optimal_cutoff(validation_churn, chosen.validation_scores, costs)
-    at_cutoff = cost_at(test_churn, chosen.test_scores, cutoff, costs)
-    best_cutoff, best_cost = optimal_cutoff(test_churn, chosen.test_scores, costs)
-    metadata: dict[str, Any] = {
-        "schema_version": artifacts.METADATA_SCHEMA_VERSION,
-        "features": chosen.spec.names,
-        "feature_spec": chosen.spec.to_json(),
-        "cutoff": cutoff,
-        "cutoff_rule": "offer an incentive when churn probability >= cutoff",
-        "metrics": {
+    validation_costs = {
+        name: smoothed_optimal_cutoff(validation_churn, model.validation_scores, costs)[1]
+        for name, model in models.items()
+    }
+    metadata = build_metadata(
+        booster=chosen.booster,
+        spec=chosen.spec,
+        cutoff=cutoff,
+        metrics={
             **{
-                name: {
-                    **quality_metrics(test_churn, model.test_scores),
-                    "validation_auc": validation_auc[name],
-                    "validation_cost": smoothed_optimal_cutoff(
-                        validation_churn, model.validation_scores, costs
-                    )[1],
-                    "features": len(model.spec.names),
-                    "hyperparameters": _typed(model.hyperparameters),
-                    "rounds": model.booster.num_boosted_rounds(),
-                    "job": model.job_name,
-                }
+                name: model_metrics(
+                    test_churn,
+                    model.test_scores,
+                    validation_auc=validation_auc[name],
+                    validation_cost=validation_costs[name],
+                    features=len(model.spec.names),
+                    hyperparameters=_typed(model.hyperparameters),
+                    rounds=model.booster.num_boosted_rounds(),
+                    job=model.job_name,
+                )
                 for name, model in models.items()
             },
             "chosen": chosen_name,
             "auc_margin": facts.auc_margin,
             "chosen_on": "validation AUC",
         },
-        "cost": {
-            "at_cutoff": at_cutoff,
-            "do_nothing": do_nothing_cost(test_churn, costs),
-            "test_rows": len(test_churn),
-            "per_customer": round(at_cutoff / len(test_churn), 4),
-            "offer_usd": costs.offer_usd,
-            "lost_customer_usd": costs.lost_customer_usd,
-            "cutoff_chosen_on": "validation",
-            "cutoff_choice": {
-                "rule": "lowest validation cost averaged over neighbouring cut-offs",
-                "half_width": SMOOTHING_HALF_WIDTH,
-                "validation_cost": validation_cost,
-                "validation_rows": len(validation_churn),
-            },
-            "best_on_test": {"cutoff": best_cutoff, "cost": best_cost},
-        },
-        "data": {**held_out.data, "source": facts.data_source},
-        "versions": library_versions(),
-        "seed": facts.seed,
-        "hyperparameters": {
-            **_typed(chosen.hyperparameters),
-            "objective": "binary:logistic",
-            "rounds": chosen.booster.num_boosted_rounds(),
-        },
-        "search": {
+        cost=cost_block(
+            test_churn,
+            chosen.test_scores,
+            cutoff,
+            costs,
+            chosen_on="validation",
+            validation_cost=validation_cost,
+            validation_rows=len(validation_churn),
+        ),
+        data={**held_out.data, "source": facts.data_source},
+        seed=facts.seed,
+        hyperparameters=_typed(chosen.hyperparameters),
+        search={
             "trials": facts.jobs,
             "ranges": {name: [low, high] for name, (low, high, _) in tuned_ranges().items()},
             "objective_metric": "validation:auc (SageMaker tuning job, Bayesian)",
             "trial_selection": "auc",
             "tuning_job": facts.tuning_job,
         },
-        "trained_on": {
+        trained_on={
             "service": "sagemaker",
             "instance_type": facts.instance_type,
             "instance_count": facts.instance_count,
         },
-        "importance": [
-            row for row in explain.feature_importance(chosen.booster, chosen.spec.names) if row["splits"] > 0
-        ],
-    }
-    metadata["model_id"] = artifacts.model_id(artifacts.model_json_bytes(chosen.booster))
-    metadata["reference"] = reference(chosen_name, chosen)
+        reference=reference(chosen_name, chosen),
+    )
     with staged_folder(out_dir) as folder:
         artifacts.write_model_files(chosen.booster, folder)
-        artifacts.write_metadata(metadata, folder)
+        write_metadata(folder, metadata)
         write_report(
             ReportInputs(
                 summary=_summary(metadata),

@@ -21,8 +21,8 @@ from churnguard import aws_clients
 from churnguard.cli import main
 from churnguard.customer_schema import COLUMN_NAMES
 from churnguard.db import connect
-from churnguard.feature_spec import FeatureSpec
 from churnguard.local.install import install_churnguard
+from churnguard.model_folder import ModelFolder
 from churnguard.sqlgen import check_installed_signature, will_churn_call
 from churnguard.sqlgen.files import apply_sql_files, static_sql_files
 from churnguard.sqlgen.loading import load_customers as insert_customers
@@ -111,7 +111,7 @@ def test_the_folder_installs_and_scores_like_a_local_one(
     install_churnguard(
         sql_client, model_dir=out, customers=customers, messages=generate_messages(customers, seed=9)
     )
-    spec = FeatureSpec.from_metadata_file(out / "metadata.json")
+    spec = ModelFolder.read(out).feature_spec
     check_installed_signature(sql_client, spec)
     columns = ", ".join(f"c.{name}" for name in COLUMN_NAMES)
     rows = sql_client.query(

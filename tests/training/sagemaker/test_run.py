@@ -18,7 +18,7 @@ import xgboost as xgb
 from moto import mock_aws
 
 from churnguard.errors import UserError
-from churnguard.feature_spec import FeatureSpec
+from churnguard.model_folder import ModelFolder
 from tests.training.model_folder_checks import FOLDER_CHECKS
 from tests.training.sagemaker.sagemaker_service import (
     IMAGE,
@@ -100,7 +100,7 @@ def test_the_cutoff_is_chosen_on_the_validation_rows(finished: dict[str, Any]) -
     metadata, out = finished["metadata"], finished["out"]
     table = customers()
     parts = split_customers(table, "project", SEED)
-    spec = FeatureSpec.from_metadata_file(out / "metadata.json")
+    spec = ModelFolder.read(out).feature_spec
     booster = load_model_tarball(out / "model.tar.gz")
     matrix = np.array([spec.values_for(row) for row in table.iloc[parts.validation].to_dict("records")])
     scores = booster.predict(xgb.DMatrix(matrix, feature_names=spec.names))

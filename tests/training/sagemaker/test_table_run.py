@@ -26,7 +26,7 @@ from moto import mock_aws
 from churnguard.dataapi import to_named_parameters
 from churnguard.db import PyMySqlClient, connect
 from churnguard.errors import UserError
-from churnguard.feature_spec import FeatureSpec
+from churnguard.model_folder import ModelFolder
 from churnguard.sqlgen.files import apply_sql_files, static_sql_files
 from churnguard.sqlgen.loading import load_customers as insert_customers
 from tests.fixtures.mariadb import scratch_database
@@ -185,7 +185,7 @@ def _parts(table: pd.DataFrame) -> dict[str, pd.DataFrame]:
 
 
 def _scores(out: Path, rows: pd.DataFrame) -> np.ndarray:
-    spec = FeatureSpec.from_metadata_file(out / "metadata.json")
+    spec = ModelFolder.read(out).feature_spec
     matrix = np.array([spec.values_for(row) for row in rows.to_dict("records")], dtype=np.float64)
     return load_model_tarball(out / "model.tar.gz").predict(xgb.DMatrix(matrix, feature_names=spec.names))
 
@@ -213,7 +213,7 @@ def test_the_drift_reference_is_the_one_local_code_computes_from_the_train_rows(
     finished: dict[str, Any],
 ) -> None:
     metadata, out = finished["metadata"], finished["out"]
-    spec = FeatureSpec.from_metadata_file(out / "metadata.json")
+    spec = ModelFolder.read(out).feature_spec
     booster = load_model_tarball(out / "model.tar.gz")
     booster.feature_names = spec.names
     chosen = ScoredModel(spec, booster, np.array([]), np.array([]), {}, "job")
