@@ -57,7 +57,12 @@ _DATETIME_TYPES = frozenset({"DATETIME", "TIMESTAMP"})
 # the statement itself, an Aurora ML function that raised included; the connection is still good.
 # BadRequestException is what Aurora MySQL answers for an SQL error; the model calls it deprecated
 # in favour of DatabaseErrorException.
-STATEMENT_ERRORS = frozenset({"BadRequestException", "DatabaseErrorException"})
+# Refusals of the request itself, which the same request would meet again: the SQL or its parameters
+# (BadRequestException; ValidationException, e.g. `sql` over the 65,536 characters the service model
+# allows), the database's own error, or a result the API cannot return. Anything else is the way there.
+STATEMENT_ERRORS = frozenset(
+    {"BadRequestException", "DatabaseErrorException", "ValidationException", "UnsupportedResultException"}
+)
 TIMEOUT_ERRORS = frozenset({"StatementTimeoutException"})
 
 

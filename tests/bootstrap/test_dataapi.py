@@ -166,6 +166,8 @@ def test_an_insert_that_generated_no_id_is_refused_by_name(rds_data):
     ("code", "failure", "kind"),
     [
         ("DatabaseErrorException", StatementRefused, "statement"),
+        ("ValidationException", StatementRefused, "statement"),
+        ("UnsupportedResultException", StatementRefused, "statement"),
         ("StatementTimeoutException", DatabaseTimeout, "timeout"),
         ("DatabaseUnavailableException", ConnectionFailed, "connection"),
         ("ServiceUnavailableError", ConnectionFailed, "connection"),
