@@ -41,6 +41,13 @@ def cost_at(churn: np.ndarray, scores: np.ndarray, cutoff: float, costs: CostMod
     return float(np.count_nonzero(offered) * costs.offer_usd + missed_churners * costs.lost_customer_usd)
 
 
+def customer_costs(churn: np.ndarray, scores: np.ndarray, cutoff: float, costs: CostModel) -> np.ndarray:
+    """What each customer costs at `cutoff`: the offer if made, a lost churner if not, else nothing;
+    their sum is cost_at's total."""
+    offered = scores >= cutoff
+    return np.where(offered, costs.offer_usd, np.where(churn == 1, costs.lost_customer_usd, 0.0))
+
+
 def cost_curve(
     churn: np.ndarray, scores: np.ndarray, costs: CostModel, grid: np.ndarray = CUTOFF_GRID
 ) -> np.ndarray:

@@ -192,6 +192,7 @@ def manager_html(
     segments: Sequence[dict[str, Any]],
     rules_note_html: str,
     rules_offer_usd: tuple[float, float] | None = None,
+    expectation: Sequence[str] = (),
     rows_note: str | None = None,
 ) -> str:
     """The section as HTML, every value escaped. `rows_note` replaces the drivers and the segments
@@ -251,6 +252,14 @@ def manager_html(
         [
             '<section id="for-managers">',
             "<h2>For managers: what the model saves and why</h2>",
+            *(
+                [
+                    "<h3>What to expect</h3>",
+                    "<ul>" + "".join(f"<li>{e(line)}</li>" for line in expectation) + "</ul>",
+                ]
+                if expectation
+                else []
+            ),
             "<h3>Cost assumptions</h3>",
             "<ul>" + "".join(f"<li>{item}</li>" for item in assumptions) + "</ul>",
             f"<h3>At the cut-off, on {figures.customers:,} test customers the model never saw</h3>",

@@ -23,8 +23,15 @@ from churnguard.feature_spec import FeatureSpec
 from churnguard.model_folder import METADATA_SCHEMA_VERSION, model_id_of
 from training import explain
 from training.artifacts import model_json_bytes
-from training.cutoff import SMOOTHING_HALF_WIDTH, CostModel, cost_at, do_nothing_cost, optimal_cutoff
-from training.evaluate import quality_metrics
+from training.cutoff import (
+    SMOOTHING_HALF_WIDTH,
+    CostModel,
+    cost_at,
+    customer_costs,
+    do_nothing_cost,
+    optimal_cutoff,
+)
+from training.evaluate import mean_interval, quality_metrics
 
 CUTOFF_RULE = "offer an incentive when churn probability >= cutoff"
 OBJECTIVE = "binary:logistic"
@@ -88,6 +95,7 @@ def cost_block(
         "do_nothing": do_nothing_cost(test_churn, costs),
         "test_rows": len(test_churn),
         "per_customer": round(at_cutoff / len(test_churn), 4),
+        "per_customer_interval_95": mean_interval(customer_costs(test_churn, test_scores, cutoff, costs)),
         "offer_usd": costs.offer_usd,
         "lost_customer_usd": costs.lost_customer_usd,
         "cutoff_chosen_on": chosen_on,

@@ -24,6 +24,7 @@ from churnguard.drivers import DriverExplainer
 from churnguard.engine.rules import ModelCutoff, load_rules
 from churnguard.model_folder import ModelFolder
 from training import manager_section
+from training.expectation import expectation_lines
 
 REPORT_HTML = "report.html"
 # US census regions: a coarse grouping so per-segment error rates rest on enough customers.
@@ -189,6 +190,7 @@ def _manager_html(
         segments=[] if segments.empty else manager_section.flag_segments(segments, overall),
         rules_note_html=rules_note,
         rules_offer_usd=rules_offer_usd,
+        expectation=expectation_lines(folder.document),
         rows_note=ROWS_IN_AURORA_NOTE if inputs.test_customers is None else None,
     )
 

@@ -127,14 +127,19 @@ def run(args: argparse.Namespace) -> int:
 
 
 def summary_text(metadata: dict[str, Any], out_dir: Path) -> str:
+    """What the run gives, the estimate to expect first: the test part's figures alone mislead when
+    its few hundred customers happen to be unusual (docs/training.md, "What make train says")."""
+    from training.expectation import expectation_lines
+
     metrics, cost = metadata["metrics"], metadata["cost"]
     return "\n".join(
         [
-            f"model: {metrics['chosen']} ({len(metadata['features'])} features), "
+            f"model: {metrics['chosen']} ({len(metadata['features'])} features), cut-off "
+            f"{metadata['cutoff']:.2f}, offers at ${cost['offer_usd']:,.2f}, lost customers at "
+            f"${cost['lost_customer_usd']:,.2f}",
+            *expectation_lines(metadata),
+            f"test cost ${cost['at_cutoff']:,.0f} against ${cost['do_nothing']:,.0f} doing nothing; "
             f"test AUC full {metrics['full']['test_auc']:.4f} / reduced {metrics['reduced']['test_auc']:.4f}",
-            f"cut-off: {metadata['cutoff']:.2f}; test cost ${cost['at_cutoff']:,.0f} "
-            f"over {cost['test_rows']} customers (${cost['per_customer']:.2f} each), "
-            f"doing nothing ${cost['do_nothing']:,.0f}",
             f"written to {out_dir}: model.tar.gz, model.json, metadata.json, report.html",
         ]
     )

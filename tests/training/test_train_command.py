@@ -21,7 +21,8 @@ def test_training_from_a_csv_writes_the_artifacts_and_prints_a_summary(
     for name in ("model.tar.gz", "model.json", "metadata.json", "report.html"):
         assert (out / name).is_file()
     captured = capsys.readouterr()
-    assert "cut-off:" in captured.out and "test AUC full" in captured.out
+    assert "cut-off 0." in captured.out and "test AUC full" in captured.out
+    assert "expected on new customers: AUC" in captured.out and "95% interval" in captured.out
     assert "searching the full model" in captured.err  # progress goes to stderr
 
 
