@@ -1,4 +1,6 @@
-"""The application's database user: created once, its password kept equal to the app secret.
+"""The database users the bootstrap creates, each with its password kept equal to its own secret:
+the app user (DBAs' SQL, training's export, verify: the whole database, the Aurora ML and S3 roles)
+and the API user (the two API Lambdas: table by table what they do, no S3 role).
 
 Account statements (CREATE USER, ALTER USER, GRANT) cannot bind parameters, so the user name and
 password are embedded in the SQL text. That is only safe for characters that cannot end or escape a
@@ -51,6 +53,24 @@ APP_USER_HOST = "%"
 SOURCE_NAME = "app user"
 AURORA_SOURCE_NAME = "aurora roles"
 
+# The API user: what the recommend API and the console's API do, table by table (the engine's
+# statements, churnguard.engine and churnguard.console), and nothing else: no UPDATE of offers_log,
+# no DELETE anywhere, no customer or score writes, no schema changes, no S3.
+API_TABLE_PRIVILEGES: tuple[tuple[str, str], ...] = (
+    ("SELECT", "customers"),  # the customer's columns, scored by will_churn
+    ("SELECT", "customer_messages"),  # the latest message on file
+    ("SELECT", "models"),  # the live model's id and cut-off, written with every answer
+    ("SELECT, INSERT", "offers_log"),  # the answer's row; the customer's recent offers
+    ("SELECT, INSERT, UPDATE", "offer_outcomes"),  # the outcome; a second click corrects it
+    ("INSERT", "offer_outcome_changes"),  # every outcome written, kept with what it replaced
+)
+# On the whole database, not per routine: installing a model drops and re-creates will_churn and its
+# helpers, and MySQL and MariaDB revoke every account's grant on a routine when it is dropped. The
+# procedures it also covers run as their invoker (refresh_customer_scores, churnguard_drift_snapshot),
+# so the API user calling them gets no right it lacks.
+API_DATABASE_PRIVILEGES: tuple[str, ...] = ("EXECUTE",)
+API_SOURCE_NAME = "api user"
+
 
 @dataclass(frozen=True)
 class AppUser:
@@ -96,39 +116,57 @@ def app_user_statements(user: AppUser, database: str) -> list[PlannedStatement]:
     """Create the user if missing, set its password from the secret (so a rotation or a changed
     secret takes effect on the next deploy), and grant APP_PRIVILEGES on `database` only, plus
     APP_TABLE_PRIVILEGES on their tables."""
-    validate_user_name(user.name)
-    validate_password(user.password)
-    validate_identifier(database, "database name")
-    account = _account(user.name)
-    secret = f"IDENTIFIED BY '{user.password}'"
-    redacted = "IDENTIFIED BY '***'"
-    privileges = ", ".join(APP_PRIVILEGES)
-    steps = [
-        (f"CREATE USER IF NOT EXISTS {account} {secret}", f"CREATE USER IF NOT EXISTS {account} {redacted}"),
-        (f"ALTER USER {account} {secret}", f"ALTER USER {account} {redacted}"),
-        (f"GRANT {privileges} ON `{database}`.* TO {account}", None),
-        *(
-            (f"GRANT {privilege} ON `{database}`.`{table}` TO {account}", None)
-            for privilege, table in APP_TABLE_PRIVILEGES
-        ),
-    ]
-    return [
-        PlannedStatement(SOURCE_NAME, number, None, sql, display or sql)
-        for number, (sql, display) in enumerate(steps, start=1)
-    ]
+    return _user_statements(user, database, SOURCE_NAME, APP_PRIVILEGES, APP_TABLE_PRIVILEGES)
+
+
+def api_user_statements(user: AppUser, database: str) -> list[PlannedStatement]:
+    """The same for the API user: API_DATABASE_PRIVILEGES on `database`, API_TABLE_PRIVILEGES on
+    their tables (which exist by then: the SQL files and migrations run first)."""
+    return _user_statements(user, database, API_SOURCE_NAME, API_DATABASE_PRIVILEGES, API_TABLE_PRIVILEGES)
 
 
 def aurora_role_statements(user_name: str) -> list[PlannedStatement]:
     """Grant the Aurora ML and S3 roles and make them the user's default roles, so they are active
     on every connection without SET ROLE (Aurora MySQL 3 follows MySQL 8.0's role model)."""
+    return _role_statements(user_name, AURORA_ROLES, AURORA_SOURCE_NAME)
+
+
+def _user_statements(
+    user: AppUser,
+    database: str,
+    source: str,
+    database_privileges: tuple[str, ...],
+    table_privileges: tuple[tuple[str, str], ...],
+) -> list[PlannedStatement]:
+    validate_user_name(user.name)
+    validate_password(user.password)
+    validate_identifier(database, "database name")
+    for _, table in table_privileges:
+        validate_identifier(table, "table name")
+    account = _account(user.name)
+    secret = f"IDENTIFIED BY '{user.password}'"
+    redacted = "IDENTIFIED BY '***'"
+    steps = [
+        (f"CREATE USER IF NOT EXISTS {account} {secret}", f"CREATE USER IF NOT EXISTS {account} {redacted}"),
+        (f"ALTER USER {account} {secret}", f"ALTER USER {account} {redacted}"),
+        (f"GRANT {', '.join(database_privileges)} ON `{database}`.* TO {account}", None),
+        *(
+            (f"GRANT {privilege} ON `{database}`.`{table}` TO {account}", None)
+            for privilege, table in table_privileges
+        ),
+    ]
+    return [
+        PlannedStatement(source, number, None, sql, display or sql)
+        for number, (sql, display) in enumerate(steps, start=1)
+    ]
+
+
+def _role_statements(user_name: str, roles: tuple[str, ...], source: str) -> list[PlannedStatement]:
     validate_user_name(user_name)
     account = _account(user_name)
-    roles = ", ".join(AURORA_ROLES)
-    sql = [f"GRANT {roles} TO {account}", f"SET DEFAULT ROLE {roles} TO {account}"]
-    return [
-        PlannedStatement(AURORA_SOURCE_NAME, number, None, text, text)
-        for number, text in enumerate(sql, start=1)
-    ]
+    listed = ", ".join(roles)
+    sql = [f"GRANT {listed} TO {account}", f"SET DEFAULT ROLE {listed} TO {account}"]
+    return [PlannedStatement(source, number, None, text, text) for number, text in enumerate(sql, start=1)]
 
 
 def _account(user_name: str) -> str:

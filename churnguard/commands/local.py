@@ -88,7 +88,7 @@ def run_up(args: argparse.Namespace) -> int:
     from churnguard.db import connect
     from churnguard.lifecycle.store import DEFAULT_STORE, keep_model
     from churnguard.local.client_command import client_command
-    from churnguard.local.install import install_churnguard
+    from churnguard.local.install import create_api_user, install_churnguard
     from churnguard.local.server import start_server, stop_server
     from churnguard.local.state import LocalServer, read_state, write_state
     from churnguard.model_folder import ModelFolder
@@ -121,6 +121,8 @@ def run_up(args: argparse.Namespace) -> int:
             check_installed_signature(client, ModelFolder.read(model_dir).feature_spec)
         finally:
             client.close()
+        if server.managed:  # the deployed API's user and grants, on the real server (needs root)
+            server = dataclasses.replace(server, api_url=create_api_user(server.admin_url, server.url))
         kept = keep_model(model_dir, DEFAULT_STORE)
     except BaseException:
         stop_server(server)

@@ -259,7 +259,8 @@ def snapshot_procedure_statements(folder: ModelFolder, model_id: str) -> list[st
     return [
         f"DROP PROCEDURE IF EXISTS {SNAPSHOT_PROCEDURE}",
         f"CREATE PROCEDURE {SNAPSHOT_PROCEDURE}()\n"
-        "    MODIFIES SQL DATA\n"
+        # As its caller: the API user may EXECUTE routines but must not write drift_snapshots.
+        "    MODIFIES SQL DATA SQL SECURITY INVOKER\n"
         f"    COMMENT 'churnguard: drift bin counts for model {model_id}'\n"
         "BEGIN\n"
         "    INSERT INTO drift_snapshots (taken_at, model_id, feature, bucket, customers)\n"

@@ -67,3 +67,26 @@ def install_functions(client: SqlClient, model_dir: Path) -> None:
     install_sentiment_functions(client)
     install_call_reason_function(client)
     record_installed_model(client, model_dir)
+
+
+API_USER_NAME = "churnguard_api"
+
+
+def create_api_user(admin_url: str, app_url: str) -> str:
+    """Create (or reset) the API user on the database of `app_url`, with the grants the deployed API
+    Lambdas' user gets from the bootstrap (churnguard.bootstrap.app_user), so the same grants are
+    exercised on the real server; returns its URL. `admin_url` must be able to create users."""
+    import secrets
+
+    from churnguard.bootstrap.app_user import AppUser, api_user_statements
+    from churnguard.db import connect, parse_url
+
+    app = parse_url(app_url)
+    user = AppUser(API_USER_NAME, secrets.token_urlsafe(18))
+    admin = connect(admin_url)
+    try:
+        for step in api_user_statements(user, str(app.database)):
+            admin.execute(step.sql)
+    finally:
+        admin.close()
+    return f"mysql://{user.name}:{user.password}@{app.host}:{app.port}/{app.database}"

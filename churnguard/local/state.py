@@ -26,7 +26,8 @@ class LocalServer:
     `managed` is False when `local up --db-url` adopted an existing server: then down only forgets it.
     `model_dir` is the model store's folder of the model whose functions `local up` installed, so
     `recommend`, `drift` and the rest use the same model; empty in state files written before it was
-    recorded.
+    recorded. `api_url` is the API user's (the grants the deployed API Lambdas have,
+    churnguard.bootstrap.app_user), made by `local up` on a server it started; empty otherwise.
     """
 
     url: str
@@ -36,6 +37,7 @@ class LocalServer:
     pid: int
     managed: bool = True
     model_dir: str = ""
+    api_url: str = ""
 
 
 def home_dir() -> Path:

@@ -14,6 +14,7 @@ from churnguard.cli import main as cli_main
 from churnguard.commands import local
 from churnguard.commands._model_dirs import model_dir
 from churnguard.db import connect
+from churnguard.engine.failures import StatementRefused
 from churnguard.errors import UserError
 from churnguard.lifecycle.identity import read_identity
 from churnguard.local import server as local_server
@@ -55,6 +56,14 @@ def test_up_status_down_with_a_private_server(churnguard_home, trained_model_dir
     kept = (Path("artifacts/models") / read_identity(trained_model_dir).model_id).resolve()
     assert model_dir(None) == kept == Path(server.model_dir)
     assert (kept / "model.json").read_bytes() == (trained_model_dir / "model.json").read_bytes()
+    # the deployed API Lambdas' user, with their grants (churnguard.bootstrap.app_user)
+    api = connect(server.api_url)
+    try:
+        assert api.query("SELECT COUNT(*) AS n FROM customers") == [{"n": 150}]
+        with pytest.raises(StatementRefused):
+            api.execute("DELETE FROM customers")
+    finally:
+        api.close()
 
     client = connect(server.url)
     try:
