@@ -136,6 +136,11 @@ class TreeEnsemble:
             raise ModelFileError(f"{path}: no such model file (expected xgboost's model.json)") from None
         except (OSError, ValueError) as problem:
             raise ModelFileError(f"{path}: cannot read it as JSON ({problem})") from None
+        return cls.from_document(data, path)
+
+    @classmethod
+    def from_document(cls, data: Mapping[str, Any], path: str | Path) -> TreeEnsemble:
+        """The trees of model.json already parsed (ModelFolder's), errors naming the file."""
         try:
             return cls.from_json(data)
         except ModelFileError as problem:
@@ -289,7 +294,9 @@ class DriverExplainer:
 
     @classmethod
     def from_folder(cls, folder: ModelFolder) -> DriverExplainer:
-        return cls(folder.feature_spec, TreeEnsemble.from_file(folder.model_json_path))
+        return cls(
+            folder.feature_spec, TreeEnsemble.from_document(folder.model_document, folder.model_json_path)
+        )
 
     def contributions(self, customer: Mapping[str, Any]) -> dict[str, float]:
         """Every feature's contribution for one customer row, plus "bias", in log-odds."""

@@ -14,7 +14,7 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +77,9 @@ class ModelFolder:
     container_version: str | None
     trained_at: str | None
     reference: Mapping[str, Any] | None
+    # model.json parsed, once: the drivers build their trees from it (the Lambda's cold start reads
+    # the file once, not once to check it and again to explain with it).
+    model_document: Mapping[str, Any] = field(repr=False, compare=False)
 
     @classmethod
     def read(cls, directory: str | Path) -> ModelFolder:
@@ -91,7 +94,8 @@ class ModelFolder:
         if model_id is not None:
             _check_model_id(path, model_id, model_bytes)
         spec = fields.feature_spec()
-        _check_model_features(path / MODEL_JSON, model_bytes, spec)
+        model_document = _model_document(path / MODEL_JSON, model_bytes)
+        _check_model_features(path / MODEL_JSON, model_document, spec)
         metrics = fields.block("metrics") or {}
         cost = fields.block("cost") or {}
         data = fields.block("data") or {}
@@ -110,6 +114,7 @@ class ModelFolder:
             container_version=fields.text("versions.container", versions.get("container")),
             trained_at=fields.text("trained_at", document.get("trained_at")),
             reference=fields.block("reference"),
+            model_document=model_document,
         )
 
     @property
@@ -169,11 +174,21 @@ def _read_model_bytes(path: Path) -> bytes:
         ) from None
 
 
-def _check_model_features(model_path: Path, model_bytes: bytes, spec: FeatureSpec) -> None:
+def _model_document(model_path: Path, model_bytes: bytes) -> dict[str, Any]:
+    try:
+        document = json.loads(model_bytes)
+    except (UnicodeDecodeError, ValueError) as problem:
+        raise ModelFolderError(f"{model_path} is not readable JSON ({problem}): {RETRAIN_HINT}") from None
+    if not isinstance(document, dict):
+        raise ModelFolderError(f"{model_path} is not a JSON object: {RETRAIN_HINT}")
+    return document
+
+
+def _check_model_features(model_path: Path, document: Mapping[str, Any], spec: FeatureSpec) -> None:
     """model.json's own feature names (xgboost saves them when it was given them) must be the spec's,
     in order; without names, at least their number. A model fed another order scores garbage."""
     try:
-        learner = json.loads(model_bytes)["learner"]
+        learner = document["learner"]
         names = learner.get("feature_names") or []
         count = int(learner["learner_model_param"]["num_feature"])
     except (ValueError, KeyError, TypeError, AttributeError) as problem:

@@ -55,6 +55,14 @@ def test_metadata_is_written_byte_identically_to_what_it_reads_back(tmp_path: Pa
     assert path.read_text(encoding="utf-8") == json.dumps(document, indent=2) + "\n"
 
 
+def unreadable_model(folder: Path) -> None:
+    """model.json that is not JSON, in a folder without an id (else the id check names it first)."""
+    metadata = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
+    del metadata["model_id"]
+    write_metadata(folder, metadata)
+    (folder / "model.json").write_text("{not json")
+
+
 @pytest.mark.parametrize(
     ("damage", "message"),
     [
@@ -71,6 +79,7 @@ def test_metadata_is_written_byte_identically_to_what_it_reads_back(tmp_path: Pa
             lambda folder: (folder / "metadata.json").write_text("[1, 2]"),
             r"metadata\.json is not a JSON object",
         ),
+        (unreadable_model, r"model\.json is not readable JSON"),
     ],
 )
 def test_a_missing_or_unreadable_file_is_named_with_the_fix(
