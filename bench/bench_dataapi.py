@@ -193,10 +193,19 @@ def expect_answer(stubber: Stubber, customer: Customer, *, console_columns: tupl
     )
     stubber.add_response(
         "execute_statement",
-        rows([column("sentiment", "VARCHAR"), column("confidence", "DOUBLE")], "NEGATIVE", 0.93),
+        rows(
+            [
+                column("sentiment", "VARCHAR"),
+                column("confidence", "DOUBLE"),
+                column("call_reason", "VARCHAR"),
+            ],
+            "NEGATIVE",
+            0.93,
+            "billing_dispute",
+        ),
         {
             **target,
-            "sql": Statement("aws_comprehend_detect_sentiment("),
+            "sql": Statement("aws_comprehend_detect_sentiment(", "call_reason("),
             "parameters": ANY,
             "includeResultMetadata": True,
         },

@@ -156,6 +156,10 @@ def format_answer(answer: dict[str, Any]) -> str:
         if answer["sentiment"] is not None
         else "sentiment unknown"
     )
+    if answer.get("call_reason") is not None:
+        sentiment += f"; call reason {answer['call_reason']}"
+    elif any(part["part"] == "call_reason" for part in answer["missing"]):
+        sentiment += "; call reason unknown"
     lines = [
         f"Offer: {answer['offer_description']} [{answer['offer']}]{arm}",
         f"Rule:  {answer['rule']}: {answer['reason']}",

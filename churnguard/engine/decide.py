@@ -3,7 +3,8 @@
 Pure and deterministic: the same rules, scores and customer always give the same decision, including
 the experiment arm, which is drawn from a hash of the experiment and the customer key (not from a
 random generator), so a customer who calls twice stays in one arm and a rerun reproduces every draw.
-A degraded answer (no sentiment, or no churn score) is decided by the rules that need only what is
+The call reason's rules (`reason_rules`) are tried first; without a reason they are skipped. A
+degraded answer (no sentiment, or no churn score) is decided by the rules that need only what is
 there: `score_only_rules` or `sentiment_only_rules` in the sentiment rules' place, then the customer
 rules and `otherwise` as always.
 """
@@ -53,14 +54,21 @@ def decide(
     confidence: float | None,
     churn_probability: float | None,
     customer: Mapping[str, Any],
+    call_reason: str | None = None,
 ) -> Decision:
-    """The first applicable rule's decision: sentiment rules, then customer rules, then `otherwise`.
+    """The first applicable rule's decision: reason rules, sentiment rules, then customer rules, then
+    `otherwise`.
 
     `customer` is the customer's row (column name to value); it must hold `area_code` and `phone`,
     the key the experiment arm is drawn from, and the columns the customer rules test. A sentiment
     of None (with its confidence) or a churn probability of None is a part the database could not
-    give: the matching degraded rules replace the sentiment rules.
+    give: the matching degraded rules replace the sentiment rules. A call reason of None (Bedrock
+    failed, or call reasons are off) skips the reason rules.
     """
+    if call_reason is not None:
+        by_reason = _reason_rules(rules, call_reason, {**customer, CHURN_PROBABILITY: churn_probability})
+        if by_reason is not None:
+            return by_reason
     if sentiment is None or confidence is None:
         scores = "sentiment unknown, churn probability " + (
             "unknown" if churn_probability is None else f"{churn_probability:.3f}"
@@ -114,6 +122,24 @@ def _sentiment_rules(
             experiment=band.experiment.name,
             arm=arm.name,
             thresholds=bounds,
+        )
+    return None
+
+
+def _reason_rules(rules: Rules, call_reason: str, customer: Mapping[str, Any]) -> Decision | None:
+    for rule in rules.reason_rules:
+        if rule.call_reason != call_reason or not all(c.holds(customer) for c in rule.conditions):
+            continue
+        tests = " and ".join(_condition_words(condition, customer) for condition in rule.conditions)
+        return Decision(
+            rule=rule.rule,
+            reason=f"call reason {call_reason}" + (f" and {tests}" if tests else ""),
+            offer=rules.offers[rule.offer],
+            thresholds=tuple(
+                (_OPERATOR_WORDS[condition.operator], condition.value)
+                for condition in rule.conditions
+                if isinstance(condition.value, Threshold)
+            ),
         )
     return None
 

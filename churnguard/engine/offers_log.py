@@ -71,11 +71,15 @@ class OfferRecord:
     arm: str | None
     offer: str
     offer_cost_usd: float
+    # Why the customer calls (churnguard.call_reason.labels); missing: the deploy asks for one and
+    # Bedrock gave none, which degrades the answer (None without it missing: call reasons are off).
+    call_reason: str | None = None
+    call_reason_missing: bool = False
 
     @property
     def degraded(self) -> bool:
-        """Whether the answer was made without the sentiment or without the churn score."""
-        return self.sentiment is None or self.churn_probability is None
+        """Whether the answer was made without the sentiment, the churn score or the call reason."""
+        return self.sentiment is None or self.churn_probability is None or self.call_reason_missing
 
 
 def insert_offer(client: SqlClient, record: OfferRecord) -> int:

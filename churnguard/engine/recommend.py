@@ -1,8 +1,9 @@
 """From a customer's message to an offer: the engine behind `churnguard recommend` and the recommend API.
 
 One call: check the input, ask the database for the customer and the churn probability, then for the
-message's sentiment and confidence (separate statements with bound parameters, so a failing
-SageMaker endpoint or Comprehend call loses only its own part), apply the rules to what is there,
+message's sentiment, confidence and call reason (separate statements with bound parameters, so a
+failing SageMaker endpoint or Comprehend call loses only its own part; call_reason answers NULL when
+Bedrock fails, losing only the reason), apply the rules to what is there,
 explain the score with the customer's top churn drivers and write the answer to the offers log with
 one INSERT that commits as it runs. An answer is returned only once its row is committed; a failure
 before that leaves no row. Only an unknown customer, or neither part available, is an error: with one part
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,6 +23,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from churnguard.call_reason.labels import checked_label
 from churnguard.drivers import DEFAULT_TOP_DRIVERS, DriverExplainer
 from churnguard.engine.decide import decide
 from churnguard.engine.economics import ModelEconomics, economics_of
@@ -31,7 +34,13 @@ from churnguard.engine.rules import SENTIMENTS, Rules, load_rules
 from churnguard.errors import UserError
 from churnguard.model_folder import ModelFolder
 from churnguard.sql_client import Row, SqlClient
-from churnguard.sqlgen.statements import customer_from_row, customer_score_sql, customer_sql, sentiment_sql
+from churnguard.sqlgen.statements import (
+    CALL_REASON_COLUMN,
+    customer_from_row,
+    customer_score_sql,
+    customer_sql,
+    message_sql,
+)
 
 LOG = logging.getLogger(__name__)
 
@@ -40,6 +49,9 @@ LOG = logging.getLogger(__name__)
 SCORE_MISMATCH_TOLERANCE = 0.01
 SCORE = "churn_probability"
 SENTIMENT = "sentiment"
+CALL_REASON = CALL_REASON_COLUMN
+# "off" when the deploy has no call reasons (-c call_reasons=off): the engine does not ask for one.
+CALL_REASONS_ENV = "CHURNGUARD_CALL_REASONS"
 # What the agent is told each missing part means for the answer.
 _WITHOUT = {
     SCORE: "no churn score: the churn model (called by the database) {why}; the offer is based on "
@@ -47,6 +59,8 @@ _WITHOUT = {
     SENTIMENT: "no sentiment: the sentiment service (Amazon Comprehend, called by the database) {why}; "
     "the offer is based on the churn score and the customer's record only: judge the customer's "
     "mood yourself",
+    CALL_REASON: "no call reason: the reason classifier (Amazon Bedrock, called by the database) {why}; "
+    "the offer is made without the call-reason rules: ask the customer why they are calling",
 }
 
 
@@ -105,6 +119,8 @@ class Engine:
     top_drivers: int = DEFAULT_TOP_DRIVERS
     # The model's cut-off and cost assumptions (metadata.json); "model_cutoff" in the rules is its cut-off.
     economics: ModelEconomics | None = None
+    # Whether the deploy classifies why the customer calls (call_reason); False: not asked, not missing.
+    call_reasons: bool = True
 
     @classmethod
     def load(
@@ -113,11 +129,13 @@ class Engine:
         *,
         rules_path: str | Path | None = None,
         top_drivers: int = DEFAULT_TOP_DRIVERS,
+        call_reasons: bool | None = None,
     ) -> Engine:
         """The engine for a trained model folder (metadata.json + model.json) and a rules file
         (default: churnguard/rules/default.json). The statement is rendered from the model's own
         feature spec, so it always calls will_churn with the features in the model's order; the rules'
-        "model_cutoff" is the cut-off in the same metadata.json.
+        "model_cutoff" is the cut-off in the same metadata.json. `call_reasons` defaults to
+        $CHURNGUARD_CALL_REASONS not being "off" (the deploy sets it on the Lambdas).
         """
         folder = ModelFolder.read(model_dir)
         try:
@@ -131,6 +149,9 @@ class Engine:
             customer_score_sql=customer_score_sql(explainer.spec),
             top_drivers=top_drivers,
             economics=economics,
+            call_reasons=(
+                os.environ.get(CALL_REASONS_ENV, "bedrock") != "off" if call_reasons is None else call_reasons
+            ),
         )
 
     def recommend(
@@ -143,12 +164,12 @@ class Engine:
         if looked_up is None:
             looked_up = self.look_up(client, request.area_code, request.phone)
         row, probability, missing_score = looked_up.row, looked_up.probability, looked_up.missing
-        sentiment, confidence, missing_sentiment = self._sentiment(client, request)
-        missing = [part for part in (missing_score, missing_sentiment) if part is not None]
-        if len(missing) == 2:
+        sentiment, confidence, call_reason, missing_sentiment, missing_reason = self._message(client, request)
+        missing = [part for part in (missing_score, missing_sentiment, missing_reason) if part is not None]
+        if missing_score is not None and missing_sentiment is not None:
             raise ScoringError(
                 "neither the churn score nor the sentiment is available ("
-                + "; ".join(f"{part.part}: {part.code}" for part in missing)
+                + "; ".join(f"{part.part}: {part.code}" for part in (missing_score, missing_sentiment))
                 + "): is the model endpoint or Comprehend reachable from the database? Nothing was recorded"
             )
         decision = decide(
@@ -157,6 +178,7 @@ class Engine:
             confidence=confidence,
             churn_probability=probability,
             customer=row,
+            call_reason=call_reason,
         )
         top_drivers, explained = self.explainer.explain(row, top=self.top_drivers)
         drivers = [driver.to_json() for driver in top_drivers]
@@ -174,6 +196,8 @@ class Engine:
             arm=decision.arm,
             offer=decision.offer.key,
             offer_cost_usd=decision.offer.cost_usd,
+            call_reason=call_reason,
+            call_reason_missing=missing_reason is not None,
         )
         offer_id = record_answer(client, record)
         notes = []
@@ -206,6 +230,7 @@ class Engine:
             "churn_probability": probability,
             "sentiment": sentiment,
             "confidence": confidence,
+            "call_reason": call_reason,
             "degraded": bool(missing),
             "missing": [part.to_json() for part in missing],
             "drivers": drivers,
@@ -251,16 +276,35 @@ class Engine:
             missing = _missing(SCORE, f"returned {_shown(row.get(SCORE))}", "no usable value")
         return LookedUp(row, probability, missing, extras)
 
-    def _sentiment(
+    def _message(
         self, client: SqlClient, request: CallRequest
-    ) -> tuple[str | None, float | None, MissingPart | None]:
-        """The message's sentiment and confidence, or what kept the database from giving them."""
+    ) -> tuple[str | None, float | None, str | None, MissingPart | None, MissingPart | None]:
+        """The message's sentiment, confidence and call reason, in one statement, and what kept the
+        database from giving each (the reason: None and not missing when call reasons are off)."""
         try:
-            (row,) = client.query(sentiment_sql(), {"message": request.message})
+            (row,) = client.query(message_sql(call_reason=self.call_reasons), {"message": request.message})
         except Exception as error:
             if failure_kind(error) != "statement":
                 raise
-            return None, None, _missing(SENTIMENT, f"failed ({error_code(error)})", error_code(error))
+            code = error_code(error)
+            shared = f"could not answer: the statement it shares with the sentiment failed ({code})"
+            no_reason = _missing(CALL_REASON, shared, code) if self.call_reasons else None
+            return None, None, None, _missing(SENTIMENT, f"failed ({code})", code), no_reason
+        sentiment, confidence, missing_sentiment = self._sentiment(row)
+        call_reason, missing_reason = self._call_reason(row)
+        return sentiment, confidence, call_reason, missing_sentiment, missing_reason
+
+    def _call_reason(self, row: Row) -> tuple[str | None, MissingPart | None]:
+        if not self.call_reasons:
+            return None, None
+        call_reason = checked_label(row.get(CALL_REASON))
+        if call_reason is None:
+            return None, _missing(CALL_REASON, f"returned {_shown(row.get(CALL_REASON))}", "no usable value")
+        return call_reason, None
+
+    @staticmethod
+    def _sentiment(row: Row) -> tuple[str | None, float | None, MissingPart | None]:
+        """The sentiment and confidence in the message statement's row, or why they are not usable."""
         sentiment = str(row[SENTIMENT]).strip().upper() if row.get(SENTIMENT) is not None else None
         confidence = _probability(row.get("confidence"))
         if sentiment not in SENTIMENTS or confidence is None:

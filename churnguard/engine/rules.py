@@ -5,7 +5,9 @@ key, a band with two bounds, a threshold that is not a number, an offer that doe
 load with an error naming the rule and the field, instead of quietly giving the wrong offer later.
 The file format is documented in docs/engine.md; churnguard/rules/default.json is the default.
 When the database could give only the churn score or only the sentiment, `score_only_rules` or
-`sentiment_only_rules` take the sentiment rules' place (see churnguard.engine.decide).
+`sentiment_only_rules` take the sentiment rules' place (see churnguard.engine.decide). `reason_rules`
+come first of all: the call reason (churnguard.call_reason.labels) with optional conditions, like a
+customer rule's; without a reason (Bedrock failed, or call reasons are off) they are skipped.
 
 A churn-probability threshold may be the string "model_cutoff" instead of a number: the cut-off the
 training run chose for the model the engine loaded (metadata.json "cutoff"), so offers follow the
@@ -22,6 +24,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from churnguard.call_reason.labels import LABELS as CALL_REASONS
 from churnguard.customer_schema import COLUMN_NAMES, COLUMNS_BY_NAME, LABEL_COLUMN
 from churnguard.errors import UserError
 
@@ -40,6 +43,7 @@ _TOP_KEYS = {
     "version",
     "description",
     "offers",
+    "reason_rules",
     "sentiment_rules",
     "score_only_rules",
     "sentiment_only_rules",
@@ -54,6 +58,7 @@ _BAND_KEYS = {"rule", "risk_below", "risk_up_to", "offer", "experiment"}
 _EXPERIMENT_KEYS = {"name", "seed", "arms"}
 _ARM_KEYS = {"arm", "offer", "weight"}
 _CUSTOMER_RULE_KEYS = {"rule", "when", "offer"}
+_REASON_RULE_KEYS = {"rule", "call_reason", "when", "offer"}
 _CONDITION_KEYS = {"column", *CONDITION_OPERATORS}
 _OTHERWISE_KEYS = {"rule", "offer"}
 
@@ -228,6 +233,17 @@ class CustomerRule:
 
 
 @dataclass(frozen=True)
+class ReasonRule:
+    """Applies when the call reason is `call_reason` and every condition holds (none: always);
+    tried before any other rule."""
+
+    rule: str
+    call_reason: str
+    conditions: tuple[Condition, ...]
+    offer: str
+
+
+@dataclass(frozen=True)
 class Rules:
     version: str
     source: str
@@ -238,12 +254,14 @@ class Rules:
     otherwise_offer: str
     score_only_rules: tuple[ScoreOnlyRule, ...] = ()
     sentiment_only_rules: tuple[SentimentOnlyRule, ...] = ()
+    reason_rules: tuple[ReasonRule, ...] = ()
     # The model's cut-off when the file refers to it ("model_cutoff"), else None.
     model_cutoff: ModelCutoff | None = None
 
     def rule_names(self) -> list[str]:
         names = [band.rule for rule in self.sentiment_rules for band in rule.risk_bands]
         return [
+            *(rule.rule for rule in self.reason_rules),
             *names,
             *(rule.rule for rule in self.score_only_rules),
             *(rule.rule for rule in self.sentiment_only_rules),
@@ -305,6 +323,10 @@ class _RulesParser:
         if isinstance(version, bool) or not isinstance(version, str | int) or not str(version).strip():
             raise self.fail(where, "field 'version' must be a non-empty string (e.g. \"2026-11-23.1\")")
         offers = self.parse_offers(data["offers"])
+        reason_rules = tuple(
+            self.parse_reason_rule(item, position, offers)
+            for position, item in enumerate(self.list_field(data, "reason_rules", where))
+        )
         sentiment_rules = tuple(
             self.parse_sentiment_rule(item, position, offers)
             for position, item in enumerate(self.list_field(data, "sentiment_rules", where))
@@ -342,6 +364,7 @@ class _RulesParser:
             otherwise_offer=self.offer_ref(otherwise, f"otherwise ({otherwise_rule})", offers),
             score_only_rules=score_only_rules,
             sentiment_only_rules=sentiment_only_rules,
+            reason_rules=reason_rules,
             model_cutoff=self.model_cutoff if self.used_model_cutoff else None,
         )
 
@@ -575,13 +598,28 @@ class _RulesParser:
         self.check_keys(data, where, allowed=_CUSTOMER_RULE_KEYS, required=_CUSTOMER_RULE_KEYS)
         rule = self.rule_name(data, where)
         where = f"{where} ({rule})"
-        conditions_data = data["when"]
-        if not isinstance(conditions_data, list) or not conditions_data:
-            raise self.fail(where, "field 'when' must be a non-empty list of conditions")
-        conditions = tuple(
-            self.parse_condition(item, f"{where} when[{index}]") for index, item in enumerate(conditions_data)
-        )
+        conditions = self.conditions(data["when"], where)
         return CustomerRule(rule=rule, conditions=conditions, offer=self.offer_ref(data, where, offers))
+
+    def parse_reason_rule(self, data: Any, position: int, offers: Mapping[str, Offer]) -> ReasonRule:
+        where = f"reason_rules[{position}]"
+        self.check_keys(data, where, allowed=_REASON_RULE_KEYS, required={"rule", "call_reason", "offer"})
+        rule = self.rule_name(data, where)
+        where = f"{where} ({rule})"
+        reason = data["call_reason"]
+        if reason not in CALL_REASONS:
+            raise self.fail(
+                where, f"field 'call_reason' must be one of {', '.join(CALL_REASONS)}, found {reason!r}"
+            )
+        conditions = self.conditions(data["when"], where) if "when" in data else ()
+        return ReasonRule(
+            rule=rule, call_reason=reason, conditions=conditions, offer=self.offer_ref(data, where, offers)
+        )
+
+    def conditions(self, data: Any, where: str) -> tuple[Condition, ...]:
+        if not isinstance(data, list) or not data:
+            raise self.fail(where, "field 'when' must be a non-empty list of conditions")
+        return tuple(self.parse_condition(item, f"{where} when[{index}]") for index, item in enumerate(data))
 
     def parse_condition(self, data: Any, where: str) -> Condition:
         self.check_keys(data, where, allowed=_CONDITION_KEYS, required={"column"})

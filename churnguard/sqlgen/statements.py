@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from churnguard.bootstrap.replaced_parts import layer_name
+from churnguard.call_reason.labels import FUNCTION as CALL_REASON_FUNCTION
 from churnguard.customer_schema import COLUMN_NAMES
 from churnguard.feature_spec import FeatureSpec
 from churnguard.sqlgen.functions import SqlRenderError, feature_arguments, quote_identifier, will_churn_call
@@ -38,6 +39,7 @@ MARGIN_COLUMN = "will_churn_margin"
 # model, 1.8 s for 45 and 8 s for 177 (any row count); past this the view calls the parts per row.
 MAX_VIEW_LAYERS = 16
 SENTIMENT_LANGUAGE = "en"
+CALL_REASON_COLUMN = "call_reason"
 # The engine's statements return the customer's columns as one JSON object in this column.
 CUSTOMER_JSON_COLUMN = "customer"
 # The collation of customers.phone (sql/10_schema.sql). A session variable or a routine parameter
@@ -48,26 +50,27 @@ KEY_COLLATION = "utf8mb4_unicode_ci"
 
 
 def call_centre_sql(spec: FeatureSpec) -> str:
-    """One customer's columns, churn probability and the sentiment of the message being handled.
+    """One customer's columns, churn probability, the sentiment of the message being handled and why
+    the customer calls (call_reason).
 
     Parameters: %(area_code)s, %(phone)s, %(message)s, bound by the client (a quote or a backslash in
     the message is data, never SQL). The engine asks for the same things in separate statements
-    (customer_score_sql, sentiment_sql) so that one failing service does not lose the other's part.
+    (customer_score_sql, message_sql) so that one failing service does not lose the other's part.
     """
-    return _customer_select([f"{will_churn_call(spec, 'c')} AS churn_probability", *_SENTIMENT_COLUMNS])
+    return _customer_select([f"{will_churn_call(spec, 'c')} AS churn_probability", *_MESSAGE_COLUMNS])
 
 
 def call_centre_session_sql(spec: FeatureSpec) -> str:
     """The call-centre statement for the installed model with `@area_code`, `@phone` and `@message`
     session variables instead of bound parameters, for a DBA to paste after setting them."""
-    columns = [f"{will_churn_call(spec, 'c')} AS churn_probability", *_sentiment_columns("@message")]
+    columns = [f"{will_churn_call(spec, 'c')} AS churn_probability", *_message_columns("@message")]
     return _customer_select(columns, area_code="@area_code", phone=_session_phone())
 
 
 def stable_call_centre_session_sql() -> str:
     """The call-centre statement over the DBA interface: short, and the same text whatever the model
     (the view's columns are the customer's plus churn_probability)."""
-    sentiment = ",\n  ".join(_sentiment_columns("@message"))
+    sentiment = ",\n  ".join(_message_columns("@message"))
     return (
         f"SELECT c.*,\n  {sentiment}\nFROM {CUSTOMER_VIEW} AS c\n"
         f"WHERE c.area_code = @area_code AND c.phone = {_session_phone()}"
@@ -104,19 +107,24 @@ def customer_from_row(row: Mapping[str, Any]) -> dict[str, Any]:
     return {**customer, **{name: value for name, value in row.items() if name != CUSTOMER_JSON_COLUMN}}
 
 
-def sentiment_sql() -> str:
-    """The sentiment and its confidence for %(message)s (Comprehend on Aurora, the local stand-ins)."""
-    return "SELECT\n  " + ",\n  ".join(_SENTIMENT_COLUMNS)
+def message_sql(*, call_reason: bool = True) -> str:
+    """The sentiment and its confidence for %(message)s (Comprehend on Aurora, the local stand-ins),
+    and with `call_reason` why the customer calls (Bedrock on Aurora, a stand-in locally): one
+    statement, one Data API call. call_reason answers NULL rather than failing when Bedrock does,
+    so it cannot take the sentiment down with it."""
+    columns = _MESSAGE_COLUMNS if call_reason else _MESSAGE_COLUMNS[:2]
+    return "SELECT\n  " + ",\n  ".join(columns)
 
 
-def _sentiment_columns(message: str) -> tuple[str, str]:
+def _message_columns(message: str) -> tuple[str, str, str]:
     return (
         f"aws_comprehend_detect_sentiment({message}, '{SENTIMENT_LANGUAGE}') AS sentiment",
         f"aws_comprehend_detect_sentiment_confidence({message}, '{SENTIMENT_LANGUAGE}') AS confidence",
+        f"{CALL_REASON_FUNCTION}({message}) AS {CALL_REASON_COLUMN}",
     )
 
 
-_SENTIMENT_COLUMNS = _sentiment_columns("%(message)s")
+_MESSAGE_COLUMNS = _message_columns("%(message)s")
 
 
 def _customer_columns() -> list[str]:

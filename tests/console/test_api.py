@@ -160,6 +160,7 @@ def test_high_risk_customer_gets_the_large_credit_in_plain_words(api):
     assert body["offer"] == "credit_25" and body["rule"] == "negative_high_risk"
     assert body["risk_band"] == "high" and body["churn_probability"] > 0.8
     assert body["sentiment"] == "NEGATIVE" and body["degraded"] is False and body["missing"] == []
+    assert body["call_reason"] == "billing_dispute"
     assert any("calls to customer service" in sentence for sentence in body["driver_sentences"])
     assert all("churn risk" in sentence for sentence in body["driver_sentences"])
     # A group of columns (minutes and charges) is said in its few words, not as eight values.

@@ -86,6 +86,7 @@ def test_high_risk_customer_sees_the_large_credit_with_reasons(browser, console_
     assert "churn probability" in text(browser, "reason")
     assert text(browser, "risk").startswith("high (0.")
     assert text(browser, "sentiment").startswith("NEGATIVE (confidence 0.")
+    assert text(browser, "call-reason") == "billing dispute"
     assert "calls to customer service" in text(browser, "drivers")
     assert text(browser, "arm") == "none (not an experiment)"
     assert not visible(browser, "degraded") and not visible(browser, "error")
@@ -201,6 +202,7 @@ def test_degraded_answer_shows_what_it_lacks(browser, console_url, console_db_ur
         browser, "missing"
     )
     assert text(browser, "sentiment") == "unknown (no sentiment)"
+    assert text(browser, "call-reason") == "unknown (no call reason)"
     assert text(browser, "rule") == "high_risk_sentiment_unknown"
 
 

@@ -50,7 +50,8 @@ def test_demo_succeeds_and_answers_the_reference_calls_as_the_rules_say(demo_run
     high = _row(demo_run["stdout"], "415 358-1921")
     low = _row(demo_run["stdout"], "408 375-9999")
     assert "credit_25" in high and "negative_high_risk" in high and "NEGATIVE" in high
-    assert re.search(r"\bnone\b", low) and "NEGATIVE" not in low
+    # "How do I dial Morocco?": the call-reason rule's international pack, at low risk.
+    assert "international_pack" in low and "international_caller" in low and "NEGATIVE" not in low
     # Besides the reference calls, customers from across the risk ranking.
     assert sum(" of risk" in line for line in demo_run["stdout"].splitlines()) >= 4
 

@@ -3,7 +3,9 @@ of its own to break, and a throwaway MariaDB server to freeze (SIGSTOP) and kill
 
 On Aurora, `aws_comprehend_detect_sentiment` and `will_churn` (ALIAS AWS_SAGEMAKER_INVOKE_ENDPOINT)
 raise an SQL error when the service fails (throttled, unreachable, model error). Locally the same
-is a stored function with the same name and signature whose body SIGNALs an error.
+is a stored function with the same name and signature whose body SIGNALs an error. For Bedrock,
+`bedrock_call_reason` installs call_reason as it is on Aurora over a stand-in for the alias that
+refuses or times out like it.
 """
 
 from __future__ import annotations
@@ -18,10 +20,18 @@ from pathlib import Path
 
 import pytest
 
+from churnguard.call_reason import install_call_reason_function
 from churnguard.db import PyMySqlClient, connect
 from churnguard.local.install import install_churnguard
 from churnguard.local.server import start_server, stop_server
 from churnguard.local.state import LocalServer
+from churnguard.sqlgen.call_reason import (
+    CALL_REASON_TIMEOUT_MS,
+    MODEL_FUNCTION,
+    REQUEST_FUNCTION,
+    render_label_function,
+    render_request_function,
+)
 from tests.fixtures.mariadb import scratch_database
 
 FAULT_CUSTOMERS = 200
@@ -84,6 +94,39 @@ def failing_functions(url: str, *names: str, returns_null: bool = False) -> Iter
         for name, original in zip(names, originals, strict=False):
             client.execute(f"DROP FUNCTION IF EXISTS {name}")
             client.execute(original)
+        client.close()
+
+
+# What Aurora's Bedrock alias (call_reason_model) does when Bedrock refuses (model access not enabled,
+# throttled) and when it passes its TIMEOUT_MS: raise an SQL error, at once or after the timeout.
+BEDROCK_REFUSING = (
+    "BEGIN SIGNAL SQLSTATE 'HY000' SET MESSAGE_TEXT = 'AccessDeniedException: You don''t have access to "
+    f"the model with the specified model ID. {SIGNAL_TEXT}'; RETURN NULL; END"
+)
+BEDROCK_TIMING_OUT = (
+    f"BEGIN DO SLEEP({CALL_REASON_TIMEOUT_MS / 1000}); "
+    "SIGNAL SQLSTATE 'HY000' SET MESSAGE_TEXT = 'Timed out calling Bedrock'; RETURN NULL; END"
+)
+
+
+@contextmanager
+def bedrock_call_reason(url: str, model_body: str) -> Iterator[None]:
+    """call_reason as the deploy creates it on Aurora (churnguard.sqlgen.call_reason), over a stand-in
+    for Aurora's Bedrock alias whose body is `model_body`; the local stand-in is put back on exit."""
+    client = connect(url)
+    try:
+        for statement in [
+            *render_request_function(),
+            f"DROP FUNCTION IF EXISTS {MODEL_FUNCTION}",
+            f"CREATE FUNCTION {MODEL_FUNCTION}(request_body TEXT) RETURNS TEXT {model_body}",
+            *render_label_function(),
+        ]:
+            client.execute(statement)
+        yield
+    finally:
+        for name in (MODEL_FUNCTION, REQUEST_FUNCTION):
+            client.execute(f"DROP FUNCTION IF EXISTS {name}")
+        install_call_reason_function(client)
         client.close()
 
 

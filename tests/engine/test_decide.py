@@ -75,8 +75,68 @@ def test_default_rules_pick_the_intended_branch(sentiment, confidence, risk, cal
         assert decision.arm is None and decision.experiment is None
 
 
+# call reason, sentiment, confidence, churn probability -> rule, offer (cut-off 0.3)
+REASON_CASES = [
+    # wanting to cancel: the retention offer from the cut-off, whatever the sentiment
+    ("cancellation", "POSITIVE", 0.99, 0.30, "cancellation_at_risk", "retention_offer"),
+    ("cancellation", "NEGATIVE", 0.99, 0.95, "cancellation_at_risk", "retention_offer"),
+    ("cancellation", None, None, 0.31, "cancellation_at_risk", "retention_offer"),
+    # below the cut-off, or with no score, the sentiment rules decide as before
+    ("cancellation", "NEGATIVE", 0.99, 0.2999, "negative_low_risk", "none"),
+    ("cancellation", "NEGATIVE", 0.99, None, "negative_risk_unknown", "credit_5"),
+    # roaming and network problems: their offer at any risk, even with a part missing
+    ("international_roaming", "POSITIVE", 0.90, 0.10, "international_caller", "international_pack"),
+    ("international_roaming", None, None, None, "international_caller", "international_pack"),
+    ("network_quality", "NEGATIVE", 0.95, 0.99, "network_problem", "network_credit_10"),
+    # no reason rule for these: the other rules decide
+    ("billing_dispute", "NEGATIVE", 0.95, 0.85, "negative_high_risk", "credit_25"),
+    ("plan_change", "POSITIVE", 0.90, 0.10, "positive_low_risk", "none"),
+    ("other", "NEUTRAL", 0.99, 0.30, "at_risk_other_sentiment", "credit_5"),
+    # no reason (Bedrock failed, or call reasons off): as before
+    (None, "NEGATIVE", 0.95, 0.85, "negative_high_risk", "credit_25"),
+]
+
+
+@pytest.mark.parametrize(("reason", "sentiment", "confidence", "risk", "rule", "offer"), REASON_CASES)
+def test_the_call_reason_rules_come_first(reason, sentiment, confidence, risk, rule, offer):
+    decision = decide(
+        RULES,
+        sentiment=sentiment,
+        confidence=confidence,
+        churn_probability=risk,
+        customer=customer(),
+        call_reason=reason,
+    )
+    assert (decision.rule, decision.offer.key) == (rule, offer)
+
+
+def test_a_reason_rule_says_the_reason_and_the_cutoff():
+    decision = decide(
+        RULES,
+        sentiment="POSITIVE",
+        confidence=0.9,
+        churn_probability=0.5,
+        customer=customer(),
+        call_reason="cancellation",
+    )
+    assert (
+        decision.reason == "call reason cancellation and churn probability 0.500 >= 0.3 (the model's cut-off)"
+    )
+    assert decision.thresholds_json()[0]["comparison"] == ">="
+
+
 def test_every_rule_in_the_default_file_is_reachable():
-    reached = set()
+    reached = {
+        decide(
+            RULES,
+            sentiment=sentiment,
+            confidence=confidence,
+            churn_probability=risk,
+            customer=customer(),
+            call_reason=reason,
+        ).rule
+        for reason, sentiment, confidence, risk, _, _ in REASON_CASES
+    }
     for sentiment, confidence, risk, calls, int_plan, _, _ in CASES:
         reached.add(
             decide(

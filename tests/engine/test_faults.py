@@ -56,8 +56,10 @@ def test_without_sentiment_the_answer_uses_the_score_and_is_logged_as_degraded(
     # The high-risk customer gets the score-only rule's offer, and the agent is told why.
     assert (answer["rule"], answer["offer"]) == ("high_risk_sentiment_unknown", "credit_5")
     assert answer["reason"].startswith("sentiment unknown; churn probability")
-    (missing,) = answer["missing"]
-    assert missing["part"] == "sentiment"
+    # The call reason rides in the sentiment's statement, so it is missing too, and says why.
+    missing, no_reason = answer["missing"]
+    assert (missing["part"], no_reason["part"]) == ("sentiment", "call_reason")
+    assert "the statement it shares with the sentiment failed (database error 1644)" in no_reason["reason"]
     assert missing["reason"].startswith("no sentiment: the sentiment service (Amazon Comprehend")
     assert (
         "database error 1644" in missing["reason"]
@@ -145,7 +147,8 @@ def test_the_cli_shows_a_degraded_answer_first_and_the_report_counts_it(
     lines = text.splitlines()
     assert lines[0] == "Offer: $5 credit on the next bill [credit_5]"
     assert lines[2].startswith("DEGRADED: no sentiment: the sentiment service")
-    assert "sentiment unknown" in lines[3]
+    assert lines[3].startswith("DEGRADED: no call reason: the reason classifier")
+    assert "sentiment unknown; call reason unknown" in lines[4]
     assert answer["degraded"] is True and answer["missing"][0]["part"] == "sentiment"
 
     client = connect(faulty_db_url)

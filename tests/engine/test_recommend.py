@@ -19,7 +19,7 @@ from churnguard.model_folder import ModelFolder, model_id_of, write_metadata
 pytestmark = pytest.mark.mariadb
 
 HIGH_RISK = (415, "358-1921", "You morons! You charged me extra again!")
-LOW_RISK = (408, "375-9999", "How do I dial Morocco?")
+LOW_RISK = (408, "375-9999", "What are your opening hours?")
 ANSWER_FIELDS = {"offer", "rule", "churn_probability", "sentiment", "confidence", "drivers", "arm"}
 
 

@@ -134,5 +134,5 @@ def test_the_trainings_offer_cost_is_shown_beside_the_rules_offer_costs():
     assert text.startswith("Offers (every offer recorded, on 2026-11-26): 9, cost $60.00")
     assert "Outcomes recorded: 6 (3 accepted, 2 declined, 1 call ended, 0 retention only)" in text
     assert "cut-off 0.11 was chosen for offers costing $50.00 and lost customers costing $500.00" in text
-    assert "pay $5.00 to $25.00 per offer; offers made cost $15.00 on average" in text
+    assert "pay $5.00 to $30.00 per offer; offers made cost $15.00 on average" in text
     assert "retrain with `churnguard train --offer-usd 15`" in text

@@ -61,6 +61,28 @@ def test_the_default_degraded_rules_load():
     )
 
 
+def test_the_default_reason_rules_load():
+    rules = load_rules(model_cutoff=CUTOFF)
+    cancel, roaming, network = rules.reason_rules
+    assert (cancel.call_reason, cancel.offer) == ("cancellation", "retention_offer")
+    ((condition),) = cancel.conditions
+    assert (condition.column, condition.operator, condition.value.value) == (
+        "churn_probability",
+        "at_least",
+        0.3,
+    )
+    assert (roaming.call_reason, roaming.offer, roaming.conditions) == (
+        "international_roaming",
+        "international_pack",
+        (),
+    )
+    assert (network.call_reason, network.offer, network.conditions) == (
+        "network_quality",
+        "network_credit_10",
+        (),
+    )
+
+
 def test_files_without_degraded_rules_still_load():
     rules = parse_rules(
         mutated(lambda d: [d.pop("score_only_rules"), d.pop("sentiment_only_rules")]), model_cutoff=CUTOFF
@@ -77,8 +99,8 @@ def test_the_service_call_threshold_is_stated_once_in_the_default_file():
 def test_rules_that_use_the_models_cut_off_need_a_model():
     with pytest.raises(RulesError) as raised:
         load_rules()
-    assert "sentiment_rules[0] (POSITIVE) risk_bands[0] (positive_low_risk)" in str(raised.value)
-    assert "'risk_below' is 'model_cutoff', but no model cut-off was given" in str(raised.value)
+    assert "reason_rules[0] (cancellation_at_risk) when[0]" in str(raised.value)
+    assert "'at_least' is 'model_cutoff', but no model cut-off was given" in str(raised.value)
     # A file with numbers only needs no model.
     fixed = mutated(
         lambda d: [
@@ -86,6 +108,7 @@ def test_rules_that_use_the_models_cut_off_need_a_model():
             d["sentiment_rules"][0]["risk_bands"][0].update(risk_below=0.5),
             d["score_only_rules"][0].update(risk_at_least=0.8),
             d["customer_rules"].pop(),
+            d["reason_rules"][0]["when"][0].update(at_least=0.6),
         ]
     )
     rules = parse_rules(fixed)
@@ -315,6 +338,27 @@ MISTAKES = [
         "degraded rules not a list",
         lambda d: d.update(score_only_rules={"rule": "x"}),
         ["top level", "field 'score_only_rules' must be a list"],
+    ),
+    # the call-reason rules
+    (
+        "reason rule for a reason not in the label set",
+        lambda d: d["reason_rules"][0].update(call_reason="complaint"),
+        ["reason_rules[0] (cancellation_at_risk)", "field 'call_reason' must be one of billing_dispute"],
+    ),
+    (
+        "reason rule with an empty condition list",
+        lambda d: d["reason_rules"][0].update(when=[]),
+        ["reason_rules[0] (cancellation_at_risk)", "field 'when' must be a non-empty list"],
+    ),
+    (
+        "reason rule on the label column",
+        lambda d: d["reason_rules"][1].update(when=[{"column": "churn", "equals": 1}]),
+        ["reason_rules[1] (international_caller) when[0]", "'churn' is the label"],
+    ),
+    (
+        "reason rule without an offer",
+        lambda d: d["reason_rules"][2].pop("offer"),
+        ["reason_rules[2]", "missing field 'offer'"],
     ),
 ]
 

@@ -132,7 +132,10 @@ def test_the_reference_calls_through_the_api(api, aws, engine_db_url):
     )
     assert answer["churn_probability"] > 0.8 and answer["drivers"] and answer["arm"] is None
     status, answer = post(api, LOW_RISK)
-    assert status == 200 and answer["offer"] == "none"
+    # The reference's low-risk call asks how to dial Morocco: the call-reason rules give the
+    # international pack whatever the risk.
+    assert status == 200 and answer["call_reason"] == "international_roaming"
+    assert (answer["offer"], answer["rule"]) == ("international_pack", "international_caller")
     assert offers(engine_db_url) == before + 2
     assert api.calls[0] == {
         "cluster_arn": CLUSTER_ARN,

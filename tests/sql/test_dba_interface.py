@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import xgboost as xgb
 
+from churnguard.call_reason import install_call_reason_function
 from churnguard.feature_spec import FeatureSpec
 from churnguard.model_folder import ModelFolder
 from churnguard.sentiment import install_sentiment_functions
@@ -75,6 +76,7 @@ def test_the_interface_keeps_its_names_and_arguments_when_the_model_changes(sql_
         write_model(model_dir, FeatureSpec(tuple(FEATURE_LISTS[name])), customers, seed=SEED)
         install_model(sql_client, model_dir, customers)
         install_sentiment_functions(sql_client)
+        install_call_reason_function(sql_client)
         shapes.append(interface_shape(sql_client))
         rows = sql_client.query("SELECT * FROM customers ORDER BY area_code, phone")
         expected = booster_scores(model_dir, rows)
@@ -105,6 +107,7 @@ def test_the_interface_keeps_its_names_and_arguments_when_the_model_changes(sql_
 def installed(sql_client, trained_model_dir, customers):
     install_model(sql_client, trained_model_dir, customers)
     install_sentiment_functions(sql_client)
+    install_call_reason_function(sql_client)
     return sql_client
 
 

@@ -204,6 +204,14 @@ function showAnswer(result, customer) {
       ? "unknown (no sentiment)"
       : `${result.sentiment} (confidence ${result.confidence.toFixed(3)})`,
   );
+  setText(
+    "call-reason",
+    result.call_reason !== null
+      ? result.call_reason.replaceAll("_", " ")
+      : result.missing.some((part) => part.part === "call_reason")
+        ? "unknown (no call reason)"
+        : "not asked (call reasons are off in this deploy)",
+  );
   fillList("drivers", result.driver_sentences);
   fillList("missing", result.missing.map((part) => part.reason));
   $("degraded").hidden = !result.degraded;
