@@ -39,6 +39,7 @@ from churnguard.console.service import ConsoleService, opened_per_call  # noqa: 
 from churnguard.console.sign_in import new_token  # noqa: E402
 from churnguard.db import connect  # noqa: E402
 from churnguard.engine.deadline import DEFAULT_ANSWER_TIMEOUT_S  # noqa: E402
+from churnguard.engine.offers_log import Actor  # noqa: E402
 from churnguard.engine.recommend import Engine  # noqa: E402
 from training.pipeline import train  # noqa: E402
 from training.synthetic import generate_customers  # noqa: E402
@@ -96,7 +97,12 @@ def timed_calls(base_url: str, call: str, body: dict[str, object] | None, count:
 def measure(engine: Engine, url: str, calls: int, warm_up: int) -> dict[str, list[float]]:
     """Latencies (ms) of `calls` calls of each kind, after `warm_up` untimed ones."""
     clients = opened_per_call(lambda deadline: connect(url, deadline=deadline))
-    service = ConsoleService(engine=engine, clients=clients, budget_s=DEFAULT_ANSWER_TIMEOUT_S)
+    service = ConsoleService(
+        engine=engine,
+        clients=clients,
+        budget_s=DEFAULT_ANSWER_TIMEOUT_S,
+        actor=Actor("bench-console", supervisor=True),
+    )
     with serving_in_background(build_app(service, token=TOKEN)) as base_url:
         latencies = {}
         for call, body in CALLS.items():

@@ -40,7 +40,13 @@ from botocore.stub import ANY, Stubber  # noqa: E402
 from churnguard.console.service import ConsoleService, opened_per_call  # noqa: E402
 from churnguard.customer_schema import COLUMN_NAMES  # noqa: E402
 from churnguard.dataapi import DataApiClient  # noqa: E402
+from churnguard.engine.agent_activity import (  # noqa: E402
+    RECENT_COUNT_COLUMN,
+    REPEATED_COLUMN,
+    RETRY_AFTER_COLUMN,
+)
 from churnguard.engine.deadline import DEFAULT_ANSWER_TIMEOUT_S, Deadline  # noqa: E402
+from churnguard.engine.offers_log import Actor  # noqa: E402
 from churnguard.engine.recommend import Engine  # noqa: E402
 from churnguard.engine.request import validate_request  # noqa: E402
 
@@ -52,8 +58,16 @@ SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:churnguard/ap
 DATABASE = "churnguard"
 MESSAGE = "You morons! You charged me extra again and nobody answers the phone."
 NEW_OFFER_ID = 1001
+# The recommend API's caller as the Function URL event names it (the agent of every offer it makes).
+AGENT_ARN = "arn:aws:sts::123456789012:assumed-role/call-centre/agent-7"
+# The agent's activity columns as the Data API returns them for an agent with no recent offer.
+AGENT_COLUMNS = (
+    (REPEATED_COLUMN, "JSON", None),
+    (RECENT_COUNT_COLUMN, "BIGINT", 0),
+    (RETRY_AFTER_COLUMN, "BIGINT", None),
+)
 # JDBC type numbers (java.sql.Types) the Data API reports in ColumnMetadata.type.
-_JDBC = {"VARCHAR": 12, "DOUBLE": 8, "JSON": 1111, "TEXT": -1}
+_JDBC = {"VARCHAR": 12, "DOUBLE": 8, "JSON": 1111, "TEXT": -1, "BIGINT": -5}
 
 
 class Statement:
@@ -127,6 +141,8 @@ def rows(columns: list[dict[str, Any]], *values: Any) -> dict[str, Any]:
 
 
 def _field(value: Any) -> dict[str, Any]:
+    if isinstance(value, int):
+        return {"longValue": value}
     return {"doubleValue": value} if isinstance(value, float) else {"stringValue": str(value)}
 
 
@@ -185,7 +201,12 @@ def expect_answer(stubber: Stubber, customer: Customer, *, console_columns: tupl
         type_name, value = extra[label]
         columns.append(column(label, type_name))
         values.append(value)
-    score = Statement("will_churn(", *(f"AS {label}" for label in console_columns))
+    # The agent's recent offers (churnguard.engine.agent_activity): none for this customer, none this minute.
+    for label, type_name, value in AGENT_COLUMNS:
+        columns.append(column(label, type_name))
+        values.append(value)
+    labels = (*console_columns, *(label for label, _, _ in AGENT_COLUMNS))
+    score = Statement("will_churn(", *(f"AS {label}" for label in labels))
     stubber.add_response(
         "execute_statement",
         rows(columns, *values),
@@ -254,7 +275,8 @@ def measure_answer(engine: Engine, customer: Customer) -> Traffic:
     with stubbed_data_api() as (rds_data, stubber, traffic):
         expect_answer(stubber, customer)
         client = data_api_client(rds_data, Deadline.after(DEFAULT_ANSWER_TIMEOUT_S))
-        answer = engine.recommend(client, validate_request(customer.area_code, customer.phone, MESSAGE))
+        request = validate_request(customer.area_code, customer.phone, MESSAGE)
+        answer = engine.recommend(client, request, agent=AGENT_ARN)
     assert answer["offer_id"] == NEW_OFFER_ID and not answer["degraded"], answer
     return traffic
 
@@ -269,6 +291,7 @@ def measure_console_answer(engine: Engine, customer: Customer, *, typed: bool) -
             engine=engine,
             clients=opened_per_call(lambda deadline: data_api_client(rds_data, deadline)),
             budget_s=DEFAULT_ANSWER_TIMEOUT_S,
+            actor=Actor(AGENT_ARN),
         )
         body = {
             "area_code": customer.area_code,

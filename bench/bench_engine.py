@@ -136,7 +136,7 @@ def bench_recommend(engine: Engine, client: PyMySqlClient, rows: list[dict]) -> 
         row = rows[(index * 7) % len(rows)]
         request = validate_request(row["area_code"], row["phone"], MESSAGES[index % len(MESSAGES)])
         started = time.perf_counter()
-        engine.recommend(client, request)
+        engine.recommend(client, request, agent=f"bench-call-{index}")
         latencies.append((time.perf_counter() - started) * 1000)
     latencies.sort()
     emit("recommend_p50", statistics.median(latencies), "ms", calls=RECOMMEND_CALLS, database="local MariaDB")

@@ -97,7 +97,7 @@ def make_calls(
         started = time.perf_counter()
         try:
             with connect(url, deadline=Deadline.after(DEFAULT_ANSWER_TIMEOUT_S)) as client:
-                answer = engine.recommend(client, request)
+                answer = engine.recommend(client, request, agent=f"bench-desk-{index}-call-{call}")
         except Exception as error:  # counted by type: the figure is "errors", not a crash
             outcome.errors[type(error).__name__] += 1
             continue

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from churnguard.agent_identity import local_actor
 from churnguard.constants import DATABASE_NAME, DEFAULT_SEED, DEFAULT_SYNTHETIC_CUSTOMERS
 from churnguard.db import PyMySqlClient, connect
 from churnguard.engine.recommend import Engine, latest_message
@@ -165,10 +166,11 @@ def _workflow(
     )
     calls = _demo_calls(client, table, seed, planted=planted)
     engine = Engine.load(training.out_dir)
+    agent = local_actor(None).agent  # the demo's offers are recorded as made by whoever runs it
     answers = step(
         f"answering {len(calls)} calls with the call-centre statement and the incentive engine",
         lambda: [
-            engine.recommend(client, validate_request(call.area_code, call.phone, call.message))
+            engine.recommend(client, validate_request(call.area_code, call.phone, call.message), agent=agent)
             for call in calls
         ],
     )

@@ -14,6 +14,23 @@ def check_synthetic_customers(count: int, option: str) -> None:
         )
 
 
+def add_agent_options(parser: argparse.ArgumentParser, *, supervisor: bool) -> None:
+    """--agent (who is acting, recorded with every write; default the OS user) and, for commands that
+    change outcomes, --supervisor (may record or correct any agent's outcome at any time)."""
+    parser.add_argument(
+        "--agent",
+        default=None,
+        metavar="NAME",
+        help="the agent acting, recorded in the offers log (default: your OS user name)",
+    )
+    if supervisor:
+        parser.add_argument(
+            "--supervisor",
+            action="store_true",
+            help="act as a supervisor: record or correct the outcome of any agent's offer, at any time",
+        )
+
+
 def add_context_option(parser: argparse.ArgumentParser, help_text: str) -> None:
     """The deploy's repeatable `-c KEY=VALUE` option, for the commands that take CDK_ARGS from make;
     each command checks what it is given with infra.config.validated_context."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from churnguard.commands._options import add_agent_options
 from churnguard.engine.deadline import ANSWER_TIMEOUT_ENV, DEFAULT_ANSWER_TIMEOUT_S
 
 DEFAULT_PORT = 8765
@@ -43,10 +44,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="each call answers or fails within this many seconds "
         f"(default ${ANSWER_TIMEOUT_ENV}, else {DEFAULT_ANSWER_TIMEOUT_S:g})",
     )
+    add_agent_options(parser, supervisor=True)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from churnguard.agent_identity import local_actor
     from churnguard.commands._model_dirs import model_dir
     from churnguard.console.app import build_app
     from churnguard.console.server import bind, url_of, uvicorn_server
@@ -61,16 +64,19 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise UserError(f"--port must be between 0 and 65535 (got {args.port})")
     budget = answer_timeout(args.timeout)
+    actor = local_actor(args.agent, supervisor=args.supervisor)
     url = resolve_url(args.db_url)
     parse_url(url)  # a malformed URL is refused now, not on the agent's first call
     engine = Engine.load(model_dir(args.model), rules_path=args.rules)
     # A client opened for each call, as the deployed console opens its Data API client.
     clients = opened_per_call(lambda deadline: connect(url, deadline=deadline))
-    service = ConsoleService(engine=engine, clients=clients, budget_s=budget)
+    service = ConsoleService(engine=engine, clients=clients, budget_s=budget, actor=actor)
     token = new_token()
     sock = bind(args.port)
+    role = "supervisor" if actor.supervisor else "agent"
     print(
-        f"agent console: {signed_in_url(url_of(sock), token)}  (database {parse_url(url)}; Ctrl-C stops it)",
+        f"agent console: {signed_in_url(url_of(sock), token)}  (database {parse_url(url)}; {role} "
+        f"{actor.agent}; Ctrl-C stops it)",
         flush=True,
     )
     try:

@@ -8,7 +8,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from churnguard.engine.offers_log import OUTCOME_KINDS
+from churnguard.commands._options import add_agent_options
+from churnguard.engine.offers_log import OUTCOME_KINDS, OUTCOME_WINDOW_S
 from churnguard.errors import UserError
 
 
@@ -44,6 +45,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     report.add_argument(
         "--rules", type=Path, default=None, help="rules file (default churnguard/rules/default.json)"
     )
+    report.add_argument(
+        "--changes",
+        action="store_true",
+        help="also list every outcome that replaced an earlier one: which offer, when, by whom, "
+        "from what to what",
+    )
     report.set_defaults(func=run_report)
 
     outcome = actions.add_parser(
@@ -52,7 +59,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Records (or corrects) the outcome of one offer, by the offer_id `recommend` printed: "
         "how the call ended (--outcome, as the agent console records it) and whether the customer stayed "
         "(--retained). --outcome alone counts an accepted offer as retained and a declined one or an ended "
-        "call as not; --retained alone keeps the call's outcome recorded earlier.",
+        "call as not; --retained alone keeps the call's outcome recorded earlier. You (--agent, default "
+        f"your OS user) may record the outcome of your own offers within {OUTCOME_WINDOW_S // 3600} hours "
+        "of making them; with --supervisor, any offer's at any time. What it replaces is kept "
+        "(`offers report --changes`).",
     )
     outcome.add_argument("--offer-id", type=int, required=True, help="the offer's id in the offers log")
     outcome.add_argument(
@@ -60,6 +70,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     outcome.add_argument("--retained", choices=("yes", "no"), default=None, help="did the customer stay?")
     outcome.add_argument("--db-url", default=None, help="mysql://user:password@host:port/database")
+    add_agent_options(outcome, supervisor=True)
     outcome.set_defaults(func=run_record_outcome)
 
 
@@ -80,7 +91,9 @@ def run_report(args: argparse.Namespace) -> int:
     client = connect(resolve_url(args.db_url))
     try:
         with database_errors("offers report"):
-            report = offers_report(client, since=args.since, economics=economics, rules=rules)
+            report = offers_report(
+                client, since=args.since, economics=economics, rules=rules, changes=args.changes
+            )
     finally:
         client.close()
     print(json.dumps(report) if args.json else format_report(report))
@@ -104,6 +117,7 @@ def _economics_and_rules(model: Path | None, rules_path: Path | None) -> tuple[A
 
 
 def run_record_outcome(args: argparse.Namespace) -> int:
+    from churnguard.agent_identity import local_actor
     from churnguard.db import connect
     from churnguard.engine.database_errors import database_errors
     from churnguard.engine.offers_log import record_outcome
@@ -114,10 +128,13 @@ def run_record_outcome(args: argparse.Namespace) -> int:
     if args.outcome is None and args.retained is None:
         raise UserError("give --outcome (accepted, declined, call_ended), --retained (yes, no), or both")
     retained = None if args.retained is None else args.retained == "yes"
+    actor = local_actor(args.agent, supervisor=args.supervisor)
     client = connect(resolve_url(args.db_url))
     try:
         with database_errors("offers record-outcome"):
-            replaced = record_outcome(client, args.offer_id, retained=retained, outcome=args.outcome)
+            replaced = record_outcome(
+                client, args.offer_id, actor=actor, retained=retained, outcome=args.outcome
+            )
     finally:
         client.close()
     verb = "replaced the earlier outcome of" if replaced else "recorded the outcome of"

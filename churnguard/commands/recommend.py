@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from churnguard.commands._model_dirs import DEFAULT_MODEL_DIR, MODEL_DIR_ENV, model_dir
+from churnguard.commands._options import add_agent_options
 from churnguard.drivers import DEFAULT_TOP_DRIVERS
 from churnguard.engine.deadline import ANSWER_TIMEOUT_ENV, DEFAULT_ANSWER_TIMEOUT_S
 from churnguard.errors import UserError
@@ -60,6 +61,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="answer or fail within this many seconds when the database is slow or does not answer "
         f"(default ${ANSWER_TIMEOUT_ENV}, else {DEFAULT_ANSWER_TIMEOUT_S:g})",
     )
+    add_agent_options(parser, supervisor=False)
     parser.set_defaults(func=run)
 
 
@@ -108,6 +110,7 @@ def check_model_matches_database(client: Any, spec: Any, directory: Path) -> Non
 
 
 def run(args: argparse.Namespace) -> int:
+    from churnguard.agent_identity import local_actor
     from churnguard.db import connect
     from churnguard.engine.database_errors import database_errors
     from churnguard.engine.deadline import Deadline, answer_timeout
@@ -119,6 +122,7 @@ def run(args: argparse.Namespace) -> int:
     if args.top < 1:
         raise UserError(f"--top must be at least 1 (got {args.top})")
     area_code, phone = customer_key(args.area_code, args.phone)
+    actor = local_actor(args.agent)
     message = sys.stdin.read() if args.message == "-" else args.message
     if message is not None:
         validate_request(area_code, phone, message)  # refuse bad input before opening anything
@@ -138,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
                     )
         request = validate_request(area_code, phone, message)
         with database_errors("recommend", secrets=[phone, message], outcome="nothing was recorded"):
-            answer = engine.recommend(client, request)
+            answer = engine.recommend(client, request, agent=actor.agent)
     finally:
         client.close()
     if args.message is None:
@@ -170,5 +174,6 @@ def format_answer(answer: dict[str, Any]) -> str:
     # The drivers' plain words (the demo's and the console's), not the model's column names.
     lines.extend(f"  {driver['contribution']:+.3f}  {driver['text']}" for driver in answer["drivers"])
     lines.extend(f"Note: {note}" for note in answer["notes"])
-    lines.append(f"Recorded as offer {answer['offer_id']} (rules version {answer['rules_version']})")
+    recorded = "Already recorded" if answer["repeated"] else "Recorded"
+    lines.append(f"{recorded} as offer {answer['offer_id']} (rules version {answer['rules_version']})")
     return "\n".join(lines)

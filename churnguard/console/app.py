@@ -97,7 +97,9 @@ def build_app(
             except RequestRefused as error:
                 return JSONResponse({"error": str(error), "kind": "bad_request"}, status_code=error.status)
             status, payload = await run_in_threadpool(handle, call, action, body)
-            return JSONResponse(payload, status_code=status)
+            retry_after = payload.get("retry_after_s")
+            headers = {"retry-after": str(retry_after)} if retry_after else None
+            return JSONResponse(payload, status_code=status, headers=headers)
 
         return Route(f"/api/{call}", endpoint, methods=["POST"])
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from churnguard.engine.offers_log import OUTCOME_KINDS, record_outcome
+from churnguard.engine.offers_log import OUTCOME_KINDS, Actor, record_outcome
 from churnguard.errors import UserError
 from churnguard.sql_client import SqlClient
 
@@ -73,11 +73,12 @@ def recent_offers(listed: str | None) -> list[dict[str, Any]]:
     ]
 
 
-def record_agent_outcome(client: SqlClient, offer_id: Any, outcome: Any) -> dict[str, Any]:
-    """Record the agent's outcome for an offer; returns what was stored and whether it replaced one."""
+def record_agent_outcome(client: SqlClient, offer_id: Any, outcome: Any, *, actor: Actor) -> dict[str, Any]:
+    """Record `actor`'s outcome for an offer (theirs, or any for a supervisor); returns what was
+    stored and whether it replaced one."""
     if isinstance(offer_id, bool) or not isinstance(offer_id, int) or offer_id < 1:
         raise InvalidOutcomeError("offer_id must be a positive offer id from an answer")
     if outcome not in OUTCOME_KINDS:
         raise InvalidOutcomeError(f"outcome must be one of {', '.join(OUTCOME_KINDS)}")
-    replaced = record_outcome(client, offer_id, outcome=outcome)
+    replaced = record_outcome(client, offer_id, actor=actor, outcome=outcome)
     return {"offer_id": offer_id, "outcome": outcome, "retained": outcome == "accepted", "replaced": replaced}

@@ -25,9 +25,10 @@ from churnguard.console.history import (
     record_agent_outcome,
 )
 from churnguard.console.wording import for_agent
+from churnguard.engine.agent_activity import AgentRateLimited
 from churnguard.engine.deadline import DatabaseTimeout, Deadline
 from churnguard.engine.failures import DatabaseUnreachable, error_code, failure_kind
-from churnguard.engine.offers_log import OffersLogError
+from churnguard.engine.offers_log import Actor, OffersLogError, OutcomeNotAllowed
 from churnguard.engine.recommend import (
     LATEST_MESSAGE_COLUMN,
     Engine,
@@ -63,18 +64,25 @@ class Problem:
     status: int
     kind: str
     message: str
+    # Seconds before trying again (429: the agent's per-minute cap), sent as Retry-After.
+    retry_after_s: int | None = None
 
-    def to_json(self) -> dict[str, str]:
-        return {"error": self.message, "kind": self.kind}
+    def to_json(self) -> dict[str, Any]:
+        shown: dict[str, Any] = {"error": self.message, "kind": self.kind}
+        if self.retry_after_s is not None:
+            shown["retry_after_s"] = self.retry_after_s
+        return shown
 
 
 @dataclass(frozen=True)
 class ConsoleService:
-    """The console's three calls, each within one answer budget (seconds) from its start."""
+    """The console's three calls, each within one answer budget (seconds) from its start, made by
+    `actor`: the signed-in agent (deployed: the Cognito user) or the local console's agent."""
 
     engine: Engine
     clients: ClientLease
     budget_s: float
+    actor: Actor
 
     def customer(self, body: Any) -> dict[str, Any]:
         """The customer's latest message on file and recent offers, in one statement;
@@ -110,7 +118,7 @@ class ConsoleService:
         if typed is None:
             extra["latest_message"] = LATEST_MESSAGE_COLUMN
         with self._client() as client:
-            looked_up = self.engine.look_up(client, area_code, phone, extra)
+            looked_up = self.engine.look_up(client, area_code, phone, extra, agent=self.actor.agent)
             previous = recent_offers(looked_up.extras["recent_offers"])
             message = typed if typed is not None else looked_up.extras["latest_message"]
             if message is None:
@@ -118,16 +126,17 @@ class ConsoleService:
                     "no message typed and none on file for this customer: type what the customer said"
                 )
             request = validate_request(area_code, phone, str(message))
-            answer = self.engine.recommend(client, request, looked_up=looked_up)
+            answer = self.engine.recommend(client, request, agent=self.actor.agent, looked_up=looked_up)
         if typed is None:
             answer["notes"].insert(0, "message: the customer's latest message on file")
         return {**for_agent(answer), "previous_offers": previous}
 
     def outcome(self, body: Any) -> dict[str, Any]:
-        """Record accepted / declined / call_ended for an offer in the outcomes table."""
+        """Record accepted / declined / call_ended for one of the agent's own offers (a supervisor's:
+        any offer) in the outcomes table, keeping what it replaced."""
         fields = _fields(body, required=("offer_id", "outcome"))
         with self._client() as client:
-            return record_agent_outcome(client, fields["offer_id"], fields["outcome"])
+            return record_agent_outcome(client, fields["offer_id"], fields["outcome"], actor=self.actor)
 
     def _client(self) -> AbstractContextManager[SqlClient]:
         """A client for this call, its deadline starting now (budget_s for the whole call)."""
@@ -169,6 +178,8 @@ _OWN_WORDS: tuple[tuple[type[Exception], int, str], ...] = (
     (InvalidOutcomeError, 400, "invalid_input"),
     (UnknownCustomerError, 404, "unknown_customer"),
     (OffersLogError, 404, "unknown_offer"),
+    (OutcomeNotAllowed, 403, "forbidden"),
+    (AgentRateLimited, 429, "rate_limited"),
     (NoMessageOnFile, 422, "no_message"),
     (ScoringError, 502, "no_answer"),
     (DatabaseTimeout, 503, "database_timeout"),
@@ -182,7 +193,7 @@ def problem_for(error: Exception, call: str) -> Problem:
     for error_type, status, kind in _OWN_WORDS:
         if isinstance(error, error_type):
             LOG.info("console %s: %s (%s)", call, kind, type(error).__name__)
-            return Problem(status, kind, str(error))
+            return Problem(status, kind, str(error), getattr(error, "retry_after_s", None))
     kind = failure_kind(error)
     if kind is None and isinstance(error, UserError):  # e.g. a database URL that cannot be used
         LOG.warning("console %s: refused (%s)", call, type(error).__name__)

@@ -13,22 +13,24 @@ Imports only the standard library and churnguard's pure-Python modules: it runs 
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import os
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from churnguard.call_reason.labels import checked_label
 from churnguard.drivers import DEFAULT_TOP_DRIVERS, DriverExplainer
+from churnguard.engine.agent_activity import AgentActivity, AgentLimits
 from churnguard.engine.decide import decide
 from churnguard.engine.economics import ModelEconomics, economics_of
 from churnguard.engine.failures import error_code, failure_kind
-from churnguard.engine.offers_log import OfferRecord, insert_offer
+from churnguard.engine.offers_log import OfferRecord, insert_offer, validate_agent
 from churnguard.engine.request import COMPREHEND_MAX_BYTES, CallRequest
 from churnguard.engine.rules import SENTIMENTS, Rules, load_rules
 from churnguard.errors import UserError
@@ -101,12 +103,13 @@ class MissingPart:
 @dataclass(frozen=True)
 class LookedUp:
     """What the answer's first statement gave: the customer's row, the churn probability or why it is
-    missing, and the values of the caller's extra columns."""
+    missing, the values of the caller's extra columns, and what the acting agent did lately."""
 
     row: Row
     probability: float | None
     missing: MissingPart | None
     extras: Row
+    activity: AgentActivity
 
 
 @dataclass(frozen=True)
@@ -115,12 +118,13 @@ class Engine:
 
     rules: Rules
     explainer: DriverExplainer
-    customer_score_sql: str
     top_drivers: int = DEFAULT_TOP_DRIVERS
     # The model's cut-off and cost assumptions (metadata.json); "model_cutoff" in the rules is its cut-off.
     economics: ModelEconomics | None = None
     # Whether the deploy classifies why the customer calls (call_reason); False: not asked, not missing.
     call_reasons: bool = True
+    # The repeat window and the per-agent cap on offers (churnguard.engine.agent_activity).
+    limits: AgentLimits = field(default_factory=AgentLimits)
 
     @classmethod
     def load(
@@ -146,7 +150,6 @@ class Engine:
         return cls(
             rules=load_rules(rules_path, model_cutoff=economics.model_cutoff),
             explainer=explainer,
-            customer_score_sql=customer_score_sql(explainer.spec),
             top_drivers=top_drivers,
             economics=economics,
             call_reasons=(
@@ -155,14 +158,23 @@ class Engine:
         )
 
     def recommend(
-        self, client: SqlClient, request: CallRequest, *, looked_up: LookedUp | None = None
+        self, client: SqlClient, request: CallRequest, *, agent: str, looked_up: LookedUp | None = None
     ) -> dict[str, Any]:
-        """The answer for one validated request, recorded in the offers log; see docs/engine.md.
-        `looked_up`: the request's customer as `look_up` gave it already (the console reads its
-        own columns in the same statement), else it is looked up here."""
+        """The answer for one validated request, recorded in the offers log as made by `agent` (an
+        identity the caller established, never one a request named); see docs/engine.md.
+        `looked_up`: the request's customer as `look_up` gave it already for the same agent (the
+        console reads its own columns in the same statement), else it is looked up here. The agent's
+        offer for this customer within the repeat window is returned again instead of a new one; an
+        agent over the per-minute cap gets AgentRateLimited."""
         started = time.perf_counter()
+        validate_agent(agent)
         if looked_up is None:
-            looked_up = self.look_up(client, request.area_code, request.phone)
+            looked_up = self.look_up(client, request.area_code, request.phone, agent=agent)
+        if looked_up.activity.agent != agent:
+            raise ValueError("looked_up was read for another agent")
+        if looked_up.activity.repeated is not None:
+            return self._repeated_answer(looked_up.activity.repeated, looked_up, request)
+        looked_up.activity.check_limit(self.limits)
         row, probability, missing_score = looked_up.row, looked_up.probability, looked_up.missing
         sentiment, confidence, call_reason, missing_sentiment, missing_reason = self._message(client, request)
         missing = [part for part in (missing_score, missing_sentiment, missing_reason) if part is not None]
@@ -183,6 +195,7 @@ class Engine:
         top_drivers, explained = self.explainer.explain(row, top=self.top_drivers)
         drivers = [driver.to_json() for driver in top_drivers]
         record = OfferRecord(
+            agent=agent,
             area_code=int(row["area_code"]),
             phone=str(row["phone"]),
             sentiment=sentiment,
@@ -241,19 +254,71 @@ class Engine:
             "area_code": int(row["area_code"]),
             "message_truncated": request.message_truncated,
             "notes": notes,
+            "repeated": False,
+        }
+
+    def _repeated_answer(
+        self, prior: dict[str, Any], looked_up: LookedUp, request: CallRequest
+    ) -> dict[str, Any]:
+        """The offer the agent made this customer within the repeat window, as it was recorded: same
+        offer id, `"repeated": true`, nothing written. The rules' thresholds are not stored with an
+        offer, so `thresholds` is empty and `call_reason` None; a part missing then is missing now."""
+        offer = self.rules.offers.get(str(prior["offer"]))
+        drivers = prior["drivers"]
+        probability = None if prior["churn_probability"] is None else float(prior["churn_probability"])
+        sentiment = prior["sentiment"]
+        missing = [
+            MissingPart(part, _WITHOUT[part].format(why="gave nothing when this offer was made"), "repeated")
+            for part, value in ((SCORE, probability), (SENTIMENT, sentiment))
+            if value is None
+        ]
+        minutes = self.limits.repeat_window_s // 60
+        LOG.info("offer %s repeated for its agent: nothing recorded", prior["id"])
+        return {
+            "offer": prior["offer"],
+            "offer_description": offer.description if offer is not None else str(prior["offer"]),
+            "offer_cost_usd": float(prior["offer_cost_usd"]),
+            "rule": prior["rule_name"],
+            "reason": prior["reason"],
+            "thresholds": [],
+            "churn_probability": probability,
+            "sentiment": sentiment,
+            "confidence": None if prior["confidence"] is None else float(prior["confidence"]),
+            "call_reason": None,  # not kept in the offers log: unknown for an offer made earlier
+            "degraded": bool(missing),
+            "missing": [part.to_json() for part in missing],
+            "drivers": json.loads(drivers) if isinstance(drivers, str) else drivers,
+            "arm": prior["arm"],
+            "experiment": prior["experiment"],
+            "rules_version": prior["rules_version"],
+            "offer_id": int(prior["id"]),
+            "area_code": int(looked_up.row["area_code"]),
+            "message_truncated": request.message_truncated,
+            "notes": [
+                f"repeated: you made this customer offer {prior['id']} at {prior['created_at']} UTC, less "
+                f"than {minutes} minutes ago; this is that offer again, not a new one"
+            ],
+            "repeated": True,
         }
 
     def look_up(
-        self, client: SqlClient, area_code: int, phone: str, extra_columns: Mapping[str, str] | None = None
+        self,
+        client: SqlClient,
+        area_code: int,
+        phone: str,
+        extra_columns: Mapping[str, str] | None = None,
+        *,
+        agent: str,
     ) -> LookedUp:
         """The customer's row and churn probability in one statement; when will_churn fails, the row
         alone (a second). `extra_columns` (label: SQL expression, which may use the key's
-        %(area_code)s and %(phone)s) come back in `extras`: what a caller needs about the customer
-        costs no Data API call of its own."""
-        extra = extra_columns or {}
+        %(area_code)s and %(phone)s) come back in `extras`, and `agent`'s recent offers
+        (churnguard.engine.agent_activity) in `activity`: what a caller needs about the customer
+        and the agent costs no Data API call of its own."""
+        extra = {**(extra_columns or {}), **self.limits.columns()}
         selected = [f"{expression} AS {label}" for label, expression in extra.items()]
-        key = {"area_code": area_code, "phone": phone}
-        score_sql = customer_score_sql(self.explainer.spec, selected) if selected else self.customer_score_sql
+        key = {"area_code": area_code, "phone": phone, "agent": validate_agent(agent)}
+        score_sql = customer_score_sql(self.explainer.spec, selected)
         missing = None
         try:
             rows = client.query(score_sql, key)
@@ -268,13 +333,14 @@ class Engine:
             raise ScoringError(f"{len(rows)} customers share area code {area_code} and that phone")
         found = dict(rows[0])
         extras = {label: found.pop(label) for label in extra}
+        activity = AgentActivity.from_extras(agent, extras)
         row = customer_from_row(found)
         if missing is not None:
-            return LookedUp(row, None, missing, extras)
+            return LookedUp(row, None, missing, extras, activity)
         probability = _probability(row.get(SCORE))
         if probability is None:
             missing = _missing(SCORE, f"returned {_shown(row.get(SCORE))}", "no usable value")
-        return LookedUp(row, probability, missing, extras)
+        return LookedUp(row, probability, missing, extras, activity)
 
     def _message(
         self, client: SqlClient, request: CallRequest

@@ -87,8 +87,22 @@ WHERE created_at >= %(since)s
 
 TABLES_SQL = """
 SELECT TABLE_NAME AS name FROM information_schema.TABLES
-WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN ('offers_log', 'offer_outcomes')
+WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN ('offers_log', 'offer_outcomes', 'offer_outcome_changes')
 """
+
+# Outcomes that replaced an earlier one (offer_outcome_changes, migration 0001): the counts above are
+# of the latest outcome of each offer; these say who changed what, and when.
+CHANGES_SQL = """
+SELECT change_.offer_id, LEFT(CAST(change_.changed_at AS CHAR), 19) AS changed_at, change_.agent,
+       change_.supervisor, change_.from_outcome, change_.from_retained, change_.from_agent,
+       change_.to_outcome, change_.to_retained, log.agent AS offered_by
+FROM offer_outcome_changes AS change_
+JOIN offers_log AS log ON log.id = change_.offer_id
+WHERE change_.from_retained IS NOT NULL AND change_.changed_at >= %(since)s
+ORDER BY change_.changed_at, change_.id
+"""
+# How the report names an agent column holding NULL: the row was written by release 0.1.0.
+BEFORE_AGENTS = "before agents were recorded"
 
 
 def offers_report(
@@ -97,12 +111,15 @@ def offers_report(
     since: date | None = None,
     economics: ModelEconomics | None = None,
     rules: Rules | None = None,
+    changes: bool = False,
 ) -> dict[str, Any]:
     """Offers and cost by rule and arm, retention by rule, offer and experiment arm, the difference
     between arms, from `since` (UTC) on; with `economics` and `rules`, their offer costs side by side.
+    Outcomes count as last recorded; with `changes`, also every outcome that replaced another
+    (`changes`: who, when, from what to what).
     """
     present = {row["name"] for row in client.query(TABLES_SQL)}
-    if present != {"offers_log", "offer_outcomes"}:
+    if not {"offers_log", "offer_outcomes"} <= present:
         raise UserError(
             "this database has no offers log: apply sql/20_offers.sql (`churnguard local up` and the "
             "deployed bootstrap do)"
@@ -157,7 +174,51 @@ def offers_report(
         "by_model": offers_by_model(client, params, wilson_interval),
     }
     report["cost_assumptions"] = cost_assumptions(economics, rules, report["by_rule"])
+    if changes:
+        if "offer_outcome_changes" not in present:
+            raise UserError(
+                "this database has no outcome history yet: apply the schema migrations (`churnguard local "
+                "up` and the deployed bootstrap do)"
+            )
+        report["changes"] = [_change(row) for row in client.query(CHANGES_SQL, params)]
     return report
+
+
+def _change(row: dict[str, Any]) -> dict[str, Any]:
+    """One replaced outcome; agents are None where the row predates their recording."""
+    return {
+        "offer_id": int(row["offer_id"]),
+        "changed_at": str(row["changed_at"]),
+        "agent": row["agent"],
+        "supervisor": bool(int(row["supervisor"])),
+        "offered_by": row["offered_by"],
+        "from": {
+            "outcome": row["from_outcome"],
+            "retained": bool(int(row["from_retained"])),
+            "agent": row["from_agent"],
+        },
+        "to": {"outcome": row["to_outcome"], "retained": bool(int(row["to_retained"]))},
+    }
+
+
+def format_changes(changes: list[dict[str, Any]]) -> list[str]:
+    """The replaced outcomes as lines: offer, when, who (and whose offer), from what to what."""
+    lines = ["", f"Outcome changes ({len(changes)}; the counts above use each offer's latest outcome)"]
+    if not changes:
+        return [*lines, "(no outcome was changed)"]
+    for change in changes:
+        before, after = change["from"], change["to"]
+        role = " (supervisor)" if change["supervisor"] else ""
+        lines.append(
+            f"offer {change['offer_id']} at {change['changed_at']} by {change['agent']}{role}: "
+            f"{_outcome_words(before)} -> {_outcome_words(after)}; earlier outcome by "
+            f"{before['agent'] or BEFORE_AGENTS}, offer made by {change['offered_by'] or BEFORE_AGENTS}"
+        )
+    return lines
+
+
+def _outcome_words(outcome: dict[str, Any]) -> str:
+    return f"{outcome['outcome'] or 'retention only'} (retained {'yes' if outcome['retained'] else 'no'})"
 
 
 def _retention(row: dict[str, Any]) -> dict[str, Any]:
@@ -361,7 +422,7 @@ def format_report(report: dict[str, Any]) -> str:
         )
     if not report["by_rule"]:
         lines.append("(no offers recorded)")
-        return "\n".join([*lines, *format_by_model(report["by_model"])])
+        return _joined(lines, report)
     lines += [
         "",
         "Retention (outcomes from the agent console or `churnguard offers record-outcome`; acc/dec/end: "
@@ -373,13 +434,19 @@ def format_report(report: dict[str, Any]) -> str:
     lines += ["", "Experiments"]
     if not report["retention_by_arm"]:
         lines.append("(no experiment offers recorded)")
-        return "\n".join([*lines, *format_by_model(report["by_model"])])
+        return _joined(lines, report)
     lines += _retention_table(
         "experiment / arm",
         [(f"{item['experiment']} / {item['arm']}", item) for item in report["retention_by_arm"]],
     )
     lines += [f"{item['experiment']}: {item['verdict']}" for item in report["arm_differences"]]
-    return "\n".join([*lines, *format_by_model(report["by_model"])])
+    return _joined(lines, report)
+
+
+def _joined(lines: list[str], report: dict[str, Any]) -> str:
+    """The report's lines, then its offers by model and, when asked for, the outcome changes."""
+    changes = format_changes(report["changes"]) if "changes" in report else []
+    return "\n".join([*lines, *format_by_model(report["by_model"]), *changes])
 
 
 def _retention_table(title: str, rows: list[tuple[str, dict[str, Any]]]) -> list[str]:

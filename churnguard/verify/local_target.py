@@ -70,11 +70,15 @@ class LocalTarget:
             shutil.rmtree(folder, ignore_errors=True)
 
     def recommend(self, area_code: int, phone: str, message: str) -> Mapping[str, Any]:
+        from churnguard.agent_identity import local_actor
         from churnguard.engine.recommend import Engine
         from churnguard.engine.request import validate_request
 
         engine = Engine.load(self.model_dir)
-        return engine.recommend(self.app, validate_request(area_code, phone, message))
+        # verify speaks for whoever runs it, as `churnguard recommend` does (churnguard.agent_identity)
+        return engine.recommend(
+            self.app, validate_request(area_code, phone, message), agent=local_actor(None).agent
+        )
 
     def console(self, customer: tuple[int, str]) -> str:
         from churnguard.verify.checks import SkipCheck

@@ -7,8 +7,10 @@ without them. The engine, its Data API client and the answer's deadline (churngu
 and the response shape (churnguard.http_api) are the ones the recommend API answers with: nothing of
 the engine is rewritten here.
 
-Logs carry the call, its status and the agent's Cognito user id (`sub`, an opaque id), never the phone
-number or the message.
+The acting agent is the Cognito user whose token API Gateway verified (`sub`; a member of the
+`supervisors` group may correct any agent's outcome: churnguard.agent_identity), never a name in the
+body. Logs carry the call, its status and that `sub` (an opaque id), never the phone number or the
+message.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from churnguard.agent_identity import console_actor
 from churnguard.console.service import ConsoleService, handle, opened_per_call
 from churnguard.engine.recommend import Engine
 from churnguard.errors import UserError
@@ -60,8 +63,8 @@ def answer(event: Mapping[str, Any], context: Any, request_id: str) -> dict[str,
     call = str(http.get("path", "")).rsplit("/", 1)[-1]
     if http.get("method") != "POST" or call not in CALLS:
         return respond(404, {"error": "no such call", "kind": "bad_request"})
-    agent = _agent(event)
-    if agent is None:  # API Gateway's authorizer lets no such request through; refuse it anyway
+    actor = console_actor(event)
+    if actor is None:  # API Gateway's authorizer lets no such request through; refuse it anyway
         return respond(401, {"error": "sign in first", "kind": "unauthorized"})
     try:
         body = json_body(event, expected="an object with the call's fields")
@@ -72,6 +75,7 @@ def answer(event: Mapping[str, Any], context: Any, request_id: str) -> dict[str,
             engine=engine(),
             clients=opened_per_call(_opener(client_settings())),
             budget_s=answer_deadline(context).seconds,
+            actor=actor,
         )
     except UserError as error:  # the bundle's model, rules or environment are wrong
         LOGGER.error("request %s: misconfigured: %s", request_id, error)
@@ -79,8 +83,9 @@ def answer(event: Mapping[str, Any], context: Any, request_id: str) -> dict[str,
             500, {"error": "the console's service is misconfigured; see its logs", "kind": "internal"}
         )
     status, payload = handle(call, getattr(service, call), body)
-    LOGGER.info("request %s: %s by agent %s: %d", request_id, call, agent, status)
-    return respond(status, payload)
+    LOGGER.info("request %s: %s by agent %s: %d", request_id, call, actor.agent, status)
+    retry_after = payload.get("retry_after_s")
+    return respond(status, payload, headers={"retry-after": str(retry_after)} if retry_after else None)
 
 
 def _opener(settings: Mapping[str, str]) -> Any:
@@ -88,10 +93,3 @@ def _opener(settings: Mapping[str, str]) -> Any:
         return CLIENT_FACTORY(**settings, deadline=deadline)
 
     return open_client
-
-
-def _agent(event: Mapping[str, Any]) -> str | None:
-    """The signed-in agent's Cognito user id, from the claims API Gateway's JWT authorizer verified."""
-    claims = event.get("requestContext", {}).get("authorizer", {}).get("jwt", {}).get("claims", {})
-    subject = claims.get("sub") if isinstance(claims, Mapping) else None
-    return str(subject) if subject else None

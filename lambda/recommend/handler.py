@@ -1,8 +1,11 @@
 """The recommend API: a Lambda Function URL (AWS_IAM auth) that answers one call-centre request.
 
-POST a JSON body {"area_code": 415, "phone": "358-1921", "message": "..."}; the answer is the same
-JSON object `churnguard recommend --json` prints (offer, rule, reason, churn_probability, sentiment,
-confidence, drivers, arm, degraded, missing, ...), recorded in the offers log. An answer without
+POST a JSON body {"area_code": 415, "phone": "358-1921", "message": "..."}, signed with SigV4: the
+signing IAM principal (its ARN, from the event Lambda receives) is the agent the offer is recorded
+for, and its repeat window and per-minute cap apply (churnguard.engine.agent_activity: a repeated
+call returns the same offer with "repeated": true; over the cap, 429 with Retry-After). The answer
+is the same JSON object `churnguard recommend --json` prints (offer, rule, reason, churn_probability,
+sentiment, confidence, drivers, arm, degraded, missing, ...), recorded in the offers log. An answer without
 the sentiment or without the churn score (Comprehend or the model endpoint failed) is still a 200,
 with "degraded": true and "missing" saying what and why. The body is read within
 churnguard.json_request's limits (content-type application/json, at most 64 KB, JSON nested at most 32
@@ -32,6 +35,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from churnguard.agent_identity import function_url_actor
+from churnguard.engine.agent_activity import AgentRateLimited
 from churnguard.engine.recommend import Engine, RecordUnconfirmed, ScoringError, UnknownCustomerError
 from churnguard.engine.request import validate_request
 from churnguard.errors import UserError
@@ -89,6 +94,11 @@ def answer(event: Mapping[str, Any], context: Any, request_id: str) -> dict[str,
     method = event.get("requestContext", {}).get("http", {}).get("method", "POST")
     if method != "POST":
         return respond(405, {"error": f"use POST, not {method}"})
+    actor = function_url_actor(event)
+    if actor is None:  # the Function URL's AWS_IAM auth lets no unsigned request through; refuse anyway
+        return respond(
+            401, {"error": "sign the request with SigV4 (the URL takes IAM-authorised calls only)"}
+        )
     try:
         body = parse_body(event)
         request = validate_request(body["area_code"], body["phone"], body["message"])
@@ -108,10 +118,13 @@ def answer(event: Mapping[str, Any], context: Any, request_id: str) -> dict[str,
     client = None
     try:
         client = CLIENT_FACTORY(**settings, deadline=deadline)
-        result = loaded.recommend(client, request)
+        result = loaded.recommend(client, request, agent=actor.agent)
     except UnknownCustomerError as error:
         LOGGER.info("request %s: unknown customer", request_id)
         return respond(404, {"error": str(error)})
+    except AgentRateLimited as error:
+        LOGGER.info("request %s: the caller's per-minute cap is reached", request_id)
+        return respond(429, {"error": str(error)}, headers={"retry-after": str(error.retry_after_s)})
     except ScoringError as error:
         LOGGER.error("request %s: no usable answer from the database; nothing recorded", request_id)
         return respond(502, {"error": str(error)})

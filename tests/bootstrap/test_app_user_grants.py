@@ -11,7 +11,7 @@ import pytest
 from churnguard.bootstrap.app_user import AppUser, app_user_statements
 from churnguard.db import PyMySqlClient, connect, parse_url
 from churnguard.engine.failures import StatementRefused
-from churnguard.engine.offers_log import OfferRecord, insert_offer, record_outcome
+from churnguard.engine.offers_log import Actor, OfferRecord, insert_offer, record_outcome
 from churnguard.local.install import install_churnguard
 from tests.fixtures.mariadb import scratch_database
 from training.synthetic import generate_customers, generate_messages
@@ -46,8 +46,12 @@ def app_client(mariadb_url: str, trained_model_dir: Path) -> Iterator[PyMySqlCli
             admin.close()
 
 
+AGENT = Actor("agent-ann")
+
+
 def _offer() -> OfferRecord:
     return OfferRecord(
+        agent=AGENT.agent,
         area_code=415,
         phone="358-1921",
         sentiment="NEGATIVE",
@@ -68,9 +72,13 @@ def test_app_user_records_an_outcome_and_corrects_it(app_client: PyMySqlClient) 
     with app_client.transaction():
         offer_id = insert_offer(app_client, _offer())
 
-    assert record_outcome(app_client, offer_id, outcome="declined") is False
-    assert record_outcome(app_client, offer_id, outcome="call_ended") is True  # the console's 2nd click
-    assert record_outcome(app_client, offer_id, retained=True) is True  # offers record-outcome --retained
+    assert record_outcome(app_client, offer_id, actor=AGENT, outcome="declined") is False
+    assert (
+        record_outcome(app_client, offer_id, actor=AGENT, outcome="call_ended") is True
+    )  # the console's 2nd click
+    assert (
+        record_outcome(app_client, offer_id, actor=AGENT, retained=True) is True
+    )  # offers record-outcome --retained
     (row,) = app_client.query(
         "SELECT retained, outcome FROM offer_outcomes WHERE offer_id = %(id)s", {"id": offer_id}
     )

@@ -17,8 +17,11 @@ from churnguard.console.server import serving_in_background
 from churnguard.console.service import ConsoleService, opened_per_call
 from churnguard.console.sign_in import new_token, signed_in_url
 from churnguard.db import connect
+from churnguard.engine.offers_log import Actor
 from churnguard.engine.recommend import Engine
+from churnguard.sqlgen.statements import customer_score_sql
 from tests.engine.faults import install_customers
+from tests.fixtures.agents import fresh_agent
 from tests.fixtures.mariadb import scratch_database
 
 BUDGET_S = 5.0
@@ -47,13 +50,16 @@ def console_engine(trained_model_dir: Path) -> Engine:
 
 
 @contextmanager
-def service_on(url: str, engine: Engine, budget_s: float = BUDGET_S) -> Iterator[ConsoleService]:
+def service_on(
+    url: str, engine: Engine, budget_s: float = BUDGET_S, actor: Actor | None = None
+) -> Iterator[ConsoleService]:
     """The console's service on the database at `url`, as `churnguard console` builds it: a client
-    opened for each call."""
+    opened for each call; by default for an agent with no offers yet."""
     yield ConsoleService(
         engine=engine,
         clients=opened_per_call(lambda deadline: connect(url, deadline=deadline)),
         budget_s=budget_s,
+        actor=actor or Actor(fresh_agent()),
     )
 
 
@@ -84,7 +90,7 @@ def experiment_customer(console_db_url: str, console_engine: Engine) -> dict:
     client = connect(console_db_url)
     try:
         for key in client.query("SELECT area_code, phone FROM customers ORDER BY area_code, phone"):
-            (row,) = client.query(console_engine.customer_score_sql, key)
+            (row,) = client.query(customer_score_sql(console_engine.explainer.spec), key)
             if 0.45 < float(row["churn_probability"]) <= 0.75:
                 return {"area_code": int(key["area_code"]), "phone": str(key["phone"])}
     finally:
@@ -92,10 +98,10 @@ def experiment_customer(console_db_url: str, console_engine: Engine) -> dict:
     raise AssertionError("no customer in the experiment's risk band in the synthetic data")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture()
 def console_url(console_db_url: str, console_engine: Engine) -> Iterator[str]:
     """The address `churnguard console` prints (with its token) of the console served by uvicorn on
-    a free port of 127.0.0.1."""
+    a free port of 127.0.0.1, for an agent of its own: one test's offers are never another's repeats."""
     with service_on(console_db_url, console_engine) as service, serving_console(service) as url:
         yield url
 

@@ -14,10 +14,12 @@ from starlette.testclient import TestClient
 from churnguard.cli import main
 from churnguard.console.service import ConsoleService, opened_per_call
 from churnguard.db import connect
+from churnguard.engine.offers_log import Actor
 from churnguard.engine.report import offers_report
 from churnguard.json_request import MAX_BODY_BYTES
 from tests.console.conftest import HIGH_RISK, LOW_RISK, NEGATIVE_MESSAGE, app_on, signed_in_client
 from tests.engine.faults import SENTIMENT_FUNCTIONS, SIGNAL_TEXT, failing_functions
+from tests.fixtures.agents import fresh_agent
 from tests.test_json_request import REFUSED_BODIES
 
 pytestmark = pytest.mark.mariadb
@@ -178,9 +180,11 @@ def test_without_a_message_the_latest_on_file_is_used_and_said(api):
     assert answer.json()["offer"] == "none"
 
 
-def test_an_offer_this_week_is_listed_as_previous_and_flagged(api):
+def test_an_offer_this_week_is_listed_as_previous_and_flagged(api, console_db_url, console_engine):
     first = api.post("/api/recommend", json={**HIGH_RISK, "message": NEGATIVE_MESSAGE}).json()
-    second = api.post("/api/recommend", json={**HIGH_RISK, "message": NEGATIVE_MESSAGE}).json()
+    # The customer calls again and a colleague answers (the same agent would get the same offer back).
+    with app_on(console_db_url, console_engine) as colleague:
+        second = colleague.post("/api/recommend", json={**HIGH_RISK, "message": NEGATIVE_MESSAGE}).json()
     previous = second["previous_offers"]
     assert previous[0]["offer_id"] == first["offer_id"] and previous[0]["this_week"] is True
     assert previous[0]["days_ago"] == 0 and previous[0]["offer"] == "credit_25"
@@ -220,20 +224,21 @@ def test_recorded_outcome_is_listed_and_counted_in_the_offers_report(
     assert row["call_ended"] >= 1 and row["outcomes"] == after[0]  # the kind changed, not the count
 
 
-def test_each_kind_is_kept_apart_and_retention_recorded_later_keeps_it(api, console_db_url):
+def test_each_kind_is_kept_apart_and_retention_recorded_later_keeps_it(api, console_db_url, console_engine):
     kinds = {}
-    for kind in ("accepted", "declined", "call_ended"):
-        answer = api.post("/api/recommend", json={**HIGH_RISK, "message": NEGATIVE_MESSAGE}).json()
-        assert (
-            api.post("/api/outcome", json={"offer_id": answer["offer_id"], "outcome": kind}).status_code
-            == 200
-        )
+    for kind in ("accepted", "declined", "call_ended"):  # three calls, each answered by another agent
+        with app_on(console_db_url, console_engine) as desk:
+            answer = desk.post("/api/recommend", json={**HIGH_RISK, "message": NEGATIVE_MESSAGE}).json()
+            outcome = {"offer_id": answer["offer_id"], "outcome": kind}
+            assert desk.post("/api/outcome", json=outcome).status_code == 200
         kinds[kind] = answer["offer_id"]
+    # Retention is known weeks later, past the agents' window: a supervisor records it.
     assert (
         main(
             [
                 "offers",
                 "record-outcome",
+                "--supervisor",
                 "--offer-id",
                 str(kinds["declined"]),
                 "--retained",
@@ -313,7 +318,9 @@ def test_a_bug_is_500_with_no_detail_and_a_stack_in_the_log_only(console_engine,
     def broken(deadline):
         raise RuntimeError(f"bug while handling {HIGH_RISK['phone']}")
 
-    service = ConsoleService(engine=console_engine, clients=opened_per_call(broken), budget_s=1.0)
+    service = ConsoleService(
+        engine=console_engine, clients=opened_per_call(broken), budget_s=1.0, actor=Actor(fresh_agent())
+    )
     with caplog.at_level(logging.INFO), signed_in_client(service) as client:
         answer = client.post("/api/customer", json=HIGH_RISK)
     assert answer.status_code == 500 and answer.json()["kind"] == "internal"

@@ -206,12 +206,23 @@ def test_degraded_answer_shows_what_it_lacks(browser, console_url, console_db_ur
     assert text(browser, "rule") == "high_risk_sentiment_unknown"
 
 
-def test_a_second_offer_within_the_week_is_flagged_before_the_agent_makes_it(browser, console_url, tmp_path):
+def test_a_second_offer_within_the_week_is_flagged_before_the_agent_makes_it(
+    browser, console_url, console_db_url, console_engine, tmp_path
+):
     open_console(browser, console_url)
     look_up(browser, HIGH_RISK)
     recommend(browser, NEGATIVE_MESSAGE)
     first = offer_id(browser)
-    look_up(browser, HIGH_RISK)  # the next call from the same customer
+    # The customer's next call reaches a colleague's console (the same agent asking again within the
+    # repeat window would get this very offer back, tested in tests/engine/test_agents.py).
+    with service_on(console_db_url, console_engine) as colleague, serving_console(colleague) as colleague_url:
+        open_console(browser, colleague_url)
+        look_up(browser, HIGH_RISK)
+        second_call(browser, tmp_path, first)
+
+
+def second_call(browser, tmp_path, first: int) -> None:
+    """The colleague's look-up shows the first offer and its warning; their own offer is a new one."""
     WebDriverWait(browser, WAIT_S).until(lambda page: not visible(page, "answer"))  # looked up afresh
     wait_visible(browser, "repeat-warning")
     browser.save_screenshot(str(tmp_path / "repeat-offer-warning.png"))

@@ -14,10 +14,11 @@ from churnguard.cli import main
 from churnguard.db import connect
 from churnguard.engine.database_errors import DatabaseError, database_errors, redact
 from churnguard.engine.failures import StatementRefused
-from churnguard.engine.offers_log import OfferRecord, insert_offer, record_outcome
+from churnguard.engine.offers_log import Actor, OfferRecord, insert_offer, record_outcome
 from churnguard.engine.recommend import Engine
 from churnguard.engine.request import validate_request
 from churnguard.sqlgen import apply_sql_files, static_sql_files
+from tests.fixtures.agents import fresh_agent
 
 pytestmark = pytest.mark.mariadb
 
@@ -25,6 +26,10 @@ SAMPLE = ["--area-code", "415", "--phone", "358-1921", "--message", "You morons!
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
+    """`churnguard *argv`; a recommend speaks as an agent of its own, so no earlier test's offer to the
+    same customer comes back as a repeat."""
+    if argv[:1] == ("recommend",) and "--agent" not in argv:
+        argv = (*argv, "--agent", fresh_agent())
     code = main(list(argv))
     captured = capsys.readouterr()
     return code, captured.out, captured.err
@@ -158,7 +163,7 @@ def test_a_connection_lost_mid_call_records_nothing(engine: Engine, engine_db_ur
             pytest.raises(DatabaseError, match="recommend failed: database error") as raised,
             database_errors("recommend", secrets=[request.phone, request.message]),
         ):
-            engine.recommend(victim, request)
+            engine.recommend(victim, request, agent=fresh_agent())
         assert "358-1921" not in str(raised.value)
     finally:
         victim.close()
@@ -172,6 +177,20 @@ def test_redaction_blanks_the_phone_and_the_message():
     )
 
 
+# The agent the offers of these tests are written for (the CLI's --agent)
+
+
+def offers_log_files() -> list:
+    """The offers log's schema alone: the models registry and the offers log as released, then the
+    migrations after them (which alter those two tables only)."""
+    return [
+        f for f in static_sql_files() if f.name in ("15_models.sql", "20_offers.sql") or "migration" in f.name
+    ]
+
+
+AGENT = Actor("agent-ann")
+
+
 def record(
     rule: str,
     offer: str,
@@ -183,6 +202,7 @@ def record(
     churn_probability: float | None = 0.6,
 ):
     return OfferRecord(
+        agent=AGENT.agent,
         area_code=415,
         phone="358-1921",
         sentiment=sentiment,
@@ -202,10 +222,12 @@ def record(
 def test_offers_report_counts_costs_and_retention_by_arm(capsys, sql_client, mariadb_url, trained_model_dir):
     from tests.fixtures.mariadb import database_url
 
-    # The offers log names the registry's live model (15_models.sql): both files are applied.
-    offers_sql = [file for file in static_sql_files() if file.name in ("15_models.sql", "20_offers.sql")]
-    assert len(offers_sql) == 2
-    apply_sql_files(sql_client, offers_sql * 2)  # applying it again changes nothing
+    # The offers log names the registry's live model (15_models.sql): both files and the migration
+    # after them are applied.
+    offers_sql = offers_log_files()
+    assert len(offers_sql) == 3
+    apply_sql_files(sql_client, offers_sql)
+    apply_sql_files(sql_client, offers_sql)  # applying it again changes nothing
     url = database_url(mariadb_url, sql_client.query("SELECT DATABASE() AS db")[0]["db"])
     ids: dict[str, list[int]] = {"credit_15": [], "credit_5": []}
     with sql_client.transaction():
@@ -226,6 +248,8 @@ def test_offers_report_counts_costs_and_retention_by_arm(capsys, sql_client, mar
             capsys,
             "offers",
             "record-outcome",
+            "--agent",
+            AGENT.agent,
             "--offer-id",
             str(offer_id),
             "--retained",
@@ -314,16 +338,25 @@ def test_record_outcome_takes_how_the_call_ended_and_the_report_counts_each_kind
 ):
     from tests.fixtures.mariadb import database_url
 
-    apply_sql_files(
-        sql_client, [f for f in static_sql_files() if f.name in ("15_models.sql", "20_offers.sql")]
-    )
+    apply_sql_files(sql_client, offers_log_files())
     url = database_url(mariadb_url, sql_client.query("SELECT DATABASE() AS db")[0]["db"])
     with sql_client.transaction():
         ids = [insert_offer(sql_client, record("negative_medium_risk", "credit_15", 15, "exp", "credit_15"))]
         ids += [insert_offer(sql_client, record("negative_high_risk", "credit_25", 25)) for _ in range(3)]
 
     def outcome(offer_id: int, *options: str) -> tuple[int, str, str]:
-        return run(capsys, "offers", "record-outcome", "--offer-id", str(offer_id), *options, "--db-url", url)
+        return run(
+            capsys,
+            "offers",
+            "record-outcome",
+            "--agent",
+            AGENT.agent,
+            "--offer-id",
+            str(offer_id),
+            *options,
+            "--db-url",
+            url,
+        )
 
     assert outcome(ids[0], "--outcome", "accepted")[1] == f"recorded the outcome of offer {ids[0]}: " + (
         "outcome=accepted, retained=yes\n"
@@ -371,9 +404,7 @@ def test_record_outcome_takes_how_the_call_ended_and_the_report_counts_each_kind
 
 
 def test_the_database_refuses_an_outcome_that_is_not_a_kind(sql_client):
-    apply_sql_files(
-        sql_client, [f for f in static_sql_files() if f.name in ("15_models.sql", "20_offers.sql")]
-    )
+    apply_sql_files(sql_client, offers_log_files())
     offer_id = insert_offer(sql_client, record("negative_high_risk", "credit_25", 25))
     with pytest.raises(StatementRefused, match="offer_outcomes_kind"):
         sql_client.execute(
@@ -382,7 +413,7 @@ def test_the_database_refuses_an_outcome_that_is_not_a_kind(sql_client):
             {"id": offer_id},
         )
     with pytest.raises(ValueError, match="accepted, declined, call_ended"):
-        record_outcome(sql_client, offer_id, outcome="maybe")
+        record_outcome(sql_client, offer_id, actor=AGENT, outcome="maybe")
 
 
 def test_offers_report_on_a_database_without_the_log_says_what_to_do(capsys, sql_client, mariadb_url):

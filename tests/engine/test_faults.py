@@ -29,6 +29,7 @@ from tests.engine.faults import (
     failing_functions,
     offers_rows,
 )
+from tests.fixtures.agents import fresh_agent
 
 pytestmark = pytest.mark.mariadb
 
@@ -49,7 +50,7 @@ def test_without_sentiment_the_answer_uses_the_score_and_is_logged_as_degraded(
 ):
     before = len(offers_rows(faulty_db_url))
     with failing_functions(faulty_db_url, *SENTIMENT_FUNCTIONS):
-        answer = engine.recommend(client, validate_request(*ANGRY))
+        answer = engine.recommend(client, validate_request(*ANGRY), agent=fresh_agent())
     assert answer["degraded"] is True
     assert (answer["sentiment"], answer["confidence"]) == (None, None)
     assert answer["churn_probability"] > 0.8
@@ -82,7 +83,7 @@ def test_without_a_score_the_answer_uses_the_sentiment_and_is_logged_as_degraded
 ):
     before = len(offers_rows(faulty_db_url))
     with failing_functions(faulty_db_url, SCORE_FUNCTION):
-        answer = engine.recommend(client, validate_request(*ANGRY))
+        answer = engine.recommend(client, validate_request(*ANGRY), agent=fresh_agent())
     assert answer["degraded"] is True
     assert answer["churn_probability"] is None
     assert answer["sentiment"] == "NEGATIVE" and answer["confidence"] > 0.7
@@ -104,7 +105,7 @@ def test_without_a_score_the_answer_uses_the_sentiment_and_is_logged_as_degraded
 def test_a_function_answering_null_is_missing_too(engine: Engine, client: PyMySqlClient, faulty_db_url: str):
     """Aurora may answer NULL rather than raise (e.g. an endpoint answering nothing usable)."""
     with failing_functions(faulty_db_url, *SENTIMENT_FUNCTIONS, returns_null=True):
-        answer = engine.recommend(client, validate_request(*ANGRY))
+        answer = engine.recommend(client, validate_request(*ANGRY), agent=fresh_agent())
     assert answer["degraded"] is True and answer["sentiment"] is None
     assert answer["missing"][0]["reason"].startswith(
         "no sentiment: the sentiment service (Amazon Comprehend, called by the database) returned nothing;"
@@ -119,7 +120,7 @@ def test_neither_part_is_an_error_and_records_nothing(
         failing_functions(faulty_db_url, SCORE_FUNCTION, *SENTIMENT_FUNCTIONS),
         pytest.raises(ScoringError, match="neither the churn score nor the sentiment is available") as raised,
     ):
-        engine.recommend(client, validate_request(*ANGRY))
+        engine.recommend(client, validate_request(*ANGRY), agent=fresh_agent())
     assert "database error 1644" in str(raised.value) and SIGNAL_TEXT not in str(raised.value)
     assert len(offers_rows(faulty_db_url)) == before
 
@@ -131,13 +132,23 @@ def test_an_unknown_customer_is_still_unknown_when_the_score_fails(
         failing_functions(faulty_db_url, SCORE_FUNCTION),
         pytest.raises(UnknownCustomerError, match="no customer with area code 415"),
     ):
-        engine.recommend(client, validate_request(415, "000-0000", "hello"))
+        engine.recommend(client, validate_request(415, "000-0000", "hello"), agent=fresh_agent())
 
 
 def test_the_cli_shows_a_degraded_answer_first_and_the_report_counts_it(
     capsys, faulty_db_url: str, trained_model_dir
 ):
-    argv = ["recommend", "--area-code", "415", "--phone", "358-1921", "--message", ANGRY[2]]
+    argv = [
+        "recommend",
+        "--agent",
+        fresh_agent(),
+        "--area-code",
+        "415",
+        "--phone",
+        "358-1921",
+        "--message",
+        ANGRY[2],
+    ]
     argv += ["--db-url", faulty_db_url, "--model", str(trained_model_dir)]
     with failing_functions(faulty_db_url, *SENTIMENT_FUNCTIONS):
         assert main(argv) == 0
@@ -187,7 +198,7 @@ def test_an_insert_whose_reply_is_lost_is_unconfirmed_and_shows_nothing(
         RecordUnconfirmed,
         match=r"did not confirm that the answer was recorded \(database error 2013 while writing it\)",
     ):
-        engine.recommend(LostAcknowledgement(client), validate_request(*ANGRY))
+        engine.recommend(LostAcknowledgement(client), validate_request(*ANGRY), agent=fresh_agent())
     assert len(offers_rows(faulty_db_url)) == before + 1
 
 
@@ -195,6 +206,7 @@ def test_a_failing_insert_records_nothing_and_is_not_unconfirmed(client: PyMySql
     """An insert the database refuses (here: a value too long for its column) records nothing and is an
     ordinary database error, not an unconfirmed record."""
     record = OfferRecord(
+        agent=fresh_agent(),
         area_code=415,
         phone="358-1921",
         sentiment="NEGATIVE",

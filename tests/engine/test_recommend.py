@@ -15,6 +15,7 @@ from churnguard.db import PyMySqlClient
 from churnguard.engine.recommend import Engine, UnknownCustomerError
 from churnguard.engine.request import validate_request
 from churnguard.model_folder import ModelFolder, model_id_of, write_metadata
+from tests.fixtures.agents import fresh_agent
 
 pytestmark = pytest.mark.mariadb
 
@@ -32,7 +33,7 @@ def logged(client: PyMySqlClient, offer_id: int) -> dict:
 
 
 def test_angry_high_risk_customer_gets_the_25_dollar_credit(engine: Engine, engine_db: PyMySqlClient):
-    answer = engine.recommend(engine_db, validate_request(*HIGH_RISK))
+    answer = engine.recommend(engine_db, validate_request(*HIGH_RISK), agent=fresh_agent())
     assert set(answer) >= ANSWER_FIELDS
     assert answer["offer"] == "credit_25"
     assert answer["offer_description"] == "$25 credit on the next bill"
@@ -60,7 +61,7 @@ def test_angry_high_risk_customer_gets_the_25_dollar_credit(engine: Engine, engi
 
 
 def test_calm_low_risk_customer_gets_no_incentive(engine: Engine, engine_db: PyMySqlClient):
-    answer = engine.recommend(engine_db, validate_request(*LOW_RISK))
+    answer = engine.recommend(engine_db, validate_request(*LOW_RISK), agent=fresh_agent())
     assert answer["offer"] == "none"
     assert answer["churn_probability"] < 0.4
     assert answer["rule"] in {"positive_low_risk", "negative_low_risk", "no_rule_matched"}
@@ -70,7 +71,7 @@ def test_calm_low_risk_customer_gets_no_incentive(engine: Engine, engine_db: PyM
 def test_drivers_are_xgboosts_contributions_for_that_customer(
     engine: Engine, engine_db: PyMySqlClient, trained_model_dir: Path
 ):
-    answer = engine.recommend(engine_db, validate_request(*HIGH_RISK))
+    answer = engine.recommend(engine_db, validate_request(*HIGH_RISK), agent=fresh_agent())
     customer = engine_db.query(
         "SELECT * FROM customers WHERE area_code = %(a)s AND phone = %(p)s", {"a": 415, "p": "358-1921"}
     )[0]
@@ -104,7 +105,7 @@ def test_drivers_are_xgboosts_contributions_for_that_customer(
 def test_unknown_customer_is_refused_and_nothing_recorded(engine: Engine, engine_db: PyMySqlClient):
     before = count(engine_db, "offers_log")
     with pytest.raises(UnknownCustomerError, match="no customer with area code 415 and that phone number"):
-        engine.recommend(engine_db, validate_request(415, "000-0000", "hello"))
+        engine.recommend(engine_db, validate_request(415, "000-0000", "hello"), agent=fresh_agent())
     assert count(engine_db, "offers_log") == before
 
 
@@ -126,7 +127,7 @@ def test_injection_attempts_are_data_and_leave_the_tables_intact(engine: Engine,
     customers_before = count(engine_db, "customers")
     offers_before = count(engine_db, "offers_log")
     for message in INJECTIONS:
-        answer = engine.recommend(engine_db, validate_request(415, "358-1921", message))
+        answer = engine.recommend(engine_db, validate_request(415, "358-1921", message), agent=fresh_agent())
         assert answer["sentiment"] in {"POSITIVE", "NEGATIVE", "NEUTRAL", "MIXED"}
     assert count(engine_db, "customers") == customers_before
     assert engine_db.query("CHECKSUM TABLE customers")[0] == checksum_before
@@ -146,7 +147,9 @@ def test_injection_attempts_are_data_and_leave_the_tables_intact(engine: Engine,
 def test_a_message_over_the_comprehend_limit_is_cut_and_the_answer_says_so(
     engine: Engine, engine_db: PyMySqlClient
 ):
-    answer = engine.recommend(engine_db, validate_request(415, "358-1921", "You morons! " * 600))
+    answer = engine.recommend(
+        engine_db, validate_request(415, "358-1921", "You morons! " * 600), agent=fresh_agent()
+    )
     assert answer["message_truncated"] is True
     assert any("7200 bytes" in note and "first 5000 bytes" in note for note in answer["notes"])
     assert answer["sentiment"] == "NEGATIVE"
@@ -161,8 +164,8 @@ def test_a_medium_risk_angry_customer_is_in_one_arm_on_every_call(engine: Engine
     request = validate_request(
         customer["area_code"], customer["phone"], "You morons! You charged me extra again!"
     )
-    first = engine.recommend(engine_db, request)
-    second = engine.recommend(engine_db, request)
+    first = engine.recommend(engine_db, request, agent=fresh_agent())
+    second = engine.recommend(engine_db, request, agent=fresh_agent())
     assert first["rule"] == "negative_medium_risk"
     assert first["experiment"] == "credit_15_vs_5"
     assert first["arm"] == second["arm"] and first["arm"] in {"credit_15", "credit_5"}
@@ -181,7 +184,7 @@ def test_drivers_from_another_model_than_the_databases_are_flagged(
     other_id = model_id_of((tmp_path / "model.json").read_bytes())
     write_metadata(tmp_path, {**ModelFolder.read(trained_model_dir).document, "model_id": other_id})
     stale = Engine.load(tmp_path)
-    answer = stale.recommend(engine_db, validate_request(*LOW_RISK))
+    answer = stale.recommend(engine_db, validate_request(*LOW_RISK), agent=fresh_agent())
     assert len(answer["notes"]) == 1
     assert "the deployed model and the bundled model.json differ" in answer["notes"][0]
     assert f"not {answer['churn_probability']:.3f}" in answer["notes"][0]
@@ -193,7 +196,7 @@ def test_the_answer_names_the_models_cut_off_it_used(
     """The shipped rules offer from the cut-off in the loaded model's metadata.json, and say so."""
     cutoff = json.loads((trained_model_dir / "metadata.json").read_text())["cutoff"]
     assert engine.rules.model_cutoff.value == cutoff
-    answer = engine.recommend(engine_db, validate_request(*LOW_RISK))
+    answer = engine.recommend(engine_db, validate_request(*LOW_RISK), agent=fresh_agent())
     from_model = [item for item in answer["thresholds"] if item["source"].startswith("the model's cut-off")]
     if answer["churn_probability"] < cutoff:
         assert answer["offer"] == "none"

@@ -20,6 +20,7 @@ from churnguard.engine.deadline import DatabaseTimeout, Deadline
 from churnguard.engine.recommend import Engine, RecordUnconfirmed
 from churnguard.engine.request import validate_request
 from tests.engine.faults import SpareServer
+from tests.fixtures.agents import fresh_agent
 
 pytestmark = pytest.mark.mariadb
 
@@ -66,7 +67,17 @@ class Sabotaged:
 
 
 def cli(capsys, url: str, model_dir, *extra: str) -> tuple[int, str, str, float]:
-    argv = ["recommend", "--area-code", "415", "--phone", "358-1921", "--message", ANGRY[2]]
+    argv = [
+        "recommend",
+        "--agent",
+        fresh_agent(),
+        "--area-code",
+        "415",
+        "--phone",
+        "358-1921",
+        "--message",
+        ANGRY[2],
+    ]
     started = time.monotonic()
     code = main([*argv, "--json", "--db-url", url, "--model", str(model_dir), *extra])
     captured = capsys.readouterr()
@@ -136,7 +147,7 @@ def frozen_during(spare_server: SpareServer, engine: Engine, after: str, expecte
     victim = Sabotaged(client, after, spare_server.freeze)
     try:
         with pytest.raises(expected) as raised:
-            engine.recommend(victim, validate_request(*ANGRY))
+            engine.recommend(victim, validate_request(*ANGRY), agent=fresh_agent())
     finally:
         spare_server.thaw()
         client.close()
@@ -189,7 +200,7 @@ def test_a_database_killed_mid_call_records_nothing_and_recovers_on_restart(
                 "recommend", secrets=[request.phone, request.message], outcome="nothing was recorded"
             ),
         ):
-            engine.recommend(victim, request)
+            engine.recommend(victim, request, agent=fresh_agent())
     finally:
         client.close()
     assert victim.done

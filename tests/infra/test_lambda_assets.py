@@ -66,10 +66,16 @@ print(json.dumps({{"result": result, "loaded": loaded}}))
 SIGNED_IN = {"jwt": {"claims": {"sub": "agent-1"}}}
 JSON = {"content-type": "application/json"}
 CUSTOMER = {"area_code": 415, "phone": "358-1921", "message": "You charged me twice."}
+# The signer a Function URL with AWS_IAM auth names in the event (the recommend API's caller).
+SIGNED_BY_IAM = {"iam": {"userArn": "arn:aws:iam::123456789012:user/call-centre"}}
 REQUESTS = {
     "recommend": (
         "handler",
-        {"requestContext": {"http": {"method": "POST"}}, "headers": JSON, "body": json.dumps(CUSTOMER)},
+        {
+            "requestContext": {"http": {"method": "POST"}, "authorizer": SIGNED_BY_IAM},
+            "headers": JSON,
+            "body": json.dumps(CUSTOMER),
+        },
     ),
     "console": (
         "handler",

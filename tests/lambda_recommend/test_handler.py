@@ -23,7 +23,9 @@ from moto import mock_aws
 
 from churnguard.dataapi import DataApiClient
 from churnguard.db import connect, parse_url
+from churnguard.engine.agent_activity import OFFERS_PER_MINUTE
 from churnguard.engine.deadline import Deadline
+from tests.fixtures.agents import fresh_agent
 
 pytestmark = pytest.mark.mariadb
 
@@ -95,15 +97,31 @@ def api(aws, engine_db_url):
     return module
 
 
+def principal_arn() -> str:
+    """An IAM role session's ARN, as the Function URL event names the signer, unique per call."""
+    return f"arn:aws:sts::123456789012:assumed-role/call-centre/{fresh_agent()}"
+
+
 def post(
-    api, body, *, raw: str | None = None, base64_encoded: bool = False, content_type: str = "application/json"
+    api,
+    body,
+    *,
+    raw: str | None = None,
+    base64_encoded: bool = False,
+    content_type: str = "application/json",
+    caller: str | None = None,
 ):
+    """POST `body` as the Function URL passes it, signed by `caller` (default: a principal of its own)."""
     text = raw if raw is not None else json.dumps(body)
     if base64_encoded:
         text = base64.b64encode(text.encode("utf-8")).decode("ascii")
     event = {
         "version": "2.0",
-        "requestContext": {"http": {"method": "POST", "path": "/"}, "requestId": "r-1"},
+        "requestContext": {
+            "http": {"method": "POST", "path": "/"},
+            "requestId": "r-1",
+            "authorizer": {"iam": {"userArn": caller or principal_arn()}},
+        },
         "headers": {"content-type": content_type},
         "body": text,
         "isBase64Encoded": base64_encoded,
@@ -276,3 +294,54 @@ def test_warm_requests_reuse_one_rds_data_client(monkeypatch):
     second = module.data_api_client(**settings, database="churnguard", deadline=Deadline.after(2.3))
     assert first is not second  # each request gets its own transaction state...
     assert first._rds_data is second._rds_data  # ...over the one boto3 client built on the first request
+
+
+def _agent_of(engine_db_url: str, offer_id: int) -> str | None:
+    with connect(engine_db_url) as client:
+        return client.query("SELECT agent FROM offers_log WHERE id = %(id)s", {"id": offer_id})[0]["agent"]
+
+
+def test_the_offer_names_the_iam_principal_that_signed_and_a_repeat_returns_it(api, engine_db_url):
+    caller = principal_arn()
+    status, first = post(api, HIGH_RISK, caller=caller)
+    assert status == 200 and first["repeated"] is False
+    assert _agent_of(engine_db_url, first["offer_id"]) == caller
+    before = offers(engine_db_url)
+
+    status, again = post(api, HIGH_RISK, caller=caller)
+
+    assert status == 200 and again["repeated"] is True and again["offer_id"] == first["offer_id"]
+    assert offers(engine_db_url) == before
+
+
+def test_an_unsigned_event_is_refused(api, engine_db_url):
+    before = offers(engine_db_url)
+    event = {
+        "requestContext": {"http": {"method": "POST"}},
+        "headers": {"content-type": "application/json"},
+        "body": json.dumps(HIGH_RISK),
+    }
+    response = api.handler(event, SimpleNamespace(aws_request_id="unsigned"))
+    assert response["statusCode"] == 401 and offers(engine_db_url) == before
+
+
+def test_a_caller_over_the_per_minute_cap_gets_429_with_retry_after(api, engine_db_url):
+    caller = principal_arn()
+    with connect(engine_db_url) as client:  # the cap's worth of this caller's offers, made just now
+        for _ in range(OFFERS_PER_MINUTE):
+            client.execute(
+                "INSERT INTO offers_log (created_at, agent, area_code, phone, drivers, rules_version,"
+                " rule_name, reason, offer, offer_cost_usd) VALUES (UTC_TIMESTAMP(6), %(agent)s, 408,"
+                " '375-9999', '[]', 'v', 'r', 'cap test', 'none', 0)",
+                {"agent": caller},
+            )
+    event = {
+        "requestContext": {"http": {"method": "POST"}, "authorizer": {"iam": {"userArn": caller}}},
+        "headers": {"content-type": "application/json"},
+        "body": json.dumps(HIGH_RISK),
+    }
+    response = api.handler(event, SimpleNamespace(aws_request_id="capped"))
+    assert response["statusCode"] == 429
+    assert 1 <= int(response["headers"]["retry-after"]) <= 61
+    assert "try again in" in json.loads(response["body"])["error"]
+    assert post(api, HIGH_RISK)[0] == 200  # another caller is not held up

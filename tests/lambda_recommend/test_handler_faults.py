@@ -29,6 +29,7 @@ from tests.engine.faults import (
     SpareServer,
     failing_functions,
 )
+from tests.fixtures.agents import fresh_agent
 from tests.lambda_recommend.test_handler import CLUSTER_ARN, HIGH_RISK, load_handler
 
 pytestmark = pytest.mark.mariadb
@@ -59,8 +60,9 @@ def post(api, body=HIGH_RISK, *, remaining_ms: int = 18_000):
     context = SimpleNamespace(
         aws_request_id="fault-request", get_remaining_time_in_millis=lambda: remaining_ms
     )
+    signer = {"iam": {"userArn": f"arn:aws:iam::123456789012:user/{fresh_agent()}"}}
     event = {
-        "requestContext": {"http": {"method": "POST"}},
+        "requestContext": {"http": {"method": "POST"}, "authorizer": signer},
         "headers": {"content-type": "application/json"},
         "body": json.dumps(body),
     }
@@ -226,13 +228,16 @@ def test_comprehend_failing_on_aurora_is_a_degraded_200_through_the_data_api(
     loaded = api.engine()
     client = connect(engine_db_url)
     try:
+        # With the agent's activity columns the engine adds (an agent with no offers yet).
+        activity = [f"{sql} AS {label}" for label, sql in loaded.limits.columns().items()]
         (row,) = client.query(
-            customer_score_sql(loaded.explainer.spec), {"area_code": 415, "phone": "358-1921"}
+            customer_score_sql(loaded.explainer.spec, activity),
+            {"area_code": 415, "phone": "358-1921", "agent": fresh_agent()},
         )
     finally:
         client.close()
     # The statement's own answer (the customer as one JSON column, and the score), as Aurora gives it.
-    assert set(customer_from_row(row)) == {*COLUMN_NAMES, "churn_probability"}
+    assert set(customer_from_row(row)) == {*COLUMN_NAMES, "churn_probability", *loaded.limits.columns()}
     stubber.add_response(
         "execute_statement", data_api_records([row]), {**_statement(), "includeResultMetadata": True}
     )

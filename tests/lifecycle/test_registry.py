@@ -10,7 +10,7 @@ import pytest
 
 from churnguard.cli import main
 from churnguard.db import PyMySqlClient
-from churnguard.engine.offers_log import record_outcome
+from churnguard.engine.offers_log import Actor, record_outcome
 from churnguard.engine.recommend import Engine
 from churnguard.engine.report import format_report, offers_report
 from churnguard.engine.request import validate_request
@@ -18,6 +18,7 @@ from churnguard.lifecycle.identity import read_identity
 from churnguard.lifecycle.registry import RegistryError, list_models, live_model
 from churnguard.local.install import install_churnguard, install_functions
 from churnguard.sqlgen import apply_sql_files, render_deploy_sql
+from tests.fixtures.agents import fresh_agent
 from tests.fixtures.mariadb import database_url
 from training.synthetic import generate_customers, generate_messages
 
@@ -36,7 +37,9 @@ def install(client: PyMySqlClient, model_dir: Path) -> None:
 
 
 def answer(client: PyMySqlClient, model_dir: Path, call: tuple[int, str, str]) -> int:
-    return int(Engine.load(model_dir).recommend(client, validate_request(*call))["offer_id"])
+    return int(
+        Engine.load(model_dir).recommend(client, validate_request(*call), agent=fresh_agent())["offer_id"]
+    )
 
 
 def logged_models(client: PyMySqlClient) -> dict[int, tuple[str, float]]:
@@ -52,7 +55,7 @@ def test_answers_name_the_live_model_and_a_second_model_keeps_them_apart(
     install(sql_client, trained_model_dir)
     assert live_model(sql_client) == {"id": first.model_id, "cutoff": first.cutoff}
     old = [answer(sql_client, trained_model_dir, HIGH_RISK), answer(sql_client, trained_model_dir, LOW_RISK)]
-    record_outcome(sql_client, old[0], retained=True)
+    record_outcome(sql_client, old[0], actor=Actor("supervisor-sue", supervisor=True), retained=True)
 
     install_functions(sql_client, second_model_dir)
     new = answer(sql_client, second_model_dir, HIGH_RISK)
