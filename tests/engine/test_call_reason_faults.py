@@ -23,6 +23,7 @@ from tests.engine.faults import (
     bedrock_call_reason,
     offers_rows,
 )
+from tests.fixtures.agents import fresh_agent
 
 pytestmark = pytest.mark.mariadb
 
@@ -39,7 +40,7 @@ def client(faulty_db_url: str):
 
 
 def test_with_the_stand_in_the_reason_decides_and_is_not_degraded(engine: Engine, client: PyMySqlClient):
-    answer = engine.recommend(client, validate_request(*CANCELLING))
+    answer = engine.recommend(client, validate_request(*CANCELLING), agent=fresh_agent())
     assert answer["call_reason"] == "cancellation"
     assert (answer["rule"], answer["offer"]) == ("cancellation_at_risk", "retention_offer")
     assert answer["degraded"] is False and answer["missing"] == []
@@ -52,7 +53,7 @@ def test_bedrock_failing_gives_the_answer_without_a_reason_in_time(
     before = len(offers_rows(faulty_db_url))
     started = time.perf_counter()
     with caplog.at_level(logging.WARNING), bedrock_call_reason(faulty_db_url, model_body):
-        answer = engine.recommend(client, validate_request(*CANCELLING))
+        answer = engine.recommend(client, validate_request(*CANCELLING), agent=fresh_agent())
     elapsed = time.perf_counter() - started
 
     assert at_least_s * CALL_REASON_TIMEOUT_MS / 1000 <= elapsed < DEFAULT_ANSWER_TIMEOUT_S
@@ -78,7 +79,7 @@ def test_bedrock_failing_gives_the_answer_without_a_reason_in_time(
 
 def test_with_call_reasons_off_nothing_is_asked_or_missing(engine: Engine, client: PyMySqlClient):
     off = dataclasses.replace(engine, call_reasons=False)
-    answer = off.recommend(client, validate_request(*CANCELLING))
+    answer = off.recommend(client, validate_request(*CANCELLING), agent=fresh_agent())
     assert answer["call_reason"] is None
     assert answer["degraded"] is False and answer["missing"] == []
     assert answer["rule"] == "negative_high_risk"
