@@ -238,9 +238,7 @@ def test_a_300_tree_in_database_model_synthesizes_with_every_statement_within_th
     custom resource carries only their digest, so the model's size touches no CloudFormation limit,
     and the bootstrap sends each statement of those files alone."""
     bundled = bundled_sql(in_database_synth)
-    rendered = render_deploy_sql(
-        large_model_dir / "metadata.json", inference_mode="in_database", endpoint_name=None
-    )
+    rendered = render_deploy_sql(large_model_dir, inference_mode="in_database", endpoint_name=None)
     assert [file.text for file in bundled] == [file.text for file in rendered]
     statements = [text for file in bundled for text in file.statements()]
     assert max(len(text) for text in statements) <= MAX_STATEMENT_CHARS
