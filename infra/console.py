@@ -28,6 +28,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
 
+from churnguard.agent_identity import SUPERVISORS_GROUP
 from infra.api import EngineWiring, engine_function
 from infra.config import REPO_ROOT
 from infra.lambda_assets import stage_bundle
@@ -198,6 +199,15 @@ class AgentConsole(Construct):
             feature_plan=cognito.FeaturePlan.ESSENTIALS,
             deletion_protection=removal_policy != cdk.RemovalPolicy.DESTROY,
             removal_policy=removal_policy,
+        )
+        # Members may record or correct any agent's outcome (churnguard.agent_identity); their access
+        # tokens carry the group in `cognito:groups`. An administrator adds them; a group costs nothing.
+        cognito.CfnUserPoolGroup(
+            self,
+            "Supervisors",
+            user_pool_id=user_pool.user_pool_id,
+            group_name=SUPERVISORS_GROUP,
+            description="may record or correct the outcome of any agent's offer, at any time",
         )
         if not require_mfa:
             acknowledge(

@@ -99,6 +99,15 @@ def test_cognito_takes_no_self_sign_up_and_offers_mfa(console_synth: Synthesized
     assert client["Properties"]["AllowedOAuthFlows"] == ["code"]
 
 
+def test_the_pool_has_the_supervisors_group_the_console_api_reads(console_synth: Synthesized) -> None:
+    from churnguard.agent_identity import SUPERVISORS_GROUP
+
+    (_, group) = console_synth.only("AWS::Cognito::UserPoolGroup")
+    (pool_id, _) = console_synth.only("AWS::Cognito::UserPool")
+    assert group["Properties"]["GroupName"] == SUPERVISORS_GROUP
+    assert group["Properties"]["UserPoolId"] == {"Ref": pool_id}
+
+
 def test_the_client_signs_in_the_page_by_srp_and_verify_only_through_the_admin_api(
     console_synth: Synthesized,
 ) -> None:
