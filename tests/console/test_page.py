@@ -221,6 +221,21 @@ def test_a_second_offer_within_the_week_is_flagged_before_the_agent_makes_it(
         second_call(browser, tmp_path, first)
 
 
+def test_asking_again_within_the_repeat_window_shows_the_same_offer_without_a_warning_about_itself(
+    browser, console_url, tmp_path
+):
+    open_console(browser, console_url)
+    look_up(browser, HIGH_RISK)
+    recommend(browser, NEGATIVE_MESSAGE)
+    first = offer_id(browser)
+    look_up(browser, HIGH_RISK)  # the same agent asks again a minute later
+    recommend(browser, NEGATIVE_MESSAGE)
+    browser.save_screenshot(str(tmp_path / "repeated-offer.png"))
+    assert offer_id(browser) == first
+    assert "this is that offer again, not a new one" in text(browser, "notes")
+    assert not visible(browser, "previous-warning")  # the offer on screen is no earlier offer
+
+
 def second_call(browser, tmp_path, first: int) -> None:
     """The colleague's look-up shows the first offer and its warning; their own offer is a new one."""
     WebDriverWait(browser, WAIT_S).until(lambda page: not visible(page, "answer"))  # looked up afresh

@@ -122,9 +122,9 @@ function offerLine(offer) {
   return `${offer.created_at} UTC (${when}): ${offer.offer} by rule ${offer.rule}${arm}${degraded}${outcome} [offer ${offer.offer_id}]`;
 }
 
-// Offers of this week other than the answer on screen (which the refreshed list includes).
-function repeatWarning(offers) {
-  const shown = answer && !$("answer").hidden ? answer.offer_id : null;
+// Offers of this week other than `shown`, the offer on screen (a refreshed list, and a repeated
+// answer's previous offers, include it).
+function repeatWarning(offers, shown) {
   const thisWeek = offers.filter((offer) => offer.this_week && offer.offer !== "none" && offer.offer_id !== shown);
   if (!thisWeek.length) return "";
   return `This customer was already made ${thisWeek.length} offer${thisWeek.length === 1 ? "" : "s"} in the last 7 days (latest: ${thisWeek[0].offer}, ${thisWeek[0].created_at} UTC). Check before offering again.`;
@@ -132,7 +132,7 @@ function repeatWarning(offers) {
 
 function showRecent(offers) {
   fillList("recent-offers", offers.length ? offers.map(offerLine) : ["none"]);
-  const warning = repeatWarning(offers);
+  const warning = repeatWarning(offers, answer && !$("answer").hidden ? answer.offer_id : null);
   setText("repeat-warning", warning);
   $("repeat-warning").hidden = !warning;
 }
@@ -216,7 +216,7 @@ function showAnswer(result, customer) {
   fillList("missing", result.missing.map((part) => part.reason));
   $("degraded").hidden = !result.degraded;
   fillList("notes", result.notes);
-  const warning = repeatWarning(result.previous_offers);
+  const warning = repeatWarning(result.previous_offers, result.offer_id);
   setText("previous-warning", warning);
   $("previous-warning").hidden = !warning;
   setText("outcome-status", "");
