@@ -17,6 +17,7 @@ trained on them with 4 search trials.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import http.client
 import json
 import os
@@ -28,6 +29,8 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pandas as pd
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
@@ -38,6 +41,7 @@ from churnguard.console.server import serving_in_background  # noqa: E402
 from churnguard.console.service import ConsoleService, opened_per_call  # noqa: E402
 from churnguard.console.sign_in import new_token  # noqa: E402
 from churnguard.db import connect  # noqa: E402
+from churnguard.engine.agent_activity import AgentLimits  # noqa: E402
 from churnguard.engine.deadline import DEFAULT_ANSWER_TIMEOUT_S  # noqa: E402
 from churnguard.engine.offers_log import Actor  # noqa: E402
 from churnguard.engine.recommend import Engine  # noqa: E402
@@ -50,12 +54,20 @@ TRIALS = 4
 CUSTOMER = {"area_code": 415, "phone": "358-1921"}
 MESSAGE = "You morons! You charged me extra again!"
 TOKEN = new_token()  # the console's per-run token, sent as a program sends it (a bearer header)
-# `transport`: the HTTP round trip alone (GET /config.json), the floor under every call.
-CALLS: dict[str, dict[str, object] | None] = {
-    "transport": None,
-    "customer": CUSTOMER,
-    "recommend": {**CUSTOMER, "message": MESSAGE},
-}
+# One agent making more answers a minute than the per-agent cap allows: the bench is that agent.
+BENCH_LIMITS = AgentLimits(offers_per_minute=1_000_000)
+
+
+def calls_for(customers: pd.DataFrame) -> dict[str, list[dict[str, object]] | None]:
+    """`transport`: the HTTP round trip alone (GET /config.json), the floor under every call; a look-up
+    of one customer; answers for customers in turn, so each is a new answer (the same agent asking
+    about the same customer again within the repeat window gets the recorded offer back: one call)."""
+    keys = [{"area_code": int(row.area_code), "phone": str(row.phone)} for row in customers.itertuples()]
+    return {
+        "transport": None,
+        "customer": [CUSTOMER],
+        "recommend": [{**key, "message": MESSAGE} for key in keys],
+    }
 
 
 def emit(name: str, value: float, unit: str, **extra: object) -> None:
@@ -69,19 +81,21 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def timed_calls(base_url: str, call: str, body: dict[str, object] | None, count: int) -> list[float]:
-    """`count` POSTs of `body` to /api/<call> over one keep-alive connection (for `transport`, GETs
-    of /config.json, which touches no database); milliseconds each."""
+def timed_calls(
+    base_url: str, call: str, bodies: list[dict[str, object]] | None, count: int, start: int = 0
+) -> list[float]:
+    """`count` POSTs to /api/<call> over one keep-alive connection, the bodies taken in turn from
+    `start` on (for `transport`, GETs of /config.json, which touches no database); milliseconds each."""
     parts = urlsplit(base_url)
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-    method, path = ("GET", "/config.json") if body is None else ("POST", f"/api/{call}")
-    payload = None if body is None else json.dumps(body)
+    method, path = ("GET", "/config.json") if bodies is None else ("POST", f"/api/{call}")
     headers = {"authorization": f"Bearer {TOKEN}"}
-    if body is not None:
+    if bodies is not None:
         headers["content-type"] = "application/json"
     latencies = []
     try:
-        for _ in range(count):
+        for number in range(start, start + count):
+            payload = None if bodies is None else json.dumps(bodies[number % len(bodies)])
             started = time.perf_counter()
             connection.request(method, path, payload, headers)
             response = connection.getresponse()
@@ -94,20 +108,22 @@ def timed_calls(base_url: str, call: str, body: dict[str, object] | None, count:
     return latencies
 
 
-def measure(engine: Engine, url: str, calls: int, warm_up: int) -> dict[str, list[float]]:
+def measure(
+    engine: Engine, url: str, calls: int, warm_up: int, customers: pd.DataFrame
+) -> dict[str, list[float]]:
     """Latencies (ms) of `calls` calls of each kind, after `warm_up` untimed ones."""
     clients = opened_per_call(lambda deadline: connect(url, deadline=deadline))
     service = ConsoleService(
-        engine=engine,
+        engine=dataclasses.replace(engine, limits=BENCH_LIMITS),
         clients=clients,
         budget_s=DEFAULT_ANSWER_TIMEOUT_S,
         actor=Actor("bench-console", supervisor=True),
     )
     with serving_in_background(build_app(service, token=TOKEN)) as base_url:
         latencies = {}
-        for call, body in CALLS.items():
-            timed_calls(base_url, call, body, warm_up)
-            latencies[call] = timed_calls(base_url, call, body, calls)
+        for call, bodies in calls_for(customers).items():
+            timed_calls(base_url, call, bodies, warm_up)
+            latencies[call] = timed_calls(base_url, call, bodies, calls, start=warm_up)
         return latencies
 
 
@@ -128,14 +144,14 @@ def connect_alone(url: str, count: int) -> None:
     emit("connect_p50", percentile(times, 0.5), "ms", connects=count)
 
 
-def with_database(model: Path | None, work: Callable[[Engine, str], None]) -> None:
+def with_database(model: Path | None, work: Callable[[Engine, str, pd.DataFrame], None]) -> None:
     customers = generate_customers(CUSTOMERS, seed=SEED)
     with tempfile.TemporaryDirectory(prefix="bench-console-") as scratch:
         model_dir = model or Path(scratch) / "model"
         if model is None:
             train(customers, model_dir, trials=TRIALS, seed=SEED)
         with churnguard_server(model_dir, customers, SEED) as server:
-            work(Engine.load(model_dir), server.url)
+            work(Engine.load(model_dir), server.url, customers)
 
 
 def main(argv: list[str]) -> int:
@@ -147,9 +163,9 @@ def main(argv: list[str]) -> int:
     )
     args = parser.parse_args(argv)
 
-    def work(engine: Engine, url: str) -> None:
+    def work(engine: Engine, url: str, customers: pd.DataFrame) -> None:
         connect_alone(url, args.calls)
-        report(measure(engine, url, args.calls, args.warm_up), args.warm_up)
+        report(measure(engine, url, args.calls, args.warm_up, customers), args.warm_up)
 
     with_database(args.model, work)
     return 0
