@@ -31,6 +31,7 @@ SEED = 1729
 SPLIT_REPEATS = 20
 DATABASE = "bench_bootstrap"
 APP_USER = AppUser("bench_app", "Bench-app_pa55word-1729")
+API_USER = AppUser("bench_api", "Bench-api_pa55word-1729")
 
 
 def main() -> int:
@@ -67,7 +68,11 @@ def main() -> int:
             return connect(f"{base}/{database or ''}")
 
         request = BootstrapRequest(
-            database=DATABASE, sql_files=rendered["in_database"], app_user=APP_USER, aurora=False
+            database=DATABASE,
+            sql_files=rendered["in_database"],
+            app_user=APP_USER,
+            api_user=API_USER,
+            aurora=False,
         )
         for run in ("first", "re-run"):
             started = time.perf_counter()

@@ -3,7 +3,8 @@ bundled beside the handler, a Data API client per answer, and the answer's deadl
 invocation has left.
 
 The recommend API and the console's API both answer through it (lambda/recommend, lambda/console).
-Environment: CLUSTER_ARN and APP_SECRET_ARN (the Data API's cluster and the app user's secret),
+Environment: CLUSTER_ARN and API_SECRET_ARN (the Data API's cluster and the API user's secret: the
+database user with table-level grants and no S3 role, docs/bootstrap.md),
 DATABASE_NAME (default churnguard), MODEL_DIR (metadata.json + model.json; relative to the bundle,
 default "model"), RULES_FILE (optional; default: churnguard/rules/default.json in the bundle).
 Imports: standard library, boto3 and churnguard's pure-Python modules only.
@@ -36,7 +37,8 @@ ClientFactory = Callable[..., SqlClient]
 
 
 def data_api_client(*, cluster_arn: str, secret_arn: str, database: str, deadline: Deadline) -> SqlClient:
-    """The production client: the RDS Data API, authorised by the function's role and the app secret.
+    """The production client: the RDS Data API, authorised by the function's role and the API user's
+    secret.
 
     It does not wait for a paused cluster to resume (about 15 s, longer than an agent can wait):
     the caller gets 503 with Retry-After at once.
@@ -87,12 +89,12 @@ def _load_engine(model_dir: Path, rules_path: str | None) -> Engine:
 
 def client_settings() -> dict[str, str]:
     """The Data API settings from the environment, refusing to start without them."""
-    missing = [name for name in ("CLUSTER_ARN", "APP_SECRET_ARN") if not os.environ.get(name)]
+    missing = [name for name in ("CLUSTER_ARN", "API_SECRET_ARN") if not os.environ.get(name)]
     if missing:
         raise UserError(f"environment variable {missing[0]} is not set")
     return {
         "cluster_arn": os.environ["CLUSTER_ARN"],
-        "secret_arn": os.environ["APP_SECRET_ARN"],
+        "secret_arn": os.environ["API_SECRET_ARN"],
         "database": os.environ.get("DATABASE_NAME") or DATABASE_NAME,
     }
 

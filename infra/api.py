@@ -3,7 +3,8 @@
 The call-centre back end signs its requests (SigV4) with a role that is granted lambda:InvokeFunctionUrl
 and lambda:InvokeFunction on this function (AWS requires both for function URLs created since
 October 2025: docs/infra.md); there is no anonymous access. The function reads Aurora through the Data API as
-the app user and explains scores with the model's trees bundled beside it.
+the API user (table-level grants, no S3 role: docs/bootstrap.md) and explains scores with the model's trees
+bundled beside it.
 """
 
 from __future__ import annotations
@@ -37,12 +38,13 @@ API_TIMEOUT_S = math.floor(longest_api_wait_s(DEFAULT_ANSWER_TIMEOUT_S) + COLD_S
 @dataclass(frozen=True)
 class EngineWiring:
     """What every function answering through the incentive engine is given: the model it explains
-    with, the cluster and app secret it reads Aurora through, where it runs, and its removal policy.
+    with, the cluster and the API user's secret it reads Aurora through, where it runs, and its removal
+    policy.
     The recommend API and the console's API take the same one (infra/stack.py)."""
 
     model_dir: Path
     cluster_arn: str
-    app_secret_arn: str
+    api_secret_arn: str
     vpc: ec2.IVpc
     subnets: ec2.SubnetSelection
     security_group: ec2.ISecurityGroup
@@ -60,7 +62,7 @@ def engine_function(
     scope: Construct, *, description: str, bundle: Path, wiring: EngineWiring
 ) -> VpcPythonFunction:
     """A function (construct id "Handler") that answers through the incentive engine: the recommend
-    API's and the console's. Both read Aurora as the app user through the Data API, with the model
+    API's and the console's. Both read Aurora as the API user through the Data API, with the model
     bundled beside the handler, and share the timeout derived above."""
     return VpcPythonFunction(
         scope,
@@ -70,7 +72,7 @@ def engine_function(
         handler="handler.handler",
         environment={
             "CLUSTER_ARN": wiring.cluster_arn,
-            "APP_SECRET_ARN": wiring.app_secret_arn,
+            "API_SECRET_ARN": wiring.api_secret_arn,
             "DATABASE_NAME": DATABASE_NAME,
             "MODEL_DIR": MODEL_DIR_IN_BUNDLE,
         },

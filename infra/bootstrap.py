@@ -115,6 +115,7 @@ class DatabaseBootstrap(Construct):
         cluster_arn: str,
         admin_secret_arn: str,
         app_secret_arn: str,
+        api_secret_arn: str,
         seed_csv: Path | None,
         seed_messages_csv: Path | None,
         vpc: ec2.IVpc,
@@ -128,6 +129,7 @@ class DatabaseBootstrap(Construct):
             "CLUSTER_ARN": cluster_arn,
             "ADMIN_SECRET_ARN": admin_secret_arn,
             "APP_SECRET_ARN": app_secret_arn,
+            "API_SECRET_ARN": api_secret_arn,
             "DATABASE_NAME": DATABASE_NAME,
             "SQL_DIR": SQL_DIR_IN_BUNDLE,
         }
@@ -148,7 +150,7 @@ class DatabaseBootstrap(Construct):
         self.handler = VpcPythonFunction(
             self,
             "Handler",
-            description="applies the database schema, functions and app user",
+            description="applies the database schema, functions, app and API users",
             bundle=bundle,
             handler="handler.on_event",
             environment=environment,
@@ -188,9 +190,11 @@ class DatabaseBootstrap(Construct):
             service_token=self.provider.service_token,
             resource_type=RESOURCE_TYPE,
             # The seed URIs name content-hashed objects: new sample data re-runs the bootstrap (which
-            # still loads only into empty tables).
+            # still loads only into empty tables). The users' secrets: a stack gaining or replacing a
+            # user's secret re-runs it too, so the account exists with that secret's password.
             properties={
                 "SqlDigest": self.sql_digest,
+                "UserSecrets": [app_secret_arn, api_secret_arn],
                 "SeedData": environment.get("SEED_DATA_S3_URI", ""),
                 "SeedMessages": environment.get("SEED_MESSAGES_S3_URI", ""),
             },

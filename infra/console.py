@@ -9,7 +9,7 @@ Cognito, and the console's API behind a JWT authorizer calling the same engine a
 - The API (API Gateway HTTP API) has only the console's three POST routes, each behind a JWT
   authorizer for that user pool and app client; a call without a valid token never reaches the
   function. CORS admits the console's own origin only. The function is lambda/console, bundled with
-  the recommend API's handler and the model, and reads Aurora through the Data API as the app user.
+  the recommend API's handler and the model, and reads Aurora through the Data API as the API user.
 """
 
 from __future__ import annotations

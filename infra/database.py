@@ -9,6 +9,7 @@ default, so an unused deployment costs storage only.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
@@ -27,11 +28,14 @@ from infra.nag import acknowledge
 MYSQL_MAJOR_VERSION = "8.0"
 ADMIN_USERNAME = "churnguard_admin"
 APP_USERNAME = "churnguard_app"
+# The API Lambdas' user (churnguard/bootstrap/app_user.py: table-level grants, no S3 role); the same
+# name `churnguard local up` gives it.
+API_USERNAME = "churnguard_api"
 ERROR_LOG = "error"
 
 
 class Database(Construct):
-    """KMS key, admin and app-user secrets, Aurora ML roles, parameter group and the cluster."""
+    """KMS key, admin, app-user and API-user secrets, Aurora ML roles, parameter group and the cluster."""
 
     def __init__(
         self,
@@ -159,20 +163,18 @@ class Database(Construct):
         ]
         self.admin_secret = self.cluster.secret
 
-        # The bootstrap creates this MySQL user with the generated password; no punctuation, so the
-        # password can sit inside a quoted DDL string without escaping.
-        self.app_secret = secretsmanager.Secret(
-            self,
+        # The bootstrap creates these two MySQL users with their generated passwords.
+        self.app_secret = self._user_secret(
             "AppUserSecret",
-            description="churnguard: application database user (Data API, call centre, API)",
-            encryption_key=self.key,
-            generate_secret_string=secretsmanager.SecretStringGenerator(
-                secret_string_template=json.dumps({"username": APP_USERNAME}),
-                generate_string_key="password",
-                exclude_punctuation=True,
-                password_length=32,
-            ),
-            removal_policy=removal,
+            APP_USERNAME,
+            "churnguard: application database user (DBAs' SQL, training, verify)",
+            removal,
+        )
+        self.api_secret = self._user_secret(
+            "ApiUserSecret",
+            API_USERNAME,
+            "churnguard: API database user (recommend and console Lambdas; table-level grants, no S3)",
+            removal,
         )
         self._acknowledge_findings(protect=protect, backup_retention_days=backup_retention_days)
 
@@ -211,7 +213,33 @@ class Database(Construct):
             "AwsSolutions-SMG4",
             "The bootstrap sets the MySQL account's password from this secret on deploy; a Secrets "
             "Manager rotation would change the secret without the account. KMS-encrypted, readable only "
-            "by the bootstrap and API roles.",
+            "by the bootstrap role (and the people given it for DBA work, training and verify).",
+        )
+        acknowledge(
+            self.api_secret,
+            "AwsSolutions-SMG4",
+            "The bootstrap sets the API user's MySQL password from this secret on every deploy; a "
+            "Secrets Manager rotation would change the secret without the account. KMS-encrypted, "
+            "readable only by the bootstrap role and the two API Lambdas' roles.",
+        )
+
+    def _user_secret(
+        self, construct_id: str, username: str, description: str, removal: cdk.RemovalPolicy
+    ) -> secretsmanager.Secret:
+        """A database user's name and generated password, which the bootstrap sets on every deploy;
+        no punctuation, so the password can sit inside a quoted DDL string without escaping."""
+        return secretsmanager.Secret(
+            self,
+            construct_id,
+            description=description,
+            encryption_key=self.key,
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                secret_string_template=json.dumps({"username": username}),
+                generate_string_key="password",
+                exclude_punctuation=True,
+                password_length=32,
+            ),
+            removal_policy=removal,
         )
 
     def _aurora_role(self, construct_id: str, purpose: str) -> iam.Role:
@@ -225,8 +253,10 @@ class Database(Construct):
             ),
         )
 
-    def grant_data_api(self, grantee: iam.IGrantable, *, admin: bool) -> None:
-        """Data API statements on this cluster as the app user (and the admin, for the bootstrap)."""
+    def grant_data_api(self, grantee: iam.IGrantable, secrets: Sequence[secretsmanager.ISecret]) -> None:
+        """Data API statements on this cluster, and reading `secrets` (each a database user's, which
+        the Data API signs in as): the bootstrap gets the admin's and the two users' it creates, the
+        API Lambdas the API user's alone."""
         grantee.grant_principal.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=[
@@ -239,7 +269,5 @@ class Database(Construct):
                 resources=[self.cluster.cluster_arn],
             )
         )
-        self.app_secret.grant_read(grantee)
-        if admin:
-            assert self.admin_secret is not None
-            self.admin_secret.grant_read(grantee)
+        for secret in secrets:
+            secret.grant_read(grantee)

@@ -32,7 +32,7 @@ def lambda_api(request, monkeypatch, trained_model_dir):
     monkeypatch.setenv("DATABASE_NAME", "churnguard")
     if request.param == "recommend":
         monkeypatch.setenv("CLUSTER_ARN", "arn:aws:rds:us-east-1:123456789012:cluster:churnguard-test")
-        monkeypatch.setenv("APP_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:123456789012:secret:app")
+        monkeypatch.setenv("API_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:123456789012:secret:app")
         monkeypatch.setenv("MODEL_DIR", str(trained_model_dir))
         module = load_recommend_handler()
         context = {"http": {"method": "POST", "path": "/"}}

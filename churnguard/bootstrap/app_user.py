@@ -1,6 +1,7 @@
 """The database users the bootstrap creates, each with its password kept equal to its own secret:
 the app user (DBAs' SQL, training's export, verify: the whole database, the Aurora ML and S3 roles)
-and the API user (the two API Lambdas: table by table what they do, no S3 role).
+and the API user (the two API Lambdas: table by table what they do, the machine learning roles of the
+services their statements call, no S3 role).
 
 Account statements (CREATE USER, ALTER USER, GRANT) cannot bind parameters, so the user name and
 password are embedded in the SQL text. That is only safe for characters that cannot end or escape a
@@ -70,6 +71,16 @@ API_TABLE_PRIVILEGES: tuple[tuple[str, str], ...] = (
 # so the API user calling them gets no right it lacks.
 API_DATABASE_PRIVILEGES: tuple[str, ...] = ("EXECUTE",)
 API_SOURCE_NAME = "api user"
+# Every churnguard routine runs as its invoker (SQL SECURITY INVOKER, will_churn's SageMaker alias
+# included), and aws_comprehend_detect_sentiment is Aurora's own function called in the engine's
+# statement, so the caller's active roles are what Aurora checks: the API user needs the machine
+# learning roles of the services its statements reach, as default roles, and never the S3 ones.
+API_AURORA_ROLES: tuple[str, ...] = ("AWS_SAGEMAKER_ACCESS", "AWS_COMPREHEND_ACCESS")
+# call_reason's Bedrock alias (churnguard.sqlgen.call_reason, SQL SECURITY INVOKER): the role exists
+# from Aurora MySQL 3.06 on, so both users get it only when a bundled file creates the alias.
+BEDROCK_ROLE = "AWS_BEDROCK_ACCESS"
+BEDROCK_ALIAS = "ALIAS AWS_BEDROCK_INVOKE_MODEL"
+API_AURORA_SOURCE_NAME = "api aurora roles"
 
 
 @dataclass(frozen=True)
@@ -88,13 +99,13 @@ def validate_password(password: str) -> None:
     includes the password or any of its characters."""
     if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
         raise BootstrapError(
-            f"app secret password must be {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters "
-            f"long, it has {len(password)}"
+            f"a database user's secret password must be {MIN_PASSWORD_LENGTH} to "
+            f"{MAX_PASSWORD_LENGTH} characters long, it has {len(password)}"
         )
     if not set(password) <= _PASSWORD_ALPHABET:
         raise BootstrapError(
-            "app secret password has characters that cannot be embedded in SQL; allowed are letters, "
-            f"digits and {PASSWORD_PUNCTUATION} (generate it with these excluded: "
+            "a database user's secret password has characters that cannot be embedded in SQL; allowed "
+            f"are letters, digits and {PASSWORD_PUNCTUATION} (generate it with these excluded: "
             f"{PASSWORD_EXCLUDED_CHARACTERS!r})"
         )
 
@@ -102,7 +113,7 @@ def validate_password(password: str) -> None:
 def validate_user_name(name: str) -> None:
     if not _USER_NAME.fullmatch(name):
         raise BootstrapError(
-            f"app user name {name!r} is not allowed: use a letter then up to 31 letters, digits or _"
+            f"database user name {name!r} is not allowed: use a letter then up to 31 letters, digits or _"
         )
 
 
@@ -125,10 +136,19 @@ def api_user_statements(user: AppUser, database: str) -> list[PlannedStatement]:
     return _user_statements(user, database, API_SOURCE_NAME, API_DATABASE_PRIVILEGES, API_TABLE_PRIVILEGES)
 
 
-def aurora_role_statements(user_name: str) -> list[PlannedStatement]:
-    """Grant the Aurora ML and S3 roles and make them the user's default roles, so they are active
-    on every connection without SET ROLE (Aurora MySQL 3 follows MySQL 8.0's role model)."""
-    return _role_statements(user_name, AURORA_ROLES, AURORA_SOURCE_NAME)
+def aurora_role_statements(user_name: str, *, bedrock: bool) -> list[PlannedStatement]:
+    """Grant the Aurora ML and S3 roles (and BEDROCK_ROLE when `bedrock`: verify and DBAs call
+    call_reason too) and make them the user's default roles, so they are active on every connection
+    without SET ROLE (Aurora MySQL 3 follows MySQL 8.0's role model)."""
+    roles = (*AURORA_ROLES, BEDROCK_ROLE) if bedrock else AURORA_ROLES
+    return _role_statements(user_name, roles, AURORA_SOURCE_NAME)
+
+
+def api_aurora_role_statements(user_name: str, *, bedrock: bool) -> list[PlannedStatement]:
+    """The API user's Aurora roles (API_AURORA_ROLES, and BEDROCK_ROLE when `bedrock`), made its
+    default roles; the S3 load and export roles are never among them."""
+    roles = (*API_AURORA_ROLES, BEDROCK_ROLE) if bedrock else API_AURORA_ROLES
+    return _role_statements(user_name, roles, API_AURORA_SOURCE_NAME)
 
 
 def _user_statements(

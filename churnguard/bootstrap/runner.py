@@ -1,4 +1,5 @@
-"""One bootstrap run: the database, the SQL files in order, the app user, and on Aurora its roles and seed.
+"""One bootstrap run: the database, the SQL files in order, the app and API users, and on Aurora their
+roles and the seed.
 
 The database may not exist yet, and the Data API (like a driver) must name an existing database to
 use one, so the first statement runs on a connection without a database and everything else on one
@@ -13,12 +14,22 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from churnguard.bootstrap.app_user import (
+    BEDROCK_ALIAS,
     AppUser,
+    api_aurora_role_statements,
+    api_user_statements,
     app_user_statements,
     aurora_role_statements,
     validate_identifier,
 )
-from churnguard.bootstrap.apply import PlannedStatement, SqlSource, plan_files, run_files, run_planned
+from churnguard.bootstrap.apply import (
+    BootstrapError,
+    PlannedStatement,
+    SqlSource,
+    plan_files,
+    run_files,
+    run_planned,
+)
 from churnguard.bootstrap.migrations import run_with_migrations
 from churnguard.bootstrap.replaced_parts import replaced_part_drops
 from churnguard.bootstrap.seed import CUSTOMERS_SEED, MESSAGES_SEED, S3Object, SeedTarget, seed_statements
@@ -36,11 +47,13 @@ ROLES_AURORA_ONLY = "skipped: the AWS_* roles exist only on Aurora"
 @dataclass(frozen=True)
 class BootstrapRequest:
     """What to apply. `sql_files` run in the given order; `seed` is the customers CSV and
-    `seed_messages` the messages CSV, if any (loaded in that order: messages refer to customers)."""
+    `seed_messages` the messages CSV, if any (loaded in that order: messages refer to customers).
+    `app_user` is the DBAs', training's and verify's user; `api_user` the API Lambdas' (app_user.py)."""
 
     database: str
     sql_files: Sequence[SqlSource]
     app_user: AppUser
+    api_user: AppUser
     aurora: bool
     seed: S3Object | None = None
     seed_messages: S3Object | None = None
@@ -67,10 +80,26 @@ def run_bootstrap(open_client: OpenClient, request: BootstrapRequest) -> Bootstr
     """Apply `request`; every check that needs no database runs before the first statement."""
     database = request.database
     validate_identifier(database, "database name")
+    if request.api_user.name == request.app_user.name:
+        raise BootstrapError(
+            f"the API secret names the app user {request.app_user.name!r}: the API Lambdas need a user "
+            "of their own, with fewer rights"
+        )
     file_steps = plan_files(request.sql_files)
-    user_steps = app_user_statements(request.app_user, database)
-    role_steps = aurora_role_statements(request.app_user.name) if request.aurora else []
-    secrets = (request.app_user.password,)
+    user_steps = [
+        *app_user_statements(request.app_user, database),
+        *api_user_statements(request.api_user, database),
+    ]
+    bedrock = any(BEDROCK_ALIAS in step.sql for step in file_steps)
+    role_steps = (
+        [
+            *aurora_role_statements(request.app_user.name, bedrock=bedrock),
+            *api_aurora_role_statements(request.api_user.name, bedrock=bedrock),
+        ]
+        if request.aurora
+        else []
+    )
+    secrets = (request.app_user.password, request.api_user.password)
 
     create = f"CREATE DATABASE IF NOT EXISTS `{database}` CHARACTER SET utf8mb4"
     server = open_client(None)

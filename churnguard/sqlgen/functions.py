@@ -76,13 +76,18 @@ def will_churn_parameters(spec: FeatureSpec) -> str:
 
 
 def render_will_churn_alias(spec: FeatureSpec, endpoint_name: str) -> list[str]:
-    """will_churn as Aurora's alias of AWS_SAGEMAKER_INVOKE_ENDPOINT on the deployed endpoint."""
+    """will_churn as Aurora's alias of AWS_SAGEMAKER_INVOKE_ENDPOINT on the deployed endpoint.
+
+    SQL SECURITY INVOKER (AWS's syntax allows it): the caller's own AWS_SAGEMAKER_ACCESS role is the
+    one that counts, as for every other churnguard routine, not the admin's who created it
+    (docs/bootstrap.md, "Which user needs which Aurora role")."""
     if not ENDPOINT_NAME.match(endpoint_name or ""):
         raise SqlRenderError(f"endpoint name {endpoint_name!r} is not a valid SageMaker endpoint name")
     return [
         f"DROP FUNCTION IF EXISTS {WILL_CHURN}",
         f"CREATE FUNCTION {WILL_CHURN}({will_churn_parameters(spec)})\n"
         f"  RETURNS DOUBLE\n"
+        f"  SQL SECURITY INVOKER\n"
         f"  ALIAS AWS_SAGEMAKER_INVOKE_ENDPOINT ENDPOINT NAME '{endpoint_name}'",
     ]
 

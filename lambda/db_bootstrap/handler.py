@@ -1,14 +1,15 @@
 """Custom resource handler (CDK Provider framework `onEvent`) that bootstraps the Aurora database.
 
-Create and Update apply the bundled SQL files, the app user and its Aurora roles, and the optional
-seed data, all idempotently through the RDS Data API; Delete leaves the database and its data alone
+Create and Update apply the bundled SQL files, the app and API users and their Aurora roles, and the
+optional seed data, all idempotently through the RDS Data API; Delete leaves the database and its data alone
 (the cluster's own removal policy decides their fate). A failure raises an exception whose message
 names the SQL file and statement; the Provider framework reports it to CloudFormation as the reason.
 
-Environment: CLUSTER_ARN, ADMIN_SECRET_ARN (used by the Data API), APP_SECRET_ARN (JSON with
-`username` and `password`), DATABASE_NAME (default churnguard), SQL_DIR (default `sql`, relative to
-this folder), SEED_DATA_S3_URI (optional, s3://bucket/key of the sample customers CSV),
-SEED_MESSAGES_S3_URI (optional, s3://bucket/key of the sample messages CSV).
+Environment: CLUSTER_ARN, ADMIN_SECRET_ARN (used by the Data API), APP_SECRET_ARN and API_SECRET_ARN
+(each JSON with `username` and `password`: the app user, the API Lambdas' user), DATABASE_NAME
+(default churnguard), SQL_DIR (default `sql`, relative to this folder), SEED_DATA_S3_URI (optional,
+s3://bucket/key of the sample customers CSV), SEED_MESSAGES_S3_URI (optional, s3://bucket/key of the
+sample messages CSV).
 Imports: standard library, boto3 and churnguard's pure-Python modules only.
 """
 
@@ -46,7 +47,7 @@ keep_requests_out_of_logs()
 HANDLER_DIR = Path(__file__).resolve().parent
 # Seconds a Data API call is read for: its 45-s statement limit plus the time its answer takes.
 DATA_API_READ_TIMEOUT_S = 60.0
-REQUIRED_ENV = ("CLUSTER_ARN", "ADMIN_SECRET_ARN", "APP_SECRET_ARN")
+REQUIRED_ENV = ("CLUSTER_ARN", "ADMIN_SECRET_ARN", "APP_SECRET_ARN", "API_SECRET_ARN")
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class HandlerSettings:
     cluster_arn: str
     admin_secret_arn: str
     app_secret_arn: str
+    api_secret_arn: str
     database: str
     sql_dir: Path
     seed_uri: str | None
@@ -72,6 +74,7 @@ class HandlerSettings:
             cluster_arn=environ["CLUSTER_ARN"],
             admin_secret_arn=environ["ADMIN_SECRET_ARN"],
             app_secret_arn=environ["APP_SECRET_ARN"],
+            api_secret_arn=environ["API_SECRET_ARN"],
             database=environ.get("DATABASE_NAME") or DATABASE_NAME,
             sql_dir=HANDLER_DIR / (environ.get("SQL_DIR") or "sql"),
             seed_uri=environ.get("SEED_DATA_S3_URI") or None,
@@ -128,7 +131,8 @@ def handle_event(
         raise BootstrapError(f"unknown RequestType {request_type!r}: expected Create, Update or Delete")
 
     sql_files = read_sql_dir(settings.sql_dir)
-    app_user = read_app_user(secretsmanager, settings.app_secret_arn)
+    app_user = read_user_secret(secretsmanager, settings.app_secret_arn, "app secret")
+    api_user = read_user_secret(secretsmanager, settings.api_secret_arn, "API secret")
     seed = checked_seed_object(s3, settings.seed_uri, SOURCE_NAME)
     seed_messages = checked_seed_object(s3, settings.seed_messages_uri, MESSAGES_SOURCE_NAME)
 
@@ -138,6 +142,7 @@ def handle_event(
             database=settings.database,
             sql_files=sql_files,
             app_user=app_user,
+            api_user=api_user,
             aurora=aurora,
             seed=seed,
             seed_messages=seed_messages,
@@ -159,6 +164,7 @@ def handle_event(
         "Data": {
             "DatabaseName": report.database,
             "AppUserName": app_user.name,
+            "ApiUserName": api_user.name,
             "Statements": str(report.statements),
             "SqlFiles": ",".join(report.files),
             "Seed": report.seed,
@@ -169,22 +175,23 @@ def handle_event(
     }
 
 
-def read_app_user(secretsmanager: Any, secret_arn: str) -> AppUser:
-    """The app user's name and password from its secret; errors name the secret, never its content."""
+def read_user_secret(secretsmanager: Any, secret_arn: str, what: str) -> AppUser:
+    """A database user's name and password from its secret (`what`: "app secret", "API secret");
+    errors name the secret, never its content."""
     try:
         secret = secretsmanager.get_secret_value(SecretId=secret_arn)
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code", "error")
-        raise BootstrapError(f"cannot read the app secret {secret_arn}: {code}") from None
+        raise BootstrapError(f"cannot read the {what} {secret_arn}: {code}") from None
     try:
         values = json.loads(secret.get("SecretString") or "")
         name, password = values["username"], values["password"]
     except (ValueError, KeyError, TypeError):
         raise BootstrapError(
-            f"the app secret {secret_arn} must be JSON with string fields username and password"
+            f"the {what} {secret_arn} must be JSON with string fields username and password"
         ) from None
     if not isinstance(name, str) or not isinstance(password, str):
-        raise BootstrapError(f"the app secret {secret_arn} must have string username and password")
+        raise BootstrapError(f"the {what} {secret_arn} must have string username and password")
     return AppUser(name=name, password=password)
 
 

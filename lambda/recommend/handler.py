@@ -21,7 +21,7 @@ invocation's remaining time allows): no Data API call is waited for past it, eac
 read timeouts are bounded too, and a resuming cluster is not waited for. The function's timeout
 (infra/api.py) exceeds the longest wait this allows (churnguard.engine.deadline.longest_api_wait_s).
 
-Environment: as churnguard.lambda_runtime reads it (the Data API's cluster and app secret, the
+Environment: as churnguard.lambda_runtime reads it (the Data API's cluster and API user's secret, the
 bundled model and rules). Logs carry the request id, rule, offer, arm, what was missing and timings,
 never the phone number or the message; a database failure is logged by type and error code, a bug by
 type and stack. The HTTP side (responses, the body, failures) is churnguard.http_api, shared with the

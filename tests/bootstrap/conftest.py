@@ -30,6 +30,7 @@ HANDLER_PATH = REPO_ROOT / "lambda" / "db_bootstrap" / "handler.py"
 HANDLER_MODULE = "db_bootstrap_handler"
 REGION = "eu-west-1"
 APP_PASSWORD = "Tr0ub4dor&3-correct_horse"
+API_PASSWORD = "Api-Tr0ub4dor&3-battery_staple"
 SEED_BUCKET = "churnguard-seed-test"
 SEED_KEY = "seed/customers.csv"
 SEED_MESSAGES_KEY = "seed/messages.csv"
@@ -64,12 +65,15 @@ handler = load_handler()
 
 @dataclass
 class Target:
-    """Where a test's bootstrap goes: a database and app user that exist only for that test."""
+    """Where a test's bootstrap goes: a database, app user and API user that exist only for that
+    test; `api_secret_arn` is set by the api_secret fixture."""
 
     admin_url: str
     database: str
     app_user: str
     sql_dir: Path
+    api_user: str
+    api_secret_arn: str = ""
 
     def open_client(self, database: str | None) -> PyMySqlClient:
         return connect(self.admin_url if database is None else database_url(self.admin_url, database))
@@ -99,13 +103,14 @@ def target(mariadb_url: str, tmp_path: Path) -> Iterator[Target]:
     for file in static_sql_files():  # the schema as infra bundles it: release 0.1.0's files, migrations
         (sql_dir / file.name).write_text(file.text, encoding="utf-8")
     (sql_dir / "90_test_functions.sql").write_text(FUNCTIONS_SQL, encoding="utf-8")
-    made = Target(mariadb_url, f"bootstrap_{suffix}", f"cg_app_{suffix}", sql_dir)
+    made = Target(mariadb_url, f"bootstrap_{suffix}", f"cg_app_{suffix}", sql_dir, f"cg_api_{suffix}")
     try:
         yield made
     finally:
         with connect(mariadb_url) as admin:
             admin.execute(f"DROP DATABASE IF EXISTS `{made.database}`")
             admin.execute(f"DROP USER IF EXISTS '{made.app_user}'@'%'")
+            admin.execute(f"DROP USER IF EXISTS '{made.api_user}'@'%'")
 
 
 @pytest.fixture()
@@ -122,9 +127,18 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture()
-def app_secret_arn(aws: None, target: Target) -> str:
-    secrets = boto3.client("secretsmanager", region_name=REGION)
-    created = secrets.create_secret(
+def api_secret(aws: None, target: Target) -> None:
+    """The API user's secret in moto's Secrets Manager, its ARN kept on `target`."""
+    target.api_secret_arn = boto3.client("secretsmanager", region_name=REGION).create_secret(
+        Name=f"churnguard-api-{target.api_user}",
+        SecretString=json.dumps({"username": target.api_user, "password": API_PASSWORD}),
+    )["ARN"]
+
+
+@pytest.fixture()
+def app_secret_arn(api_secret: None, target: Target) -> str:
+    """The app user's secret in moto's Secrets Manager (the API user's is made beside it)."""
+    created = boto3.client("secretsmanager", region_name=REGION).create_secret(
         Name=f"churnguard-app-{target.app_user}",
         SecretString=json.dumps({"username": target.app_user, "password": APP_PASSWORD}),
     )
@@ -178,6 +192,7 @@ def settings(
         cluster_arn="arn:aws:rds:eu-west-1:123456789012:cluster:churnguard-db",
         admin_secret_arn="arn:aws:secretsmanager:eu-west-1:123456789012:secret:churnguard-admin",
         app_secret_arn=app_secret_arn,
+        api_secret_arn=target.api_secret_arn,
         database=target.database,
         sql_dir=target.sql_dir,
         seed_uri=seed_uri,

@@ -8,6 +8,7 @@ from churnguard.bootstrap.app_user import (
     APP_PRIVILEGES,
     PASSWORD_EXCLUDED_CHARACTERS,
     AppUser,
+    api_aurora_role_statements,
     app_user_statements,
     aurora_role_statements,
     validate_password,
@@ -50,7 +51,7 @@ def test_excluded_characters_are_exactly_the_punctuation_the_check_refuses():
 
 @pytest.mark.parametrize("name", ["1app", "app-user", "app user", "a" * 33, "", "app'--"])
 def test_user_names_that_are_not_plain_identifiers_are_refused(name):
-    with pytest.raises(BootstrapError, match="app user name"):
+    with pytest.raises(BootstrapError, match="database user name"):
         app_user_statements(AppUser(name, GOOD_PASSWORD), "churnguard")
 
 
@@ -73,14 +74,27 @@ def test_app_user_statements_create_set_password_and_grant_on_one_database():
     assert steps[1].display == "ALTER USER 'churnguard_app'@'%' IDENTIFIED BY '***'"
 
 
-def test_aurora_role_statements_grant_the_four_roles_and_make_them_default():
-    steps = aurora_role_statements("churnguard_app")
-    roles = "AWS_SAGEMAKER_ACCESS, AWS_COMPREHEND_ACCESS, AWS_LOAD_S3_ACCESS, AWS_SELECT_S3_ACCESS"
+@pytest.mark.parametrize(("bedrock", "extra"), [(False, ""), (True, ", AWS_BEDROCK_ACCESS")])
+def test_aurora_role_statements_grant_the_four_roles_and_make_them_default(bedrock, extra):
+    steps = aurora_role_statements("churnguard_app", bedrock=bedrock)
+    roles = "AWS_SAGEMAKER_ACCESS, AWS_COMPREHEND_ACCESS, AWS_LOAD_S3_ACCESS, AWS_SELECT_S3_ACCESS" + extra
     assert [step.sql for step in steps] == [
         f"GRANT {roles} TO 'churnguard_app'@'%'",
         f"SET DEFAULT ROLE {roles} TO 'churnguard_app'@'%'",
     ]
     assert {step.source for step in steps} == {"aurora roles"}
+
+
+@pytest.mark.parametrize(("bedrock", "extra"), [(False, ""), (True, ", AWS_BEDROCK_ACCESS")])
+def test_the_api_user_gets_the_machine_learning_roles_and_never_the_s3_ones(bedrock, extra):
+    steps = api_aurora_role_statements("churnguard_api", bedrock=bedrock)
+    roles = "AWS_SAGEMAKER_ACCESS, AWS_COMPREHEND_ACCESS" + extra
+    assert [step.sql for step in steps] == [
+        f"GRANT {roles} TO 'churnguard_api'@'%'",
+        f"SET DEFAULT ROLE {roles} TO 'churnguard_api'@'%'",
+    ]
+    assert not any("S3" in step.sql for step in steps)
+    assert {step.source for step in steps} == {"api aurora roles"}
 
 
 def test_app_user_repr_hides_the_password():

@@ -14,6 +14,7 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import boto3
 import pymysql
@@ -30,9 +31,10 @@ from churnguard.bootstrap.seed import (
     seed_statements,
     write_messages_csv,
 )
-from churnguard.db import parse_url
+from churnguard.db import connect, parse_url
 from churnguard.engine.failures import StatementRefused
 from tests.bootstrap.conftest import (
+    API_PASSWORD,
     APP_PASSWORD,
     CUSTOMER,
     HANDLER_PATH,
@@ -82,6 +84,27 @@ def test_app_user_gets_the_secret_password_and_only_read_insert_execute(target, 
         grants = [next(iter(row.values())) for row in admin.query(f"SHOW GRANTS FOR '{target.app_user}'@'%'")]
     assert any(f"GRANT SELECT, INSERT, EXECUTE ON `{target.database}`.*" in grant for grant in grants)
     assert APP_PASSWORD not in " ".join(grants)
+
+
+def test_the_api_user_gets_its_own_secret_password_and_table_grants_only(target, app_secret_arn):
+    created = run(target, app_secret_arn, "Create")
+    assert created["Data"]["ApiUserName"] == target.api_user
+    insert_customer_with_message(target)
+    server = parse_url(target.admin_url)
+    credentials = f"{target.api_user}:{quote(API_PASSWORD, safe='')}"
+    with connect(f"mysql://{credentials}@{server.host}:{server.port}/{target.database}") as api:
+        assert api.query("SELECT phone FROM customers") == [{"phone": "382-4657"}]
+        assert api.query("SELECT risk_band(0.9) AS band") == [{"band": "high"}]  # EXECUTE
+        with pytest.raises(StatementRefused, match="command denied"):
+            api.execute("INSERT INTO customer_messages (area_code, phone, message) VALUES (1, 'x', 'y')")
+        with pytest.raises(StatementRefused, match="command denied"):
+            api.query("SELECT * FROM customer_scores")
+    with target.admin() as admin:
+        grants = [next(iter(row.values())) for row in admin.query(f"SHOW GRANTS FOR '{target.api_user}'@'%'")]
+    assert any(f"GRANT EXECUTE ON `{target.database}`.*" in grant for grant in grants)
+    assert any(f"GRANT SELECT, INSERT ON `{target.database}`.`offers_log`" in grant for grant in grants)
+    assert not any("SELECT, INSERT, EXECUTE" in grant for grant in grants)  # not the app user's rights
+    assert API_PASSWORD not in " ".join(grants)
 
 
 def test_update_applies_a_changed_secret_password(target, app_secret_arn):
@@ -198,7 +221,7 @@ def test_a_missing_messages_object_fails_before_the_database_is_touched(
         ("not json", "must be JSON"),
     ],
 )
-def test_a_bad_app_secret_fails_before_the_database_is_touched(target, aws, secret, message):
+def test_a_bad_app_secret_fails_before_the_database_is_touched(target, api_secret, secret, message):
     value = secret if isinstance(secret, str) else json.dumps(secret)
     arn = boto3.client("secretsmanager", region_name=REGION).create_secret(Name="bad", SecretString=value)[
         "ARN"
@@ -209,7 +232,7 @@ def test_a_bad_app_secret_fails_before_the_database_is_touched(target, aws, secr
     assert not target.database_exists()
 
 
-def test_an_unreadable_app_secret_is_named(target, aws):
+def test_an_unreadable_app_secret_is_named(target, api_secret):
     arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:churnguard-app-missing"
     with pytest.raises(
         BootstrapError, match=r"cannot read the app secret .*churnguard-app-missing: ResourceNotFound"
@@ -223,11 +246,19 @@ def test_unknown_request_type_is_refused(target, app_secret_arn):
 
 
 def test_settings_come_from_the_environment_and_missing_ones_are_named():
-    with pytest.raises(BootstrapError, match="missing environment variables: CLUSTER_ARN, APP_SECRET_ARN"):
+    with pytest.raises(
+        BootstrapError, match="missing environment variables: CLUSTER_ARN, APP_SECRET_ARN, API_SECRET_ARN"
+    ):
         handler.HandlerSettings.from_environ({"ADMIN_SECRET_ARN": "arn:admin"})
     configured = handler.HandlerSettings.from_environ(
-        {"CLUSTER_ARN": "arn:c", "ADMIN_SECRET_ARN": "arn:a", "APP_SECRET_ARN": "arn:p"}
+        {
+            "CLUSTER_ARN": "arn:c",
+            "ADMIN_SECRET_ARN": "arn:a",
+            "APP_SECRET_ARN": "arn:p",
+            "API_SECRET_ARN": "arn:i",
+        }
     )
+    assert (configured.app_secret_arn, configured.api_secret_arn) == ("arn:p", "arn:i")
     assert configured.database == "churnguard"
     assert configured.sql_dir == HANDLER_PATH.parent / "sql"
     assert configured.seed_uri is None and configured.seed_messages_uri is None
@@ -236,6 +267,7 @@ def test_settings_come_from_the_environment_and_missing_ones_are_named():
             "CLUSTER_ARN": "arn:c",
             "ADMIN_SECRET_ARN": "arn:a",
             "APP_SECRET_ARN": "arn:p",
+            "API_SECRET_ARN": "arn:i",
             "SEED_DATA_S3_URI": "s3://b-1/customers.csv",
             "SEED_MESSAGES_S3_URI": "s3://b-1/messages.csv",
         }

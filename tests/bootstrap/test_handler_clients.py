@@ -13,6 +13,7 @@ def test_on_event_hands_bounded_clients_to_the_bootstrap(monkeypatch) -> None:
     monkeypatch.setenv("CLUSTER_ARN", "arn:aws:rds:us-east-1:123456789012:cluster:churnguard-dev")
     monkeypatch.setenv("ADMIN_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:123456789012:secret:admin")
     monkeypatch.setenv("APP_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:123456789012:secret:app")
+    monkeypatch.setenv("API_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:123456789012:secret:api")
     seen: dict[str, Any] = {}
 
     def capture(event, settings, *, open_client, secretsmanager, s3, aurora):

@@ -24,10 +24,24 @@ handler = load_handler()
 CLUSTER = "arn:aws:rds:eu-west-1:123456789012:cluster:churnguard-db"
 ADMIN_SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:churnguard-admin-AbCdEf"
 APP_SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:churnguard-app-GhIjKl"
+API_SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:churnguard-api-MnOpQr"
 SEED_URI = "s3://churnguard-data-123/seed/customers.csv"
 SEED_MESSAGES_URI = "s3://churnguard-data-123/seed/messages.csv"
 APP_PASSWORD = "Aurora-app_pa55word.x"
 APP_SECRET_VALUE = json.dumps({"username": "churnguard_app", "password": APP_PASSWORD})
+API_PASSWORD = "Aurora-api_pa55word.y"
+# What the bootstrap runs for the API user after the app user's (churnguard.bootstrap.app_user).
+API_USER_STATEMENTS = [
+    "CREATE USER IF NOT EXISTS 'churnguard_api'@'%'",
+    "ALTER USER 'churnguard_api'@'%'",
+    "GRANT EXECUTE ON `churnguard`.* TO 'churnguard_api'@'%'",
+    "GRANT SELECT ON `churnguard`.`customers` TO 'churnguard_api'@'%'",
+    "GRANT SELECT ON `churnguard`.`customer_messages` TO 'churnguard_api'@'%'",
+    "GRANT SELECT ON `churnguard`.`models` TO 'churnguard_api'@'%'",
+    "GRANT SELECT, INSERT ON `churnguard`.`offers_log` TO 'churnguard_api'@'%'",
+    "GRANT SELECT, INSERT, UPDATE ON `churnguard`.`offer_outcomes` TO 'churnguard_api'@'%'",
+    "GRANT INSERT ON `churnguard`.`offer_outcome_changes` TO 'churnguard_api'@'%'",
+]
 
 
 class StubbedAws:
@@ -103,6 +117,7 @@ def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> StubbedAws:
         "CLUSTER_ARN": CLUSTER,
         "ADMIN_SECRET_ARN": ADMIN_SECRET,
         "APP_SECRET_ARN": APP_SECRET,
+        "API_SECRET_ARN": API_SECRET,
         "SQL_DIR": str(sql_dir),
         "SEED_DATA_S3_URI": SEED_URI,
         "SEED_MESSAGES_S3_URI": SEED_MESSAGES_URI,
@@ -119,14 +134,16 @@ def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> StubbedAws:
 
 
 def expect_app_secret(aws: StubbedAws) -> None:
-    aws.stubbers["secretsmanager"].add_response(
-        "get_secret_value",
-        {
-            "ARN": APP_SECRET,
-            "SecretString": json.dumps({"username": "churnguard_app", "password": APP_PASSWORD}),
-        },
-        {"SecretId": APP_SECRET},
-    )
+    """The app user's secret, then the API user's: read before any database call."""
+    for arn, name, password in (
+        (APP_SECRET, "churnguard_app", APP_PASSWORD),
+        (API_SECRET, "churnguard_api", API_PASSWORD),
+    ):
+        aws.stubbers["secretsmanager"].add_response(
+            "get_secret_value",
+            {"ARN": arn, "SecretString": json.dumps({"username": name, "password": password})},
+            {"SecretId": arn},
+        )
 
 
 def expect_seed_object(aws: StubbedAws) -> None:
@@ -180,14 +197,15 @@ def expect_seed_load(aws: StubbedAws, transaction_id: str) -> None:
     )
 
 
-def test_create_on_aurora_sends_database_files_user_roles_and_seed_load_in_order(aws):
+def test_create_on_aurora_sends_database_files_user_roles_and_seed_load_in_order(aws, caplog):
+    caplog.set_level(logging.DEBUG)
     expect_app_secret(aws)
     expect_seed_object(aws)
     aws.expect_statements(1, database=None)
     aws.expect_statements(3, database="churnguard")
     stale_view, stale_part = "will_churn_0123456789abcdef_v001", "will_churn_0123456789abcdef_p001"
     aws.expect_part_lookups(views=(stale_view,), functions=("will_churn_helper", stale_part))
-    aws.expect_statements(2 + 5 + 2, database="churnguard")
+    aws.expect_statements(2 + 5 + 9 + 2 + 2, database="churnguard")
     expect_customers_count(aws, has_rows=0)
     expect_seed_load(aws, "tx-customers")
     expect_customers_count(aws, has_rows=0, table="customer_messages")
@@ -200,6 +218,10 @@ def test_create_on_aurora_sends_database_files_user_roles_and_seed_load_in_order
     assert result["PhysicalResourceId"] == "churnguard-db-bootstrap-churnguard"
     assert result["Data"]["Seed"] == result["Data"]["SeedMessages"] == "loaded"
     assert result["Data"]["SqlFiles"] == "10_schema.sql,20_functions.sql"
+    assert (result["Data"]["AppUserName"], result["Data"]["ApiUserName"]) == (
+        "churnguard_app",
+        "churnguard_api",
+    )
     sent = aws.sql_sent
     assert sent[0] == (None, "CREATE DATABASE IF NOT EXISTS `churnguard` CHARACTER SET utf8mb4")
     assert [sql.split("\n")[0] for _, sql in sent[1:4]] == [
@@ -220,16 +242,26 @@ def test_create_on_aurora_sends_database_files_user_roles_and_seed_load_in_order
         "GRANT UPDATE ON `churnguard`.`customer_scores` TO 'churnguard_app'@'%'",
         "GRANT UPDATE ON `churnguard`.`offer_outcomes` TO 'churnguard_app'@'%'",
     ]
-    assert sent[13][1].startswith("GRANT AWS_SAGEMAKER_ACCESS, AWS_COMPREHEND_ACCESS, AWS_LOAD_S3_ACCESS")
-    assert sent[14][1].startswith("SET DEFAULT ROLE AWS_SAGEMAKER_ACCESS")
-    assert sent[16][1] == "SET ROLE ALL"
-    assert sent[17][1].startswith(f"LOAD DATA FROM S3 FILE '{SEED_URI}' IGNORE INTO TABLE customers ")
-    assert sent[18][1] == "SELECT EXISTS(SELECT 1 FROM customer_messages) AS has_rows"
-    assert sent[19][1] == "SET ROLE ALL"
-    assert sent[20][1].startswith(
+    # The API user, with its own secret's password, then both users' roles: the API user's are the
+    # machine learning ones only (no call_reason alias in these files, so no Bedrock role either).
+    assert [sql.split(" IDENTIFIED")[0] for _, sql in sent[13:22]] == API_USER_STATEMENTS
+    assert sent[14][1] == f"ALTER USER 'churnguard_api'@'%' IDENTIFIED BY '{API_PASSWORD}'"
+    app_roles = "AWS_SAGEMAKER_ACCESS, AWS_COMPREHEND_ACCESS, AWS_LOAD_S3_ACCESS, AWS_SELECT_S3_ACCESS"
+    api_roles = "AWS_SAGEMAKER_ACCESS, AWS_COMPREHEND_ACCESS"
+    assert [sql for _, sql in sent[22:26]] == [
+        f"GRANT {app_roles} TO 'churnguard_app'@'%'",
+        f"SET DEFAULT ROLE {app_roles} TO 'churnguard_app'@'%'",
+        f"GRANT {api_roles} TO 'churnguard_api'@'%'",
+        f"SET DEFAULT ROLE {api_roles} TO 'churnguard_api'@'%'",
+    ]
+    assert sent[27][1] == "SET ROLE ALL"
+    assert sent[28][1].startswith(f"LOAD DATA FROM S3 FILE '{SEED_URI}' IGNORE INTO TABLE customers ")
+    assert sent[29][1] == "SELECT EXISTS(SELECT 1 FROM customer_messages) AS has_rows"
+    assert sent[30][1] == "SET ROLE ALL"
+    assert sent[31][1].startswith(
         f"LOAD DATA FROM S3 FILE '{SEED_MESSAGES_URI}' IGNORE INTO TABLE customer_messages "
     )
-    assert len(sent) == 21
+    assert len(sent) == 32
     assert all(database == "churnguard" for database, _ in sent[1:])
     # The role is activated in the load's own session: both statements in one transaction, committed
     # after the load; every other statement outside any transaction.
@@ -244,6 +276,63 @@ def test_create_on_aurora_sends_database_files_user_roles_and_seed_load_in_order
         ("ExecuteStatement", "tx-messages"),
         ("CommitTransaction", "tx-messages"),
     ]
+    # Neither password reaches a log line or the answer CloudFormation keeps.
+    for password in (APP_PASSWORD, API_PASSWORD):
+        assert password not in caplog.text and password not in json.dumps(result)
+
+
+def test_with_call_reasons_on_bedrock_both_users_get_the_bedrock_role(aws, tmp_path):
+    (tmp_path / "sql" / "94_call_reason.sql").write_text(
+        "DROP FUNCTION IF EXISTS call_reason_model;\n"
+        "CREATE FUNCTION call_reason_model(request_body TEXT)\n  RETURNS TEXT\n  SQL SECURITY INVOKER\n"
+        "  ALIAS AWS_BEDROCK_INVOKE_MODEL\n  MODEL ID 'amazon.nova-micro-v1:0';\n"
+    )
+    expect_app_secret(aws)
+    expect_seed_object(aws)
+    aws.expect_statements(1, database=None)
+    aws.expect_statements(5, database="churnguard")
+    aws.expect_part_lookups()
+    aws.expect_statements(5 + 9 + 2 + 2, database="churnguard")
+    expect_customers_count(aws, has_rows=1)
+    expect_customers_count(aws, has_rows=1, table="customer_messages")
+
+    handler.on_event({"RequestType": "Update", "PhysicalResourceId": "churnguard-db-bootstrap-x"}, None)
+
+    for stubber in aws.stubbers.values():
+        stubber.assert_no_pending_responses()
+    grants = [sql for _, sql in aws.sql_sent if sql.startswith("GRANT AWS_")]
+    assert grants == [
+        "GRANT AWS_SAGEMAKER_ACCESS, AWS_COMPREHEND_ACCESS, AWS_LOAD_S3_ACCESS, AWS_SELECT_S3_ACCESS, "
+        "AWS_BEDROCK_ACCESS TO 'churnguard_app'@'%'",
+        "GRANT AWS_SAGEMAKER_ACCESS, AWS_COMPREHEND_ACCESS, AWS_BEDROCK_ACCESS TO 'churnguard_api'@'%'",
+    ]
+
+
+def test_an_api_secret_naming_the_app_user_is_refused_before_any_database_call(aws):
+    for arn in (APP_SECRET, API_SECRET):
+        aws.stubbers["secretsmanager"].add_response(
+            "get_secret_value",
+            {"ARN": arn, "SecretString": APP_SECRET_VALUE},
+            {"SecretId": arn},
+        )
+    expect_seed_object(aws)
+    with pytest.raises(BootstrapError, match="the API secret names the app user 'churnguard_app'"):
+        handler.on_event({"RequestType": "Create"}, None)
+    assert aws.sql_sent == []
+
+
+def test_an_unreadable_api_secret_is_named_without_any_database_call(aws):
+    aws.stubbers["secretsmanager"].add_response(
+        "get_secret_value", {"ARN": APP_SECRET, "SecretString": APP_SECRET_VALUE}, {"SecretId": APP_SECRET}
+    )
+    aws.stubbers["secretsmanager"].add_client_error(
+        "get_secret_value", service_error_code="AccessDeniedException", http_status_code=400
+    )
+    with pytest.raises(
+        BootstrapError, match=f"cannot read the API secret {API_SECRET}: AccessDeniedException"
+    ):
+        handler.on_event({"RequestType": "Create"}, None)
+    assert aws.sql_sent == []
 
 
 @pytest.mark.parametrize(
@@ -261,7 +350,7 @@ def test_update_loads_only_into_tables_that_are_still_empty(
     aws.expect_statements(1, database=None)
     aws.expect_statements(3, database="churnguard")
     aws.expect_part_lookups()
-    aws.expect_statements(7, database="churnguard")
+    aws.expect_statements(5 + 9 + 2 + 2, database="churnguard")
     expect_customers_count(aws, has_rows=1)
     expect_customers_count(aws, has_rows=messages_have_rows, table="customer_messages")
     for table in loaded_tables:

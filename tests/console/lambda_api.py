@@ -27,7 +27,7 @@ def load_handler(monkeypatch: pytest.MonkeyPatch, db_url: str, model_dir: Path) 
     """The handler module, with its Data API client replaced by a local one."""
     monkeypatch.setenv("MODEL_DIR", str(model_dir))
     monkeypatch.setenv("CLUSTER_ARN", "arn:aws:rds:us-east-1:123456789012:cluster:churnguard-test")
-    monkeypatch.setenv("APP_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:123456789012:secret:app")
+    monkeypatch.setenv("API_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:123456789012:secret:app")
     spec = importlib.util.spec_from_file_location(f"console_handler_{uuid.uuid4().hex}", HANDLER_PATH)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

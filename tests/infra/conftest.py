@@ -75,6 +75,18 @@ class Synthesized:
             for statement in policy["Properties"]["PolicyDocument"]["Statement"]
         ]
 
+    def user_secret_id(self, username: str) -> str:
+        """The logical id of the Secrets Manager secret generated for database user `username`."""
+        (found,) = [
+            logical_id
+            for logical_id, secret in self.resources("AWS::SecretsManager::Secret").items()
+            if json.loads(
+                secret["Properties"].get("GenerateSecretString", {}).get("SecretStringTemplate", "{}")
+            ).get("username")
+            == username
+        ]
+        return found
+
     def function_with_handler(self, handler: str) -> tuple[str, dict[str, Any]]:
         (found,) = [
             (logical_id, function)

@@ -51,6 +51,16 @@ def test_custom_resource_carries_the_sql_digest(
     assert digests[0] != digests[1], "a different will_churn must re-run the bootstrap"
 
 
+def test_custom_resource_reruns_when_a_users_secret_is_added_or_replaced(default_synth: Synthesized) -> None:
+    # A stack that gains the API user's secret (or replaces either) re-runs the bootstrap on that
+    # deploy, so the account exists with the secret's password before the Lambdas sign in with it.
+    (_, resource) = default_synth.only("Custom::ChurnguardDatabaseBootstrap")
+    assert resource["Properties"]["UserSecrets"] == [
+        {"Ref": default_synth.user_secret_id("churnguard_app")},
+        {"Ref": default_synth.user_secret_id("churnguard_api")},
+    ]
+
+
 def test_bootstrap_runs_after_the_cluster_and_endpoint(default_synth: Synthesized) -> None:
     (_, resource) = default_synth.only("Custom::ChurnguardDatabaseBootstrap")
     depends = set(resource["DependsOn"])
@@ -64,7 +74,15 @@ def test_function_environment_runtime_and_network(default_synth: Synthesized) ->
     props = function["Properties"]
     assert props["Runtime"] == "python3.12"
     env = props["Environment"]["Variables"]
-    assert set(env) == {"CLUSTER_ARN", "ADMIN_SECRET_ARN", "APP_SECRET_ARN", "DATABASE_NAME", "SQL_DIR"}
+    assert set(env) == {
+        "CLUSTER_ARN",
+        "ADMIN_SECRET_ARN",
+        "APP_SECRET_ARN",
+        "API_SECRET_ARN",
+        "DATABASE_NAME",
+        "SQL_DIR",
+    }
+    assert env["API_SECRET_ARN"] == {"Ref": default_synth.user_secret_id("churnguard_api")}
     assert env["DATABASE_NAME"] == "churnguard" and env["SQL_DIR"] == "sql"
     assert ":cluster:" in json.dumps(env["CLUSTER_ARN"])
     assert props["VpcConfig"]["SubnetIds"] and props["VpcConfig"]["SecurityGroupIds"]
@@ -83,7 +101,7 @@ def test_function_permissions_are_scoped(default_synth: Synthesized) -> None:
     secret_reads = [s for s in statements if "secretsmanager:GetSecretValue" in s["Action"]]
     env = function["Properties"]["Environment"]["Variables"]
     assert sorted(json.dumps(s["Resource"]) for s in secret_reads) == sorted(
-        json.dumps(env[name]) for name in ("ADMIN_SECRET_ARN", "APP_SECRET_ARN")
+        json.dumps(env[name]) for name in ("ADMIN_SECRET_ARN", "APP_SECRET_ARN", "API_SECRET_ARN")
     )
     assert not any("s3:" in json.dumps(s["Action"]) for s in statements), "no seed data, no S3 access"
 
@@ -249,6 +267,10 @@ def test_a_300_tree_in_database_model_synthesizes_with_every_statement_within_th
             {
                 "ServiceToken": Match.any_value(),
                 "SqlDigest": sql_digest(bundled),
+                "UserSecrets": [
+                    {"Ref": in_database_synth.user_secret_id("churnguard_app")},
+                    {"Ref": in_database_synth.user_secret_id("churnguard_api")},
+                ],
                 "SeedData": "",
                 "SeedMessages": "",
             }

@@ -146,7 +146,7 @@ def test_every_api_route_requires_the_jwt_authorizer(console_synth: Synthesized)
     assert "*" not in str(api["Properties"]["CorsConfiguration"]["AllowOrigins"])
 
 
-def test_console_function_shares_the_engine_code_and_reads_only_the_app_secret(
+def test_console_function_shares_the_engine_code_and_reads_only_the_api_users_secret(
     console_synth: Synthesized, trained_model_dir: Path
 ) -> None:
     functions = [
@@ -166,7 +166,11 @@ def test_console_function_shares_the_engine_code_and_reads_only_the_app_secret(
     role_id = function["Properties"]["Role"]["Fn::GetAtt"][0]
     statements = console_synth.role_statements(role_id)
     secret_reads = [s for s in statements if "secretsmanager:GetSecretValue" in as_list(s["Action"])]
-    assert [s["Resource"] for s in secret_reads] == [env["APP_SECRET_ARN"]]
+    api_secret = {"Ref": console_synth.user_secret_id("churnguard_api")}
+    assert env["API_SECRET_ARN"] == api_secret and "APP_SECRET_ARN" not in env
+    assert [s["Resource"] for s in secret_reads] == [api_secret]
+    data_api = next(s for s in statements if "rds-data:ExecuteStatement" in as_list(s["Action"]))
+    assert data_api["Resource"] == env["CLUSTER_ARN"]
     assert {"ConsoleUrl", "ConsoleApiUrl", "ConsoleUserPoolId"} <= set(console_synth.template["Outputs"])
 
 

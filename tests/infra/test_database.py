@@ -116,13 +116,13 @@ def test_storage_secrets_and_auth(default_synth: Synthesized) -> None:
     assert props["BackupRetentionPeriod"] == 7
     assert props["EnableCloudwatchLogsExports"] == ["error"]
     secrets = default_synth.resources("AWS::SecretsManager::Secret")
-    assert len(secrets) == 2
+    assert len(secrets) == 3  # the admin's, the app user's, the API user's
     for secret in secrets.values():
         assert secret["Properties"]["KmsKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
-    app = next(s for s in secrets.values() if "churnguard_app" in json.dumps(s))
-    generator = app["Properties"]["GenerateSecretString"]
-    assert json.loads(generator["SecretStringTemplate"]) == {"username": "churnguard_app"}
-    assert generator["ExcludePunctuation"] is True and generator["GenerateStringKey"] == "password"
+    for username in ("churnguard_app", "churnguard_api"):
+        generator = secrets[default_synth.user_secret_id(username)]["Properties"]["GenerateSecretString"]
+        assert json.loads(generator["SecretStringTemplate"]) == {"username": username}
+        assert generator["ExcludePunctuation"] is True and generator["GenerateStringKey"] == "password"
     for instance in default_synth.resources("AWS::RDS::DBInstance").values():
         assert instance["Properties"]["PubliclyAccessible"] is False
 
@@ -159,12 +159,9 @@ def test_prod_is_protected_and_snapshotted(prod_synth: Synthesized) -> None:
         if key["Properties"]["Description"] == "churnguard: Aurora storage and database secrets"
     ]
     assert database_key["DeletionPolicy"] == "Retain"
-    app_secret = next(
-        s
-        for s in prod_synth.resources("AWS::SecretsManager::Secret").values()
-        if "churnguard_app" in json.dumps(s)
-    )
-    assert app_secret["DeletionPolicy"] == "Retain"
+    secrets = prod_synth.resources("AWS::SecretsManager::Secret")
+    for username in ("churnguard_app", "churnguard_api"):
+        assert secrets[prod_synth.user_secret_id(username)]["DeletionPolicy"] == "Retain"
 
 
 def test_lambda_roles_decrypt_secrets_only_through_secrets_manager(default_synth: Synthesized) -> None:

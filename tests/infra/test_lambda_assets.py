@@ -130,6 +130,7 @@ def test_each_bundle_answers_with_only_itself_and_the_runtimes_boto3(
         "AWS_ENDPOINT_URL": f"http://127.0.0.1:{_closed_port()}",
         "CLUSTER_ARN": "arn:aws:rds:eu-west-1:123456789012:cluster:c",
         "APP_SECRET_ARN": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:app",
+        "API_SECRET_ARN": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:api",
         "ADMIN_SECRET_ARN": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:admin",
     }
     probe = PROBE.format(bundle=str(bundle), runtime=str(lambda_runtime), entry=entry, event=event)

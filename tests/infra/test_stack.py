@@ -37,6 +37,7 @@ def test_outputs(default_synth: Synthesized) -> None:
         "DatabaseName",
         "AdminSecretArn",
         "AppSecretArn",
+        "ApiSecretArn",
         "DataBucketName",
         "RecommendApiUrl",
         "EndpointName",

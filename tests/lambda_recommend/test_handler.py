@@ -21,6 +21,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
+from churnguard.bootstrap.app_user import AppUser, api_user_statements
 from churnguard.dataapi import DataApiClient
 from churnguard.db import connect, parse_url
 from churnguard.engine.agent_activity import OFFERS_PER_MINUTE
@@ -45,22 +46,23 @@ def load_handler():
 
 @pytest.fixture(scope="module")
 def app_user(engine_db_url: str, mariadb_url: str):
-    """A least-privilege database user, like the app user the bootstrap creates on Aurora."""
+    """The API user, with the grants the bootstrap gives it on Aurora (api_user_statements): the
+    function answers with exactly the rights it has when deployed."""
     parts = parse_url(engine_db_url)
-    user, password = f"app_{uuid.uuid4().hex[:8]}", secrets.token_urlsafe(16)
+    user = AppUser(f"api_{uuid.uuid4().hex[:8]}", f"Pw{secrets.token_hex(12)}")
     admin = connect(mariadb_url)
-    admin.execute(f"CREATE USER '{user}'@'127.0.0.1' IDENTIFIED BY %(pw)s", {"pw": password})
-    admin.execute(f"GRANT SELECT, INSERT, EXECUTE ON `{parts.database}`.* TO '{user}'@'127.0.0.1'")
+    for step in api_user_statements(user, str(parts.database)):
+        admin.execute(step.sql)
     try:
-        yield {"username": user, "password": password}
+        yield {"username": user.name, "password": user.password}
     finally:
-        admin.execute(f"DROP USER '{user}'@'127.0.0.1'")
+        admin.execute(f"DROP USER '{user.name}'@'%'")
         admin.close()
 
 
 @pytest.fixture()
 def aws(monkeypatch, app_user, engine_db_url, trained_model_dir):
-    """moto AWS with the app secret, and the environment the stack gives the function."""
+    """moto AWS with the API user's secret, and the environment the stack gives the function."""
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
@@ -69,7 +71,7 @@ def aws(monkeypatch, app_user, engine_db_url, trained_model_dir):
             Name="churnguard/app", SecretString=json.dumps(app_user)
         )
         monkeypatch.setenv("CLUSTER_ARN", CLUSTER_ARN)
-        monkeypatch.setenv("APP_SECRET_ARN", secret["ARN"])
+        monkeypatch.setenv("API_SECRET_ARN", secret["ARN"])
         monkeypatch.setenv("DATABASE_NAME", parse_url(engine_db_url).database)
         monkeypatch.setenv("MODEL_DIR", str(trained_model_dir))
         yield SimpleNamespace(secret_arn=secret["ARN"])

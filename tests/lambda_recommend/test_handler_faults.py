@@ -41,7 +41,7 @@ SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:churnguard/ap
 @pytest.fixture()
 def environment(monkeypatch, trained_model_dir):
     monkeypatch.setenv("CLUSTER_ARN", CLUSTER_ARN)
-    monkeypatch.setenv("APP_SECRET_ARN", SECRET_ARN)
+    monkeypatch.setenv("API_SECRET_ARN", SECRET_ARN)
     monkeypatch.setenv("DATABASE_NAME", "churnguard")
     monkeypatch.setenv("MODEL_DIR", str(trained_model_dir))
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")

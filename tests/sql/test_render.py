@@ -51,6 +51,31 @@ def test_endpoint_mode_scores_in_bulk_through_will_churn_in_the_select_list(trai
     assert "INSERT INTO customer_scores" in bulk[3] and "FROM customer_churn_scores" in bulk[3]
 
 
+# AWS, "Using Amazon Aurora machine learning with Aurora MySQL", section "Using SageMaker AI with your
+# Aurora MySQL DB cluster" (quoted in docs/bootstrap.md):
+#   CREATE FUNCTION function_name (arg1 type1, arg2 type2, ...) [DEFINER = user]
+#     RETURNS mysql_type [SQL SECURITY { DEFINER | INVOKER } ]
+#     ALIAS AWS_SAGEMAKER_INVOKE_ENDPOINT ENDPOINT NAME 'endpoint_name' [MAX_BATCH_SIZE max_batch_size];
+AWS_SAGEMAKER_UDF = re.compile(
+    r"CREATE FUNCTION (?P<name>\w+) ?\((?P<arguments>[^)]*)\)\s+"
+    r"(?:DEFINER = \S+\s+)?"
+    r"RETURNS (?P<returns>\w+)\s+"
+    r"(?:SQL SECURITY (?P<security>DEFINER|INVOKER)\s+)?"
+    r"ALIAS AWS_SAGEMAKER_INVOKE_ENDPOINT\s+ENDPOINT NAME '(?P<endpoint>[^']+)'"
+    r"(?:\s+MAX_BATCH_SIZE \d+)?$"
+)
+
+
+def test_the_sagemaker_alias_follows_aws_syntax_and_runs_as_its_caller(trained_model_dir):
+    files = render_deploy_sql(trained_model_dir, inference_mode="endpoint", endpoint_name="cg-ep-1")
+    alias = next(f for f in files if f.name == "91_will_churn.sql").statements()[1]
+    found = AWS_SAGEMAKER_UDF.match(alias)
+    assert found, alias
+    assert (found["name"], found["returns"], found["endpoint"]) == ("will_churn", "DOUBLE", "cg-ep-1")
+    # The caller's AWS_SAGEMAKER_ACCESS counts, not the admin's (the default is DEFINER).
+    assert found["security"] == "INVOKER"
+
+
 def test_endpoint_mode_renders_the_sagemaker_alias_with_every_feature(trained_model_dir):
     files = render_deploy_sql(trained_model_dir, inference_mode="endpoint", endpoint_name="cg-ep-1")
     will_churn = next(f for f in files if f.name == "91_will_churn.sql")
