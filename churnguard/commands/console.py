@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--port must be between 0 and 65535 (got {args.port})")
     budget = answer_timeout(args.timeout)
     actor = local_actor(args.agent, supervisor=args.supervisor)
-    url = resolve_url(args.db_url)
+    url = resolve_url(args.db_url, as_api_user=True)  # as the deployed console's Lambda connects
     parse_url(url)  # a malformed URL is refused now, not on the agent's first call
     engine = Engine.load(model_dir(args.model), rules_path=args.rules)
     # A client opened for each call, as the deployed console opens its Data API client.

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 import socket
 import time
 
 import pytest
 from starlette.testclient import TestClient
 
+from churnguard.bootstrap.app_user import AppUser, api_user_statements
 from churnguard.cli import main
 from churnguard.console.service import ConsoleService, opened_per_call
-from churnguard.db import connect
+from churnguard.db import connect, parse_url
 from churnguard.engine.offers_log import Actor
 from churnguard.engine.report import offers_report
 from churnguard.json_request import MAX_BODY_BYTES
@@ -344,3 +346,28 @@ def test_no_phone_number_or_message_reaches_the_logs(api, console_db_url, caplog
 def _arm_outcomes(report: dict, arm: str) -> tuple[int, int]:
     rows = [row for row in report["retention_by_arm"] if row["arm"] == arm]
     return sum(row["outcomes"] for row in rows), sum(row["retained"] for row in rows)
+
+
+def test_a_whole_call_works_as_the_api_user_the_deployed_console_connects_as(
+    console_db_url, console_engine, mariadb_url
+):
+    # `churnguard console` connects as the API user `local up` records (churnguard.local.url), as the
+    # deployed console's Lambda does on Aurora: look-up, offer, outcome and its correction, with
+    # nothing but that user's table-level grants.
+    parts = parse_url(console_db_url)
+    user = AppUser(f"api_{secrets.token_hex(4)}", f"Pw{secrets.token_hex(12)}")
+    admin = connect(mariadb_url)
+    try:
+        for step in api_user_statements(user, str(parts.database)):
+            admin.execute(step.sql)
+        api_url = f"mysql://{user.name}:{user.password}@{parts.host}:{parts.port}/{parts.database}"
+        with app_on(api_url, console_engine) as api:
+            assert api.post("/api/customer", json=HIGH_RISK).status_code == 200
+            answer = api.post("/api/recommend", json={**HIGH_RISK, "message": NEGATIVE_MESSAGE}).json()
+            assert answer["offer"] == "credit_25" and answer["degraded"] is False, answer
+            for outcome in ("declined", "accepted"):
+                recorded = api.post("/api/outcome", json={"offer_id": answer["offer_id"], "outcome": outcome})
+                assert recorded.status_code == 200, recorded.json()
+    finally:
+        admin.execute(f"DROP USER IF EXISTS '{user.name}'@'%'")
+        admin.close()

@@ -1,5 +1,7 @@
 """The PyMySQL client against a real server: binding, transactions, URL handling."""
 
+import dataclasses
+
 import pytest
 
 from churnguard.db import connect, parse_url
@@ -59,6 +61,18 @@ def test_resolve_url_order(monkeypatch, tmp_path):
     monkeypatch.setenv("CHURNGUARD_DB_URL", "mysql://env@h/db")
     assert resolve_url(None) == "mysql://env@h/db"
     assert resolve_url("mysql://flag@h/db") == "mysql://flag@h/db"
+
+
+def test_the_console_connects_as_the_api_user_local_up_recorded(monkeypatch, tmp_path):
+    monkeypatch.setenv("CHURNGUARD_HOME", str(tmp_path))
+    monkeypatch.delenv("CHURNGUARD_DB_URL", raising=False)
+    server = LocalServer(url="mysql://app@h/db", admin_url="", base_dir="", port=0, pid=0)
+    write_state(server)  # recorded by an older `local up`, or one that adopted a server: no API user
+    assert resolve_url(None, as_api_user=True) == "mysql://app@h/db"
+    write_state(dataclasses.replace(server, api_url="mysql://churnguard_api@h/db"))
+    assert resolve_url(None, as_api_user=True) == "mysql://churnguard_api@h/db"
+    assert resolve_url(None) == "mysql://app@h/db"  # everything else keeps the app user
+    assert resolve_url("mysql://flag@h/db", as_api_user=True) == "mysql://flag@h/db"
 
 
 def test_a_corrupt_state_file_is_a_user_error(monkeypatch, tmp_path):
