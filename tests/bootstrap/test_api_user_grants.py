@@ -12,10 +12,11 @@ import pytest
 
 from churnguard.db import PyMySqlClient, connect
 from churnguard.engine.failures import StatementRefused
-from churnguard.engine.offers_log import record_outcome
+from churnguard.engine.offers_log import Actor, record_outcome
 from churnguard.engine.recommend import Engine
 from churnguard.engine.request import validate_request
 from churnguard.local.install import API_USER_NAME, create_api_user, install_churnguard
+from tests.fixtures.agents import fresh_agent
 from tests.fixtures.mariadb import scratch_database
 from training.synthetic import generate_customers, generate_messages
 
@@ -59,12 +60,18 @@ def test_the_api_user_answers_a_recommend_and_records_and_corrects_an_outcome(
 ):
     admin, api = api_database
     engine = Engine.load(trained_model_dir)
-    answer = engine.recommend(
-        api, validate_request(415, "358-1921", "You morons! You charged me extra again!")
-    )
+    agent = fresh_agent()
+    request = validate_request(415, "358-1921", "You morons! You charged me extra again!")
+    answer = engine.recommend(api, request, agent=agent)
     assert answer["offer"] == "credit_25" and answer["degraded"] is False
-    assert record_outcome(api, answer["offer_id"], outcome="declined") is False
-    assert record_outcome(api, answer["offer_id"], outcome="accepted") is True  # the console's 2nd click
+    actor = Actor(agent)
+    assert record_outcome(api, answer["offer_id"], actor=actor, outcome="declined") is False
+    # the console's second click, then a supervisor's correction: both write through these grants
+    assert record_outcome(api, answer["offer_id"], actor=actor, outcome="accepted") is True
+    supervisor = Actor(fresh_agent(), supervisor=True)
+    assert record_outcome(api, answer["offer_id"], actor=supervisor, outcome="accepted") is True
+    # a repeated recommend (read in the answer's first statement) is answered with the same offer
+    assert engine.recommend(api, request, agent=agent)["offer_id"] == answer["offer_id"]
     (row,) = admin.query(
         "SELECT outcome FROM offer_outcomes WHERE offer_id = %(id)s", {"id": answer["offer_id"]}
     )
