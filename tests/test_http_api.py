@@ -35,7 +35,11 @@ def lambda_api(request, monkeypatch, trained_model_dir):
         monkeypatch.setenv("API_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:123456789012:secret:app")
         monkeypatch.setenv("MODEL_DIR", str(trained_model_dir))
         module = load_recommend_handler()
-        context = {"http": {"method": "POST", "path": "/"}}
+        # Signed, as every call through the IAM-auth Function URL is (an unsigned one is 401 first).
+        context = {
+            "http": {"method": "POST", "path": "/"},
+            "authorizer": {"iam": {"userArn": "arn:aws:iam::123456789012:user/agent-1"}},
+        }
     else:
         module = load_console_handler(monkeypatch, "mysql://unused@127.0.0.1:1/unused", trained_model_dir)
         context = {
