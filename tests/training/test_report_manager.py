@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from churnguard.engine.rules import ModelCutoff, load_rules
 from training.manager_section import (
     DriverSummary,
     _direction,
@@ -156,8 +157,10 @@ def test_the_trained_report_opens_with_the_manager_section(trained_model_dir: Pa
     assert f"cut-off {metadata['cutoff']:g}" in section
     assert "Trained on 20" in section and "from a customer table given to training.pipeline.train" in section
     assert "What drives churn risk" in section and "customer service calls" in section
-    assert "pay $5.00 to $25.00 per offer, not $50.00" in section
-    assert "saving with the shipped rules ($5 to $25 per offer)" in section
+    rules = load_rules(model_cutoff=ModelCutoff(metadata["cutoff"], "metadata.json"))
+    paying = sorted({offer.cost_usd for offer in rules.offers.values() if offer.cost_usd > 0})
+    assert f"pay ${paying[0]:.2f} to ${paying[-1]:.2f} per offer, not $50.00" in section
+    assert f"saving with the shipped rules (${paying[0]:.0f} to ${paying[-1]:.0f} per offer)" in section
     assert "`" not in report  # commands are <code>, never literal backticks
     # The technical sections name segments and rates as the manager's section does.
     errors = re.sub(r"<[^>]+>", " ", report[report.index("Error rates by segment") :])
