@@ -18,6 +18,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from churnguard.call_reason.labels import CALL_REASONS_ENV
 from churnguard.constants import DATABASE_NAME
 from churnguard.engine.deadline import DEFAULT_ANSWER_TIMEOUT_S, longest_api_wait_s
 from churnguard.model_folder import METADATA_JSON, MODEL_JSON
@@ -49,6 +50,8 @@ class EngineWiring:
     subnets: ec2.SubnetSelection
     security_group: ec2.ISecurityGroup
     removal_policy: cdk.RemovalPolicy
+    # -c call_reasons: with "off" the engine asks the database for no call reason (CALL_REASONS_ENV).
+    call_reasons: str = "bedrock"
 
     def model_files(self) -> dict[str, bytes]:
         """The model files the handler reads, by their path in the bundle."""
@@ -75,6 +78,7 @@ def engine_function(
             "API_SECRET_ARN": wiring.api_secret_arn,
             "DATABASE_NAME": DATABASE_NAME,
             "MODEL_DIR": MODEL_DIR_IN_BUNDLE,
+            CALL_REASONS_ENV: wiring.call_reasons,
         },
         vpc=wiring.vpc,
         subnets=wiring.subnets,

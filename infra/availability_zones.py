@@ -32,6 +32,7 @@ from churnguard.teardown.cdk_destroy import SKIP_ZONE_CHECK_ENV
 # endpoints serve (infra/network.py builds one endpoint per entry).
 BASE_ENDPOINT_SERVICES = ("comprehend", "rds-data", "secretsmanager")
 SAGEMAKER_RUNTIME_SERVICE = "sagemaker.runtime"
+BEDROCK_RUNTIME_SERVICE = "bedrock-runtime"
 ZONE_COUNT = 2
 NAT_HINT = "or deploy with -c network=nat (one NAT gateway, no interface endpoints)"
 # The check runs inside the app with boto3's default credential chain; `cdk deploy --profile P` does not
@@ -53,9 +54,16 @@ class ZonePlan:
     note: str
 
 
-def endpoint_services(*, needs_sagemaker_runtime: bool) -> tuple[str, ...]:
-    """The interface endpoint services of an isolated network, as com.amazonaws.<region>.<suffix> suffixes."""
-    return BASE_ENDPOINT_SERVICES + ((SAGEMAKER_RUNTIME_SERVICE,) if needs_sagemaker_runtime else ())
+def endpoint_services(
+    *, needs_sagemaker_runtime: bool, needs_bedrock_runtime: bool = False
+) -> tuple[str, ...]:
+    """The interface endpoint services of an isolated network, as com.amazonaws.<region>.<suffix> suffixes:
+    the SageMaker runtime with an endpoint, the Bedrock runtime with call reasons (call_reason)."""
+    return (
+        BASE_ENDPOINT_SERVICES
+        + ((SAGEMAKER_RUNTIME_SERVICE,) if needs_sagemaker_runtime else ())
+        + ((BEDROCK_RUNTIME_SERVICE,) if needs_bedrock_runtime else ())
+    )
 
 
 def service_name(region: str, suffix: str) -> str:
@@ -167,6 +175,7 @@ def plan_zones(
     needs_sagemaker_runtime: bool,
     requested: Sequence[str] = (),
     environ: Mapping[str, str] = os.environ,
+    needs_bedrock_runtime: bool = False,
     client_factory: ClientFactory = aws_client,
 ) -> ZonePlan:
     """Decide the zones before anything is built (see the module doc for when EC2 is asked)."""
@@ -182,7 +191,9 @@ def plan_zones(
             "network=isolated: no AWS credentials/region, so the interface endpoints' Availability Zones "
             "were NOT checked; `cdk deploy` with credentials checks them before deploying",
         )
-    services = endpoint_services(needs_sagemaker_runtime=needs_sagemaker_runtime)
+    services = endpoint_services(
+        needs_sagemaker_runtime=needs_sagemaker_runtime, needs_bedrock_runtime=needs_bedrock_runtime
+    )
     account = environ["CDK_DEFAULT_ACCOUNT"]
     try:
         _same_account(client_factory("sts", region_name=region), account)
@@ -203,10 +214,19 @@ def plan_zones(
 
 
 def availability_zones_for(
-    *, network: str, needs_sagemaker_runtime: bool, requested: Sequence[str] = ()
+    *,
+    network: str,
+    needs_sagemaker_runtime: bool,
+    requested: Sequence[str] = (),
+    needs_bedrock_runtime: bool = False,
 ) -> list[str] | None:
     """The stack's zones (None: CloudFormation chooses), the reason printed on stderr for the deployer."""
-    plan = plan_zones(network=network, needs_sagemaker_runtime=needs_sagemaker_runtime, requested=requested)
+    plan = plan_zones(
+        network=network,
+        needs_sagemaker_runtime=needs_sagemaker_runtime,
+        requested=requested,
+        needs_bedrock_runtime=needs_bedrock_runtime,
+    )
     if network == "isolated":
         print(f"churnguard: {plan.note}", file=sys.stderr)
     return list(plan.zones) if plan.zones is not None else None

@@ -23,6 +23,7 @@ from constructs import Construct
 from churnguard.bootstrap.seed import write_messages_csv
 from churnguard.constants import DATABASE_NAME
 from churnguard.sqlgen import SqlFile, render_deploy_sql
+from churnguard.sqlgen.call_reason import DEFAULT_CALL_REASON_MODEL
 from infra.asset_arns import asset_bucket_arn, asset_object_arn
 from infra.lambda_assets import stage_bundle
 from infra.log_retention import LOG_RETENTION
@@ -37,10 +38,24 @@ SAMPLE_MESSAGES_END = datetime(2026, 1, 1)
 SAMPLE_MESSAGES_SPAN = timedelta(days=30)
 
 
-def deploy_sql_files(model_dir: Path, *, inference_mode: str, endpoint_name: str | None) -> list[SqlFile]:
-    """The SQL the bootstrap applies, in order: churnguard.sqlgen.render_deploy_sql's files, renamed
-    when needed so that sorting the names (the bootstrap's apply order) gives the rendered order."""
-    rendered = render_deploy_sql(model_dir, inference_mode=inference_mode, endpoint_name=endpoint_name)
+def deploy_sql_files(
+    model_dir: Path,
+    *,
+    inference_mode: str,
+    endpoint_name: str | None,
+    call_reasons: str = "bedrock",
+    call_reason_model: str = DEFAULT_CALL_REASON_MODEL,
+) -> list[SqlFile]:
+    """The SQL the bootstrap applies, in order: churnguard.sqlgen.render_deploy_sql's files (with
+    call_reason as `-c call_reasons` asks), renamed when needed so that sorting the names (the
+    bootstrap's apply order) gives the rendered order."""
+    rendered = render_deploy_sql(
+        model_dir,
+        inference_mode=inference_mode,
+        endpoint_name=endpoint_name,
+        call_reasons=call_reasons,
+        call_reason_model=call_reason_model,
+    )
     names = [file.name for file in rendered]
     if names != sorted(set(names)):
         names = [f"{(position + 1) * 10:03d}_{name}" for position, name in enumerate(names)]

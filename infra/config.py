@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from churnguard.errors import UserError
+from churnguard.sqlgen.call_reason import CALL_REASON_MODES, DEFAULT_CALL_REASON_MODEL
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,6 +29,12 @@ CAPACITIES = ("serverless", "provisioned")
 INFERENCE_MODES = ("endpoint", "in_database")
 ENDPOINT_MODES = ("serverless", "realtime")
 BOOLEANS = ("true", "false")
+# A Bedrock foundation model id (provider.model:version). Cross-region inference profiles (us., eu.,
+# apac., global. before the provider) are refused: the Aurora role's policy names the model in the
+# stack's own region only (docs/infra.md, "Call reasons").
+_FOUNDATION_MODEL_ID = re.compile(
+    r"^(?!(?:us|eu|apac|global|us-gov|jp|au|ca)\.)[a-z0-9-]+\.[a-z0-9.-]+:[0-9]{1,3}$"
+)
 
 # Aurora Serverless v2 limits: capacity moves in 0.5 ACU steps up to 256 ACU; auto-pause needs
 # min 0 and an idle time between 5 minutes and 24 hours.
@@ -79,6 +86,8 @@ DEFAULTS: dict[str, Any] = {
     "console": False,
     "sagemaker_training": False,
     "asset_key_arn": "",
+    "call_reasons": "bedrock",
+    "call_reason_model": DEFAULT_CALL_REASON_MODEL,
 }
 
 
@@ -119,6 +128,13 @@ class StackOptions:
     # The customer managed key of the CDK bootstrap's asset bucket, when it was bootstrapped with
     # --bootstrap-kms-key-id: the roles that read assets get kms:Decrypt on it (docs/infra.md).
     asset_key_arn: str = ""
+    # Why the customer calls, from SQL: Amazon Bedrock ("bedrock") or not asked ("off"), and the model.
+    call_reasons: str = "bedrock"
+    call_reason_model: str = DEFAULT_CALL_REASON_MODEL
+
+    @property
+    def has_call_reasons(self) -> bool:
+        return self.call_reasons == "bedrock"
 
     @property
     def is_prod(self) -> bool:
@@ -246,6 +262,13 @@ def validate_options(
             "asset_key_arn",
             _KMS_KEY_ARN,
             "a KMS key ARN such as arn:aws:kms:REGION:ACCOUNT:key/ID",
+        ),
+        "call_reasons": check(_choice, "call_reasons", CALL_REASON_MODES),
+        "call_reason_model": check(
+            _pattern,
+            "call_reason_model",
+            _FOUNDATION_MODEL_ID,
+            f"a Bedrock foundation model id such as {DEFAULT_CALL_REASON_MODEL} (not an inference profile)",
         ),
     }
     if check.problems:

@@ -1,9 +1,9 @@
 """Aurora MySQL 3 with Aurora machine learning: the database DBAs and the call centre query in SQL.
 
-Aurora calls SageMaker (will_churn), Comprehend (sentiment) and S3 (LOAD DATA / SELECT INTO OUTFILE)
-with IAM roles associated with the cluster and named in its cluster parameter group; the stack
-grants those roles their narrow permissions. Capacity is Serverless v2 pausing at 0 ACU when idle by
-default, so an unused deployment costs storage only.
+Aurora calls SageMaker (will_churn), Comprehend (sentiment), Bedrock (call_reason) and S3 (LOAD DATA /
+SELECT INTO OUTFILE) with IAM roles associated with the cluster and named in its cluster parameter
+group; the stack grants those roles their narrow permissions. Capacity is Serverless v2 pausing at
+0 ACU when idle by default, so an unused deployment costs storage only.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ class Database(Construct):
         with_sagemaker_role: bool,
         backup_retention_days: int,
         protect: bool,
+        with_bedrock_role: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
         removal = cdk.RemovalPolicy.RETAIN if protect else cdk.RemovalPolicy.DESTROY
@@ -75,7 +76,16 @@ class Database(Construct):
         )
         self.comprehend_role = self._aurora_role("ComprehendRole", "Aurora ML calls Comprehend sentiment")
         self.s3_role = self._aurora_role("S3Role", "Aurora LOAD DATA FROM S3 / SELECT INTO OUTFILE S3")
-        associated = [r for r in (self.sagemaker_role, self.comprehend_role, self.s3_role) if r is not None]
+        self.bedrock_role = (
+            self._aurora_role("BedrockRole", "Aurora ML calls the call-reason model on Bedrock")
+            if with_bedrock_role
+            else None
+        )
+        associated = [
+            r
+            for r in (self.sagemaker_role, self.comprehend_role, self.s3_role, self.bedrock_role)
+            if r is not None
+        ]
 
         parameters = {
             "require_secure_transport": "ON",
@@ -90,6 +100,8 @@ class Database(Construct):
         }
         if self.sagemaker_role is not None:
             parameters["aws_default_sagemaker_role"] = self.sagemaker_role.role_arn
+        if self.bedrock_role is not None:
+            parameters["aws_default_bedrock_role"] = self.bedrock_role.role_arn
         engine = rds.DatabaseClusterEngine.aurora_mysql(
             version=rds.AuroraMysqlEngineVersion.of(engine_version, MYSQL_MAJOR_VERSION)
         )

@@ -5,7 +5,8 @@ That is the path AWS's Aurora user guide names for a private cluster's outbound 
 network communication from Amazon Aurora to other AWS services"); Comprehend, which Aurora ML calls for
 sentiment, is not among the services it offers VPC endpoints as the alternative for (docs/infra.md
 quotes the pages). `network=isolated`: no route out at all; interface endpoints for Comprehend, the
-RDS Data API, Secrets Manager and (endpoint mode) the SageMaker runtime, for accounts that forbid
+RDS Data API, Secrets Manager, (endpoint mode) the SageMaker runtime and (call reasons) the Bedrock
+runtime, for accounts that forbid
 internet egress, in zones checked to offer every one (infra/availability_zones.py).
 Both keep the free S3 gateway endpoint.
 """
@@ -29,6 +30,7 @@ INTERFACE_SERVICES = {
     "rds-data": ("RdsData", ec2.InterfaceVpcEndpointAwsService.RDS_DATA),
     "secretsmanager": ("SecretsManager", ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER),
     "sagemaker.runtime": ("SageMakerRuntime", ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_RUNTIME),
+    "bedrock-runtime": ("BedrockRuntime", ec2.InterfaceVpcEndpointAwsService.BEDROCK_RUNTIME),
 }
 
 
@@ -44,6 +46,7 @@ class Network(Construct):
         needs_sagemaker_runtime: bool,
         removal_policy: cdk.RemovalPolicy,
         availability_zones: Sequence[str] | None = None,
+        needs_bedrock_runtime: bool = False,
     ) -> None:
         """`availability_zones`: the zones to use (checked ones); None leaves CloudFormation to pick two."""
         super().__init__(scope, construct_id)
@@ -98,7 +101,9 @@ class Network(Construct):
                 description="churnguard interface endpoints: HTTPS from the churnguard security groups only",
                 allow_all_outbound=False,
             )
-            for suffix in endpoint_services(needs_sagemaker_runtime=needs_sagemaker_runtime):
+            for suffix in endpoint_services(
+                needs_sagemaker_runtime=needs_sagemaker_runtime, needs_bedrock_runtime=needs_bedrock_runtime
+            ):
                 name, service = INTERFACE_SERVICES[suffix]
                 self.interface_endpoints[name] = self.vpc.add_interface_endpoint(
                     name,

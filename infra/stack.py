@@ -56,10 +56,12 @@ class ChurnguardStack(cdk.Stack):
             "Network",
             use_nat_gateway=options.network == "nat",
             needs_sagemaker_runtime=options.has_endpoint,
+            needs_bedrock_runtime=options.has_call_reasons,
             removal_policy=removal,
             availability_zones=availability_zones_for(
                 network=options.network,
                 needs_sagemaker_runtime=options.has_endpoint,
+                needs_bedrock_runtime=options.has_call_reasons,
                 requested=options.availability_zones,
             ),
         )
@@ -82,6 +84,7 @@ class ChurnguardStack(cdk.Stack):
             max_acu=options.max_acu,
             auto_pause_minutes=options.auto_pause_minutes,
             with_sagemaker_role=options.has_endpoint,
+            with_bedrock_role=options.has_call_reasons,
             backup_retention_days=options.backup_retention_days,
             protect=options.is_prod,
         )
@@ -98,6 +101,18 @@ class ChurnguardStack(cdk.Stack):
             "comprehend:DetectSentiment and BatchDetectSentiment support no resource-level permissions "
             "(IAM requires Resource *); the role may call only these two read-only actions.",
         )
+
+        if self.database.bedrock_role is not None:
+            # The one model call_reason names, in this region; InvokeModel is all the alias calls.
+            self.database.bedrock_role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["bedrock:InvokeModel"],
+                    resources=[
+                        f"arn:{cdk.Aws.PARTITION}:bedrock:{cdk.Aws.REGION}::foundation-model/"
+                        f"{options.call_reason_model}"
+                    ],
+                )
+            )
 
         self.training: TrainingRole | None = None
         if options.sagemaker_training:
@@ -143,6 +158,8 @@ class ChurnguardStack(cdk.Stack):
                 artifacts.directory,
                 inference_mode=options.inference_mode,
                 endpoint_name=options.endpoint_name if options.has_endpoint else None,
+                call_reasons=options.call_reasons,
+                call_reason_model=options.call_reason_model,
             ),
             cluster_arn=self.database.cluster.cluster_arn,
             admin_secret_arn=self._admin_secret_arn(),
@@ -186,6 +203,7 @@ class ChurnguardStack(cdk.Stack):
             subnets=subnets,
             security_group=lambda_security_group,
             removal_policy=removal,
+            call_reasons=options.call_reasons,
         )
         self.api = RecommendApi(self, "Api", wiring=wiring)
         self.database.grant_data_api(self.api.handler.role, [self.database.api_secret])

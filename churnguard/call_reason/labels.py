@@ -8,6 +8,9 @@ means. A model's answer outside this set is read as OTHER, never passed on.
 from __future__ import annotations
 
 FUNCTION = "call_reason"
+# "off" when the deploy has no call reasons (-c call_reasons=off, set on the Lambdas by infra/api.py):
+# the engine then asks for none.
+CALL_REASONS_ENV = "CHURNGUARD_CALL_REASONS"
 OTHER = "other"
 # What each label covers, in the words the Bedrock prompt uses and docs/engine.md repeats.
 LABEL_MEANINGS: dict[str, str] = {

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from churnguard.cost.estimators import FREE, PRICED, UNPRICED, CostLine, estimate_template
+from churnguard.cost.per_call import PerCallLine, per_call_lines
 from churnguard.cost.prices import PriceTable
 from churnguard.cost.templates import StackTemplate
 
@@ -18,6 +19,7 @@ class CostReport:
     templates: list[Path]
     lines: list[CostLine]
     prices: PriceTable
+    per_call: tuple[PerCallLine, ...] = ()
 
     @property
     def idle_usd_per_hour(self) -> float:
@@ -48,7 +50,9 @@ class CostReport:
 
 def build_report(templates: list[StackTemplate], prices: PriceTable) -> CostReport:
     lines = [line for template in templates for line in estimate_template(template, prices)]
-    return CostReport([template.path for template in templates], lines, prices)
+    return CostReport(
+        [template.path for template in templates], lines, prices, tuple(per_call_lines(templates, prices))
+    )
 
 
 def render_text(report: CostReport) -> str:
@@ -73,6 +77,12 @@ def render_text(report: CostReport) -> str:
         f"Reference deployment: ${reference:.2f}/hour = ${reference * hours:.2f}/month; "
         f"this stack idles at {share:.1f}% of it.",
     ]
+    if report.per_call:
+        out += ["", "Per answer, not while idle (NOT included in the total):"]
+        for line in report.per_call:
+            price = "no price" if line.usd_per_call is None else f"${line.usd_per_call:.7f} per call"
+            out.append(f"  {line.stack}: {line.what}, {line.model}: {price}")
+            out.append(f"    {line.how}")
     if report.unpriced:
         out += ["", "No price for these resources (NOT included in the total):"]
         out += [
@@ -104,6 +114,16 @@ def to_json(report: CostReport) -> dict[str, Any]:
         "free": [
             {"type": resource_type, "count": count, "reason": reason}
             for resource_type, count, reason in report.free_counts
+        ],
+        "per_call": [
+            {
+                "stack": line.stack,
+                "what": line.what,
+                "model": line.model,
+                "usd_per_call": None if line.usd_per_call is None else round(line.usd_per_call, 9),
+                "how": line.how,
+            }
+            for line in report.per_call
         ],
         "unpriced": [
             {

@@ -36,10 +36,10 @@ OUTCOME_KINDS: tuple[str, ...] = ("accepted", "declined", "call_ended")
 # and reading it in the same statement costs no extra round trip.
 INSERT_OFFER_SQL = """
 INSERT INTO offers_log (
-    created_at, agent, area_code, phone, sentiment, confidence, churn_probability, degraded, drivers,
-    rules_version, rule_name, reason, experiment, arm, offer, offer_cost_usd, model_id, model_cutoff
+    created_at, agent, area_code, phone, sentiment, confidence, call_reason, churn_probability, degraded,
+    drivers, rules_version, rule_name, reason, experiment, arm, offer, offer_cost_usd, model_id, model_cutoff
 ) VALUES (
-    UTC_TIMESTAMP(6), %(agent)s, %(area_code)s, %(phone)s, %(sentiment)s, %(confidence)s,
+    UTC_TIMESTAMP(6), %(agent)s, %(area_code)s, %(phone)s, %(sentiment)s, %(confidence)s, %(call_reason)s,
     %(churn_probability)s, %(degraded)s, %(drivers)s, %(rules_version)s, %(rule_name)s, %(reason)s,
     %(experiment)s, %(arm)s,
     %(offer)s, %(offer_cost_usd)s,
@@ -149,6 +149,7 @@ def offer_params(record: OfferRecord) -> dict[str, Any]:
         "phone": record.phone,
         "sentiment": record.sentiment,
         "confidence": record.confidence,
+        "call_reason": record.call_reason,
         "churn_probability": record.churn_probability,
         "degraded": 1 if record.degraded else 0,
         "drivers": json.dumps(list(record.drivers), sort_keys=True),

@@ -24,7 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from churnguard.call_reason.labels import checked_label
+from churnguard.call_reason.labels import CALL_REASONS_ENV, checked_label
 from churnguard.drivers import DEFAULT_TOP_DRIVERS, DriverExplainer
 from churnguard.engine.agent_activity import AgentActivity, AgentLimits
 from churnguard.engine.decide import decide
@@ -52,8 +52,6 @@ SCORE_MISMATCH_TOLERANCE = 0.01
 SCORE = "churn_probability"
 SENTIMENT = "sentiment"
 CALL_REASON = CALL_REASON_COLUMN
-# "off" when the deploy has no call reasons (-c call_reasons=off): the engine does not ask for one.
-CALL_REASONS_ENV = "CHURNGUARD_CALL_REASONS"
 # What the agent is told each missing part means for the answer.
 _WITHOUT = {
     SCORE: "no churn score: the churn model (called by the database) {why}; the offer is based on "

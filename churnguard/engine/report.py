@@ -70,6 +70,9 @@ ORDER BY log.{column}
 # user typed.
 RETENTION_BY_RULE_SQL = RETENTION_SQL.format(column="rule_name", kinds=KINDS_SQL)
 RETENTION_BY_OFFER_SQL = RETENTION_SQL.format(column="offer", kinds=KINDS_SQL)
+# Why the customers called (migration 0002); NULL: no reason (Bedrock failed, or call reasons off).
+RETENTION_BY_REASON_SQL = RETENTION_SQL.format(column="call_reason", kinds=KINDS_SQL)
+NO_CALL_REASON = "(none)"
 
 PERIOD_SQL = """
 SELECT MIN(created_at) AS first_offer_at, MAX(created_at) AS last_offer_at
@@ -80,7 +83,8 @@ WHERE created_at >= %(since)s
 DEGRADED_SQL = """
 SELECT COUNT(*) AS offers, COALESCE(SUM(degraded), 0) AS degraded,
        COALESCE(SUM(degraded = 1 AND sentiment IS NULL), 0) AS without_sentiment,
-       COALESCE(SUM(degraded = 1 AND churn_probability IS NULL), 0) AS without_score
+       COALESCE(SUM(degraded = 1 AND churn_probability IS NULL), 0) AS without_score,
+       COALESCE(SUM(degraded = 1 AND call_reason IS NULL), 0) AS without_call_reason
 FROM offers_log
 WHERE created_at >= %(since)s
 """
@@ -113,10 +117,10 @@ def offers_report(
     rules: Rules | None = None,
     changes: bool = False,
 ) -> dict[str, Any]:
-    """Offers and cost by rule and arm, retention by rule, offer and experiment arm, the difference
-    between arms, from `since` (UTC) on; with `economics` and `rules`, their offer costs side by side.
-    Outcomes count as last recorded; with `changes`, also every outcome that replaced another
-    (`changes`: who, when, from what to what).
+    """Offers and cost by rule and arm, retention by rule, offer, call reason and experiment arm, the
+    difference between arms, from `since` (UTC) on; with `economics` and `rules`, their offer costs
+    side by side. Outcomes count as last recorded; with `changes`, also every outcome that replaced
+    another (`changes`: who, when, from what to what).
     """
     present = {row["name"] for row in client.query(TABLES_SQL)}
     if not {"offers_log", "offer_outcomes"} <= present:
@@ -158,12 +162,17 @@ def offers_report(
             "offers": int(totals["degraded"]),
             "without_sentiment": int(totals["without_sentiment"]),
             "without_score": int(totals["without_score"]),
+            "without_call_reason": int(totals["without_call_reason"]),
         },
         "by_rule": by_rule,
         "retention_by_arm": retention,
         "retention_by_rule": retention_by_rule,
         "retention_by_offer": [
             {"offer": row["name"], **_retention(row)} for row in client.query(RETENTION_BY_OFFER_SQL, params)
+        ],
+        "retention_by_reason": [
+            {"call_reason": row["name"] or NO_CALL_REASON, **_retention(row)}
+            for row in client.query(RETENTION_BY_REASON_SQL, params)
         ],
         "arm_differences": arm_differences(retention),
         # Every offer has one rule, so the rules' counts add up to every outcome of the period.
@@ -405,7 +414,8 @@ def format_report(report: dict[str, Any]) -> str:
     lines = [
         f"Offers ({report['period']}): {report['total_offers']}, cost ${report['total_cost_usd']:,.2f}",
         f"Degraded answers: {degraded['offers']} ({degraded['without_sentiment']} without sentiment, "
-        f"{degraded['without_score']} without churn score)",
+        f"{degraded['without_score']} without churn score, "
+        f"{degraded.get('without_call_reason', 0)} without call reason)",
     ]
     kinds = report["outcome_kinds"]
     lines.append(
@@ -431,6 +441,11 @@ def format_report(report: dict[str, Any]) -> str:
     lines += _retention_table("rule", [(item["rule"], item) for item in report["retention_by_rule"]])
     lines += [""]
     lines += _retention_table("offer", [(item["offer"], item) for item in report["retention_by_offer"]])
+    if report.get("retention_by_reason"):
+        lines += [""]
+        lines += _retention_table(
+            "call reason", [(item["call_reason"], item) for item in report["retention_by_reason"]]
+        )
     lines += ["", "Experiments"]
     if not report["retention_by_arm"]:
         lines.append("(no experiment offers recorded)")

@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from churnguard.call_reason.labels import LABELS as CALL_REASONS
 from churnguard.customer_schema import COLUMN_NAMES
 from churnguard.drivers import DriverExplainer
 from churnguard.lifecycle.identity import read_identity
 from churnguard.lifecycle.registry import live_model, named_by_will_churn
 from churnguard.sql_client import Row, SqlClient
 from churnguard.sqlgen import call_centre_sql, check_installed_signature, will_churn_call
+from churnguard.sqlgen.call_reason import MODEL_FUNCTION, REQUEST_FUNCTION
 from churnguard.sqlgen.file_locations import UnsafeLocation, location_literal, template_with_location
 from churnguard.sqlgen.functions import quote_identifier
 from churnguard.verify import names
@@ -161,6 +163,35 @@ def check_sentiment(context: VerifyContext) -> str:
     return f"{sentiment} at confidence {confidence:.3f} for verify's fixed sentence"
 
 
+# The call reason verify asks about: a sentence of its own, never a customer's words.
+CALL_REASON_SENTENCE = "I want to cancel my contract and move my number to another carrier."
+CALL_REASON_SQL = (
+    "SELECT call_reason(%(text)s) AS label, (SELECT COUNT(*) FROM information_schema.ROUTINES"
+    f" WHERE ROUTINE_SCHEMA = DATABASE() AND ROUTINE_NAME = '{MODEL_FUNCTION}') AS bedrock"
+)
+# call_reason answers NULL when Bedrock fails (so an answer goes on without it); asking the alias
+# itself brings Bedrock's own error to verify, where diagnose names its cause and fix.
+BEDROCK_REPLY_SQL = f"SELECT {MODEL_FUNCTION}({REQUEST_FUNCTION}(%(text)s)) AS reply"
+
+
+def check_call_reason(context: VerifyContext) -> str:
+    app = context.target.app
+    (row,) = app.query(CALL_REASON_SQL, {"text": CALL_REASON_SENTENCE})
+    label, on_bedrock = row.get("label"), int(row.get("bedrock") or 0) > 0
+    if label is None and not on_bedrock:
+        raise SkipCheck("call reasons are off in this deploy (-c call_reasons=off): call_reason answers NULL")
+    if label is None:
+        reply = app.query(BEDROCK_REPLY_SQL, {"text": CALL_REASON_SENTENCE})[0].get("reply")
+        raise VerifyFailure(
+            "call_reason answered NULL although Bedrock answered the same request with "
+            f"{str(reply)[:120]!r}: the reply is not Amazon Nova's shape (output.message.content[0].text)"
+        )
+    if label not in CALL_REASONS:
+        raise VerifyFailure(f"call_reason answered {label!r}, not one of {', '.join(CALL_REASONS)}")
+    where = "Amazon Bedrock" if on_bedrock else "the local stand-in"
+    return f"{label} from {where} for verify's fixed sentence"
+
+
 def _sentiment_of(row: Mapping[str, Any]) -> tuple[str, float]:
     sentiment = str(row.get("sentiment") or "").strip().upper()
     if sentiment not in SENTIMENTS:
@@ -296,6 +327,7 @@ CHECKS: tuple[tuple[str, Check], ...] = (
     (names.DATABASE_AWAKE, check_database_awake),
     (names.BOOTSTRAP_SQL, check_bootstrap_sql),
     (names.SENTIMENT, check_sentiment),
+    (names.CALL_REASON, check_call_reason),
     (names.WILL_CHURN, check_will_churn),
     (names.S3_EXPORT_LOAD, check_export_load),
     (names.CALL_CENTRE, check_call_centre),
@@ -305,6 +337,7 @@ CHECKS: tuple[tuple[str, Check], ...] = (
 # What each check needs to have worked before it: when one of these failed, a later failure that no
 # rule recognises is that failure's consequence, and is reported as such (with its cause and fix).
 PREREQUISITES: Mapping[str, tuple[str, ...]] = {
+    names.CALL_REASON: (names.BOOTSTRAP_SQL,),
     names.WILL_CHURN: (names.BOOTSTRAP_SQL,),
     names.S3_EXPORT_LOAD: (names.BOOTSTRAP_SQL,),
     names.CALL_CENTRE: (names.BOOTSTRAP_SQL, names.SENTIMENT, names.WILL_CHURN),

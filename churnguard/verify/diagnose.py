@@ -25,7 +25,7 @@ ROLE_CHECK = (
 )
 GRANT_FIX = (
     "as the admin user: GRANT {role} TO '{user}'@'%'; SET DEFAULT ROLE ALL TO '{user}'@'%'; "
-    "(or redeploy: the bootstrap grants the four AWS_* roles and makes them default roles)"
+    "(or redeploy: the bootstrap grants the five AWS_* roles and makes them default roles)"
 )
 MODEL_MISMATCH_FIX = (
     "verify with the model you deployed ({verify_with_model}), or serve this model ({serve_model})"
@@ -87,7 +87,57 @@ def _grant_rule(pattern: str, role: str) -> Rule:
     )
 
 
+_CALL_REASON = frozenset({names.CALL_REASON})
+MODEL_CHOICE = (
+    "or deploy with another model: -c call_reason_model=<id> (aws bedrock list-foundation-models "
+    "--region <region> lists them), or without call reasons: -c call_reasons=off"
+)
+# Bedrock's own words (InvokeModel's AccessDeniedException, ValidationException and
+# ResourceNotFoundException), which Aurora passes on from call_reason_model; docs/verify.md.
+BEDROCK_RULES: tuple[Rule, ...] = (
+    Rule(
+        r"(don't|do not) have access to the model|model access",
+        "Amazon Bedrock has not enabled the call-reason model for this account in this region (model "
+        "access is granted per model and region in the Bedrock console)",
+        "open the Bedrock console in the stack's region, Model access, and enable the model named by "
+        "-c call_reason_model (default Amazon Nova Micro, amazon.nova-micro-v1:0); then rerun verify; "
+        + MODEL_CHOICE,
+        _CALL_REASON,
+    ),
+    Rule(
+        r"not authorized to perform: bedrock:",
+        "the cluster's Bedrock role may not invoke the model (it is allowed bedrock:InvokeModel on the one "
+        "foundation model -c call_reason_model names, in the stack's region)",
+        "redeploy with the same CDK_ARGS; if aws_default_bedrock_role names another role, point it at "
+        "the stack's BedrockRole",
+        _CALL_REASON,
+    ),
+    Rule(
+        r"model identifier is invalid|ResourceNotFoundException|not supported in this region"
+        r"|could not resolve the foundation model",
+        "the region has no such Bedrock model: the call-reason model is not offered in the stack's region "
+        "(or -c call_reason_model is misspelt)",
+        "deploy in a region that offers it (docs/infra.md lists Amazon Nova Micro's), " + MODEL_CHOICE,
+        _CALL_REASON,
+    ),
+    Rule(
+        r"FUNCTION \S*call_reason\w* does not exist",
+        "the bootstrap has not created call_reason (a deploy from before call reasons, or one that failed)",
+        "redeploy with the same CDK_ARGS (make deploy), then rerun verify",
+    ),
+    _role_rule("aws_default_bedrock_role", "Bedrock", _CALL_REASON),
+    _grant_rule(r"AWS_BEDROCK_ACCESS", "AWS_BEDROCK_ACCESS"),
+    Rule(
+        _NETWORK,
+        "Aurora cannot reach Amazon Bedrock from its subnets",
+        "redeploy (the stack adds the bedrock-runtime interface endpoint when network=isolated), or "
+        + NAT_REDEPLOY,
+        _CALL_REASON,
+    ),
+)
+
 RULES: tuple[Rule, ...] = (
+    *BEDROCK_RULES,
     Rule(
         r"still resuming|DatabaseStillResuming",
         "the cluster auto-paused (Aurora Serverless v2 at 0 ACU) and was still resuming when the wait "

@@ -3,6 +3,7 @@
 DATABASE_AWAKE = "database_awake"
 BOOTSTRAP_SQL = "bootstrap_sql"
 SENTIMENT = "comprehend_sentiment"
+CALL_REASON = "bedrock_call_reason"
 WILL_CHURN = "will_churn"
 S3_EXPORT_LOAD = "s3_export_load"
 CALL_CENTRE = "call_centre_statement"

@@ -29,6 +29,8 @@ TEST_PRICES = {
         "secret_month": _figure(0.40, "secret-month"),
         "cloudwatch_logs_storage_gb_month": _figure(0.03, "GB-month"),
         "s3_standard_gb_month": _figure(0.023, "GB-month"),
+        "bedrock_nova_micro_input_1k_tokens": _figure(0.0001, "1,000 input tokens"),
+        "bedrock_nova_micro_output_1k_tokens": _figure(0.001, "1,000 output tokens"),
     },
     "aurora_instance_hour": {"db.r6g.large": _figure(0.29, "hour")},
     "sagemaker_instance_hour": {"ml.m5.large": _figure(0.115, "hour")},
@@ -36,6 +38,8 @@ TEST_PRICES = {
         "aurora_storage_gb": {"value": 1, "reason": "test"},
         "s3_stored_gb_per_bucket": {"value": 0.1, "reason": "test"},
         "log_stored_gb_per_group": {"value": 0.1, "reason": "test"},
+        "call_reason_message_words": {"value": 60, "reason": "test"},
+        "tokens_per_word": {"value": 1.0, "reason": "test"},
     },
     "free_when_idle": {
         "AWS::EC2::VPC": "free",

@@ -13,7 +13,9 @@ import pytest
 
 from churnguard.db import PyMySqlClient, connect
 from churnguard.engine.deadline import DEFAULT_ANSWER_TIMEOUT_S
+from churnguard.engine.offers_log import Actor, record_outcome
 from churnguard.engine.recommend import Engine
+from churnguard.engine.report import offers_report
 from churnguard.engine.request import validate_request
 from churnguard.sqlgen.call_reason import CALL_REASON_TIMEOUT_MS
 from tests.engine.faults import (
@@ -39,11 +41,19 @@ def client(faulty_db_url: str):
         client.close()
 
 
-def test_with_the_stand_in_the_reason_decides_and_is_not_degraded(engine: Engine, client: PyMySqlClient):
-    answer = engine.recommend(client, validate_request(*CANCELLING), agent=fresh_agent())
+def test_with_the_stand_in_the_reason_decides_is_recorded_and_reported(
+    engine: Engine, client: PyMySqlClient, faulty_db_url: str
+):
+    agent = fresh_agent()
+    answer = engine.recommend(client, validate_request(*CANCELLING), agent=agent)
     assert answer["call_reason"] == "cancellation"
     assert (answer["rule"], answer["offer"]) == ("cancellation_at_risk", "retention_offer")
     assert answer["degraded"] is False and answer["missing"] == []
+    row = offers_rows(faulty_db_url)[-1]
+    assert (row["id"], row["call_reason"], row["degraded"]) == (answer["offer_id"], "cancellation", 0)
+    record_outcome(client, answer["offer_id"], actor=Actor(agent), outcome="accepted")
+    by_reason = {item["call_reason"]: item for item in offers_report(client)["retention_by_reason"]}
+    assert by_reason["cancellation"]["offers"] >= 1 and by_reason["cancellation"]["retained"] >= 1
 
 
 @pytest.mark.parametrize(("model_body", "at_least_s"), [(BEDROCK_REFUSING, 0.0), (BEDROCK_TIMING_OUT, 1.0)])
@@ -75,6 +85,10 @@ def test_bedrock_failing_gives_the_answer_without_a_reason_in_time(
         1,
         "NEGATIVE",
     )
+    assert rows[-1]["call_reason"] is None
+    report = offers_report(client)
+    assert report["degraded"]["without_call_reason"] >= 1
+    assert "(none)" in {item["call_reason"] for item in report["retention_by_reason"]}
 
 
 def test_with_call_reasons_off_nothing_is_asked_or_missing(engine: Engine, client: PyMySqlClient):

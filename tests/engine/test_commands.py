@@ -222,10 +222,10 @@ def record(
 def test_offers_report_counts_costs_and_retention_by_arm(capsys, sql_client, mariadb_url, trained_model_dir):
     from tests.fixtures.mariadb import database_url
 
-    # The offers log names the registry's live model (15_models.sql): both files and the migration
-    # after them are applied.
+    # The offers log names the registry's live model (15_models.sql): both files and the migrations
+    # after them (0002: its call_reason column) are applied.
     offers_sql = offers_log_files()
-    assert len(offers_sql) == 3
+    assert len(offers_sql) == 4
     apply_sql_files(sql_client, offers_sql)
     apply_sql_files(sql_client, offers_sql)  # applying it again changes nothing
     url = database_url(mariadb_url, sql_client.query("SELECT DATABASE() AS db")[0]["db"])
@@ -264,7 +264,13 @@ def test_offers_report_counts_costs_and_retention_by_arm(capsys, sql_client, mar
     assert code == 0
     report = json.loads(out)
     assert report["total_offers"] == 12 and report["total_cost_usd"] == 3 * 25 + 4 * 15 + 2 * 5 + 3 * 5
-    assert report["degraded"] == {"offers": 3, "without_sentiment": 1, "without_score": 2}
+    # the test's records carry no call reason, so every degraded one is without one too
+    assert report["degraded"] == {
+        "offers": 3,
+        "without_sentiment": 1,
+        "without_score": 2,
+        "without_call_reason": 3,
+    }
     rows = [
         (r["rule"], r["arm"], r["offer"], r["offers"], r["cost_usd"], r["degraded"])
         for r in report["by_rule"]
@@ -313,7 +319,7 @@ def test_offers_report_counts_costs_and_retention_by_arm(capsys, sql_client, mar
 
     code, out, _ = run(capsys, "offers", "report", "--db-url", url)
     assert "negative_medium_risk" in out and "66.7%" in out
-    assert "Degraded answers: 3 (1 without sentiment, 2 without churn score)" in out
+    assert "Degraded answers: 3 (1 without sentiment, 2 without churn score, 3 without call reason)" in out
     assert out.startswith(f"Offers ({report['period']}): 12, cost $160.00")
     assert "exp: not enough outcomes yet: credit_15 has 3, credit_5 has 1 of the 30" in out
     # Given the model, its training's cost per offer is shown beside the rules' own offer costs.

@@ -181,11 +181,13 @@ def console_synth(trained_model_dir: Path, tmp_path_factory: pytest.TempPathFact
 
 @pytest.fixture(scope="session")
 def in_database_synth(large_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
-    """The model compiled into SQL: the 300-tree model, too long for one Data API statement."""
+    """The model compiled into SQL: the 300-tree model, too long for one Data API statement; and
+    without call reasons (-c call_reasons=off), so no Bedrock role, parameter or endpoint."""
     context = {
         **cdk_json_context(),
         "inference_mode": "in_database",
         "network": "isolated",
+        "call_reasons": "off",
         "model_dir": str(large_model_dir),
     }
     return synthesize_in_process(context, tmp_path_factory.mktemp("cdk-in-database"))

@@ -41,9 +41,16 @@ def test_bundle_holds_handler_package_and_model(default_synth: Synthesized, trai
 def test_function_reads_only_the_api_users_secret(default_synth: Synthesized) -> None:
     (_, function) = default_synth.function_with_handler(RECOMMEND_HANDLER)
     env = function["Properties"]["Environment"]["Variables"]
-    assert set(env) == {"CLUSTER_ARN", "API_SECRET_ARN", "DATABASE_NAME", "MODEL_DIR"}
+    assert set(env) == {
+        "CLUSTER_ARN",
+        "API_SECRET_ARN",
+        "DATABASE_NAME",
+        "MODEL_DIR",
+        "CHURNGUARD_CALL_REASONS",
+    }
     api_secret = {"Ref": default_synth.user_secret_id("churnguard_api")}
     assert env["API_SECRET_ARN"] == api_secret
+    assert env["CHURNGUARD_CALL_REASONS"] == "bedrock"
     role_id = function["Properties"]["Role"]["Fn::GetAtt"][0]
     default_synth.assertions.has_resource_properties(
         "AWS::IAM::Policy",

@@ -34,9 +34,14 @@ def test_bundle_holds_the_rendered_sql_in_apply_order(
     default_synth: Synthesized, trained_model_dir: Path
 ) -> None:
     rendered = render_deploy_sql(
-        trained_model_dir, inference_mode="endpoint", endpoint_name="churnguard-dev-churn"
+        trained_model_dir,
+        inference_mode="endpoint",
+        endpoint_name="churnguard-dev-churn",
+        call_reasons="bedrock",
+        call_reason_model="amazon.nova-micro-v1:0",
     )
     assert [file.text for file in bundled_sql(default_synth)] == [file.text for file in rendered]
+    assert "ALIAS AWS_BEDROCK_INVOKE_MODEL" in "".join(file.text for file in bundled_sql(default_synth))
     assert "churnguard-dev-churn" in "".join(file.text for file in bundled_sql(default_synth))
 
 
@@ -256,7 +261,9 @@ def test_a_300_tree_in_database_model_synthesizes_with_every_statement_within_th
     custom resource carries only their digest, so the model's size touches no CloudFormation limit,
     and the bootstrap sends each statement of those files alone."""
     bundled = bundled_sql(in_database_synth)
-    rendered = render_deploy_sql(large_model_dir, inference_mode="in_database", endpoint_name=None)
+    rendered = render_deploy_sql(
+        large_model_dir, inference_mode="in_database", endpoint_name=None, call_reasons="off"
+    )
     assert [file.text for file in bundled] == [file.text for file in rendered]
     statements = [text for file in bundled for text in file.statements()]
     assert max(len(text) for text in statements) <= MAX_STATEMENT_CHARS

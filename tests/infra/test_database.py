@@ -7,7 +7,12 @@ from typing import Any
 
 from tests.infra.conftest import Synthesized
 
-ML_PARAMETERS = ("aws_default_sagemaker_role", "aws_default_comprehend_role", "aws_default_s3_role")
+ML_PARAMETERS = (
+    "aws_default_sagemaker_role",
+    "aws_default_comprehend_role",
+    "aws_default_s3_role",
+    "aws_default_bedrock_role",
+)
 
 
 def cluster(synth: Synthesized) -> dict[str, Any]:
@@ -54,7 +59,7 @@ def test_parameter_group_names_each_associated_ml_role(default_synth: Synthesize
         reference = params[name]
         assert reference == {"Fn::GetAtt": [reference["Fn::GetAtt"][0], "Arn"]}
         assert reference in associated, f"{name} names a role that is not associated with the cluster"
-    assert len(associated) == 3 and len({json.dumps(a) for a in associated}) == 3
+    assert len(associated) == 4 and len({json.dumps(a) for a in associated}) == 4
     (group_id, _) = default_synth.only("AWS::RDS::DBClusterParameterGroup")
     assert cluster(default_synth)["Properties"]["DBClusterParameterGroupName"] == {"Ref": group_id}
 
@@ -62,7 +67,33 @@ def test_parameter_group_names_each_associated_ml_role(default_synth: Synthesize
 def test_in_database_mode_associates_no_sagemaker_role(in_database_synth: Synthesized) -> None:
     params = parameters(in_database_synth)
     assert "aws_default_sagemaker_role" not in params
+    # ... and with call_reasons=off no Bedrock role either: Comprehend and S3 only.
+    assert "aws_default_bedrock_role" not in params
     assert len(cluster(in_database_synth)["Properties"]["AssociatedRoles"]) == 2
+    assert not [
+        role
+        for role in in_database_synth.resources("AWS::IAM::Role").values()
+        if "Bedrock" in role["Properties"].get("Description", "")
+    ]
+
+
+def test_bedrock_role_may_only_invoke_the_call_reason_model_in_this_region(
+    default_synth: Synthesized,
+) -> None:
+    (statement,) = default_synth.role_statements(role_for(default_synth, "aws_default_bedrock_role"))
+    assert statement["Action"] == "bedrock:InvokeModel"
+    assert statement["Resource"] == {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                ":bedrock:",
+                {"Ref": "AWS::Region"},
+                "::foundation-model/amazon.nova-micro-v1:0",
+            ],
+        ]
+    }
 
 
 def test_ml_roles_trust_only_this_accounts_rds(default_synth: Synthesized) -> None:

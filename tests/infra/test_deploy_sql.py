@@ -12,7 +12,9 @@ from infra.bootstrap import deploy_sql_files, sql_digest
 
 
 def render_as(files: list[SqlFile]):
-    def render(model_dir: Path, *, inference_mode: str, endpoint_name: str | None) -> list[SqlFile]:
+    def render(
+        model_dir: Path, *, inference_mode: str, endpoint_name: str | None, **call_reasons: str
+    ) -> list[SqlFile]:
         return files
 
     return render

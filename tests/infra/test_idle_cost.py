@@ -26,13 +26,13 @@ def test_default_network_idles_on_one_nat_gateway_and_its_address(default_synth:
     assert 0.05 < report.idle_usd_per_hour < 0.0535
 
 
-def test_isolated_network_idles_on_four_interface_endpoints_in_two_zones(prod_synth: Synthesized) -> None:
+def test_isolated_network_idles_on_five_interface_endpoints_in_two_zones(prod_synth: Synthesized) -> None:
     endpoints = {how: usd for how, usd in priced_lines(prod_synth).items() if how.startswith("interface")}
     assert sorted(endpoints) == [
         f"interface endpoint for {service} in 2 AZ(s) x $0.01/AZ-hour"
-        for service in ("comprehend", "rds-data", "sagemaker.runtime", "secretsmanager")
+        for service in ("bedrock-runtime", "comprehend", "rds-data", "sagemaker.runtime", "secretsmanager")
     ]
-    assert sum(endpoints.values()) == pytest.approx(0.08)
+    assert sum(endpoints.values()) == pytest.approx(0.10)
 
 
 def test_console_option_prices_every_resource_and_adds_no_idle_cost_beyond_storage(

@@ -105,7 +105,8 @@ def test_isolated_network_has_no_internet_path(prod_synth: Synthesized) -> None:
 
 
 def test_isolated_network_has_every_endpoint_it_needs(prod_synth: Synthesized) -> None:
-    assert endpoint_services(prod_synth) == {"s3", "comprehend", "rds-data", "secretsmanager", "runtime"}
+    services = {"s3", "comprehend", "rds-data", "secretsmanager", "runtime", "bedrock-runtime"}
+    assert endpoint_services(prod_synth) == services
     runtime = [
         endpoint
         for endpoint in prod_synth.resources("AWS::EC2::VPCEndpoint").values()
@@ -117,11 +118,12 @@ def test_isolated_network_has_every_endpoint_it_needs(prod_synth: Synthesized) -
         for endpoint in prod_synth.resources("AWS::EC2::VPCEndpoint").values()
         if endpoint["Properties"].get("VpcEndpointType") == "Interface"
     ]
-    assert len(interface) == 4 and all(props["PrivateDnsEnabled"] for props in interface)
+    assert len(interface) == 5 and all(props["PrivateDnsEnabled"] for props in interface)
     assert all(len(props["SubnetIds"]) == 2 for props in interface)
 
 
 def test_in_database_mode_has_no_sagemaker_runtime_endpoint(in_database_synth: Synthesized) -> None:
+    # (and, with call_reasons=off, no bedrock-runtime endpoint)
     assert endpoint_services(in_database_synth) == {"s3", "comprehend", "rds-data", "secretsmanager"}
 
 

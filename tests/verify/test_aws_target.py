@@ -84,6 +84,9 @@ class Deployment:
     def sentiment(self) -> None:
         self.sql(records({"sentiment": "POSITIVE", "confidence": 0.999771}))
 
+    def call_reason(self, label: str | None = "cancellation") -> None:
+        self.sql(records({"label": label, "bedrock": 1}))
+
     def will_churn(self, probability: float | None = None) -> None:
         self.sql(records(self.customer))
         self.sql(records({"churn_probability": self.probability if probability is None else probability}))
@@ -161,6 +164,7 @@ def deployment(explainer, customer, trained_model_dir) -> Deployment:
 def queue_all(deployment: Deployment, live_model_id: str | None = None) -> None:
     deployment.bootstrap(live_model_id)
     deployment.sentiment()
+    deployment.call_reason()
     deployment.will_churn()
     deployment.export_load()
     deployment.call_centre()
@@ -271,6 +275,7 @@ def test_comprehend_unreachable_from_isolated_subnets_says_redeploy_with_nat(dep
     deployment.rds.fail(
         "execute_statement", aurora_error(1871, "Comprehend API returned error: Network Connection")
     )
+    deployment.call_reason()
     deployment.will_churn()
     deployment.export_load()
     deployment.rds.fail(
@@ -288,6 +293,7 @@ def test_comprehend_unreachable_from_isolated_subnets_says_redeploy_with_nat(dep
         "database_awake": "pass",
         "bootstrap_sql": "pass",
         "comprehend_sentiment": "fail",
+        "bedrock_call_reason": "pass",
         "will_churn": "pass",
         "s3_export_load": "pass",
         "call_centre_statement": "fail",
@@ -305,6 +311,7 @@ def test_a_missing_s3_role_is_named_and_verify_still_cleans_up(deployment):
     deployment.wake()
     deployment.bootstrap()
     deployment.sentiment()
+    deployment.call_reason()
     deployment.will_churn()
     deployment.sql(updated())  # CREATE scratch
     deployment.rds.fail(
@@ -356,6 +363,7 @@ def test_will_churn_failures_from_aurora_ml_get_their_cause(deployment, message,
     deployment.wake()
     deployment.bootstrap()
     deployment.sentiment()
+    deployment.call_reason()
     deployment.sql(records(deployment.customer))
     deployment.rds.fail("execute_statement", aurora_error(1871, message))
     deployment.export_load()
@@ -377,6 +385,7 @@ def test_an_endpoint_serving_another_model_fails_the_agreement(deployment):
     deployment.wake()
     deployment.bootstrap()
     deployment.sentiment()
+    deployment.call_reason()
     deployment.will_churn(probability=deployment.probability + 2e-6)
     deployment.export_load()
     deployment.call_centre()
@@ -414,6 +423,7 @@ def test_a_refused_signature_at_the_function_url_is_explained(deployment):
     deployment.wake()
     deployment.bootstrap()
     deployment.sentiment()
+    deployment.call_reason()
     deployment.will_churn()
     deployment.export_load()
     deployment.call_centre()
@@ -483,3 +493,54 @@ def test_a_stack_without_the_console_skips_its_check(explainer, trained_model_di
 
     with pytest.raises(SkipCheck, match="console=true adds it"):
         check_console(context)
+
+
+def rest_of_a_good_deploy(deployment: Deployment) -> None:
+    deployment.will_churn()
+    deployment.export_load()
+    deployment.call_centre()
+    deployment.api.body = api_answer(deployment)
+    deployment.offer_cleanup()
+
+
+def test_bedrock_without_model_access_is_named_with_the_console_step(deployment):
+    """call_reason answers NULL (it swallows Bedrock's error so answers go on); verify then asks the
+    alias itself, whose error (Bedrock's AccessDeniedException) names the cause."""
+    deployment.wake()
+    deployment.bootstrap()
+    deployment.sentiment()
+    deployment.call_reason(None)
+    deployment.rds.fail(
+        "execute_statement",
+        aurora_error(
+            1871,
+            "Bedrock API returned error: AccessDeniedException: You don't have access to the model with "
+            "the specified model ID.",
+        ),
+    )
+    rest_of_a_good_deploy(deployment)
+
+    report = deployment.run()
+
+    check = {check.name: check for check in report.checks}["bedrock_call_reason"]
+    assert check.status == "fail"
+    assert "has not enabled the call-reason model" in check.cause
+    assert "Model access" in check.fix and "-c call_reasons=off" in check.fix
+    assert statuses(report)["recommend_api"] == "pass"  # the answers go on without a reason
+    sent = [
+        params["sql"]
+        for _, params in deployment.rds.requests
+        if "call_reason_model(" in params.get("sql", "")
+    ]
+    assert len(sent) == 1 and "call_reason_request(" in sent[0]
+
+
+def test_call_reasons_off_is_a_skip(deployment):
+    deployment.wake()
+    deployment.bootstrap()
+    deployment.sentiment()
+    deployment.sql(records({"label": None, "bedrock": 0}))
+    rest_of_a_good_deploy(deployment)
+
+    check = {check.name: check for check in deployment.run().checks}["bedrock_call_reason"]
+    assert check.status == "skip" and "-c call_reasons=off" in check.detail

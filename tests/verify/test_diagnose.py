@@ -18,6 +18,44 @@ BAD_REQUEST = (
 @pytest.mark.parametrize(
     ("check", "text", "cause", "fix"),
     [
+        # Bedrock through call_reason_model: the usual three, in Bedrock's InvokeModel words
+        (
+            names.CALL_REASON,
+            "Bedrock API returned error: AccessDeniedException: You don't have access to the model with "
+            "the specified model ID.",
+            "has not enabled the call-reason model",
+            "Model access",
+        ),
+        (
+            names.CALL_REASON,
+            "Both aws_default_bedrock_role and the cluster's associated roles are not specified",
+            "no usable Bedrock role",
+            "aws_default_bedrock_role",
+        ),
+        (
+            names.CALL_REASON,
+            "Bedrock API returned error: ValidationException: The provided model identifier is invalid.",
+            "the region has no such Bedrock model",
+            "-c call_reason_model=<id>",
+        ),
+        (
+            names.CALL_REASON,
+            "Access denied; you need (at least one of) the AWS_BEDROCK_ACCESS privilege(s)",
+            "lacks the AWS_BEDROCK_ACCESS role",
+            "GRANT AWS_BEDROCK_ACCESS",
+        ),
+        (
+            names.CALL_REASON,
+            "Database error code: 1871. Message: Bedrock API returned error: Network Connection",
+            "cannot reach Amazon Bedrock",
+            "bedrock-runtime",
+        ),
+        (
+            names.CALL_REASON,
+            "FUNCTION churnguard.call_reason does not exist",
+            "has not created call_reason",
+            "redeploy",
+        ),
         # "Enabling network communication from Amazon Aurora MySQL to other AWS services"
         (
             names.S3_EXPORT_LOAD,

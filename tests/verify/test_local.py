@@ -21,6 +21,7 @@ CHECK_NAMES = [
     "database_awake",
     "bootstrap_sql",
     "comprehend_sentiment",
+    "bedrock_call_reason",
     "will_churn",
     "s3_export_load",
     "call_centre_statement",
