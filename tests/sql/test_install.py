@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import xgboost as xgb
 
+from churnguard.call_reason.labels import LABELS
 from churnguard.customer_schema import COLUMN_NAMES
 from churnguard.engine.failures import StatementRefused
 from churnguard.errors import UserError
@@ -109,9 +110,10 @@ def test_call_centre_statement_for_the_reference_customers(installed, trained_mo
         },
     )
     assert len(high) == len(low) == 1
-    assert set(COLUMN_NAMES) | {"churn_probability", "sentiment", "confidence"} == set(high[0])
+    assert set(COLUMN_NAMES) | {"churn_probability", "sentiment", "confidence", "call_reason"} == set(high[0])
     assert high[0]["churn_probability"] > midpoint > low[0]["churn_probability"]
     assert (high[0]["sentiment"], low[0]["sentiment"]) == ("NEGATIVE", "POSITIVE")
+    assert high[0]["call_reason"] == "billing_dispute" and low[0]["call_reason"] in LABELS
     assert 0 < high[0]["confidence"] <= 1
 
 
