@@ -11,8 +11,12 @@ import pytest
 
 from churnguard.db import PyMySqlClient, connect
 from churnguard.engine.recommend import Engine
+from tests.engine import faults
 from tests.engine.faults import faulty_db_url, spare_server  # noqa: F401  (fixtures, registered here)
 from tests.fixtures.mariadb import scratch_database
+
+# A client on the faults database (tests.engine.faults), for the fault tests' modules.
+client = faults.client
 
 CUSTOMER_ROWS = 400
 CUSTOMER_SEED = 1729

@@ -66,6 +66,16 @@ def faulty_db_url(mariadb_url: str, trained_model_dir: Path) -> Iterator[str]:
         yield url
 
 
+@pytest.fixture()
+def client(faulty_db_url: str) -> Iterator[PyMySqlClient]:
+    """A client on the module's faults database (faulty_db_url), closed afterwards."""
+    client = connect(faulty_db_url)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
 @contextmanager
 def failing_functions(url: str, *names: str, returns_null: bool = False) -> Iterator[None]:
     """Replace each stored function `name` with one of the same signature that SIGNALs an error

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from churnguard.db import PyMySqlClient, connect
+from churnguard.db import PyMySqlClient
 from churnguard.engine.deadline import DEFAULT_ANSWER_TIMEOUT_S
 from churnguard.engine.offers_log import Actor, record_outcome
 from churnguard.engine.recommend import Engine
@@ -30,15 +30,6 @@ from tests.fixtures.agents import fresh_agent
 pytestmark = pytest.mark.mariadb
 
 CANCELLING = (415, "358-1921", "You morons! Cancel my line, I'm leaving for another carrier.")
-
-
-@pytest.fixture()
-def client(faulty_db_url: str):
-    client = connect(faulty_db_url)
-    try:
-        yield client
-    finally:
-        client.close()
 
 
 def test_with_the_stand_in_the_reason_decides_is_recorded_and_reported(

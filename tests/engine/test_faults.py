@@ -36,15 +36,6 @@ pytestmark = pytest.mark.mariadb
 ANGRY = (415, "358-1921", "You morons! You charged me extra again!")
 
 
-@pytest.fixture()
-def client(faulty_db_url: str):
-    client = connect(faulty_db_url)
-    try:
-        yield client
-    finally:
-        client.close()
-
-
 def test_without_sentiment_the_answer_uses_the_score_and_is_logged_as_degraded(
     engine: Engine, client: PyMySqlClient, faulty_db_url: str
 ):
