@@ -55,6 +55,9 @@ _KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z]{2}(?:-[a-z]+)+-[0-9]+:[0-9
 # An Aurora MySQL version 3 engine version (MySQL 8.0 compatible), e.g. 8.0.mysql_aurora.3.10.4; the
 # bootstrap SQL and the cluster parameters are written and tested for version 3 only. A fourth number
 # is a beta release (AWS page "Long-term support (LTS) and beta releases for Amazon Aurora MySQL").
+# AWS, "Using Amazon Aurora machine learning with Aurora MySQL": Amazon Bedrock is available to Aurora
+# MySQL from version 3.06 (AWS_BEDROCK_ACCESS, the aws_default_bedrock_role parameter, the alias).
+BEDROCK_MIN_AURORA_MINOR = 6
 _ENGINE_VERSION = re.compile(r"^8\.0\.mysql_aurora\.3\.[0-9]{2}\.[0-9]+(?:\.[0-9]+)?$")
 # Context keys the CDK CLI and its feature flags own (`aws:cdk:...`, `@aws-cdk/...`, lookup caches such
 # as `availability-zones:account=...`, and the two plain keys the CLI writes into cdk.context.json
@@ -271,9 +274,22 @@ def validate_options(
             f"a Bedrock foundation model id such as {DEFAULT_CALL_REASON_MODEL} (not an inference profile)",
         ),
     }
+    if fields["call_reasons"] == "bedrock" and fields["engine_version"]:
+        minor = _aurora_minor(fields["engine_version"])
+        if minor < BEDROCK_MIN_AURORA_MINOR:
+            check.problems.append(
+                f"option call_reasons=bedrock needs Aurora MySQL 3.{BEDROCK_MIN_AURORA_MINOR:02d} or later "
+                f"(engine_version {fields['engine_version']} is 3.{minor:02d}): Aurora calls Amazon Bedrock "
+                "from 3.06 on; pass a newer engine_version or -c call_reasons=off"
+            )
     if check.problems:
         raise OptionError(_joined(check.problems))
     return StackOptions(**fields)
+
+
+def _aurora_minor(engine_version: str) -> int:
+    """3.10 for 8.0.mysql_aurora.3.10.4: the release line that decides which Aurora ML services exist."""
+    return int(engine_version.split("mysql_aurora.3.")[1].split(".")[0])
 
 
 class _Checks:

@@ -29,6 +29,7 @@ STACK_PROD = "churnguard-prod"
 PROD_OPTIONS = {
     "stage": "prod",
     "engine_version": "8.0.mysql_aurora.3.04.6",  # the other Aurora MySQL LTS release
+    "call_reasons": "off",  # Aurora calls Bedrock from 3.06 on: 3.04 is refused with call_reasons=bedrock
     "network": "isolated",
     "capacity": "provisioned",
     "instance_class": "r6g.large",

@@ -130,8 +130,16 @@ def test_asset_key_arn_is_empty_by_default_and_kept_when_it_names_a_key() -> Non
 
 
 def test_another_engine_version_is_taken_as_given() -> None:
-    assert options(engine_version=" 8.0.mysql_aurora.3.04.6 ").engine_version == "8.0.mysql_aurora.3.04.6"
-    assert options(engine_version="8.0.mysql_aurora.3.05.0.1").engine_version == "8.0.mysql_aurora.3.05.0.1"
+    older = options(engine_version=" 8.0.mysql_aurora.3.04.6 ", call_reasons="off")
+    assert older.engine_version == "8.0.mysql_aurora.3.04.6"
+    assert options(engine_version="8.0.mysql_aurora.3.06.1").engine_version == "8.0.mysql_aurora.3.06.1"
+
+
+def test_call_reasons_through_bedrock_need_aurora_3_06_or_later() -> None:
+    with pytest.raises(OptionError) as refused:
+        options(engine_version="8.0.mysql_aurora.3.05.0.1")
+    assert "call_reasons=bedrock needs Aurora MySQL 3.06 or later" in str(refused.value)
+    assert "-c call_reasons=off" in str(refused.value)
 
 
 def test_the_default_engine_version_is_one_the_installed_cdk_knows() -> None:
