@@ -221,14 +221,29 @@ def test_a_second_offer_within_the_week_is_flagged_before_the_agent_makes_it(
         second_call(browser, tmp_path, first)
 
 
+def customer_without_offers(db_url: str) -> dict:
+    """A customer no other test of the session has made an offer to (the database is shared)."""
+    client = connect(db_url)
+    try:
+        (row,) = client.query(
+            "SELECT c.area_code, c.phone FROM customers AS c WHERE NOT EXISTS (SELECT 1 FROM offers_log AS o"
+            " WHERE o.area_code = c.area_code AND o.phone = c.phone COLLATE utf8mb4_unicode_ci)"
+            " ORDER BY c.phone DESC LIMIT 1"
+        )
+    finally:
+        client.close()
+    return {"area_code": int(row["area_code"]), "phone": str(row["phone"])}
+
+
 def test_asking_again_within_the_repeat_window_shows_the_same_offer_without_a_warning_about_itself(
-    browser, console_url, tmp_path
+    browser, console_url, console_db_url, tmp_path
 ):
+    customer = customer_without_offers(console_db_url)
     open_console(browser, console_url)
-    look_up(browser, HIGH_RISK)
+    look_up(browser, customer)
     recommend(browser, NEGATIVE_MESSAGE)
     first = offer_id(browser)
-    look_up(browser, HIGH_RISK)  # the same agent asks again a minute later
+    look_up(browser, customer)  # the same agent asks again a minute later
     recommend(browser, NEGATIVE_MESSAGE)
     browser.save_screenshot(str(tmp_path / "repeated-offer.png"))
     assert offer_id(browser) == first
