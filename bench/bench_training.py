@@ -22,6 +22,13 @@ held-out one. Changes to the selection were chosen on these figures
 project split of 3,333 synthetic customers (generated with that seed) is trained as `make train`
 does, and the model is scored, at its own cut-off, on the same N freshly generated customers (seed
 FRESH_SEED), one line per seed and a summary (mean and standard deviation over the seeds).
+
+`--small-tables N` judges the pipeline on small tables of the public data: for each seed, a stratified
+sample of N customers (425 by the issue's measure) is trained as `make train` does, and the model
+shipped is scored, at its own cut-off, on the file's other customers; the reference notebook's fixed
+configuration (REFERENCE_HYPERPARAMETERS, 100 rounds) trained on the same N rows is scored on the
+same other rows. One line per seed and a summary (means, the lowest, the paired difference +- its
+standard error).
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import train_test_split
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
@@ -46,7 +54,11 @@ from public_data import PUBLIC_DATA  # noqa: E402  (bench/, the script's own fol
 
 from training.cutoff import CostModel, cost_at  # noqa: E402
 from training.data import load_customers  # noqa: E402
-from training.features import feature_matrix, labels  # noqa: E402
+from training.features import (  # noqa: E402
+    build_feature_spec,
+    feature_matrix,
+    labels,
+)
 from training.pipeline import (  # noqa: E402
     DEFAULT_SEED,
     DEFAULT_TRIAL_SELECTION,
@@ -55,6 +67,7 @@ from training.pipeline import (  # noqa: E402
     TrainingResult,
     train,
 )
+from training.search import REFERENCE_HYPERPARAMETERS, booster_params  # noqa: E402
 from training.split import SPLIT_RULES, split_customers, stratified_folds  # noqa: E402
 from training.synthetic import generate_customers  # noqa: E402
 
@@ -238,6 +251,69 @@ def bench_fresh(fresh: pd.DataFrame, trials: int, seed: int, choices: dict[str, 
     }
 
 
+def bench_small_table(
+    customers: pd.DataFrame, size: int, trials: int, seed: int, choices: dict[str, object]
+) -> dict[str, object]:
+    """One seed of --small-tables: the pipeline and the reference configuration on the same small table."""
+    churn = labels(customers)
+    table, others = train_test_split(
+        np.arange(len(customers)), train_size=size, stratify=churn, random_state=seed
+    )
+    table, others = np.sort(table), np.sort(others)
+    small = customers.iloc[table].reset_index(drop=True)
+    with tempfile.TemporaryDirectory() as out_dir:
+        result = train(small, Path(out_dir), trials=trials, seed=seed, **choices)  # type: ignore[arg-type]
+    spec = build_feature_spec(small)
+    reference = xgb.train(
+        booster_params(REFERENCE_HYPERPARAMETERS, seed),
+        xgb.DMatrix(feature_matrix(small, spec), label=churn[table], feature_names=spec.names),
+        num_boost_round=int(REFERENCE_HYPERPARAMETERS["num_round"]),
+    )
+    reference_scores = reference.predict(
+        xgb.DMatrix(feature_matrix(customers.iloc[others], spec), feature_names=spec.names)
+    )
+    return {
+        "small_table": True,
+        "dataset": "larose-3333",
+        "seed": seed,
+        "table_rows": size,
+        "trials": trials,
+        **choices,
+        **{
+            f"other_{name}": value
+            for name, value in score_unseen(result, customers.iloc[others], churn[others]).items()
+        },
+        "reference_auc": round(float(roc_auc_score(churn[others], reference_scores)), 4),
+        **model_size(result),
+        "hyperparameters": result.metadata["hyperparameters"],
+    }
+
+
+def summarise_small_tables(lines: list[dict[str, object]]) -> dict[str, object]:
+    """Means over the tables, the lowest pipeline AUC, and the paired AUC difference to the reference."""
+    pipeline = [float(line["other_auc"]) for line in lines]  # type: ignore[arg-type]
+    reference = [float(line["reference_auc"]) for line in lines]  # type: ignore[arg-type]
+    difference = [ours - theirs for ours, theirs in zip(pipeline, reference, strict=True)]
+    return {
+        "summary": True,
+        "small_table": True,
+        "dataset": "larose-3333",
+        "runs": len(lines),
+        "other_auc": {"mean": round(statistics.fmean(pipeline), 4), "min": round(min(pipeline), 4)},
+        "reference_auc": {"mean": round(statistics.fmean(reference), 4), "min": round(min(reference), 4)},
+        "auc_vs_reference": {
+            "mean": round(statistics.fmean(difference), 4),
+            "standard_error": round(statistics.stdev(difference) / len(difference) ** 0.5, 4),
+        },
+        "other_cost_per_customer": round(
+            statistics.fmean(float(line["other_cost_per_customer"]) for line in lines),
+            4,  # type: ignore[arg-type]
+        ),
+        "trees": round(statistics.fmean(float(line["trees"]) for line in lines), 1),  # type: ignore[arg-type]
+        "meets_targets": statistics.fmean(pipeline) >= statistics.fmean(reference) and min(pipeline) >= 0.85,
+    }
+
+
 def summarise_unseen(lines: list[dict[str, object]], kind: str) -> dict[str, object]:
     """Mean and standard deviation over --nested-folds lines (kind "outer") or --fresh-customers ("fresh")."""
     summary: dict[str, object] = {
@@ -278,8 +354,22 @@ def main(argv: list[str]) -> int:
         default=0,
         help="judge the pipeline on N fresh synthetic customers instead (project split, synthetic data)",
     )
+    parser.add_argument(
+        "--small-tables",
+        type=int,
+        default=0,
+        help="judge the pipeline on stratified N-customer tables of the public data, one per seed, "
+        "scored on the other customers against the reference configuration",
+    )
     args = parser.parse_args(argv)
     choices = {name: getattr(args, name) for name in SELECTION_CHOICES}
+    if args.small_tables:
+        customers, lines = load_customers(PUBLIC_DATA), []
+        for seed in args.seeds:
+            lines.append(bench_small_table(customers, args.small_tables, args.trials, seed, choices))
+            print(json.dumps(lines[-1]), flush=True)
+        print(json.dumps(summarise_small_tables(lines)), flush=True)
+        return 0
     if args.nested_folds:
         for dataset in args.datasets:
             lines = []

@@ -2,8 +2,8 @@
 
 Local training chooses by cross-validation and SageMaker training by one validation part, so some
 values differ in how they were found, never in where they go: the same field names, the same types,
-the same order, read back by churnguard.model_folder. Only two blocks belong to one path:
-`cross_validation` (local) and `trained_on` (SageMaker).
+the same order, read back by churnguard.model_folder. Only three blocks belong to one path:
+`cross_validation` and `deployed` (local) and `trained_on` (SageMaker).
 """
 
 from __future__ import annotations
@@ -123,12 +123,14 @@ def build_metadata(
     reference: Mapping[str, Any],
     cross_validation: Mapping[str, Any] | None = None,
     trained_on: Mapping[str, Any] | None = None,
+    deployed: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """metadata.json for the shipped `booster` and its `spec`. The id, the feature list, the versions
     and the importance are computed here from the model itself, so no writer types them; the blocks
     that depend on how the run chose are given (metrics: model_metrics per model plus `chosen`, cost:
     cost_block). `hyperparameters` are the chosen model's tuned ones; the objective and its round
-    count are added."""
+    count are added. `deployed` (local) says the shipped model was refit on every labelled row after
+    the test figures were computed from the held-out fit."""
     return {
         "schema_version": METADATA_SCHEMA_VERSION,
         "features": spec.names,
@@ -148,6 +150,7 @@ def build_metadata(
         },
         "search": dict(search),
         **({"trained_on": dict(trained_on)} if trained_on is not None else {}),
+        **({"deployed": dict(deployed)} if deployed is not None else {}),
         "importance": [row for row in explain.feature_importance(booster, spec.names) if row["splits"] > 0],
         "model_id": model_id_of(model_json_bytes(booster)),
         "reference": dict(reference),

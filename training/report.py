@@ -322,8 +322,10 @@ between folds shows how far the test figures of one split may move on other cust
         "differently."
     }</p>
 {_table(segment_rows)}
-<h2>Feature importance</h2>{_table([row for row in inputs.importance if row["splits"] > 0])}
-<h2>Tree depths</h2>{_table(depth_rows)}
-<h2>First tree, top splits</h2>{_table(inputs.first_tree_splits)}
+<h2>Feature importance (the model shipped)</h2>{
+        _table([row for row in inputs.importance if row["splits"] > 0])
+    }
+<h2>Tree depths (the model shipped)</h2>{_table(depth_rows)}
+<h2>First tree, top splits (the model shipped)</h2>{_table(inputs.first_tree_splits)}
 </body></html>
 """

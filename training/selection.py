@@ -1,4 +1,5 @@
-"""Choices made on out-of-fold scores: full or reduced model, the business cut-off, the spread over folds.
+"""Choices made on out-of-fold scores: the trial kept, full or reduced model, the business cut-off, the
+spread over folds.
 
 Every non-test customer has one out-of-fold score (from the fold model that did not train on them),
 so these choices rest on all of them rather than on one validation part, and the test rows stay
@@ -7,7 +8,7 @@ untouched until the choices are made.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,7 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from training.cutoff import CostModel, cost_at, smoothed_optimal_cutoff
+from training.search import OutOfFoldCost, Trial, best_ranked
 
 
 @dataclass(frozen=True)
@@ -69,3 +71,80 @@ def fold_spread(
         "rows_per_fold": [len(rows) for rows in folds],
         "cutoff": cutoff,
     }
+
+
+def out_of_fold_cost(
+    churn: np.ndarray, folds: Sequence[np.ndarray], costs: CostModel
+) -> Callable[[np.ndarray], OutOfFoldCost]:
+    """The search's cost of a trial: its out-of-fold scores at the smoothed lowest-cost cut-off chosen on
+    all of them (what the pipeline would do with that model), and each fold's share at that cut-off."""
+
+    def judge(scores: np.ndarray) -> OutOfFoldCost:
+        cutoff, total = smoothed_optimal_cutoff(churn, scores, costs)
+        return OutOfFoldCost(
+            total, tuple(cost_at(churn[rows], scores[rows], cutoff, costs) for rows in folds)
+        )
+
+    return judge
+
+
+@dataclass(frozen=True)
+class WithinNoise:
+    """Which trials the figures cannot tell from the best one, and the one kept among them."""
+
+    kept: int
+    best: int
+    # How far from the best a trial may be and still count as tied: one standard error of the best's
+    # figure (the mean fold AUC, or the out-of-fold cost in dollars).
+    tolerance: float
+    within: tuple[int, ...]
+
+
+def smoothness_key(hyperparameters: dict[str, float | int]) -> tuple[float, ...]:
+    """Smaller is smoother: lower learning rate, then shallower trees, then stronger regularisation
+    (larger min_child_weight, gamma, lambda, alpha)."""
+    return (
+        float(hyperparameters["eta"]),
+        float(hyperparameters["max_depth"]),
+        -float(hyperparameters["min_child_weight"]),
+        -float(hyperparameters["gamma"]),
+        -float(hyperparameters["lambda"]),
+        -float(hyperparameters["alpha"]),
+    )
+
+
+def standard_error(per_fold: Sequence[float], *, of_sum: bool) -> float:
+    """The standard error of the folds' mean (or, `of_sum`, of their sum), from their sample spread."""
+    if len(per_fold) < 2:
+        return 0.0
+    spread = float(np.std(per_fold, ddof=1))
+    return spread * np.sqrt(len(per_fold)) if of_sum else spread / np.sqrt(len(per_fold))
+
+
+def within_one_standard_error(trials: Sequence[Trial]) -> WithinNoise:
+    """Among the trials within one standard error of the best-ranked, the smoothest (the earlier on ties).
+
+    The best trial's figure is a mean over a few hundred customers per fold; trials whose figure lies
+    within one standard error of it cannot be told from it by these rows, and among them fast,
+    complex learners win the ranking by fitting the folds' noise. The one-standard-error rule (Breiman
+    et al., Classification and Regression Trees, 1984, as used for pruning) keeps the simplest of them
+    instead. With a cost (the default ranking) the tolerance is the standard error of the best trial's
+    total out-of-fold cost (its folds' costs at its cut-off); without, of its mean fold AUC.
+    """
+    best = best_ranked(trials)
+    top = trials[best]
+    if top.validation_cost is not None:
+        tolerance = standard_error(top.fold_costs, of_sum=True)
+        ceiling = top.validation_cost + tolerance
+        within = [n for n, trial in enumerate(trials) if (trial.validation_cost or 0.0) <= ceiling]
+    else:
+        tolerance = standard_error(top.fold_aucs, of_sum=False)
+        floor = top.validation_auc - tolerance
+        within = [n for n, trial in enumerate(trials) if trial.validation_auc >= floor]
+    kept = min(within, key=lambda number: (smoothness_key(trials[number].hyperparameters), number))
+    return WithinNoise(kept, best, float(tolerance), tuple(within))
+
+
+def smoothest_within_noise(trials: Sequence[Trial]) -> int:
+    """The search's `choose` rule: the kept trial of within_one_standard_error."""
+    return within_one_standard_error(trials).kept

@@ -8,14 +8,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xgboost as xgb
+from sklearn.metrics import roc_auc_score
 
 from churnguard.errors import UserError
 from churnguard.feature_spec import FeatureSpec
 from tests.fixtures.model import FIXTURE_ROWS, FIXTURE_SEED
-from training.artifacts import model_json_bytes
+from training.artifacts import model_id, model_json_bytes
 from training.features import feature_matrix, labels
 from training.pipeline import CV_FOLDS, train
-from training.search import fit_final
+from training.search import final_round_count, fit_final
 from training.split import split_customers
 from training.synthetic import generate_customers
 
@@ -80,26 +81,58 @@ def test_metadata_shows_the_spread_over_every_fold(trained_model_dir: Path) -> N
         assert metadata["metrics"][model]["validation_auc"] == pytest.approx(figures["auc"]["mean"], abs=1e-6)
 
 
-def test_the_shipped_model_is_trained_on_every_non_test_row(trained_model_dir: Path) -> None:
+def test_the_shipped_model_is_refit_on_every_labelled_row_and_the_test_figures_are_the_held_out_fit(
+    trained_model_dir: Path,
+) -> None:
     metadata = json.loads((trained_model_dir / "metadata.json").read_text())
     customers = generate_customers(FIXTURE_ROWS, seed=FIXTURE_SEED)
+    churn = labels(customers)
     parts = split_customers(customers, "project", FIXTURE_SEED)
+    non_test = np.sort(np.concatenate([parts.train, parts.validation]))
     spec = FeatureSpec.from_json(metadata["feature_spec"])
-    hyperparameters = metadata["metrics"][metadata["metrics"]["chosen"]]["hyperparameters"]
+    chosen = metadata["metrics"]["chosen"]
+    hyperparameters = metadata["metrics"][chosen]["hyperparameters"]
 
-    def model_trained_on(rows: np.ndarray) -> bytes:
+    def model_trained_on(rows: np.ndarray, rounds: int) -> xgb.Booster:
         train_matrix = xgb.DMatrix(
-            feature_matrix(customers.iloc[rows], spec),
-            label=labels(customers.iloc[rows]),
-            feature_names=spec.names,
+            feature_matrix(customers.iloc[rows], spec), label=churn[rows], feature_names=spec.names
         )
-        return model_json_bytes(
-            fit_final(hyperparameters, metadata["hyperparameters"]["rounds"], train_matrix, 1729)
-        )
+        return fit_final(hyperparameters, rounds, train_matrix, 1729)
 
+    deployed = metadata["deployed"]
+    assert deployed["rows"] == metadata["data"]["deployed_rows"] == FIXTURE_ROWS
+    assert deployed["test_figures_from"] == metadata["metrics"]["test_figures_from"] == "held_out_fit"
+    # The rounds rule of the held-out fit, for 2,000 rows after folds of 4/5 of 1,800.
+    cv_rounds = metadata["cross_validation"][chosen]["cv_rounds"]
+    expected_rounds = final_round_count(
+        cv_rounds, FIXTURE_ROWS / (1800 * 4 / 5), int(hyperparameters["num_round"])
+    )
+    assert deployed["rounds"] == metadata["hyperparameters"]["rounds"] == expected_rounds
     shipped = (trained_model_dir / "model.json").read_bytes()
-    assert model_trained_on(np.sort(np.concatenate([parts.train, parts.validation]))) == shipped
-    assert model_trained_on(parts.train) != shipped
+    assert model_json_bytes(model_trained_on(np.arange(FIXTURE_ROWS), expected_rounds)) == shipped
+    assert model_id(shipped) == metadata["model_id"]
+    # The test AUC is the held-out fit's: non-test rows only, its own rounds, never the shipped model's.
+    held_out_fit = model_trained_on(non_test, metadata["metrics"][chosen]["rounds"])
+    assert model_json_bytes(held_out_fit) != shipped
+    test_matrix = xgb.DMatrix(feature_matrix(customers.iloc[parts.test], spec), feature_names=spec.names)
+    assert metadata["metrics"][chosen]["test_auc"] == round(
+        roc_auc_score(churn[parts.test], held_out_fit.predict(test_matrix)), 6
+    )
+
+
+def test_the_report_says_which_model_the_figures_describe(trained_model_dir: Path) -> None:
+    report = (trained_model_dir / "report.html").read_text()
+    assert f"refit on all {FIXTURE_ROWS:,} labelled rows" in report
+    assert "the same model fit on the 1,800 non-test rows only (the held-out fit)" in report
+    assert "Feature importance (the model shipped)" in report
+
+
+def test_the_kept_trial_is_the_smoothest_within_one_standard_error(trained_model_dir: Path) -> None:
+    search = json.loads((trained_model_dir / "metadata.json").read_text())["search"]
+    for model in ("full", "reduced"):
+        noise = search["within_noise"][model]
+        assert 1 <= noise["kept_trial"] <= search["trials"] and noise["trials_within"] >= 1
+        assert noise["tolerance"] > 0
 
 
 def test_each_search_kept_its_cheapest_trial_on_validation_rows(trained_model_dir: Path) -> None:

@@ -3,24 +3,31 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 import numpy as np
 import pytest
 import xgboost as xgb
-from sklearn.metrics import roc_auc_score
+from sklearn.metrics import log_loss, roc_auc_score
 
+from training import selection
 from training.cutoff import CostModel, smoothed_optimal_cutoff
 from training.features import build_feature_spec, feature_matrix, labels
 from training.search import (
     EARLY_STOPPING_ROUNDS,
+    ETA_STEPS,
     HYPERPARAMETER_RANGES,
+    MOST_ROUNDS,
     REFERENCE_HYPERPARAMETERS,
     Fold,
+    OutOfFoldCost,
+    Trial,
     booster_params,
     cross_validate,
     draw_hyperparameters,
     final_round_count,
     make_folds,
+    patience_rounds,
     search,
 )
 from training.split import stratified_folds
@@ -63,32 +70,51 @@ def test_every_row_is_scored_by_the_fold_model_that_did_not_train_on_it(folds: t
     assert {booster.num_boosted_rounds() for booster in result.fold_boosters} == {result.trial.cv_rounds}
 
 
-def test_the_folds_stop_together_at_the_round_with_the_best_mean_auc(folds: tuple[Fold, ...]) -> None:
+def test_the_folds_stop_together_at_the_round_with_the_lowest_mean_log_loss(folds: tuple[Fold, ...]) -> None:
     hyperparameters = {**REFERENCE_HYPERPARAMETERS, "eta": 0.6, "num_round": 60}
     result = cross_validate(hyperparameters, folds, ROWS, seed=2)
-    rounds = result.trial.cv_rounds
-    assert rounds + EARLY_STOPPING_ROUNDS <= 60  # it did stop early, so the curve below is what it saw
+    rounds, patience = result.trial.cv_rounds, patience_rounds(0.6)
+    assert rounds + patience <= 60  # it did stop early, so the curve below is what it saw
     churn = _churn(folds)
     # Each fold trained on its own for as long as the search looked (best round + the patience).
     alone = [
-        xgb.train(
-            booster_params(hyperparameters, 2), fold.train, num_boost_round=rounds + EARLY_STOPPING_ROUNDS
-        )
+        xgb.train(booster_params(hyperparameters, 2), fold.train, num_boost_round=rounds + patience)
         for fold in folds
     ]
     mean_curve = [
         np.mean(
             [
-                roc_auc_score(
+                log_loss(
                     churn[fold.held_out_rows], booster.predict(fold.held_out, iteration_range=(0, count))
                 )
                 for fold, booster in zip(folds, alone, strict=True)
             ]
         )
-        for count in range(1, rounds + EARLY_STOPPING_ROUNDS + 1)
+        for count in range(1, rounds + patience + 1)
     ]
-    assert int(np.argmax(mean_curve)) + 1 == rounds
-    assert mean_curve[rounds - 1] == pytest.approx(result.trial.validation_auc, abs=1e-6)
+    assert int(np.argmin(mean_curve)) + 1 == rounds
+    # The trial is judged on the AUC of the stopped fold models.
+    aucs = [
+        roc_auc_score(churn[fold.held_out_rows], booster.predict(fold.held_out, iteration_range=(0, rounds)))
+        for fold, booster in zip(folds, alone, strict=True)
+    ]
+    assert result.trial.validation_auc == pytest.approx(np.mean(aucs), abs=1e-6)
+
+
+def test_a_slow_learner_is_given_patience_in_proportion() -> None:
+    assert patience_rounds(0.3) == EARLY_STOPPING_ROUNDS
+    assert patience_rounds(0.025) == 10
+    assert patience_rounds(0.02) == 13
+    assert patience_rounds(0.01) == 25
+
+
+def test_a_slow_learner_trains_until_its_scores_are_usable(folds: tuple[Fold, ...]) -> None:
+    # Stopped on AUC, eta 0.01 stopped after a handful of trees, every score near the churn rate. On
+    # log-loss it trains on, and its out-of-fold scores spread over the cut-off grid.
+    hyperparameters = {**draw_hyperparameters(np.random.default_rng(1)), "eta": 0.01, "max_depth": 3}
+    result = cross_validate(hyperparameters, folds, ROWS, seed=2)
+    assert result.trial.cv_rounds > 150
+    assert result.out_of_fold.max() - result.out_of_fold.min() > 0.5
 
 
 def test_without_a_cost_the_highest_mean_fold_auc_wins(folds: tuple[Fold, ...]) -> None:
@@ -102,16 +128,20 @@ def test_without_a_cost_the_highest_mean_fold_auc_wins(folds: tuple[Fold, ...]) 
 def test_with_a_cost_the_cheapest_trial_wins_with_its_out_of_fold_scores(folds: tuple[Fold, ...]) -> None:
     churn = _churn(folds)
 
-    def out_of_fold_cost(scores: np.ndarray) -> float:
-        return smoothed_optimal_cutoff(churn, scores, CostModel())[1]
-
+    out_of_fold_cost = selection.out_of_fold_cost(churn, [fold.held_out_rows for fold in folds], CostModel())
     result = search(folds, ROWS, trials=TRIALS, seed=11, validation_cost=out_of_fold_cost)
     cheapest = min(trial.validation_cost for trial in result.trials)
     assert result.best.trial.validation_cost == cheapest
+    assert result.top == result.best.trial
     # Among equally cheap trials the higher mean fold AUC wins.
     tied = [trial for trial in result.trials if trial.validation_cost == cheapest]
     assert result.best.trial.validation_auc == max(trial.validation_auc for trial in tied)
-    assert out_of_fold_cost(result.best.out_of_fold) == cheapest
+    assert out_of_fold_cost(result.best.out_of_fold).total == cheapest
+    assert (
+        result.best.trial.validation_cost
+        == smoothed_optimal_cutoff(churn, result.best.out_of_fold, CostModel())[1]
+    )
+    assert sum(result.best.trial.fold_costs) == cheapest
 
 
 def test_the_cost_decides_even_against_the_auc(folds: tuple[Fold, ...]) -> None:
@@ -119,13 +149,13 @@ def test_the_cost_decides_even_against_the_auc(folds: tuple[Fold, ...]) -> None:
     # not the AUC, picks the trial when a cost is given.
     churn = _churn(folds)
 
-    def auc_as_cost(scores: np.ndarray) -> float:
-        return float(roc_auc_score(churn, scores))
+    def auc_as_cost(scores: np.ndarray) -> OutOfFoldCost:
+        return OutOfFoldCost(float(roc_auc_score(churn, scores)), ())
 
     result = search(folds, ROWS, trials=TRIALS, seed=11, validation_cost=auc_as_cost)
     by_auc = search(folds, ROWS, trials=TRIALS, seed=11)
     assert result.best.trial.validation_cost == min(trial.validation_cost for trial in result.trials)
-    assert result.best.trial.validation_cost < auc_as_cost(by_auc.best.out_of_fold)
+    assert result.best.trial.validation_cost < auc_as_cost(by_auc.best.out_of_fold).total
 
 
 def test_the_reference_hyper_parameters_are_the_first_trial() -> None:
@@ -148,19 +178,42 @@ def test_the_reference_trial_is_cross_validated_first(folds: tuple[Fold, ...]) -
 
 def test_the_final_model_gets_the_cross_validated_rounds_scaled_to_all_rows() -> None:
     # 5 folds each trained on 4/5 of the rows: 20 rounds become 25 on all of them.
-    assert final_round_count(20, folds=5, most_rounds=100) == 25
-    assert final_round_count(3, folds=2, most_rounds=100) == 6
-    assert final_round_count(90, folds=5, most_rounds=100) == 100  # never above num_round
-    assert final_round_count(1, folds=5, most_rounds=100) == 1
+    assert final_round_count(20, growth=5 / 4, most_rounds=100) == 25
+    assert final_round_count(3, growth=2, most_rounds=100) == 6
+    assert final_round_count(90, growth=5 / 4, most_rounds=100) == 100  # never above num_round
+    assert final_round_count(1, growth=5 / 4, most_rounds=100) == 1
+    # Refit on every labelled row (3,333) after folds of 2,400: 1.389 times the rounds.
+    assert final_round_count(400, growth=3333 / 2400, most_rounds=1000) == 556
 
 
-def test_every_draw_stays_in_the_searched_ranges_including_gamma_and_lambda() -> None:
+def test_every_draw_starts_from_the_slow_end_and_stays_in_the_searched_ranges() -> None:
     rng = np.random.default_rng(5)
+    etas = set()
     for _ in range(200):
         drawn = draw_hyperparameters(rng)
-        assert set(drawn) == set(HYPERPARAMETER_RANGES)
+        assert set(drawn) == set(HYPERPARAMETER_RANGES) | {"num_round"}
+        assert drawn["num_round"] == MOST_ROUNDS
+        assert drawn["eta"] in ETA_STEPS
+        etas.add(drawn["eta"])
         for name, (low, high, _) in HYPERPARAMETER_RANGES.items():
             assert low <= drawn[name] <= high, (name, drawn[name])
+    assert etas == set(ETA_STEPS)
+    assert HYPERPARAMETER_RANGES["eta"] == (0.01, 0.3, False)
+
+
+def test_the_kept_trial_is_the_one_the_rule_chooses_and_is_cross_validated_again(
+    folds: tuple[Fold, ...],
+) -> None:
+    def last(trials: Sequence[Trial]) -> int:
+        return len(trials) - 1
+
+    result = search(folds, ROWS, trials=3, seed=11, choose=last)
+    assert result.best.trial == result.trials[-1]
+    assert result.top == result.trials[int(np.argmax([trial.validation_auc for trial in result.trials]))]
+    # The fold models are those of that trial, stopped at its round.
+    assert {booster.num_boosted_rounds() for booster in result.best.fold_boosters} == {
+        result.trials[-1].cv_rounds
+    }
 
 
 def test_drawn_gamma_and_lambda_reach_the_booster(folds: tuple[Fold, ...]) -> None:

@@ -6,7 +6,16 @@ import numpy as np
 import pytest
 
 from training.cutoff import CostModel
-from training.selection import OutOfFoldChoice, choose_from_out_of_fold, fold_aucs, fold_spread
+from training.search import OutOfFoldCost, Trial
+from training.selection import (
+    OutOfFoldChoice,
+    choose_from_out_of_fold,
+    fold_aucs,
+    fold_spread,
+    out_of_fold_cost,
+    smoothest_within_noise,
+    within_one_standard_error,
+)
 
 # Ten non-test customers in two folds; churners at rows 0, 3 (fold 1) and 5, 9 (fold 2).
 CHURN = np.array([1, 0, 0, 1, 0, 1, 0, 0, 0, 1])
@@ -58,3 +67,57 @@ def test_the_spread_gives_mean_sample_std_and_each_fold() -> None:
     assert spread["auc"]["std"] == pytest.approx((1 - 5 / 6) / np.sqrt(2), abs=1e-6)
     assert spread["auc"]["per_fold"] == [1.0, pytest.approx(5 / 6, abs=1e-6)]
     assert spread["rows_per_fold"] == [5, 5] and spread["cutoff"] == 0.14
+
+
+def test_the_search_cost_is_the_pooled_cut_off_and_each_fold_share_of_it() -> None:
+    # Reduced model (see above): the pooled cut-off 0.14 costs $250: fold 1 offers 2 ($100), fold 2
+    # offers 3 ($150), no churner missed.
+    judged = out_of_fold_cost(CHURN, FOLDS, COSTS)(REDUCED)
+    assert judged == OutOfFoldCost(250.0, (100.0, 150.0))
+
+
+def _trial(eta: float, depth: int, auc: float, fold_aucs: tuple[float, ...], **more: float) -> Trial:
+    hyperparameters = {"eta": eta, "max_depth": depth, "min_child_weight": 1.0, "gamma": 0.0, "lambda": 1.0}
+    return Trial({**hyperparameters, "alpha": 0.0, **more}, auc, 10, fold_aucs=fold_aucs)
+
+
+# The best by AUC: 0.93 over folds 0.91 / 0.95 (sample std 0.0283, standard error 0.02 over 2 folds).
+BEST = _trial(0.3, 6, 0.93, (0.91, 0.95))
+
+
+def test_within_one_standard_error_of_the_best_auc_the_lowest_learning_rate_is_kept() -> None:
+    slow = _trial(0.02, 8, 0.911, (0.90, 0.922))  # 0.019 below the best: within 0.02
+    slower_but_worse = _trial(0.01, 2, 0.905, (0.90, 0.91))  # 0.025 below: outside
+    trials = [BEST, slower_but_worse, slow]
+    noise = within_one_standard_error(trials)
+    assert noise.best == 0 and noise.tolerance == pytest.approx(0.02)
+    assert noise.within == (0, 2) and noise.kept == 2
+    assert smoothest_within_noise(trials) == 2
+
+
+def test_at_the_same_learning_rate_shallower_then_more_regularised_trees_are_kept() -> None:
+    deep = _trial(0.05, 7, 0.925, (0.92, 0.93))
+    shallow = _trial(0.05, 3, 0.92, (0.91, 0.93))
+    shallow_with_gamma = _trial(0.05, 3, 0.92, (0.91, 0.93), gamma=2.0)
+    assert smoothest_within_noise([BEST, deep, shallow, shallow_with_gamma]) == 3
+    assert smoothest_within_noise([BEST, deep, shallow]) == 2
+
+
+def test_with_a_cost_the_tolerance_is_the_standard_error_of_the_best_total_cost() -> None:
+    def costed(eta: float, cost: float, fold_costs: tuple[float, ...]) -> Trial:
+        trial = _trial(eta, 4, 0.9, (0.9, 0.9))
+        return Trial(
+            trial.hyperparameters, 0.9, 10, validation_cost=cost, fold_aucs=(0.9, 0.9), fold_costs=fold_costs
+        )
+
+    # Folds $100 and $140: sample std $28.28; standard error of their $240 sum: 28.28 x sqrt(2) = $40.
+    cheapest = costed(0.3, 240.0, (100.0, 140.0))
+    within = costed(0.05, 280.0, (140.0, 140.0))
+    outside = costed(0.01, 281.0, (140.0, 141.0))
+    noise = within_one_standard_error([cheapest, outside, within])
+    assert noise.tolerance == pytest.approx(40.0)
+    assert noise.within == (0, 2) and noise.kept == 2
+
+
+def test_when_nothing_else_is_within_noise_the_best_is_kept() -> None:
+    assert smoothest_within_noise([_trial(0.01, 2, 0.80, (0.79, 0.81)), BEST]) == 1

@@ -1,8 +1,8 @@
 """The SageMaker job requests: the tuning job (the search), the reduced model's training job, and the data.
 
 All jobs use the built-in XGBoost algorithm of the pinned container version on CSVs prepared here
-(label first, no header), search the same ranges as the local search (the learning rate starting,
-as locally, at MIN_USEFUL_ETA rather than 0), read their inputs from the run's staging prefix and
+(label first, no header), search the same ranges as the local search (learning rates 0.01-0.3 on a
+logarithmic scale, rounds by early stopping), read their inputs from the run's staging prefix and
 write under the run's output prefix, both inside the data bucket's model prefix. Every job is named
 with NAME_PREFIX and tagged with PROJECT_TAGS so teardown finds it; traffic between containers is
 encrypted, the containers get no network access, and uploads are encrypted at rest.
@@ -26,7 +26,7 @@ from churnguard.constants import NAME_PREFIX, PROJECT_TAGS, XGBOOST_CONTAINER_VE
 from churnguard.errors import UserError
 from churnguard.feature_spec import FeatureSpec
 from training.features import feature_matrix, labels
-from training.search import EARLY_STOPPING_ROUNDS, HYPERPARAMETER_RANGES, MIN_USEFUL_ETA
+from training.search import ETA_STEPS, HYPERPARAMETER_RANGES, MOST_ROUNDS, patience_rounds
 
 # Where the stack's data bucket keeps model inputs and artifacts (infra/data_bucket.py MODEL_PREFIX).
 MODEL_PREFIX = "model/"
@@ -201,21 +201,26 @@ def _common_job_parts(settings: LaunchSettings, image: str, *, reduced: bool) ->
 
 
 def static_hyperparameters(seed: int) -> dict[str, str]:
+    """What every job gets unchanged: the round limit and the patience of the local search's slowest
+    learning rate (the tuner cannot set the patience per job, so each job waits as long as eta 0.01 would)."""
     return {
         "objective": "binary:logistic",
         "eval_metric": "auc",
-        "early_stopping_rounds": str(EARLY_STOPPING_ROUNDS),
+        "num_round": str(MOST_ROUNDS),
+        "early_stopping_rounds": str(patience_rounds(ETA_STEPS[0])),
         "seed": str(seed),
     }
 
 
 def tuned_ranges() -> dict[str, tuple[float, float, bool]]:
-    """HYPERPARAMETER_RANGES as the tuner gets them: eta from MIN_USEFUL_ETA, as the local draws are
-    clipped (a learning rate of 0 cannot move the scores in any number of rounds)."""
-    ranges = dict(HYPERPARAMETER_RANGES)
-    low, high, is_integer = ranges["eta"]
-    ranges["eta"] = (max(low, MIN_USEFUL_ETA), high, is_integer)
-    return ranges
+    """The local search's HYPERPARAMETER_RANGES, as the tuner gets them (num_round is static)."""
+    return dict(HYPERPARAMETER_RANGES)
+
+
+# The learning rate's range spans 0.01-0.3, so the tuner samples it on a log scale, as the local steps are
+# spaced; AWS's guidance: "Choose logarithmic scaling when you're searching a range that spans several
+# orders of magnitude."
+SCALING = {"eta": "Logarithmic"}
 
 
 def tuning_job_request(settings: LaunchSettings, image: str, seed: int) -> dict[str, Any]:
@@ -227,7 +232,7 @@ def tuning_job_request(settings: LaunchSettings, image: str, seed: int) -> dict[
     """
     ranges = tuned_ranges()
     continuous = [
-        {"Name": name, "MinValue": str(low), "MaxValue": str(high), "ScalingType": "Auto"}
+        {"Name": name, "MinValue": str(low), "MaxValue": str(high), "ScalingType": SCALING.get(name, "Auto")}
         for name, (low, high, is_integer) in ranges.items()
         if not is_integer
     ]

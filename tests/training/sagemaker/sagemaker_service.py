@@ -33,7 +33,7 @@ ARN = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}"
 IMAGE = training_image(REGION)
 RUN_NAME = f"{NAME_PREFIX}-261126-120000"
 CREATED = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
-# What the tuner "found": a mid-range point of every searched range.
+# What the tuner "found": a point of every searched range (num_round is static: early stopping decides).
 TUNED = {
     "alpha": "0.1",
     "eta": "0.3",
@@ -41,7 +41,6 @@ TUNED = {
     "lambda": "1.0",
     "max_depth": "3",
     "min_child_weight": "2.0",
-    "num_round": "60",
 }
 
 

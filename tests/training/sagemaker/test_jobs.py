@@ -21,7 +21,7 @@ from training.sagemaker.jobs import (
     reduced_job_request,
     tuning_job_request,
 )
-from training.search import HYPERPARAMETER_RANGES, MIN_USEFUL_ETA
+from training.search import HYPERPARAMETER_RANGES, MOST_ROUNDS
 from training.split import split_customers
 from training.synthetic import generate_customers
 
@@ -39,15 +39,19 @@ def test_the_tuning_job_searches_the_local_ranges_with_eta_from_the_local_floor(
         for item in ranges["ContinuousParameterRanges"] + ranges["IntegerParameterRanges"]
     }
     expected = {name: (float(low), float(high)) for name, (low, high, _) in HYPERPARAMETER_RANGES.items()}
-    expected["eta"] = (MIN_USEFUL_ETA, 1.0)
     assert sent == expected
-    assert sent["eta"][0] > 0
-    assert {item["Name"] for item in ranges["IntegerParameterRanges"]} == {"max_depth", "num_round"}
+    # The slow end, as locally: learning rates 0.01-0.3 searched on a log scale.
+    assert sent["eta"] == (0.01, 0.3)
+    scaling = {item["Name"]: item["ScalingType"] for item in ranges["ContinuousParameterRanges"]}
+    assert scaling["eta"] == "Logarithmic" and scaling["gamma"] == "Auto"
+    assert {item["Name"] for item in ranges["IntegerParameterRanges"]} == {"max_depth"}
     definition = request["TrainingJobDefinition"]
+    # The rounds are not tuned: every job may train MOST_ROUNDS and stops early, as patient as eta 0.01.
     assert definition["StaticHyperParameters"] == {
         "objective": "binary:logistic",
         "eval_metric": "auc",
-        "early_stopping_rounds": "10",
+        "num_round": str(MOST_ROUNDS),
+        "early_stopping_rounds": "25",
         "seed": "3",
     }
     assert definition["AlgorithmSpecification"] == {"TrainingImage": IMAGE, "TrainingInputMode": "File"}
@@ -122,7 +126,8 @@ def test_the_reduced_job_uses_the_tuned_hyperparameters_on_the_reduced_channels(
     assert request["HyperParameters"] == {
         "objective": "binary:logistic",
         "eval_metric": "auc",
-        "early_stopping_rounds": "10",
+        "num_round": str(MOST_ROUNDS),
+        "early_stopping_rounds": "25",
         "seed": "9",
         **TUNED,
     }
