@@ -232,9 +232,8 @@ def train(
             "churn_rate": round(float(churn.mean()), 6),
             "split": split,
             # The held-out fit trains on every non-test row, each of them scored out of fold once; the
-            # model shipped on every labelled row (deployed_rows).
+            # model shipped on every labelled row (`deployed`).
             "train_rows": len(cv.rows),
-            "deployed_rows": deployed.rows,
             "validation_rows": len(cv.rows),
             "test_rows": len(parts.test),
         },

@@ -22,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--data", type=Path, default=None, help="customer CSV (public or snake_case header)")
     parser.add_argument("--out", type=Path, default=Path("artifacts/model"), help="output folder")
-    parser.add_argument("--trials", type=int, default=None, help="hyper-parameter sets to try (default 40)")
+    parser.add_argument("--trials", type=int, default=None, help="hyper-parameter sets to try (default 20)")
     parser.add_argument(
         "--seed", type=int, default=DEFAULT_SEED, help="seed of the split, the search and synthetic data"
     )

@@ -155,8 +155,20 @@ def margin_terms(model: TreeModel, feature_sql: Sequence[str]) -> list[str]:
     return [double_literal(model.base_margin), *(tree_expression(tree, feature_sql) for tree in model.trees)]
 
 
+# The most terms one flat sum holds. MariaDB nests `a + b + c ...` one item per term and checks its
+# thread stack at each level: one bulk-scoring layer of about 600 split-less or one-split trees (the
+# slow learners training keeps since issue 28) overran the default 299,008-byte stack ("Thread stack
+# overrun", error 1436). Longer sums are written as sums of parenthesised groups of at most this many
+# terms, so the nesting grows with the logarithm of the term count instead of the count.
+FLAT_SUM_TERMS = 64
+
+
 def sum_expression(terms: Sequence[str]) -> str:
-    return "\n  + ".join(terms)
+    """`terms` added up, flat up to FLAT_SUM_TERMS terms, else as a sum of parenthesised group sums."""
+    if len(terms) <= FLAT_SUM_TERMS:
+        return "\n  + ".join(terms)
+    groups = [terms[start : start + FLAT_SUM_TERMS] for start in range(0, len(terms), FLAT_SUM_TERMS)]
+    return sum_expression([f"(\n  {sum_expression(group)}\n)" for group in groups])
 
 
 def sigmoid_expression(margin: Sequence[str]) -> str:

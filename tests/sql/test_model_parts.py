@@ -64,8 +64,10 @@ def test_the_whole_model_is_too_long_and_every_statement_of_the_split_fits(large
     assert statements_of(large_model_dir) == statements_of(large_model_dir), "rendered the same every time"
 
 
-def test_a_model_that_fits_is_still_one_function_and_one_view(trained_model_dir: Path):
-    rendered = statements_of(trained_model_dir)
+def test_a_model_that_fits_is_still_one_function_and_one_view(trained_model_dir: Path, tmp_path: Path):
+    # 25 trees of depth 4: well within one statement (the session's model may not be, issue 28).
+    small_dir = write_large_model(trained_model_dir, tmp_path / "small", seed=27, trees=25, depth=4)
+    rendered = statements_of(small_dir)
     assert not any(PART.match(text) or LAYER.match(text) for text in rendered)
     (view,) = [text for text in rendered if "VIEW customer_churn_scores" in text]
     assert "will_churn_" not in view
@@ -118,9 +120,27 @@ def test_a_split_300_tree_model_scores_like_xgboost_and_a_new_model_drops_its_pa
     assert second and all(name.startswith(f"will_churn_{other.model_id}_") for name in second)
     assert_scores_agree_with_xgboost(sql_client, other_dir)
 
-    apply_sql_files(sql_client, local_function_files(trained_model_dir))
+    small_dir = write_large_model(trained_model_dir, tmp_path / "small", seed=27, trees=25, depth=4)
+    apply_sql_files(sql_client, local_function_files(small_dir))
     assert {row["name"] for row in sql_client.query(OBJECTS_SQL)} == {"will_churn"}
-    assert_scores_agree_with_xgboost(sql_client, trained_model_dir)
+    assert_scores_agree_with_xgboost(sql_client, small_dir)
+
+
+@pytest.mark.mariadb
+def test_a_model_of_a_thousand_small_trees_scores_like_xgboost(
+    sql_client, trained_model_dir: Path, tmp_path: Path
+):
+    """The slow learners training keeps (issue 28: eta 0.01, up to 1,000 rounds of shallow, often
+    split-less trees) put hundreds of trees in one layer's sum; written flat, MariaDB's nesting of that
+    many additions overran its thread stack (error 1436) creating the bulk-scoring view."""
+    model_dir = write_large_model(trained_model_dir, tmp_path / "model", seed=26, trees=1500, depth=1)
+    spec, model = load_model(model_dir)
+    split = split_model(model, feature_parameters(spec), budget=STATEMENT_BUDGET)
+    assert len(model.trees) / len(split.tree_sums) > 400, "hundreds of trees in each layer's sum"
+    apply_sql_files(sql_client, static_sql_files())
+    load_customers(sql_client, generate_customers(1000, seed=42))
+    apply_sql_files(sql_client, local_function_files(model_dir))
+    assert_scores_agree_with_xgboost(sql_client, model_dir)
 
 
 @pytest.mark.mariadb

@@ -31,7 +31,7 @@ from training.synthetic import generate_customers
 
 SEED = 31
 # The blocks only one path writes: how the model was chosen (folds locally), where it trained.
-LOCAL_ONLY = {"cross_validation"}
+LOCAL_ONLY = {"cross_validation", "deployed"}
 SAGEMAKER_ONLY = {"trained_on"}
 
 

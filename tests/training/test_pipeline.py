@@ -12,8 +12,9 @@ from sklearn.metrics import roc_auc_score
 
 from churnguard.errors import UserError
 from churnguard.feature_spec import FeatureSpec
+from churnguard.model_folder import model_id_of
 from tests.fixtures.model import FIXTURE_ROWS, FIXTURE_SEED
-from training.artifacts import model_id, model_json_bytes
+from training.artifacts import model_json_bytes
 from training.features import feature_matrix, labels
 from training.pipeline import CV_FOLDS, train
 from training.search import final_round_count, fit_final
@@ -100,7 +101,7 @@ def test_the_shipped_model_is_refit_on_every_labelled_row_and_the_test_figures_a
         return fit_final(hyperparameters, rounds, train_matrix, 1729)
 
     deployed = metadata["deployed"]
-    assert deployed["rows"] == metadata["data"]["deployed_rows"] == FIXTURE_ROWS
+    assert deployed["rows"] == metadata["data"]["rows"] == FIXTURE_ROWS
     assert deployed["test_figures_from"] == metadata["metrics"]["test_figures_from"] == "held_out_fit"
     # The rounds rule of the held-out fit, for 2,000 rows after folds of 4/5 of 1,800.
     cv_rounds = metadata["cross_validation"][chosen]["cv_rounds"]
@@ -110,7 +111,7 @@ def test_the_shipped_model_is_refit_on_every_labelled_row_and_the_test_figures_a
     assert deployed["rounds"] == metadata["hyperparameters"]["rounds"] == expected_rounds
     shipped = (trained_model_dir / "model.json").read_bytes()
     assert model_json_bytes(model_trained_on(np.arange(FIXTURE_ROWS), expected_rounds)) == shipped
-    assert model_id(shipped) == metadata["model_id"]
+    assert model_id_of(shipped) == metadata["model_id"]
     # The test AUC is the held-out fit's: non-test rows only, its own rounds, never the shipped model's.
     held_out_fit = model_trained_on(non_test, metadata["metrics"][chosen]["rounds"])
     assert model_json_bytes(held_out_fit) != shipped
