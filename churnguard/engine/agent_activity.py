@@ -73,7 +73,7 @@ class AgentLimits:
     'churn_probability', prior.churn_probability, 'degraded', prior.degraded, 'drivers', prior.drivers,
     'rules_version', prior.rules_version, 'rule_name', prior.rule_name, 'reason', prior.reason,
     'experiment', prior.experiment, 'arm', prior.arm, 'offer', prior.offer,
-    'offer_cost_usd', prior.offer_cost_usd
+    'offer_cost_usd', prior.offer_cost_usd, 'call_reason', prior.call_reason
   )
   FROM offers_log AS prior
   WHERE prior.agent = %(agent)s AND prior.area_code = %(area_code)s AND prior.phone = %(phone)s

@@ -260,14 +260,21 @@ class Engine:
     ) -> dict[str, Any]:
         """The offer the agent made this customer within the repeat window, as it was recorded: same
         offer id, `"repeated": true`, nothing written. The rules' thresholds are not stored with an
-        offer, so `thresholds` is empty and `call_reason` None; a part missing then is missing now."""
+        offer, so `thresholds` is empty; the call reason is the one recorded with it (migration 0002); a
+        part missing then is missing now."""
         offer = self.rules.offers.get(str(prior["offer"]))
         drivers = prior["drivers"]
         probability = None if prior["churn_probability"] is None else float(prior["churn_probability"])
         sentiment = prior["sentiment"]
+        call_reason = checked_label(prior.get("call_reason")) if self.call_reasons else None
+        asked = (
+            (SCORE, probability),
+            (SENTIMENT, sentiment),
+            *(((CALL_REASON, call_reason),) if self.call_reasons else ()),
+        )
         missing = [
             MissingPart(part, _WITHOUT[part].format(why="gave nothing when this offer was made"), "repeated")
-            for part, value in ((SCORE, probability), (SENTIMENT, sentiment))
+            for part, value in asked
             if value is None
         ]
         minutes = self.limits.repeat_window_s // 60
@@ -282,7 +289,7 @@ class Engine:
             "churn_probability": probability,
             "sentiment": sentiment,
             "confidence": None if prior["confidence"] is None else float(prior["confidence"]),
-            "call_reason": None,  # not kept in the offers log: unknown for an offer made earlier
+            "call_reason": call_reason,
             "degraded": bool(missing),
             "missing": [part.to_json() for part in missing],
             "drivers": json.loads(drivers) if isinstance(drivers, str) else drivers,

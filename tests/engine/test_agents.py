@@ -46,6 +46,9 @@ def test_a_repeated_recommend_returns_the_offer_already_made_and_writes_nothing(
     assert len(offers_of(engine_db, agent)) == 1
     for field in ("offer", "offer_cost_usd", "rule", "reason", "drivers", "arm", "churn_probability"):
         assert again[field] == first[field], field
+    # The call reason recorded with the offer comes back with it: a repeat is not an answer without one.
+    assert first["call_reason"] is not None and again["call_reason"] == first["call_reason"]
+    assert again["missing"] == [] and again["degraded"] is False
     assert again["sentiment"] == first["sentiment"] and again["confidence"] == pytest.approx(
         first["confidence"]
     )
