@@ -28,8 +28,9 @@ STACK_PROD = "churnguard-prod"
 
 PROD_OPTIONS = {
     "stage": "prod",
-    "engine_version": "8.0.mysql_aurora.3.04.6",  # the other Aurora MySQL LTS release
-    "call_reasons": "off",  # Aurora calls Bedrock from 3.06 on: 3.04 is refused with call_reasons=bedrock
+    # Another version than the default (3.08 rather than the 3.10 LTS): Aurora calls Bedrock from 3.06 on,
+    # so the prod configuration keeps call reasons and the isolated network's bedrock-runtime endpoint.
+    "engine_version": "8.0.mysql_aurora.3.08.2",
     "network": "isolated",
     "capacity": "provisioned",
     "instance_class": "r6g.large",

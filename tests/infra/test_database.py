@@ -38,8 +38,8 @@ def test_engine_is_the_aurora_mysql_3_10_lts_release_by_default(default_synth: S
 def test_the_engine_version_option_changes_the_cluster_and_its_parameter_family(
     prod_synth: Synthesized,
 ) -> None:
-    # tests/infra/conftest.py's prod configuration passes -c engine_version=8.0.mysql_aurora.3.04.6.
-    assert cluster(prod_synth)["Properties"]["EngineVersion"] == "8.0.mysql_aurora.3.04.6"
+    # tests/infra/conftest.py's prod configuration passes -c engine_version=8.0.mysql_aurora.3.08.2.
+    assert cluster(prod_synth)["Properties"]["EngineVersion"] == "8.0.mysql_aurora.3.08.2"
     family = prod_synth.only("AWS::RDS::DBClusterParameterGroup")[1]["Properties"]["Family"]
     assert family == "aurora-mysql8.0"
 
