@@ -78,6 +78,9 @@ TARGET_COST_PER_CUSTOMER = 13.0
 PROJECT_TARGET_MEAN_AUC, PROJECT_TARGET_MIN_AUC, PROJECT_COST_TO_BEAT = 0.93, 0.90, 16.64
 # The train() options a bench run can vary, echoed on every line.
 SELECTION_CHOICES = ("trial_selection",)
+# --small-tables (issue 28): the pipeline's mean AUC on the other customers must not fall below the
+# reference configuration's on the same rows, and no table below this.
+SMALL_TABLE_MIN_AUC = 0.85
 # The fresh customers of --fresh-customers: the same for every seed and every variant, so runs pair up.
 FRESH_SEED = 99999
 SUMMARISED = (
@@ -310,7 +313,8 @@ def summarise_small_tables(lines: list[dict[str, object]]) -> dict[str, object]:
             4,  # type: ignore[arg-type]
         ),
         "trees": round(statistics.fmean(float(line["trees"]) for line in lines), 1),  # type: ignore[arg-type]
-        "meets_targets": statistics.fmean(pipeline) >= statistics.fmean(reference) and min(pipeline) >= 0.85,
+        "meets_targets": statistics.fmean(pipeline) >= statistics.fmean(reference)
+        and min(pipeline) >= SMALL_TABLE_MIN_AUC,
     }
 
 
