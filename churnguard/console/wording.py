@@ -40,6 +40,20 @@ COLUMN_WORDS: dict[str, str] = {
 }
 
 
+def _column_words(name: str, value: Any) -> str:
+    """'6 calls to customer service'; for one of a count '1 call to customer service', 'account 1 day old'."""
+    template = COLUMN_WORDS.get(name, name + ": {}")
+    if str(value) in ("1", "1.0") and "{} " in template and not template.startswith("$"):
+        before, after = template.split("{} ", 1)
+        words = after.split(" ")
+        # The count's noun is the first word after the number that ends in s ('daytime calls').
+        plural = next((index for index, word in enumerate(words) if word.endswith("s")), None)
+        if plural is not None:
+            words[plural] = words[plural][:-1]
+            template = before + "{} " + " ".join(words)
+    return template.format(value)
+
+
 def risk_band(probability: float | None) -> str:
     """`high`, `medium` or `low` churn risk, or `unknown` when the answer has no churn score."""
     if probability is None:
@@ -53,7 +67,7 @@ def driver_sentence(driver: dict[str, Any]) -> str:
     """One churn driver as a sentence: what the customer's record says, and which way it pushes."""
     columns = driver["columns"]
     if len(columns) == 1:
-        facts = [COLUMN_WORDS.get(name, name + ": {}").format(value) for name, value in columns.items()]
+        facts = [_column_words(name, value) for name, value in columns.items()]
     else:
         # A group of correlated columns (eight minutes and charges) reads as the group's own short words.
         facts = [driver["text"].removesuffix(f": {driver['effect']}")]
