@@ -14,16 +14,19 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 
 
-def planned_commands(*variables: str) -> list[str]:
+def planned_commands(
+    *variables: str, target: str = "verify", command: str = "churnguard verify"
+) -> list[str]:
+    """The lines of `command` that `make -n <target>` would run with `variables`."""
     result = subprocess.run(
-        ["make", "-n", "-W", ".venv/.installed", "verify", *variables],
+        ["make", "-n", "-W", ".venv/.installed", target, *variables],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=True,
         timeout=60,
     )
-    return [line for line in result.stdout.splitlines() if "churnguard verify" in line]
+    return [line for line in result.stdout.splitlines() if command in line]
 
 
 def test_make_verify_takes_the_deploys_cdk_args_and_model_folder():
@@ -78,23 +81,9 @@ def test_make_verify_never_trains():
 def test_make_bootstrap_runs_cdk_bootstrap_with_the_apps_options_and_quiet_jsii():
     """`cdk bootstrap` runs the app: through make it gets the model folder and the exported variables
     that keep jsii's Node.js banner off the screen (printed as Python byte strings otherwise)."""
-    result = subprocess.run(
-        [
-            "make",
-            "-n",
-            "-W",
-            ".venv/.installed",
-            "bootstrap",
-            "OUT=models/v2",
-            "ARGS=aws://123456789012/eu-west-1",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
+    (command,) = planned_commands(
+        "OUT=models/v2", "ARGS=aws://123456789012/eu-west-1", target="bootstrap", command="cdk bootstrap"
     )
-    (command,) = [line for line in result.stdout.splitlines() if "cdk bootstrap" in line]
     assert command.split()[-4:] == ["bootstrap", "-c", "model_dir=models/v2", "aws://123456789012/eu-west-1"]
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     assert "export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION" in makefile
