@@ -131,7 +131,7 @@ def answer(event: Mapping[str, Any], context: Any, request_id: str) -> dict[str,
     except RecordUnconfirmed as error:
         LOGGER.error("request %s: the offer's INSERT is unconfirmed", request_id)
         return respond(503, {"error": str(error)})
-    except Exception as error:  # the transaction, if any, rolled back: nothing was recorded
+    except Exception as error:  # the offer is one INSERT, sent whole or not at all: nothing half-recorded
         return failed(request_id, error, LOGGER)
     finally:
         if client is not None:
