@@ -29,7 +29,7 @@ from tests.engine.faults import (
     failing_functions,
     offers_rows,
 )
-from tests.fixtures.agents import fresh_agent
+from tests.fixtures.agents import fresh_agent, recommend_argv
 
 pytestmark = pytest.mark.mariadb
 
@@ -129,18 +129,7 @@ def test_an_unknown_customer_is_still_unknown_when_the_score_fails(
 def test_the_cli_shows_a_degraded_answer_first_and_the_report_counts_it(
     capsys, faulty_db_url: str, trained_model_dir
 ):
-    argv = [
-        "recommend",
-        "--agent",
-        fresh_agent(),
-        "--area-code",
-        "415",
-        "--phone",
-        "358-1921",
-        "--message",
-        ANGRY[2],
-    ]
-    argv += ["--db-url", faulty_db_url, "--model", str(trained_model_dir)]
+    argv = recommend_argv("--message", ANGRY[2], "--db-url", faulty_db_url, "--model", str(trained_model_dir))
     with failing_functions(faulty_db_url, *SENTIMENT_FUNCTIONS):
         assert main(argv) == 0
         text = capsys.readouterr().out

@@ -8,7 +8,7 @@ import pytest
 from churnguard.engine.request import InvalidRequestError, PhoneWithAreaCodeError, validate_request
 from churnguard.feature_spec import FeatureSpec
 from tests.engine.test_commands import offers_count, run
-from tests.fixtures.agents import fresh_agent
+from tests.fixtures.agents import recommend_argv
 from tests.sql.test_model_compiler import FEATURE_LISTS, write_model
 from training.synthetic import generate_customers
 
@@ -23,18 +23,7 @@ def test_another_models_folder_is_named_as_not_matching_the_installed_model(caps
         other, FeatureSpec(tuple(FEATURE_LISTS["numeric only"])), generate_customers(300, seed=3), seed=3
     )
     before = offers_count(engine_db_url)
-    argv = [
-        "recommend",
-        "--agent",
-        fresh_agent(),
-        "--area-code",
-        "415",
-        "--phone",
-        "358-1921",
-        *MESSAGE,
-        "--db-url",
-        engine_db_url,
-    ]
+    argv = recommend_argv(*MESSAGE, "--db-url", engine_db_url)
     code, out, err = run(capsys, *argv, "--model", str(other))
     assert code == 2 and out == ""
     assert err.startswith(f"churnguard recommend: error: the model folder {other} does not match the model ")

@@ -20,7 +20,7 @@ from churnguard.engine.deadline import DatabaseTimeout, Deadline
 from churnguard.engine.recommend import Engine, RecordUnconfirmed
 from churnguard.engine.request import validate_request
 from tests.engine.faults import SpareServer
-from tests.fixtures.agents import fresh_agent
+from tests.fixtures.agents import fresh_agent, recommend_argv
 
 pytestmark = pytest.mark.mariadb
 
@@ -67,17 +67,7 @@ class Sabotaged:
 
 
 def cli(capsys, url: str, model_dir, *extra: str) -> tuple[int, str, str, float]:
-    argv = [
-        "recommend",
-        "--agent",
-        fresh_agent(),
-        "--area-code",
-        "415",
-        "--phone",
-        "358-1921",
-        "--message",
-        ANGRY[2],
-    ]
+    argv = recommend_argv("--message", ANGRY[2])
     started = time.monotonic()
     code = main([*argv, "--json", "--db-url", url, "--model", str(model_dir), *extra])
     captured = capsys.readouterr()
