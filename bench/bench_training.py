@@ -292,6 +292,21 @@ def bench_small_table(
     }
 
 
+def standard_deviation(values: list[float]) -> float | None:
+    """The sample standard deviation; None from one run, which has no spread to measure."""
+    return statistics.stdev(values) if len(values) > 1 else None
+
+
+def standard_error(values: list[float]) -> float | None:
+    """The standard error of the mean of `values`; None from one run."""
+    deviation = standard_deviation(values)
+    return None if deviation is None else deviation / len(values) ** 0.5
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
 def summarise_small_tables(lines: list[dict[str, object]]) -> dict[str, object]:
     """Means over the tables, the lowest pipeline AUC, and the paired AUC difference to the reference."""
     pipeline = [float(line["other_auc"]) for line in lines]  # type: ignore[arg-type]
@@ -306,7 +321,7 @@ def summarise_small_tables(lines: list[dict[str, object]]) -> dict[str, object]:
         "reference_auc": {"mean": round(statistics.fmean(reference), 4), "min": round(min(reference), 4)},
         "auc_vs_reference": {
             "mean": round(statistics.fmean(difference), 4),
-            "standard_error": round(statistics.stdev(difference) / len(difference) ** 0.5, 4),
+            "standard_error": _rounded(standard_error(difference)),
         },
         "other_cost_per_customer": round(
             statistics.fmean(float(line["other_cost_per_customer"]) for line in lines),
@@ -329,7 +344,7 @@ def summarise_unseen(lines: list[dict[str, object]], kind: str) -> dict[str, obj
         values = [float(line[name]) for line in lines]  # type: ignore[arg-type]
         summary[name] = {
             "mean": round(statistics.fmean(values), 4),
-            "std": round(statistics.stdev(values), 4),
+            "std": _rounded(standard_deviation(values)),
         }
     return summary
 
