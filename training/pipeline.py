@@ -255,8 +255,9 @@ def train(
                 else "highest mean cross-validated AUC"
             ),
             "kept_rule": (
-                "among the trials within one standard error of the best-ranked, the smoothest: lowest eta, "
-                "then shallower trees, then larger min_child_weight, gamma, lambda, alpha"
+                "among the trials whose gap to the best-ranked is within one standard error of the folds' "
+                "paired differences, the smoothest: lowest eta, then shallower trees, then larger "
+                "min_child_weight, gamma, lambda, alpha"
             ),
             "within_noise": {name: _within_noise(run) for name, run in runs.items()},
         },
@@ -434,11 +435,13 @@ def _model_summary(run: ModelRun, test_churn: np.ndarray) -> dict[str, Any]:
 
 
 def _within_noise(run: ModelRun) -> dict[str, Any]:
-    """How the kept trial was chosen: the best-ranked trial, the tolerance and the trials within it."""
+    """How the kept trial was chosen: the best-ranked trial, the kept one's gap to it and that gap's
+    standard error (its tolerance), and how many trials were within theirs."""
     noise = within_one_standard_error(run.search.trials)
     return {
         "best_ranked_trial": noise.best + 1,
         "best_ranked": run.search.trials[noise.best].hyperparameters,
+        "gap": round(noise.gap, 6),
         "tolerance": round(noise.tolerance, 6),
         "trials_within": len(noise.within),
         "kept_trial": noise.kept + 1,

@@ -41,6 +41,12 @@ HYPERPARAMETER_RANGES: dict[str, tuple[float, float, bool]] = {
     "gamma": (0.0, 5.0, False),
     "lambda": (0.0, 5.0, False),
 }
+# Row sampling for every drawn trial: each tree sees a fresh 80% of the rows, the reference's own
+# setting. Friedman (Stochastic Gradient Boosting, 2002) found that sampling rows for each tree, with a
+# small learning rate, lowers the error of boosting by lowering the variance of its trees; it is not
+# drawn (one more range would spread 20 trials thinner). Set after the ranges are drawn, so the other
+# draws of a seed are those they were without it.
+ROW_SAMPLING = 0.8
 # The most rounds a drawn trial may train (its num_round): at eta 0.01 the public data's folds reach
 # their lowest log-loss after about 400-600 rounds, so 1,000 leaves room and is never the limit above.
 MOST_ROUNDS = 1000
@@ -151,7 +157,8 @@ def booster_params(hyperparameters: dict[str, float | int], seed: int) -> dict[s
 
 
 def draw_hyperparameters(rng: np.random.Generator) -> dict[str, float | int]:
-    """One random trial: a learning-rate step, the other ranges uniformly, MOST_ROUNDS as its limit."""
+    """One random trial: a learning-rate step, the other ranges uniformly, ROW_SAMPLING, MOST_ROUNDS as
+    its limit."""
     drawn: dict[str, float | int] = {}
     for name, (low, high, is_integer) in HYPERPARAMETER_RANGES.items():
         if name == "eta":
@@ -160,6 +167,7 @@ def draw_hyperparameters(rng: np.random.Generator) -> dict[str, float | int]:
             drawn[name] = int(rng.integers(int(low), int(high) + 1))
         else:
             drawn[name] = round(float(rng.uniform(low, high)), 4)
+    drawn["subsample"] = ROW_SAMPLING
     drawn["num_round"] = MOST_ROUNDS
     return drawn
 

@@ -94,8 +94,10 @@ class WithinNoise:
 
     kept: int
     best: int
-    # How far from the best a trial may be and still count as tied: one standard error of the best's
-    # figure (the mean fold AUC, or the out-of-fold cost in dollars).
+    # How far from the best the kept trial's figure lies (the mean fold AUC below it, or the
+    # out-of-fold cost in dollars above it) and the standard error of that gap, from the two trials'
+    # fold-by-fold differences: the kept trial's gap is at most its tolerance.
+    gap: float
     tolerance: float
     within: tuple[int, ...]
 
@@ -121,28 +123,36 @@ def standard_error(per_fold: Sequence[float], *, of_sum: bool) -> float:
     return spread * np.sqrt(len(per_fold)) if of_sum else spread / np.sqrt(len(per_fold))
 
 
-def within_one_standard_error(trials: Sequence[Trial]) -> WithinNoise:
-    """Among the trials within one standard error of the best-ranked, the smoothest (the earlier on ties).
+def _gap_and_noise(trial: Trial, top: Trial) -> tuple[float, float]:
+    """How much worse `trial` is than `top`, and the standard error of that gap over their paired folds."""
+    if top.validation_cost is not None:
+        differences = np.subtract(trial.fold_costs, top.fold_costs)
+        gap = (trial.validation_cost or 0.0) - top.validation_cost
+        return gap, standard_error(list(differences), of_sum=True)
+    differences = np.subtract(top.fold_aucs, trial.fold_aucs)
+    return top.validation_auc - trial.validation_auc, standard_error(list(differences), of_sum=False)
 
-    The best trial's figure is a mean over a few hundred customers per fold; trials whose figure lies
-    within one standard error of it cannot be told from it by these rows, and among them fast,
-    complex learners win the ranking by fitting the folds' noise. The one-standard-error rule (Breiman
-    et al., Classification and Regression Trees, 1984, as used for pruning) keeps the simplest of them
-    instead. With a cost (the default ranking) the tolerance is the standard error of the best trial's
-    total out-of-fold cost (its folds' costs at its cut-off); without, of its mean fold AUC.
+
+def within_one_standard_error(trials: Sequence[Trial]) -> WithinNoise:
+    """Among the trials the folds cannot tell from the best-ranked, the smoothest (the earlier on ties).
+
+    A trial is tied with the best when its gap to it (more out-of-fold cost, or less mean fold AUC)
+    is at most one standard error of that gap. Every trial is scored on the same five folds, so the
+    gap's noise is measured on the fold-by-fold differences between the two trials (a paired
+    comparison): what all trials share from one fold to the next (a fold of easy customers is cheap
+    for every trial) is not noise between them. Among the tied trials fast, complex learners win the
+    ranking by fitting the folds' noise; the rule keeps the simplest of them instead, as the
+    one-standard-error rule does (Breiman et al., Classification and Regression Trees, 1984, for
+    pruning). With a cost (the default ranking) the gap is in dollars of total out-of-fold cost (its
+    folds' costs at its cut-off); without, in mean fold AUC.
     """
     best = best_ranked(trials)
     top = trials[best]
-    if top.validation_cost is not None:
-        tolerance = standard_error(top.fold_costs, of_sum=True)
-        ceiling = top.validation_cost + tolerance
-        within = [n for n, trial in enumerate(trials) if (trial.validation_cost or 0.0) <= ceiling]
-    else:
-        tolerance = standard_error(top.fold_aucs, of_sum=False)
-        floor = top.validation_auc - tolerance
-        within = [n for n, trial in enumerate(trials) if trial.validation_auc >= floor]
+    gaps = [_gap_and_noise(trial, top) for trial in trials]
+    within = [number for number, (gap, noise) in enumerate(gaps) if gap <= noise]
     kept = min(within, key=lambda number: (smoothness_key(trials[number].hyperparameters), number))
-    return WithinNoise(kept, best, float(tolerance), tuple(within))
+    gap, noise = gaps[kept]
+    return WithinNoise(kept, best, float(gap), float(noise), tuple(within))
 
 
 def smoothest_within_noise(trials: Sequence[Trial]) -> int:

@@ -133,7 +133,8 @@ def test_the_kept_trial_is_the_smoothest_within_one_standard_error(trained_model
     for model in ("full", "reduced"):
         noise = search["within_noise"][model]
         assert 1 <= noise["kept_trial"] <= search["trials"] and noise["trials_within"] >= 1
-        assert noise["tolerance"] > 0
+        # The kept trial's gap to the best-ranked is within the standard error of their paired difference.
+        assert 0 <= noise["gap"] <= noise["tolerance"]
 
 
 def test_each_search_kept_its_cheapest_trial_on_validation_rows(trained_model_dir: Path) -> None:

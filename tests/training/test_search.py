@@ -19,6 +19,7 @@ from training.search import (
     HYPERPARAMETER_RANGES,
     MOST_ROUNDS,
     REFERENCE_HYPERPARAMETERS,
+    ROW_SAMPLING,
     Fold,
     OutOfFoldCost,
     Trial,
@@ -114,7 +115,8 @@ def test_a_slow_learner_trains_until_its_scores_are_usable(folds: tuple[Fold, ..
     hyperparameters = {**draw_hyperparameters(np.random.default_rng(1)), "eta": 0.01, "max_depth": 3}
     result = cross_validate(hyperparameters, folds, ROWS, seed=2)
     assert result.trial.cv_rounds > 150
-    assert result.out_of_fold.max() - result.out_of_fold.min() > 0.5
+    # From under 0.1 to over 0.4: the cut-offs chosen on the public data (0.2-0.45) fall between them.
+    assert result.out_of_fold.min() < 0.1 and result.out_of_fold.max() > 0.4
 
 
 def test_without_a_cost_the_highest_mean_fold_auc_wins(folds: tuple[Fold, ...]) -> None:
@@ -191,8 +193,8 @@ def test_every_draw_starts_from_the_slow_end_and_stays_in_the_searched_ranges() 
     etas = set()
     for _ in range(200):
         drawn = draw_hyperparameters(rng)
-        assert set(drawn) == set(HYPERPARAMETER_RANGES) | {"num_round"}
-        assert drawn["num_round"] == MOST_ROUNDS
+        assert set(drawn) == set(HYPERPARAMETER_RANGES) | {"subsample", "num_round"}
+        assert drawn["num_round"] == MOST_ROUNDS and drawn["subsample"] == ROW_SAMPLING == 0.8
         assert drawn["eta"] in ETA_STEPS
         etas.add(drawn["eta"])
         for name, (low, high, _) in HYPERPARAMETER_RANGES.items():

@@ -26,7 +26,7 @@ from churnguard.constants import NAME_PREFIX, PROJECT_TAGS, XGBOOST_CONTAINER_VE
 from churnguard.errors import UserError
 from churnguard.feature_spec import FeatureSpec
 from training.features import feature_matrix, labels
-from training.search import ETA_STEPS, HYPERPARAMETER_RANGES, MOST_ROUNDS, patience_rounds
+from training.search import ETA_STEPS, HYPERPARAMETER_RANGES, MOST_ROUNDS, ROW_SAMPLING, patience_rounds
 
 # Where the stack's data bucket keeps model inputs and artifacts (infra/data_bucket.py MODEL_PREFIX).
 MODEL_PREFIX = "model/"
@@ -201,11 +201,13 @@ def _common_job_parts(settings: LaunchSettings, image: str, *, reduced: bool) ->
 
 
 def static_hyperparameters(seed: int) -> dict[str, str]:
-    """What every job gets unchanged: the round limit and the patience of the local search's slowest
-    learning rate (the tuner cannot set the patience per job, so each job waits as long as eta 0.01 would)."""
+    """What every job gets unchanged: the local search's row sampling, the round limit and the patience of
+    its slowest learning rate (the tuner cannot set the patience per job, so each job waits as long as
+    eta 0.01 would)."""
     return {
         "objective": "binary:logistic",
         "eval_metric": "auc",
+        "subsample": str(ROW_SAMPLING),
         "num_round": str(MOST_ROUNDS),
         "early_stopping_rounds": str(patience_rounds(ETA_STEPS[0])),
         "seed": str(seed),

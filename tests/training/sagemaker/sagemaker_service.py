@@ -102,7 +102,7 @@ def train_like_the_container(
         "nthread": 1,
         **{
             name: float(hyperparameters[name])
-            for name in ("alpha", "eta", "gamma", "lambda", "min_child_weight")
+            for name in ("alpha", "eta", "gamma", "lambda", "min_child_weight", "subsample")
         },
         "max_depth": int(hyperparameters["max_depth"]),
     }

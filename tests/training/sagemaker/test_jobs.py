@@ -46,10 +46,12 @@ def test_the_tuning_job_searches_the_local_ranges_with_eta_from_the_local_floor(
     assert scaling["eta"] == "Logarithmic" and scaling["gamma"] == "Auto"
     assert {item["Name"] for item in ranges["IntegerParameterRanges"]} == {"max_depth"}
     definition = request["TrainingJobDefinition"]
-    # The rounds are not tuned: every job may train MOST_ROUNDS and stops early, as patient as eta 0.01.
+    # The rounds are not tuned: every job may train MOST_ROUNDS and stops early, as patient as eta 0.01;
+    # every job samples 80% of the rows per tree, as every local trial does.
     assert definition["StaticHyperParameters"] == {
         "objective": "binary:logistic",
         "eval_metric": "auc",
+        "subsample": "0.8",
         "num_round": str(MOST_ROUNDS),
         "early_stopping_rounds": "25",
         "seed": "3",
@@ -126,6 +128,7 @@ def test_the_reduced_job_uses_the_tuned_hyperparameters_on_the_reduced_channels(
     assert request["HyperParameters"] == {
         "objective": "binary:logistic",
         "eval_metric": "auc",
+        "subsample": "0.8",
         "num_round": str(MOST_ROUNDS),
         "early_stopping_rounds": "25",
         "seed": "9",
