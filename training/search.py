@@ -139,8 +139,6 @@ class SearchResult:
     # The trial kept (by the `choose` rule), cross-validated.
     best: CrossValidated
     trials: tuple[Trial, ...]
-    # The best-ranked trial, which the kept one may differ from (both are in `trials`).
-    top: Trial
 
 
 def booster_params(hyperparameters: dict[str, float | int], seed: int) -> dict[str, Any]:
@@ -307,7 +305,7 @@ def search(
             on_trial(number, result.trial, done[best_ranked(done)])
     kept = choose(done)
     best = _judged(cross_validate(candidates[kept], folds, rows, seed), validation_cost)
-    return SearchResult(best, tuple(done), done[best_ranked(done)])
+    return SearchResult(best, tuple(done))
 
 
 def _judged(
