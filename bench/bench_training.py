@@ -170,13 +170,11 @@ def summarise(runs: list[dict[str, object]]) -> dict[str, object]:
             "min": round(min(values), 4),
             "max": round(max(values), 4),
         }
-    difference = [float(run["test_auc_reduced"]) - float(run["test_auc_reference"]) for run in runs]  # type: ignore[arg-type]
-    summary["auc_vs_reference"] = {
-        "mean": round(statistics.fmean(difference), 4),
-        "standard_error": _rounded(standard_error(difference)),
-    }
+    pipeline = [float(run["test_auc_reduced"]) for run in runs]  # type: ignore[arg-type]
+    reference = [float(run["test_auc_reference"]) for run in runs]  # type: ignore[arg-type]
+    summary["auc_vs_reference"] = paired_difference(pipeline, reference)
     # Issue 28: the pipeline's mean test AUC at or above the reference configuration's on the same rows.
-    summary["at_or_above_reference"] = statistics.fmean(difference) >= 0
+    summary["at_or_above_reference"] = statistics.fmean(differences(pipeline, reference)) >= 0
     if summary["split"] == "project":
         auc, cost = summary["test_auc_reduced"], summary["cost_per_customer"]
         summary["meets_project_targets"] = (
@@ -338,11 +336,24 @@ def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 
 
+def paired_difference(ours: list[float], theirs: list[float]) -> dict[str, float | None]:
+    """The mean of the run-by-run differences `ours - theirs` and its standard error (None from one run)."""
+    difference = differences(ours, theirs)
+    return {
+        "mean": round(statistics.fmean(difference), 4),
+        "standard_error": _rounded(standard_error(difference)),
+    }
+
+
+def differences(ours: list[float], theirs: list[float]) -> list[float]:
+    """Run by run, `ours - theirs` (the same seeds and rows on both sides)."""
+    return [mine - other for mine, other in zip(ours, theirs, strict=True)]
+
+
 def summarise_small_tables(lines: list[dict[str, object]]) -> dict[str, object]:
     """Means over the tables, the lowest pipeline AUC, and the paired AUC difference to the reference."""
     pipeline = [float(line["other_auc"]) for line in lines]  # type: ignore[arg-type]
     reference = [float(line["reference_auc"]) for line in lines]  # type: ignore[arg-type]
-    difference = [ours - theirs for ours, theirs in zip(pipeline, reference, strict=True)]
     return {
         "summary": True,
         "small_table": True,
@@ -350,10 +361,7 @@ def summarise_small_tables(lines: list[dict[str, object]]) -> dict[str, object]:
         "runs": len(lines),
         "other_auc": {"mean": round(statistics.fmean(pipeline), 4), "min": round(min(pipeline), 4)},
         "reference_auc": {"mean": round(statistics.fmean(reference), 4), "min": round(min(reference), 4)},
-        "auc_vs_reference": {
-            "mean": round(statistics.fmean(difference), 4),
-            "standard_error": _rounded(standard_error(difference)),
-        },
+        "auc_vs_reference": paired_difference(pipeline, reference),
         "other_cost_per_customer": round(
             statistics.fmean(float(line["other_cost_per_customer"]) for line in lines),
             4,  # type: ignore[arg-type]
