@@ -219,6 +219,22 @@ def record(
     )
 
 
+def record_outcome_command(capsys, url: str, offer_id: int, *options: str) -> tuple[int, str, str]:
+    """`churnguard offers record-outcome` for `offer_id` as AGENT, with `options` (--retained, --outcome)."""
+    return run(
+        capsys,
+        "offers",
+        "record-outcome",
+        "--agent",
+        AGENT.agent,
+        "--offer-id",
+        str(offer_id),
+        *options,
+        "--db-url",
+        url,
+    )
+
+
 def test_offers_report_counts_costs_and_retention_by_arm(capsys, sql_client, mariadb_url, trained_model_dir):
     from tests.fixtures.mariadb import database_url
 
@@ -244,19 +260,7 @@ def test_offers_report_counts_costs_and_retention_by_arm(capsys, sql_client, mar
     outcomes = [(ids["credit_15"][0], "yes"), (ids["credit_15"][1], "yes"), (ids["credit_15"][2], "no")]
     outcomes += [(ids["credit_5"][0], "no"), (ids["credit_5"][0], "yes")]  # the second corrects the first
     for offer_id, retained in outcomes:
-        code, out, _ = run(
-            capsys,
-            "offers",
-            "record-outcome",
-            "--agent",
-            AGENT.agent,
-            "--offer-id",
-            str(offer_id),
-            "--retained",
-            retained,
-            "--db-url",
-            url,
-        )
+        code, out, _ = record_outcome_command(capsys, url, offer_id, "--retained", retained)
         assert code == 0
     assert out.startswith("replaced the earlier outcome of offer")
 
@@ -351,18 +355,7 @@ def test_record_outcome_takes_how_the_call_ended_and_the_report_counts_each_kind
         ids += [insert_offer(sql_client, record("negative_high_risk", "credit_25", 25)) for _ in range(3)]
 
     def outcome(offer_id: int, *options: str) -> tuple[int, str, str]:
-        return run(
-            capsys,
-            "offers",
-            "record-outcome",
-            "--agent",
-            AGENT.agent,
-            "--offer-id",
-            str(offer_id),
-            *options,
-            "--db-url",
-            url,
-        )
+        return record_outcome_command(capsys, url, offer_id, *options)
 
     assert outcome(ids[0], "--outcome", "accepted")[1] == f"recorded the outcome of offer {ids[0]}: " + (
         "outcome=accepted, retained=yes\n"
