@@ -13,6 +13,7 @@ from churnguard.cost.report import build_report, render_text, to_json
 from churnguard.cost.templates import read_templates
 from churnguard.sqlgen.call_reason import call_reason_prompt
 from tests.cost.templates import idle_isolated_stack, write_assembly
+from tests.fixtures.template_values import foundation_model_arn
 
 
 def with_bedrock(stack: dict, model: str = "amazon.nova-micro-v1:0") -> dict:
@@ -29,18 +30,7 @@ def with_bedrock(stack: dict, model: str = "amazon.nova-micro-v1:0") -> dict:
                     {
                         "Action": "bedrock:InvokeModel",
                         "Effect": "Allow",
-                        "Resource": {
-                            "Fn::Join": [
-                                "",
-                                [
-                                    "arn:",
-                                    {"Ref": "AWS::Partition"},
-                                    ":bedrock:",
-                                    {"Ref": "AWS::Region"},
-                                    f"::foundation-model/{model}",
-                                ],
-                            ]
-                        },
+                        "Resource": foundation_model_arn(model),
                     }
                 ]
             }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from tests.fixtures.template_values import foundation_model_arn
 from tests.infra.conftest import Synthesized
 
 ML_PARAMETERS = (
@@ -82,18 +83,7 @@ def test_bedrock_role_may_only_invoke_the_call_reason_model_in_this_region(
 ) -> None:
     (statement,) = default_synth.role_statements(role_for(default_synth, "aws_default_bedrock_role"))
     assert statement["Action"] == "bedrock:InvokeModel"
-    assert statement["Resource"] == {
-        "Fn::Join": [
-            "",
-            [
-                "arn:",
-                {"Ref": "AWS::Partition"},
-                ":bedrock:",
-                {"Ref": "AWS::Region"},
-                "::foundation-model/amazon.nova-micro-v1:0",
-            ],
-        ]
-    }
+    assert statement["Resource"] == foundation_model_arn("amazon.nova-micro-v1:0")
 
 
 def test_ml_roles_trust_only_this_accounts_rds(default_synth: Synthesized) -> None:
