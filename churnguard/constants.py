@@ -14,6 +14,9 @@ PROJECT_TAGS: dict[str, str] = {PROJECT_TAG_KEY: PROJECT_TAG_VALUE}
 XGBOOST_CONTAINER_VERSION = "3.0-5"
 
 DATABASE_NAME = "churnguard"
+# The API Lambdas' database user: the name in its secret (infra/database.py), the user `churnguard
+# local up` creates, and the account `churnguard verify` reads the grants of.
+API_USER_NAME = "churnguard_api"
 
 # Defaults of every command that makes synthetic data or trains: one seed everywhere, and as many
 # customers as the public data set has.

@@ -20,7 +20,7 @@ from aws_cdk import aws_rds as rds
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from churnguard.constants import DATABASE_NAME
+from churnguard.constants import API_USER_NAME, DATABASE_NAME
 from infra.log_retention import LOG_RETENTION
 from infra.nag import acknowledge
 
@@ -28,9 +28,6 @@ from infra.nag import acknowledge
 MYSQL_MAJOR_VERSION = "8.0"
 ADMIN_USERNAME = "churnguard_admin"
 APP_USERNAME = "churnguard_app"
-# The API Lambdas' user (churnguard/bootstrap/app_user.py: table-level grants, no S3 role); the same
-# name `churnguard local up` gives it.
-API_USERNAME = "churnguard_api"
 ERROR_LOG = "error"
 
 
@@ -184,7 +181,7 @@ class Database(Construct):
         )
         self.api_secret = self._user_secret(
             "ApiUserSecret",
-            API_USERNAME,
+            API_USER_NAME,
             "churnguard: API database user (recommend and console Lambdas; table-level grants, no S3)",
             removal,
         )

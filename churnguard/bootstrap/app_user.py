@@ -32,12 +32,8 @@ APP_TABLE_PRIVILEGES: tuple[tuple[str, str], ...] = (
 # Aurora MySQL 3 roles that let a user call SageMaker and Comprehend from SQL and move data between
 # tables and S3 (the Aurora MySQL 3 counterparts of the INVOKE SAGEMAKER, INVOKE COMPREHEND, LOAD FROM
 # S3 and SELECT INTO S3 privileges). They exist only on Aurora; MariaDB has none of them.
-AURORA_ROLES: tuple[str, ...] = (
-    "AWS_SAGEMAKER_ACCESS",
-    "AWS_COMPREHEND_ACCESS",
-    "AWS_LOAD_S3_ACCESS",
-    "AWS_SELECT_S3_ACCESS",
-)
+S3_ROLES: tuple[str, ...] = ("AWS_LOAD_S3_ACCESS", "AWS_SELECT_S3_ACCESS")
+AURORA_ROLES: tuple[str, ...] = ("AWS_SAGEMAKER_ACCESS", "AWS_COMPREHEND_ACCESS", *S3_ROLES)
 
 # Punctuation that cannot close or escape a quoted SQL literal, start a comment, or be taken for a
 # Data API :parameter. A quote, backslash, colon, %, @, /, ;, backtick or space is never allowed.
@@ -147,8 +143,12 @@ def aurora_role_statements(user_name: str, *, bedrock: bool) -> list[PlannedStat
 def api_aurora_role_statements(user_name: str, *, bedrock: bool) -> list[PlannedStatement]:
     """The API user's Aurora roles (API_AURORA_ROLES, and BEDROCK_ROLE when `bedrock`), made its
     default roles; the S3 load and export roles are never among them."""
-    roles = (*API_AURORA_ROLES, BEDROCK_ROLE) if bedrock else API_AURORA_ROLES
-    return _role_statements(user_name, roles, API_AURORA_SOURCE_NAME)
+    return _role_statements(user_name, api_aurora_roles(bedrock=bedrock), API_AURORA_SOURCE_NAME)
+
+
+def api_aurora_roles(*, bedrock: bool) -> tuple[str, ...]:
+    """The roles the API user gets on Aurora (and verify expects it to hold, as its default roles)."""
+    return (*API_AURORA_ROLES, BEDROCK_ROLE) if bedrock else API_AURORA_ROLES
 
 
 def _user_statements(
@@ -163,7 +163,7 @@ def _user_statements(
     validate_identifier(database, "database name")
     for _, table in table_privileges:
         validate_identifier(table, "table name")
-    account = _account(user.name)
+    account = quoted_account(user.name)
     secret = f"IDENTIFIED BY '{user.password}'"
     redacted = "IDENTIFIED BY '***'"
     steps = [
@@ -183,11 +183,13 @@ def _user_statements(
 
 def _role_statements(user_name: str, roles: tuple[str, ...], source: str) -> list[PlannedStatement]:
     validate_user_name(user_name)
-    account = _account(user_name)
+    account = quoted_account(user_name)
     listed = ", ".join(roles)
     sql = [f"GRANT {listed} TO {account}", f"SET DEFAULT ROLE {listed} TO {account}"]
     return [PlannedStatement(source, number, None, text, text) for number, text in enumerate(sql, start=1)]
 
 
-def _account(user_name: str) -> str:
+def quoted_account(user_name: str) -> str:
+    """`'name'@'%'`, as account statements (and SHOW GRANTS FOR) name a user; `user_name` must have
+    passed validate_user_name, since it is embedded."""
     return f"'{user_name}'@'{APP_USER_HOST}'"

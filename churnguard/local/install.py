@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from churnguard.constants import API_USER_NAME
 from churnguard.model_folder import ModelFolder
 
 if TYPE_CHECKING:
@@ -67,9 +68,6 @@ def install_functions(client: SqlClient, model_dir: Path) -> None:
     install_sentiment_functions(client)
     install_call_reason_function(client)
     record_installed_model(client, model_dir)
-
-
-API_USER_NAME = "churnguard_api"
 
 
 def create_api_user(admin_url: str, app_url: str) -> str:

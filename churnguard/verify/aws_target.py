@@ -101,6 +101,7 @@ class AwsTarget:
             **common,
         )
         self.file_client = self.app
+        self.aurora = True
         self._s3 = s3
         self._credentials = credentials
         self._opener = opener

@@ -10,11 +10,13 @@ from __future__ import annotations
 import math
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from churnguard.bootstrap.app_user import APP_USER_HOST, quoted_account
 from churnguard.call_reason.labels import LABELS as CALL_REASONS
+from churnguard.constants import API_USER_NAME
 from churnguard.customer_schema import COLUMN_NAMES
 from churnguard.drivers import DriverExplainer
 from churnguard.lifecycle.identity import read_identity
@@ -25,6 +27,14 @@ from churnguard.sqlgen.call_reason import MODEL_FUNCTION, REQUEST_FUNCTION
 from churnguard.sqlgen.file_locations import UnsafeLocation, location_literal, template_with_location
 from churnguard.sqlgen.functions import quote_identifier
 from churnguard.verify import names
+from churnguard.verify.grants import (
+    UnreadableGrant,
+    expected_api_grants,
+    grant_differences,
+    grants_summary,
+    parse_show_grants,
+    role_name,
+)
 from churnguard.verify.target import ExportPlace, Target
 
 # The first example of AWS's Aurora ML page ("Using Amazon Comprehend with your Aurora MySQL DB
@@ -151,6 +161,47 @@ def _live_model_detail(app: SqlClient, model_dir: Path) -> str:
         f"live model {live} (will_churn carries no churnguard COMMENT: Aurora refused it on the SageMaker "
         "alias, see the bootstrap's RefusedOptional; the registry's live row is the record)"
     )
+
+
+# The database the admin is on, and whether a bundled file created call_reason's Bedrock alias: then
+# the bootstrap also granted AWS_BEDROCK_ACCESS (churnguard.bootstrap.runner).
+GRANT_CONTEXT_SQL = (
+    "SELECT DATABASE() AS name, (SELECT COUNT(*) FROM information_schema.ROUTINES"
+    " WHERE ROUTINE_SCHEMA = DATABASE() AND ROUTINE_NAME = %(alias)s) AS bedrock"
+)
+# MySQL 8.0's SHOW GRANTS names the roles granted to an account but not which are its default roles;
+# they are rows of this grant table (MariaDB shows its one default role as a SET DEFAULT ROLE line).
+DEFAULT_ROLES_SQL = (
+    "SELECT DEFAULT_ROLE_USER AS role, DEFAULT_ROLE_HOST AS host FROM mysql.default_roles"
+    " WHERE USER = %(user)s AND HOST = %(host)s"
+)
+
+
+def check_api_user_grants(context: VerifyContext) -> str:
+    """The API user holds what the bootstrap grants it and nothing else, read by the admin."""
+    target = context.target
+    if target.admin is target.app:
+        raise SkipCheck(
+            "needs an admin connection (--admin-db-url, or --local): the application user may not read "
+            "another account's grants"
+        )
+    (schema,) = target.admin.query(GRANT_CONTEXT_SQL, {"alias": MODEL_FUNCTION})
+    rows = target.admin.query(f"SHOW GRANTS FOR {quoted_account(API_USER_NAME)}")
+    try:
+        found = parse_show_grants(str(next(iter(row.values()))) for row in rows)
+    except UnreadableGrant as error:
+        raise VerifyFailure(str(error)) from None
+    if target.aurora:
+        defaults = target.admin.query(DEFAULT_ROLES_SQL, {"user": API_USER_NAME, "host": APP_USER_HOST})
+        roles = {role_name(str(row["role"]), str(row["host"])) for row in defaults}
+        found = replace(found, default_roles=found.default_roles | roles)
+    expected = expected_api_grants(
+        str(schema["name"]), aurora=target.aurora, bedrock=int(schema["bedrock"] or 0) > 0
+    )
+    problems = grant_differences(found, expected)
+    if problems:
+        raise VerifyFailure("; ".join(problems))
+    return grants_summary(API_USER_NAME, found)
 
 
 def check_sentiment(context: VerifyContext) -> str:
@@ -326,6 +377,7 @@ Check = Callable[[VerifyContext], str]
 CHECKS: tuple[tuple[str, Check], ...] = (
     (names.DATABASE_AWAKE, check_database_awake),
     (names.BOOTSTRAP_SQL, check_bootstrap_sql),
+    (names.API_USER_GRANTS, check_api_user_grants),
     (names.SENTIMENT, check_sentiment),
     (names.CALL_REASON, check_call_reason),
     (names.WILL_CHURN, check_will_churn),
@@ -337,6 +389,7 @@ CHECKS: tuple[tuple[str, Check], ...] = (
 # What each check needs to have worked before it: when one of these failed, a later failure that no
 # rule recognises is that failure's consequence, and is reported as such (with its cause and fix).
 PREREQUISITES: Mapping[str, tuple[str, ...]] = {
+    names.API_USER_GRANTS: (names.BOOTSTRAP_SQL,),
     names.CALL_REASON: (names.BOOTSTRAP_SQL,),
     names.WILL_CHURN: (names.BOOTSTRAP_SQL,),
     names.S3_EXPORT_LOAD: (names.BOOTSTRAP_SQL,),

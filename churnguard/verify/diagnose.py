@@ -12,6 +12,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from churnguard.bootstrap.app_user import quoted_account
+from churnguard.constants import API_USER_NAME
 from churnguard.verify import names
 
 NAT_REDEPLOY = (
@@ -136,7 +138,48 @@ BEDROCK_RULES: tuple[Rule, ...] = (
     ),
 )
 
+_API_USER = frozenset({names.API_USER_GRANTS})
+API_ACCOUNT = quoted_account(API_USER_NAME)
+# Tried first for the API user's check: its findings name the AWS_* roles, which the general grant
+# rules below would read as the app user lacking them.
+API_USER_RULES: tuple[Rule, ...] = (
+    Rule(
+        r"the API user (holds|lacks|has)",
+        "the API user's grants are not the ones the bootstrap gives it: changed by hand, or left by an "
+        "earlier deploy (the bootstrap grants and sets default roles, it never revokes)",
+        f"as the admin, revoke each extra one (REVOKE <privilege> ON <object> FROM {API_ACCOUNT}; REVOKE "
+        f"<role> FROM {API_ACCOUNT}); redeploy (make deploy with the same CDK_ARGS) to grant a missing "
+        "one and set the default roles again; locally: churnguard local down && churnguard local up",
+        _API_USER,
+    ),
+    Rule(
+        r"no such grant defined for user",
+        f"the API user {API_USER_NAME} does not exist: the bootstrap has not created it (a deploy from "
+        "before the API user, or one that failed; locally a database `churnguard local up` did not make)",
+        "redeploy (make deploy with the same CDK_ARGS) and read the bootstrap function's log group if it "
+        "fails; locally: churnguard local down && churnguard local up",
+        _API_USER,
+    ),
+    Rule(
+        r"to database 'mysql'|command denied to user .*(table|for) '?(user|default_roles|mysql)",
+        "verify's admin connection may not read the mysql schema, which SHOW GRANTS for another account "
+        "and mysql.default_roles need",
+        "locally pass --admin-db-url with root's URL (or use --local); on AWS the cluster's admin user "
+        "(AdminSecretArn) has it",
+        _API_USER,
+    ),
+    Rule(
+        r"verify cannot read",
+        "SHOW GRANTS answered in a form verify does not know (another server version or a grant verify "
+        "does not expect)",
+        f"as the admin, read SHOW GRANTS FOR {API_ACCOUNT} and compare it with docs/bootstrap.md, "
+        '"The API user"',
+        _API_USER,
+    ),
+)
+
 RULES: tuple[Rule, ...] = (
+    *API_USER_RULES,
     *BEDROCK_RULES,
     Rule(
         r"still resuming|DatabaseStillResuming",

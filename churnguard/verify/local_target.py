@@ -46,6 +46,7 @@ class LocalTarget:
         self.app: PyMySqlClient = connect(app_url)
         self.admin: PyMySqlClient = connect(with_database(admin_url, database)) if admin_url else self.app
         self.file_client = self.admin
+        self.aurora = False  # MariaDB, or a MySQL given by URL: the AWS_* roles exist only on Aurora
         self.model_dir = model_dir
         self.description = f"local database {self.app.url}"
         self.hints: Mapping[str, str] = {

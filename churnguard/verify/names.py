@@ -2,6 +2,7 @@
 
 DATABASE_AWAKE = "database_awake"
 BOOTSTRAP_SQL = "bootstrap_sql"
+API_USER_GRANTS = "api_user_grants"
 SENTIMENT = "comprehend_sentiment"
 CALL_REASON = "bedrock_call_reason"
 WILL_CHURN = "will_churn"

@@ -24,12 +24,14 @@ class ExportPlace:
 
 
 class Target(Protocol):
-    """One deployment under test. `app` is the application user (what the API uses); `admin` does what
-    the application user may not (the scratch table, removing verify's own offers-log row);
+    """One deployment under test. `app` is the application user; `admin` does what the application
+    user may not (the scratch table, removing verify's own offers-log row, reading the API user's grants);
     `file_client` runs the export and the load (the app user on Aurora, whose AWS_*_S3 roles are
-    under test; the admin locally, because MariaDB's file export needs the global FILE privilege)."""
+    under test; the admin locally, because MariaDB's file export needs the global FILE privilege).
+    `aurora` says the database is Aurora MySQL 3, where the bootstrap also grants the AWS_* roles."""
 
     description: str
+    aurora: bool
     hints: Mapping[str, str]
     app: SqlClient
     admin: SqlClient

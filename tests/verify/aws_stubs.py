@@ -37,6 +37,24 @@ OUTPUTS = StackOutputs(
     console_user_pool_id="eu-west-1_AbCdEfGhI",
     console_client_id="1example23456789abcdefghij",
 )
+# SHOW GRANTS FOR the API user as Aurora MySQL 3 prints it (MySQL 8.0's form: the reference manual's
+# SHOW GRANTS page): backticks, USAGE on its own line, the granted roles as one `role`@`host` list.
+# Which roles are default roles is in mysql.default_roles, not here.
+AURORA_API_USER_GRANTS = (
+    "GRANT USAGE ON *.* TO `churnguard_api`@`%`",
+    "GRANT EXECUTE ON `churnguard`.* TO `churnguard_api`@`%`",
+    "GRANT SELECT ON `churnguard`.`customer_messages` TO `churnguard_api`@`%`",
+    "GRANT SELECT ON `churnguard`.`customers` TO `churnguard_api`@`%`",
+    "GRANT SELECT ON `churnguard`.`models` TO `churnguard_api`@`%`",
+    "GRANT INSERT ON `churnguard`.`offer_outcome_changes` TO `churnguard_api`@`%`",
+    "GRANT SELECT, INSERT, UPDATE ON `churnguard`.`offer_outcomes` TO `churnguard_api`@`%`",
+    "GRANT SELECT, INSERT ON `churnguard`.`offers_log` TO `churnguard_api`@`%`",
+    "GRANT `AWS_BEDROCK_ACCESS`@`%`,`AWS_COMPREHEND_ACCESS`@`%`,`AWS_SAGEMAKER_ACCESS`@`%` TO "
+    "`churnguard_api`@`%`",
+)
+AURORA_API_USER_DEFAULT_ROLES = ("AWS_BEDROCK_ACCESS", "AWS_COMPREHEND_ACCESS", "AWS_SAGEMAKER_ACCESS")
+# What an Aurora Data API MySQL result names SHOW GRANTS' one column.
+SHOW_GRANTS_COLUMN = "Grants for churnguard_api@%"
 # What Cognito's AssociateSoftwareToken and AdminInitiateAuth give verify's temporary agent (shapes of
 # the real answers; the token is opaque to verify, which only sends it on as a bearer token).
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXPJBSW"

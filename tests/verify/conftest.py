@@ -3,7 +3,8 @@
 `verify_database` installs churnguard (schema, 300 synthetic customers with their messages, the
 session's trained model compiled to SQL, the Comprehend stand-ins) into a scratch database, and
 creates an application user holding exactly what the bootstrap grants on Aurora: SELECT, INSERT and
-EXECUTE on that database. The admin URL is root's on the same database.
+EXECUTE on that database, and the API user as `churnguard local up` creates it (dropped afterwards: an
+account is the server's, not the scratch database's). The admin URL is root's on the same database.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from pathlib import Path
 import pytest
 
 from churnguard.bootstrap.app_user import APP_PRIVILEGES
+from churnguard.constants import API_USER_NAME
 from churnguard.db import PyMySqlClient, connect, parse_url
-from churnguard.local.install import install_churnguard
+from churnguard.local.install import create_api_user, install_churnguard
 from tests.fixtures.mariadb import scratch_database
 from training.synthetic import generate_customers, generate_messages
 
@@ -59,8 +61,10 @@ def verify_database(mariadb_url: str, trained_model_dir: Path) -> Iterator[Verif
                 f"GRANT {', '.join(APP_PRIVILEGES)} ON `{database}`.* TO %(user)s@'127.0.0.1'", {"user": user}
             )
             parts = parse_url(admin_url)
+            app_url = f"mysql://{user}:{password}@{parts.host}:{parts.port}/{database}"
+            create_api_user(admin_url, app_url)
             yield VerifyDatabase(
-                app_url=f"mysql://{user}:{password}@{parts.host}:{parts.port}/{database}",
+                app_url=app_url,
                 admin_url=admin_url,
                 app_user=user,
                 database=database,
@@ -68,4 +72,5 @@ def verify_database(mariadb_url: str, trained_model_dir: Path) -> Iterator[Verif
             )
         finally:
             admin.execute("DROP USER IF EXISTS %(user)s@'127.0.0.1'", {"user": user})
+            admin.execute("DROP USER IF EXISTS %(user)s@'%%'", {"user": API_USER_NAME})
             admin.close()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import urllib.parse
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -19,8 +20,11 @@ from churnguard.verify.checks import CHECKS, SENTENCE, SkipCheck, VerifyContext,
 from churnguard.verify.report import Report, verdict
 from churnguard.verify.runner import run_checks
 from tests.verify.aws_stubs import (
+    AURORA_API_USER_DEFAULT_ROLES,
+    AURORA_API_USER_GRANTS,
     OUTPUTS,
     REGION,
+    SHOW_GRANTS_COLUMN,
     CognitoPool,
     ConsoleRoutes,
     FunctionUrl,
@@ -69,9 +73,17 @@ class Deployment:
     def wake(self) -> None:
         self.sql(records({"answer": 1}))
 
-    def bootstrap(self, live_model_id: str | None = None, comment: str | None = None) -> None:
+    def bootstrap(
+        self,
+        live_model_id: str | None = None,
+        comment: str | None = None,
+        grants: Sequence[str] = AURORA_API_USER_GRANTS,
+        default_roles: Sequence[str] = AURORA_API_USER_DEFAULT_ROLES,
+    ) -> None:
         """The tables, will_churn's parameters, then the registry: `live_model_id` (default the
-        model's own) and will_churn's COMMENT (default none, as when Aurora refused it on the alias)."""
+        model's own) and will_churn's COMMENT (default none, as when Aurora refused it on the alias);
+        then, for the check that follows, the API user's `grants` and `default_roles` (by default as the
+        bootstrap leaves them) after the database's name and its Bedrock alias."""
         identity = read_identity(self.model_dir)
         self.sql(records(*({"name": table} for table in ("customers", "customer_messages", "offers_log"))))
         self.sql(records(*({"name": name} for name in self.explainer.spec.names)))
@@ -80,6 +92,9 @@ class Deployment:
         self.sql(records({"comment": comment}))  # live_model's consistency check
         if live_model_id in (None, identity.model_id):  # the detail reads it again when the ids agree
             self.sql(records({"comment": comment}))
+        self.sql(records({"name": OUTPUTS.database, "bedrock": 1}))
+        self.sql(records(*({SHOW_GRANTS_COLUMN: line} for line in grants)))
+        self.sql(records(*({"role": role, "host": "%"} for role in default_roles)))
 
     def sentiment(self) -> None:
         self.sql(records({"sentiment": "POSITIVE", "confidence": 0.999771}))
@@ -161,8 +176,9 @@ def deployment(explainer, customer, trained_model_dir) -> Deployment:
     return Deployment(explainer, customer, trained_model_dir, FunctionUrl(200, {}))
 
 
-def queue_all(deployment: Deployment, live_model_id: str | None = None) -> None:
-    deployment.bootstrap(live_model_id)
+def queue_all(deployment: Deployment, live_model_id: str | None = None, **api_user: Sequence[str]) -> None:
+    """Every check's answers; `api_user` may set the `grants` and `default_roles` bootstrap() answers."""
+    deployment.bootstrap(live_model_id, **api_user)
     deployment.sentiment()
     deployment.call_reason()
     deployment.will_churn()
@@ -232,7 +248,8 @@ def test_who_runs_what_and_where_the_export_goes(deployment):
 
     statements = deployment.statements()
     admin = [sql.split()[0] for who, sql in statements if who == "admin"]
-    assert admin == ["CREATE", "DROP", "DELETE"]  # verify's scratch table and its own offers-log row only
+    # the API user's grants read, then verify's scratch table and its own offers-log row only
+    assert admin == ["SELECT", "SHOW", "SELECT", "CREATE", "DROP", "DELETE"]
     export = next(sql for who, sql in statements if "INTO OUTFILE S3" in sql)
     load = next(sql for who, sql in statements if sql.startswith("LOAD DATA FROM S3"))
     assert (export, load) == tuple(sql for who, sql in statements if who == "app" and ("S3" in sql))
@@ -251,6 +268,49 @@ def test_who_runs_what_and_where_the_export_goes(deployment):
         {"name": "text", "value": {"stringValue": SENTENCE}} in params["parameters"] for params in bound
     )
     assert "358-1921" not in " ".join(sql for _, sql in statements)  # the phone is bound, never in the SQL
+
+
+def test_the_api_users_grants_on_aurora_pass_read_by_the_admin(deployment):
+    deployment.wake()
+    queue_all(deployment)
+
+    report = deployment.run()
+
+    check = {check.name: check for check in report.checks}["api_user_grants"]
+    assert check.status == "pass"
+    assert check.detail.endswith(
+        "default roles AWS_BEDROCK_ACCESS, AWS_COMPREHEND_ACCESS, AWS_SAGEMAKER_ACCESS; no S3 role, "
+        "no DELETE, no schema change"
+    )
+    requests = [params for _, params in deployment.rds.requests]
+    show = next(params for params in requests if params["sql"].startswith("SHOW GRANTS"))
+    default_roles = next(params for params in requests if "mysql.default_roles" in params["sql"])
+    assert show["sql"] == "SHOW GRANTS FOR 'churnguard_api'@'%'"
+    assert {show["secretArn"], default_roles["secretArn"]} == {OUTPUTS.admin_secret_arn}
+    assert {"name": "user", "value": {"stringValue": "churnguard_api"}} in default_roles["parameters"]
+
+
+def test_an_s3_role_and_a_role_not_made_default_on_aurora_are_named(deployment):
+    roles = "`AWS_BEDROCK_ACCESS`@`%`,`AWS_COMPREHEND_ACCESS`@`%`,`AWS_SAGEMAKER_ACCESS`@`%`"
+    with_s3 = AURORA_API_USER_GRANTS[-1].replace(roles, roles + ",`AWS_SELECT_S3_ACCESS`@`%`")
+    deployment.wake()
+    queue_all(
+        deployment,
+        grants=[*AURORA_API_USER_GRANTS[:-1], with_s3],
+        default_roles=["AWS_COMPREHEND_ACCESS", "AWS_SAGEMAKER_ACCESS", "AWS_SELECT_S3_ACCESS"],
+    )
+
+    report = deployment.run()
+
+    check = {check.name: check for check in report.checks}["api_user_grants"]
+    assert [c.name for c in report.checks if c.status == "fail"] == ["api_user_grants"]
+    assert check.detail == (
+        "VerifyFailure: the API user holds AWS_SELECT_S3_ACCESS, which lets it write query results to files "
+        "in S3; the bootstrap does not grant it; the API user holds AWS_BEDROCK_ACCESS but not as a default "
+        "role, so the API's connections do not have it active"
+    )
+    assert "not the ones the bootstrap gives it" in check.cause  # not read as the app user lacking a role
+    assert "REVOKE <role> FROM 'churnguard_api'@'%'" in check.fix
 
 
 def test_the_api_call_is_signed_for_lambda_in_the_stacks_region(deployment):
@@ -292,6 +352,7 @@ def test_comprehend_unreachable_from_isolated_subnets_says_redeploy_with_nat(dep
     assert statuses(report) == {
         "database_awake": "pass",
         "bootstrap_sql": "pass",
+        "api_user_grants": "pass",
         "comprehend_sentiment": "fail",
         "bedrock_call_reason": "pass",
         "will_churn": "pass",
@@ -334,8 +395,8 @@ def test_a_missing_s3_role_is_named_and_verify_still_cleans_up(deployment):
     assert check.status == "fail"
     assert "no usable S3 role" in check.cause
     assert "aws_default_s3_role" in check.fix and "churnguard-dev" in check.fix
-    admin = [sql for who, sql in deployment.statements() if who == "admin"]
-    assert admin[1].startswith("DROP TABLE IF EXISTS `verify_scratch_")  # dropped despite the failure
+    scratch = [sql for who, sql in deployment.statements() if who == "admin" and "verify_scratch_" in sql]
+    assert scratch[1].startswith("DROP TABLE IF EXISTS `verify_scratch_")  # dropped despite the failure
 
 
 @pytest.mark.parametrize(

@@ -221,6 +221,54 @@ def test_each_known_failure_gets_its_cause_and_fix(check, text, cause, fix):
     assert fix in diagnosis.fix
 
 
+@pytest.mark.parametrize(
+    ("text", "cause", "fix"),
+    [
+        (
+            "VerifyFailure: the API user holds AWS_LOAD_S3_ACCESS, which lets it load files from S3 into "
+            "tables; the bootstrap does not grant it",
+            "the API user's grants are not the ones the bootstrap gives it",
+            "REVOKE <role> FROM 'churnguard_api'@'%'",
+        ),
+        (
+            "VerifyFailure: the API user lacks SELECT on churnguard.models, which the bootstrap grants",
+            "the API user's grants are not the ones the bootstrap gives it",
+            "redeploy (make deploy with the same CDK_ARGS) to grant a missing one",
+        ),
+        (
+            "VerifyFailure: the API user holds AWS_COMPREHEND_ACCESS but not as a default role, so the API's "
+            "connections do not have it active",
+            "the API user's grants are not the ones the bootstrap gives it",
+            "set the default roles again",
+        ),
+        (
+            BAD_REQUEST + "Database error code: 1141. Message: There is no such grant defined for user "
+            "'churnguard_api' on host '%'",
+            "the API user churnguard_api does not exist",
+            "churnguard local up",
+        ),
+        (
+            "StatementRefused: database error 1044: Access denied for user 'verify_1'@'127.0.0.1' to "
+            "database 'mysql'",
+            "may not read the mysql schema",
+            "--admin-db-url",
+        ),
+        (
+            "VerifyFailure: a SHOW GRANTS line verify cannot read: 'GRANT SELECT ON churnguard TO x'",
+            "a form verify does not know",
+            "SHOW GRANTS FOR 'churnguard_api'@'%'",
+        ),
+    ],
+)
+def test_the_api_users_grants_get_their_own_cause_and_fix(text, cause, fix):
+    """Before the general rules: they would read AWS_LOAD_S3_ACCESS as the app user lacking that role,
+    and `Access denied for user` as the app user failing to log in."""
+    diagnosis = diagnose(names.API_USER_GRANTS, text, HINTS)
+
+    assert cause in diagnosis.cause
+    assert fix in diagnosis.fix
+
+
 def test_a_network_failure_means_the_service_the_check_calls():
     text = "S3 API returned error: Network Connection"
 

@@ -20,6 +20,7 @@ pytestmark = pytest.mark.mariadb
 CHECK_NAMES = [
     "database_awake",
     "bootstrap_sql",
+    "api_user_grants",
     "comprehend_sentiment",
     "bedrock_call_reason",
     "will_churn",
@@ -65,6 +66,10 @@ def test_every_check_passes_and_verify_leaves_nothing_behind(verify_database, ca
     model_id = read_identity(verify_database.model_dir).model_id
     assert checks["bootstrap_sql"]["detail"].endswith(f"live model {model_id}, named by will_churn's COMMENT")
     assert "300 customers exported" in checks["s3_export_load"]["detail"]
+    assert checks["api_user_grants"]["detail"].startswith(
+        "churnguard_api holds what the bootstrap grants and nothing else: EXECUTE on verify_"
+    )
+    assert checks["api_user_grants"]["detail"].endswith("; no role; no DELETE, no schema change")
     with closing(verify_database.admin()) as admin:
         assert admin.query("SELECT COUNT(*) AS n FROM offers_log")[0]["n"] == 0
         tables = admin.query(
@@ -220,6 +225,70 @@ def test_revoked_execute_fails_sentiment_with_the_privilege_cause(verify_databas
     assert checks["database_awake"]["status"] == "pass"
 
 
+def failed_checks(report: dict) -> list[str]:
+    return [check["name"] for check in report["checks"] if check["status"] == "fail"]
+
+
+def test_a_delete_granted_to_the_api_user_fails_its_check_naming_it(verify_database, capsys):
+    with closing(verify_database.admin()) as admin:
+        admin.execute(f"GRANT DELETE ON `{verify_database.database}`.`offers_log` TO 'churnguard_api'@'%'")
+
+    code, report = verify_json(capsys, *db_args(verify_database))
+
+    check = by_name(report)["api_user_grants"]
+    assert code == 1 and failed_checks(report) == ["api_user_grants"]
+    assert check["detail"] == (
+        f"VerifyFailure: the API user holds DELETE on {verify_database.database}.offers_log, which lets it "
+        "remove rows; the bootstrap does not grant it"
+    )
+    assert "not the ones the bootstrap gives it" in check["cause"]
+    assert "REVOKE <privilege> ON <object> FROM 'churnguard_api'@'%'" in check["fix"]
+
+
+def test_an_s3_role_granted_to_the_api_user_fails_its_check_naming_it(verify_database, capsys):
+    with closing(verify_database.admin()) as admin:
+        admin.execute("CREATE ROLE AWS_LOAD_S3_ACCESS")
+        try:
+            admin.execute("GRANT AWS_LOAD_S3_ACCESS TO 'churnguard_api'@'%'")
+            admin.execute("SET DEFAULT ROLE AWS_LOAD_S3_ACCESS FOR 'churnguard_api'@'%'")
+
+            code, report = verify_json(capsys, *db_args(verify_database))
+        finally:
+            admin.execute("DROP ROLE AWS_LOAD_S3_ACCESS")
+
+    assert code == 1 and failed_checks(report) == ["api_user_grants"]
+    assert by_name(report)["api_user_grants"]["detail"] == (
+        "VerifyFailure: the API user holds AWS_LOAD_S3_ACCESS, which lets it load files from S3 into "
+        "tables; the bootstrap does not grant it"
+    )
+
+
+def test_a_grant_the_api_user_lacks_fails_its_check_naming_it(verify_database, capsys):
+    with closing(verify_database.admin()) as admin:
+        admin.execute(f"REVOKE INSERT ON `{verify_database.database}`.`offers_log` FROM 'churnguard_api'@'%'")
+
+    code, report = verify_json(capsys, *db_args(verify_database))
+
+    assert code == 1 and failed_checks(report) == ["api_user_grants"]
+    assert by_name(report)["api_user_grants"]["detail"] == (
+        f"VerifyFailure: the API user lacks INSERT on {verify_database.database}.offers_log, which the "
+        "bootstrap grants"
+    )
+
+
+def test_a_missing_api_user_is_named_with_how_to_create_it(verify_database, capsys):
+    with closing(verify_database.admin()) as admin:
+        admin.execute("DROP USER 'churnguard_api'@'%'")
+
+    code, report = verify_json(capsys, *db_args(verify_database))
+
+    check = by_name(report)["api_user_grants"]
+    assert code == 1 and failed_checks(report) == ["api_user_grants"]
+    assert "1141" in check["detail"]
+    assert check["cause"].startswith("the API user churnguard_api does not exist")
+    assert "churnguard local up" in check["fix"]
+
+
 def test_missing_comprehend_stand_ins_are_named(verify_database, capsys):
     with closing(verify_database.admin()) as admin:
         admin.execute("DROP FUNCTION aws_comprehend_detect_sentiment")
@@ -248,6 +317,8 @@ def test_without_file_privilege_the_export_check_says_to_use_the_admin_url(verif
     assert "FILE privilege" in checks["s3_export_load"]["cause"]
     assert "--admin-db-url" in checks["s3_export_load"]["fix"]
     assert [name for name, check in checks.items() if check["status"] == "fail"] == ["s3_export_load"]
+    assert checks["api_user_grants"]["status"] == "skip"  # the app user may not read another's grants
+    assert "--admin-db-url" in checks["api_user_grants"]["detail"]
 
 
 def test_a_stopped_server_is_one_clear_error(capsys, trained_model_dir):
