@@ -11,10 +11,13 @@ Targets (issues 5 and 14), for the reduced model on the public data: on the refe
 >= 0.94 and cost <= $13 per test customer (`meets_targets`, per run); on the project split over seeds
 1-10, mean test AUC >= 0.93, lowest >= 0.90 and mean cost below $16.64 per test customer
 (`meets_project_targets`, on the summary line). Each line also scores the reference notebook's fixed
-configuration (100 rounds, every feature) trained on the same non-test rows (`test_auc_reference`);
-the summary gives the paired difference (`auc_vs_reference`, mean +- standard error) and whether the
-pipeline's mean is at or above the reference's (`at_or_above_reference`, issue 28's target on the
-project split).
+configuration (100 rounds, every feature) trained on the same non-test rows (`test_auc_reference`),
+and its cost per test customer at the cut-off the pipeline would give it, chosen on its own
+out-of-fold scores (`cost_per_customer_reference`); the summary gives the paired differences
+(`auc_vs_reference`, `cost_vs_reference`, mean +- standard error) and whether the pipeline's mean AUC
+is at or above the reference's (`at_or_above_reference`, issue 28's target on the project split).
+Every other judge below scores the same configuration on the same rows, by AUC and by cost, beside
+the pipeline (`*_reference` fields, and the paired differences on its summary line).
 
 `--nested-folds K` judges the selection procedure itself without touching any test row: for each
 seed, the project split's non-test rows are cut into K outer folds; the whole pipeline (search,
@@ -56,7 +59,7 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from public_data import PUBLIC_DATA  # noqa: E402  (bench/, the script's own folder)
 
-from training.cutoff import CostModel, cost_at  # noqa: E402
+from training.cutoff import CostModel, cost_at, smoothed_optimal_cutoff  # noqa: E402
 from training.data import load_customers  # noqa: E402
 from training.features import (  # noqa: E402
     build_feature_spec,
@@ -64,6 +67,7 @@ from training.features import (  # noqa: E402
     labels,
 )
 from training.pipeline import (  # noqa: E402
+    CV_FOLDS,
     DEFAULT_SEED,
     DEFAULT_TRIAL_SELECTION,
     DEFAULT_TRIALS,
@@ -92,6 +96,7 @@ SUMMARISED = (
     "test_auc_reduced",
     "test_auc_reference",
     "cost_per_customer",
+    "cost_per_customer_reference",
     "cost_best_cutoff_on_test_per_customer",
     "cv_auc_mean",
     "cv_cost_per_customer_mean",
@@ -119,6 +124,8 @@ def bench_one(
     test_rows = cost["test_rows"]
     parts = split_customers(customers, split, seed)
     non_test = np.sort(np.concatenate([parts.train, parts.validation]))
+    # The reference configuration trained on the same non-test rows, every feature, 100 rounds.
+    reference = reference_configuration(customers.iloc[non_test], customers.iloc[parts.test], seed)
     return {
         "dataset": dataset,
         "split": split,
@@ -129,10 +136,7 @@ def bench_one(
         "seed": seed,
         "test_auc_full": metrics["full"]["test_auc"],
         "test_auc_reduced": metrics["reduced"]["test_auc"],
-        # The reference configuration trained on the same non-test rows, every feature, 100 rounds.
-        "test_auc_reference": reference_configuration_auc(
-            customers, labels(customers), non_test, parts.test, seed
-        ),
+        "test_auc_reference": reference["auc"],
         "features_full": metrics["full"]["features"],
         "features_kept": metrics["reduced"]["features"],
         "chosen": metrics["chosen"],
@@ -144,6 +148,7 @@ def bench_one(
         "cv_cost_per_customer_mean": round(cross_validation["cost_per_customer"]["mean"], 4),
         "cv_cost_per_customer_std": round(cross_validation["cost_per_customer"]["std"], 4),
         "cost_per_customer": cost["per_customer"],
+        "cost_per_customer_reference": reference["cost_per_customer"],
         "cost_total": cost["at_cutoff"],
         "cost_best_cutoff_on_test_per_customer": round(cost["best_on_test"]["cost"] / test_rows, 4),
         "cost_do_nothing_per_customer": round(cost["do_nothing"] / test_rows, 4),
@@ -173,6 +178,10 @@ def summarise(runs: list[dict[str, object]]) -> dict[str, object]:
     pipeline = [float(run["test_auc_reduced"]) for run in runs]  # type: ignore[arg-type]
     reference = [float(run["test_auc_reference"]) for run in runs]  # type: ignore[arg-type]
     summary["auc_vs_reference"] = paired_difference(pipeline, reference)
+    summary["cost_vs_reference"] = paired_difference(
+        [float(run["cost_per_customer"]) for run in runs],  # type: ignore[arg-type]
+        [float(run["cost_per_customer_reference"]) for run in runs],  # type: ignore[arg-type]
+    )
     # Issue 28: the pipeline's mean test AUC at or above the reference configuration's on the same rows.
     summary["at_or_above_reference"] = statistics.fmean(differences(pipeline, reference)) >= 0
     if summary["split"] == "project":
@@ -222,6 +231,9 @@ def bench_nested(
                     f"outer_{name}": value
                     for name, value in score_unseen(result, customers.iloc[outer], churn[outer]).items()
                 },
+                **reference_columns(
+                    "outer", reference_configuration(customers.iloc[inner], customers.iloc[outer], seed)
+                ),
                 **model_size(result),
             }
         )
@@ -240,6 +252,11 @@ def score_unseen(result: TrainingResult, customers: pd.DataFrame, churn: np.ndar
     }
 
 
+def reference_columns(kind: str, reference: dict[str, float]) -> dict[str, float]:
+    """The reference configuration's figures under the line's own names (`outer_auc_reference`, ...)."""
+    return {f"{kind}_{name}_reference": value for name, value in reference.items()}
+
+
 def model_size(result: TrainingResult) -> dict[str, int]:
     return {
         "rounds": result.metadata["hyperparameters"]["rounds"],
@@ -250,9 +267,10 @@ def model_size(result: TrainingResult) -> dict[str, int]:
 
 def bench_fresh(fresh: pd.DataFrame, trials: int, seed: int, choices: dict[str, object]) -> dict[str, object]:
     """One seed of --fresh-customers: train as `make train` does, score the fresh customers."""
+    customers = generate_customers(3333, seed)
     with tempfile.TemporaryDirectory() as out_dir:
         result = train(
-            generate_customers(3333, seed),
+            customers,
             Path(out_dir),
             trials=trials,
             seed=seed,
@@ -266,30 +284,44 @@ def bench_fresh(fresh: pd.DataFrame, trials: int, seed: int, choices: dict[str, 
         "trials": trials,
         **choices,
         **{f"fresh_{name}": value for name, value in score_unseen(result, fresh, labels(fresh)).items()},
+        **reference_columns("fresh", reference_configuration(customers, fresh, seed)),
         **model_size(result),
     }
 
 
-def reference_configuration_auc(
-    customers: pd.DataFrame, churn: np.ndarray, trained_on: np.ndarray, scored_on: np.ndarray, seed: int
-) -> float:
+def reference_configuration(trained: pd.DataFrame, scored: pd.DataFrame, seed: int) -> dict[str, float]:
     """The reference notebook's fixed configuration (REFERENCE_HYPERPARAMETERS, 100 rounds, every
-    feature) trained on the rows `trained_on`, its AUC on the rows `scored_on`: what issue 28 compares
-    the pipeline with, on the same rows."""
-    spec = build_feature_spec(customers.iloc[trained_on])
-    reference = xgb.train(
+    feature) trained on the customers `trained`, judged on `scored` by both of the pipeline's figures:
+    the AUC, and the cost per customer at the cut-off the pipeline would give it (the smoothed
+    lowest-cost cut-off over its own out-of-fold scores on `trained`, CV_FOLDS folds of the run's seed).
+
+    Issue 28 compares the pipeline with this configuration on the same rows; the cost says what its
+    AUC would cost the business, so a rule that leans towards it is judged on both.
+    """
+    spec = build_feature_spec(trained)
+    matrix, churn = feature_matrix(trained, spec), labels(trained)
+    out_of_fold = np.empty(len(trained))
+    for held_out in stratified_folds(churn, CV_FOLDS, seed):
+        kept = np.setdiff1d(np.arange(len(trained)), held_out)
+        fold_model = _reference_model(matrix[kept], churn[kept], spec.names, seed)
+        out_of_fold[held_out] = fold_model.predict(xgb.DMatrix(matrix[held_out], feature_names=spec.names))
+    cutoff, _ = smoothed_optimal_cutoff(churn, out_of_fold, CostModel())
+    scores = _reference_model(matrix, churn, spec.names, seed).predict(
+        xgb.DMatrix(feature_matrix(scored, spec), feature_names=spec.names)
+    )
+    scored_churn = labels(scored)
+    return {
+        "auc": round(float(roc_auc_score(scored_churn, scores)), 6),
+        "cost_per_customer": round(cost_at(scored_churn, scores, cutoff, CostModel()) / len(scored), 4),
+    }
+
+
+def _reference_model(matrix: np.ndarray, churn: np.ndarray, names: list[str], seed: int) -> xgb.Booster:
+    return xgb.train(
         booster_params(REFERENCE_HYPERPARAMETERS, seed),
-        xgb.DMatrix(
-            feature_matrix(customers.iloc[trained_on], spec),
-            label=churn[trained_on],
-            feature_names=spec.names,
-        ),
+        xgb.DMatrix(matrix, label=churn, feature_names=names),
         num_boost_round=int(REFERENCE_HYPERPARAMETERS["num_round"]),
     )
-    scores = reference.predict(
-        xgb.DMatrix(feature_matrix(customers.iloc[scored_on], spec), feature_names=spec.names)
-    )
-    return round(float(roc_auc_score(churn[scored_on], scores)), 6)
 
 
 def bench_small_table(
@@ -304,6 +336,7 @@ def bench_small_table(
     small = customers.iloc[table].reset_index(drop=True)
     with tempfile.TemporaryDirectory() as out_dir:
         result = train(small, Path(out_dir), trials=trials, seed=seed, **choices)  # type: ignore[arg-type]
+    reference = reference_configuration(small, customers.iloc[others], seed)
     return {
         "small_table": True,
         "dataset": "larose-3333",
@@ -315,7 +348,8 @@ def bench_small_table(
             f"other_{name}": value
             for name, value in score_unseen(result, customers.iloc[others], churn[others]).items()
         },
-        "reference_auc": round(reference_configuration_auc(customers, churn, table, others, seed), 4),
+        "reference_auc": round(reference["auc"], 4),
+        "reference_cost_per_customer": reference["cost_per_customer"],
         **model_size(result),
         "hyperparameters": result.metadata["hyperparameters"],
     }
@@ -354,6 +388,8 @@ def summarise_small_tables(lines: list[dict[str, object]]) -> dict[str, object]:
     """Means over the tables, the lowest pipeline AUC, and the paired AUC difference to the reference."""
     pipeline = [float(line["other_auc"]) for line in lines]  # type: ignore[arg-type]
     reference = [float(line["reference_auc"]) for line in lines]  # type: ignore[arg-type]
+    pipeline_cost = [float(line["other_cost_per_customer"]) for line in lines]  # type: ignore[arg-type]
+    reference_cost = [float(line["reference_cost_per_customer"]) for line in lines]  # type: ignore[arg-type]
     return {
         "summary": True,
         "small_table": True,
@@ -362,10 +398,9 @@ def summarise_small_tables(lines: list[dict[str, object]]) -> dict[str, object]:
         "other_auc": {"mean": round(statistics.fmean(pipeline), 4), "min": round(min(pipeline), 4)},
         "reference_auc": {"mean": round(statistics.fmean(reference), 4), "min": round(min(reference), 4)},
         "auc_vs_reference": paired_difference(pipeline, reference),
-        "other_cost_per_customer": round(
-            statistics.fmean(float(line["other_cost_per_customer"]) for line in lines),
-            4,  # type: ignore[arg-type]
-        ),
+        "other_cost_per_customer": round(statistics.fmean(pipeline_cost), 4),
+        "reference_cost_per_customer": round(statistics.fmean(reference_cost), 4),
+        "cost_vs_reference": paired_difference(pipeline_cost, reference_cost),
         "trees": round(statistics.fmean(float(line["trees"]) for line in lines), 1),  # type: ignore[arg-type]
         "meets_targets": statistics.fmean(pipeline) >= statistics.fmean(reference)
         and min(pipeline) >= SMALL_TABLE_MIN_AUC,
@@ -379,12 +414,18 @@ def summarise_unseen(lines: list[dict[str, object]], kind: str) -> dict[str, obj
         ("nested" if kind == "outer" else kind): True,
         "runs": len(lines),
     }
-    for name in (f"{kind}_auc", f"{kind}_cost_per_customer", "rounds", "trees"):
+    figures = (f"{kind}_auc", f"{kind}_cost_per_customer")
+    for name in (*figures, *(f"{figure}_reference" for figure in figures), "rounds", "trees"):
         values = [float(line[name]) for line in lines]  # type: ignore[arg-type]
         summary[name] = {
             "mean": round(statistics.fmean(values), 4),
             "std": _rounded(standard_deviation(values)),
         }
+    for figure, label in zip(figures, ("auc_vs_reference", "cost_vs_reference"), strict=True):
+        summary[label] = paired_difference(
+            [float(line[figure]) for line in lines],  # type: ignore[arg-type]
+            [float(line[f"{figure}_reference"]) for line in lines],  # type: ignore[arg-type]
+        )
     return summary
 
 
