@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -48,6 +49,47 @@ def test_a_stuck_installer_is_stopped_with_everything_it_started(tmp_path: Path,
     while not _gone(child) and time.monotonic() < waited_until:
         time.sleep(0.05)
     assert _gone(child), "the installer's child process outlived it"
+
+
+def test_a_ctrl_c_that_leaves_popens_wait_lock_held_still_stops_the_installer(tmp_path: Path, monkeypatch):
+    """The race behind a `local up` that hung on Ctrl-C: the interrupt can land in Popen.wait's polling
+    loop right after it takes its internal lock and before the `try` that releases it. Here the wait
+    is made to end that way every time; the clean-up must still kill and reap the installer, never
+    wait on that lock."""
+    child_pid_file = tmp_path / "child.pid"
+    installer = tmp_path / "mariadb-install-db"
+    installer.write_text(f"#!/bin/sh\nsleep 300 &\necho $! > {child_pid_file}\nwait\n")
+    installer.chmod(0o755)
+    monkeypatch.setattr(local_server.shutil, "which", lambda name: str(installer))
+    waits_as_before = subprocess.Popen.wait
+
+    def interrupted_wait(process: subprocess.Popen, timeout: float | None = None) -> int:
+        if timeout is None:  # a later, unbounded wait: blocks for ever on the lock left held below
+            return waits_as_before(process)
+        while not child_pid_file.exists():
+            time.sleep(0.01)
+        process._waitpid_lock.acquire()  # what the interrupted polling loop leaves behind
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(subprocess.Popen, "wait", interrupted_wait)
+    raised: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            local_server._initialise_data_dir(tmp_path / "data", tmp_path / "install.log", tmp_path)
+        except BaseException as error:  # the KeyboardInterrupt, handed to the test's thread
+            raised.append(error)
+
+    starting = threading.Thread(target=start, daemon=True)
+    starting.start()
+    starting.join(HANG)
+    assert not starting.is_alive(), "the clean-up waited on the lock the interrupted wait left held"
+    assert [type(error) for error in raised] == [KeyboardInterrupt]
+    child = int(child_pid_file.read_text())
+    waited_until = time.monotonic() + 5
+    while not _gone(child) and time.monotonic() < waited_until:
+        time.sleep(0.05)
+    assert _gone(child), "the installer's child process outlived the interrupted start"
 
 
 def test_an_installer_reading_its_input_gets_none(tmp_path: Path, monkeypatch):

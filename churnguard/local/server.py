@@ -137,10 +137,17 @@ def _initialise_data_dir(data_dir: Path, log_path: Path, tmp_dir: Path) -> None:
 
 
 def _kill_session(process: subprocess.Popen[bytes]) -> None:
-    """Kill a process started in its own session together with everything it started."""
+    """Kill a process started in its own session together with everything it started, and reap it.
+
+    Reaped with os.waitpid, not Popen.wait: a Ctrl-C that lands in Popen.wait(timeout=...)'s polling
+    loop just after it takes its internal lock, and before the `try` that releases it (CPython 3.11
+    to 3.13), leaves that lock held, and a later Popen.wait() then blocks for ever (`local up` hung on
+    Ctrl-C instead of cleaning up).
+    """
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
+    with contextlib.suppress(ChildProcessError):  # already reaped by Popen
+        os.waitpid(process.pid, 0)
 
 
 def _launch(base_dir: Path, port: int) -> subprocess.Popen[bytes]:
