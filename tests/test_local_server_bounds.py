@@ -4,6 +4,7 @@ that fails or is interrupted leaves no folder and no process behind."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -152,6 +153,20 @@ def test_a_failed_install_keeps_its_temporary_files_in_its_folder_and_removes_it
     assert not base.exists()
 
 
+@contextlib.contextmanager
+def _ctrl_c_reaches_children():
+    """Children started inside get SIGINT's default action, as a command typed at a terminal does,
+    even when this suite runs with SIGINT ignored (a background job of a non-interactive shell, such
+    as `tool &` in a script): an exec'd child gets a caught signal back at its default action, but
+    keeps an ignored one ignored, and a Python started with SIGINT ignored never raises
+    KeyboardInterrupt."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def test_ctrl_c_while_local_up_installs_leaves_no_folder_and_no_process(tmp_path: Path):
     child_pid_file = tmp_path / "child.pid"
     fake = _fake_installer(tmp_path / "bin", f"sleep 300 &\necho $! > {child_pid_file}\nwait")
@@ -164,13 +179,14 @@ def test_ctrl_c_while_local_up_installs_leaves_no_folder_and_no_process(tmp_path
         "CHURNGUARD_HOME": str(tmp_path / "home"),
         "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
     }
-    command = subprocess.Popen(
-        [sys.executable, "-m", "churnguard.cli", "local", "up"],
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    with _ctrl_c_reaches_children():
+        command = subprocess.Popen(
+            [sys.executable, "-m", "churnguard.cli", "local", "up"],
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
     try:
         waited_until = time.monotonic() + HANG
         while not child_pid_file.exists() and time.monotonic() < waited_until:
