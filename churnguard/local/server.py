@@ -141,8 +141,8 @@ def _kill_session(process: subprocess.Popen[bytes]) -> None:
 
     Reaped with os.waitpid, not Popen.wait: a Ctrl-C that lands in Popen.wait(timeout=...)'s polling
     loop just after it takes its internal lock, and before the `try` that releases it (CPython 3.11
-    to 3.13), leaves that lock held, and a later Popen.wait() then blocks for ever (`local up` hung on
-    Ctrl-C instead of cleaning up).
+    to 3.13), leaves that lock held, and a later Popen.wait() would then block for ever instead of
+    cleaning up (tests/test_local_server_bounds.py leaves the lock held that way).
     """
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
