@@ -33,35 +33,42 @@ def _gone(pid: int) -> bool:
     return state == "Z"
 
 
-def test_a_stuck_installer_is_stopped_with_everything_it_started(tmp_path: Path, monkeypatch):
+def _gone_within(pid: int, seconds: float) -> bool:
+    """Whether the process is gone (_gone) within `seconds`: a killed process takes a moment to end."""
+    waited_until = time.monotonic() + seconds
+    while not _gone(pid) and time.monotonic() < waited_until:
+        time.sleep(0.05)
+    return _gone(pid)
+
+
+def _stuck_installer(tmp_path: Path, monkeypatch) -> Path:
+    """The mariadb-install-db local_server finds: like the real script, a shell that starts a
+    long-lived server process, which here never ends; returns the file that child's pid is written to."""
     child_pid_file = tmp_path / "child.pid"
     installer = tmp_path / "mariadb-install-db"
-    # Like the real script: a shell that starts a long-lived server process, which here never ends.
     installer.write_text(f"#!/bin/sh\nsleep 300 &\necho $! > {child_pid_file}\nwait\n")
     installer.chmod(0o755)
     monkeypatch.setattr(local_server.shutil, "which", lambda name: str(installer))
+    return child_pid_file
+
+
+def test_a_stuck_installer_is_stopped_with_everything_it_started(tmp_path: Path, monkeypatch):
+    child_pid_file = _stuck_installer(tmp_path, monkeypatch)
     monkeypatch.setattr(local_server, "INSTALL_TIMEOUT_S", 1.0)
     started = time.monotonic()
     with pytest.raises(UserError, match=r"mariadb-install-db did not finish within 1 s and was stopped"):
         local_server._initialise_data_dir(tmp_path / "data", tmp_path / "install.log", tmp_path)
     assert time.monotonic() - started < HANG
     child = int(child_pid_file.read_text())
-    waited_until = time.monotonic() + 5
-    while not _gone(child) and time.monotonic() < waited_until:
-        time.sleep(0.05)
-    assert _gone(child), "the installer's child process outlived it"
+    assert _gone_within(child, 5), "the installer's child process outlived it"
 
 
 def test_a_ctrl_c_that_leaves_popens_wait_lock_held_still_stops_the_installer(tmp_path: Path, monkeypatch):
-    """The race behind a `local up` that hung on Ctrl-C: the interrupt can land in Popen.wait's polling
+    """A race that could hang `local up` on Ctrl-C: the interrupt can land in Popen.wait's polling
     loop right after it takes its internal lock and before the `try` that releases it. Here the wait
     is made to end that way every time; the clean-up must still kill and reap the installer, never
     wait on that lock."""
-    child_pid_file = tmp_path / "child.pid"
-    installer = tmp_path / "mariadb-install-db"
-    installer.write_text(f"#!/bin/sh\nsleep 300 &\necho $! > {child_pid_file}\nwait\n")
-    installer.chmod(0o755)
-    monkeypatch.setattr(local_server.shutil, "which", lambda name: str(installer))
+    child_pid_file = _stuck_installer(tmp_path, monkeypatch)
     waits_as_before = subprocess.Popen.wait
 
     def interrupted_wait(process: subprocess.Popen, timeout: float | None = None) -> int:
@@ -87,10 +94,7 @@ def test_a_ctrl_c_that_leaves_popens_wait_lock_held_still_stops_the_installer(tm
     assert not starting.is_alive(), "the clean-up waited on the lock the interrupted wait left held"
     assert [type(error) for error in raised] == [KeyboardInterrupt]
     child = int(child_pid_file.read_text())
-    waited_until = time.monotonic() + 5
-    while not _gone(child) and time.monotonic() < waited_until:
-        time.sleep(0.05)
-    assert _gone(child), "the installer's child process outlived the interrupted start"
+    assert _gone_within(child, 5), "the installer's child process outlived the interrupted start"
 
 
 def test_an_installer_reading_its_input_gets_none(tmp_path: Path, monkeypatch):
@@ -199,7 +203,4 @@ def test_ctrl_c_while_local_up_installs_leaves_no_folder_and_no_process(tmp_path
     assert command.returncode == 130 and "interrupted" in stderr
     assert list(temporary.iterdir()) == []  # no churnguard-mariadb-* folder left, 1 MB or 109 MB
     child = int(child_pid_file.read_text())
-    waited_until = time.monotonic() + 5
-    while not _gone(child) and time.monotonic() < waited_until:
-        time.sleep(0.05)
-    assert _gone(child), "the installer's child process outlived the interrupted start"
+    assert _gone_within(child, 5), "the installer's child process outlived the interrupted start"
