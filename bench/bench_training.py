@@ -136,7 +136,7 @@ def bench_one(
         "seed": seed,
         "test_auc_full": metrics["full"]["test_auc"],
         "test_auc_reduced": metrics["reduced"]["test_auc"],
-        "test_auc_reference": reference["auc"],
+        "test_auc_reference": round(reference["auc"], 6),
         "features_full": metrics["full"]["features"],
         "features_kept": metrics["reduced"]["features"],
         "chosen": metrics["chosen"],
@@ -148,7 +148,7 @@ def bench_one(
         "cv_cost_per_customer_mean": round(cross_validation["cost_per_customer"]["mean"], 4),
         "cv_cost_per_customer_std": round(cross_validation["cost_per_customer"]["std"], 4),
         "cost_per_customer": cost["per_customer"],
-        "cost_per_customer_reference": reference["cost_per_customer"],
+        "cost_per_customer_reference": round(reference["cost_per_customer"], 4),
         "cost_total": cost["at_cutoff"],
         "cost_best_cutoff_on_test_per_customer": round(cost["best_on_test"]["cost"] / test_rows, 4),
         "cost_do_nothing_per_customer": round(cost["do_nothing"] / test_rows, 4),
@@ -253,8 +253,9 @@ def score_unseen(result: TrainingResult, customers: pd.DataFrame, churn: np.ndar
 
 
 def reference_columns(kind: str, reference: dict[str, float]) -> dict[str, float]:
-    """The reference configuration's figures under the line's own names (`outer_auc_reference`, ...)."""
-    return {f"{kind}_{name}_reference": value for name, value in reference.items()}
+    """The reference configuration's figures under the line's own names (`outer_auc_reference`, ...),
+    rounded as score_unseen rounds the pipeline's."""
+    return {f"{kind}_{name}_reference": round(value, 4) for name, value in reference.items()}
 
 
 def model_size(result: TrainingResult) -> dict[str, int]:
@@ -291,9 +292,10 @@ def bench_fresh(fresh: pd.DataFrame, trials: int, seed: int, choices: dict[str, 
 
 def reference_configuration(trained: pd.DataFrame, scored: pd.DataFrame, seed: int) -> dict[str, float]:
     """The reference notebook's fixed configuration (REFERENCE_HYPERPARAMETERS, 100 rounds, every
-    feature) trained on the customers `trained`, judged on `scored` by both of the pipeline's figures:
-    the AUC, and the cost per customer at the cut-off the pipeline would give it (the smoothed
-    lowest-cost cut-off over its own out-of-fold scores on `trained`, CV_FOLDS folds of the run's seed).
+    feature) trained on the customers `trained`, judged on `scored` by both of the pipeline's figures,
+    unrounded (each line rounds them as it rounds its own): the AUC, and the cost per customer at the
+    cut-off the pipeline would give it (the smoothed lowest-cost cut-off over its own out-of-fold
+    scores on `trained`, CV_FOLDS folds of the run's seed).
 
     Issue 28 compares the pipeline with this configuration on the same rows; the cost says what its
     AUC would cost the business, so a rule that leans towards it is judged on both.
@@ -311,8 +313,8 @@ def reference_configuration(trained: pd.DataFrame, scored: pd.DataFrame, seed: i
     )
     scored_churn = labels(scored)
     return {
-        "auc": round(float(roc_auc_score(scored_churn, scores)), 6),
-        "cost_per_customer": round(cost_at(scored_churn, scores, cutoff, CostModel()) / len(scored), 4),
+        "auc": float(roc_auc_score(scored_churn, scores)),
+        "cost_per_customer": cost_at(scored_churn, scores, cutoff, CostModel()) / len(scored),
     }
 
 
@@ -349,7 +351,7 @@ def bench_small_table(
             for name, value in score_unseen(result, customers.iloc[others], churn[others]).items()
         },
         "reference_auc": round(reference["auc"], 4),
-        "reference_cost_per_customer": reference["cost_per_customer"],
+        "reference_cost_per_customer": round(reference["cost_per_customer"], 4),
         **model_size(result),
         "hyperparameters": result.metadata["hyperparameters"],
     }
